@@ -47,13 +47,40 @@ func (a Assignment) Describe() string {
 	return fmt.Sprintf("unknown assignment %q", string(a))
 }
 
+// Condition limits a requirement to profiles used in a certain way. The empty condition means
+// the requirement always applies.
+type Condition string
+
+// ManagesExchange: seed 000, "after you create app profiles for the apps that will be used to
+// manage Exchange mailboxes and settings / Security and distribution group objects / Microsoft 365
+// Defender settings, you may need to ... assign the Exchange Administrator role to the app".
+const ManagesExchange Condition = "manages-exchange"
+
 // DirectoryRequirement is one directory role an app's service principal needs.
 type DirectoryRequirement struct {
 	Role       TemplateID `json:"templateId"`
 	Assignment Assignment `json:"assignment"`
+	// Condition, when set, limits the requirement to profiles used that way.
+	Condition Condition `json:"condition,omitempty"`
+}
+
+// AppliesTo reports whether the requirement applies to a profile that is used in the given ways.
+func (r DirectoryRequirement) AppliesTo(uses ...Condition) bool {
+	if r.Condition == "" {
+		return true
+	}
+	for _, u := range uses {
+		if u == r.Condition {
+			return true
+		}
+	}
+	return false
 }
 
 // String renders e.g. "Exchange Administrator (automatic-within-24h)".
 func (r DirectoryRequirement) String() string {
+	if r.Condition != "" {
+		return fmt.Sprintf("%s (%s, when %s)", r.Role.Name(), r.Assignment, r.Condition)
+	}
 	return fmt.Sprintf("%s (%s)", r.Role.Name(), r.Assignment)
 }

@@ -147,3 +147,25 @@ func FuzzLookupDirectoryRole(f *testing.F) {
 		}
 	})
 }
+
+func TestDirectoryRequirementAppliesTo(t *testing.T) {
+	always := DirectoryRequirement{Role: ExchangeAdministrator, Assignment: AutomaticWithin24h}
+	exo := DirectoryRequirement{Role: ExchangeAdministrator, Assignment: ManualAfterAuthorization, Condition: ManagesExchange}
+	for _, tc := range []struct {
+		r    DirectoryRequirement
+		uses []Condition
+		want bool
+	}{
+		{always, nil, true},
+		{exo, nil, false},
+		{exo, []Condition{ManagesExchange}, true},
+		{exo, []Condition{"other"}, false},
+	} {
+		if got := tc.r.AppliesTo(tc.uses...); got != tc.want {
+			t.Errorf("%v.AppliesTo(%v) = %v, want %v", tc.r, tc.uses, got, tc.want)
+		}
+	}
+	if got, want := exo.String(), "Exchange Administrator (manual-after-authorization, when manages-exchange)"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
