@@ -86,11 +86,15 @@ func (e *AADSTSError) Error() string {
 	if e.OAuthError != "" {
 		fmt.Fprintf(&b, " (%s)", e.OAuthError)
 	}
-	if d := e.Description; d != "" {
+	d := e.Description
+	if e.Code != 0 {
+		d = strings.TrimPrefix(d, fmt.Sprintf("AADSTS%d:", e.Code))
+	}
+	if d = strings.TrimRight(strings.TrimSpace(d), "."); d != "" {
 		b.WriteString(": ")
 		b.WriteString(d)
 	}
-	b.WriteString(": ")
+	b.WriteString("; ")
 	b.WriteString(e.Remediation())
 	return b.String()
 }

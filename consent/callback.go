@@ -171,7 +171,12 @@ func ParseCallback(q url.Values) (Callback, error) {
 	default:
 		return Callback{}, fmt.Errorf("%w: admin_consent must be True or False", ErrMalformedCallback)
 	}
-	c.Scopes = strings.Fields(scope)
+	if scope != "" {
+		c.Scopes = strings.Fields(scope)
+		if len(c.Scopes) == 0 {
+			c.Scopes = nil
+		}
+	}
 	if c.Tenant != "" {
 		t, ok := canonicalGUID(c.Tenant)
 		if !ok {
