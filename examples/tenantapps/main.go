@@ -45,6 +45,7 @@ func commands() map[string]command {
 		// Each subcommand lives in its own cmd_*.go file.
 		"catalog":         catalogCommand(),
 		"consent-methods": consentMethodsCommand(),
+		"consent-url":     consentURLCommand(),
 	}
 }
 
