@@ -117,26 +117,37 @@ var appTypeTable = [...]appTypeInfo{
 // normalizeName folds case and collapses white space, so "viva  engage" finds "Viva Engage".
 func normalizeName(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
+// appTypeIndex maps normalized names and aliases to indexes of appTypeTable. It is built once and
+// never written afterwards.
+var appTypeIndex = func() map[string]int {
+	m := make(map[string]int, 2*len(appTypeTable))
+	for i, a := range appTypeTable {
+		m[normalizeName(a.name)] = i
+		for _, alias := range a.aliases {
+			m[normalizeName(alias)] = i
+		}
+	}
+	return m
+}()
+
 func lookupAppType(name string) (appTypeInfo, bool) {
-	key := normalizeName(name)
-	if key == "" {
+	i, ok := appTypeIndex[name]
+	if !ok {
+		i, ok = appTypeIndex[normalizeName(name)]
+	}
+	if !ok {
 		return appTypeInfo{}, false
 	}
-	for _, a := range appTypeTable {
-		if normalizeName(a.name) == key {
-			return a, true
-		}
-		for _, alias := range a.aliases {
-			if normalizeName(alias) == key {
-				return a, true
-			}
-		}
-	}
-	return appTypeInfo{}, false
+	return appTypeTable[i], true
 }
 
 // serves returns the canonical spelling of service when the app type serves it.
 func (a appTypeInfo) serves(service string) (string, bool) {
+	for _, s := range a.services {
+		if s == service {
+			return s, true
+		}
+	}
 	key := normalizeName(service)
 	for _, s := range a.services {
 		if normalizeName(s) == key {
