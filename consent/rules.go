@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -272,6 +273,17 @@ func (r Requirement) String() string {
 		s = r.Condition.Describe() + ", " + s
 	}
 	return s
+}
+
+// MarshalJSON adds the readable "message" and "remediation" to the requirement's fields, so a
+// Decision can be sent to a browser as is. Unmarshalling ignores them.
+func (r Requirement) MarshalJSON() ([]byte, error) {
+	type plain Requirement
+	return json.Marshal(struct {
+		plain
+		Message     string `json:"message"`
+		Remediation string `json:"remediation"`
+	}{plain(r), r.String(), r.Remediation()})
 }
 
 // Remediation says what to do to meet the requirement.
