@@ -364,7 +364,7 @@ func adminRules(a appTypeInfo, service string) ([]Requirement, []Note) {
 	var reqs []Requirement
 	var notes []Note
 	switch {
-	case a.family == ElementsPremium:
+	case a.family == elementsPremium:
 		reqs = append(reqs, roleReq(RuleAdminElementsPremium, gaOnly))
 	case a.name == appVivaEngage && service == svcCloudBackupM365:
 		reqs = append(reqs,

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -77,6 +78,9 @@ func (k StateKey) String() string { return fmt.Sprintf("StateKey(%s)", k.ID) }
 
 // GoString identifies the key without its secret, for %#v.
 func (k StateKey) GoString() string { return k.String() }
+
+// LogValue implements slog.LogValuer with the key ID only.
+func (k StateKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 func (k StateKey) validate() error {
 	if n := len(k.ID); n == 0 || n > 32 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"slices"
@@ -318,3 +319,7 @@ func (v PKCEVerifier) String() string { return "[redacted PKCE verifier]" }
 
 // GoString redacts the verifier.
 func (v PKCEVerifier) GoString() string { return v.String() }
+
+// LogValue implements slog.LogValuer, redacting the verifier (a JSON handler would otherwise print
+// the string).
+func (v PKCEVerifier) LogValue() slog.Value { return slog.StringValue(v.String()) }
