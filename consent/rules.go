@@ -360,6 +360,17 @@ func PolicyFor(t Target, method Method) (Policy, error) {
 }
 
 // adminRules encodes seed 003's "Administrator Consent" section (and seed 000 for Elements).
+//
+// Readings of the seed, where it leaves room:
+//   - A service-specific "must have" replaces the base rule (Global Administrator or Privileged
+//     Role Administrator) instead of adding an alternative: Cloud Backup Express needs Microsoft
+//     365 Backup Administrator even from a Global Administrator; the Viva Engage app of Cloud
+//     Backup needs Yammer Administrator, Verified Admin and the licence, all three.
+//   - "AvePoint default service app for Viva Engage" is the app type "Viva Engage" (Entra name
+//     "AvePoint Online Services Administration for Viva Engage"), not "tyGraph for Viva Engage".
+//   - The Portal Manager rule is per service, so it covers the custom app used for Portal Manager.
+//   - The Fly note ("a Privileged Role Administrator may need additional permissions") covers every
+//     Fly app type except Fly for Power Platform, whose extra role the seed names.
 func adminRules(a appTypeInfo, service string) ([]Requirement, []Note) {
 	var reqs []Requirement
 	var notes []Note
@@ -403,7 +414,10 @@ func adminRules(a appTypeInfo, service string) ([]Requirement, []Note) {
 	return reqs, notes
 }
 
-// userRules encodes seed 003's "User Consent" preparations.
+// userRules encodes seed 003's "User Consent" preparations. The Power Platform and Power BI
+// preconditions depend on what the profile scans, not on the app type, so they are part of every
+// user-consent policy with a Condition. "A higher privileged role" than Teams Administrator is read
+// as Global Administrator.
 func userRules(a appTypeInfo, service string) ([]Requirement, []Note) {
 	reqs := []Requirement{
 		{Kind: KindAdminConsentGranted, Rule: RuleUserAdminConsentGranted},
