@@ -463,3 +463,35 @@ func FuzzParseNames(f *testing.F) {
 		_, _ = Evaluate(Target{AppType: s, Service: s}, UserConsent, Consenter{}, TenantFacts{})
 	})
 }
+
+func TestScanObjects(t *testing.T) {
+	for _, o := range ScanObjects() {
+		for _, s := range []string{string(o), o.Name(), strings.ToLower(o.Name())} {
+			if got, err := ParseScanObject(s); err != nil || got != o {
+				t.Errorf("ParseScanObject(%q) = %q, %v", s, got, err)
+			}
+		}
+	}
+	if len(ScanObjects()) != 7 {
+		t.Errorf("ScanObjects() = %v", ScanObjects())
+	}
+	_, err := Evaluate(Target{AppType: appInsightsPowerPlatform}, UserConsent, Consenter{}, TenantFacts{AdminConsentGranted: true, Scans: []ScanObject{"powerbi"}})
+	if !errors.Is(err, ErrUnknownScanObject) {
+		t.Errorf("a misspelt scan object: %v, want ErrUnknownScanObject", err)
+	}
+}
+
+func TestVocabularySlicesAreCopies(t *testing.T) {
+	f := BackupFunctions()
+	f[0] = "changed"
+	s := ScanObjects()
+	s[0] = "changed"
+	a := AppTypes()
+	a[0] = "changed"
+	r := Rules()
+	r[0].Methods[0] = "changed"
+	if BackupFunctions()[0] != FunctionRestoreTeamsConversationsAsPosts || ScanObjects()[0] != ScanEnvironments ||
+		AppTypes()[0] != appSecurityAndAnalysis || Rules()[0].Methods[0] != AdminConsent {
+		t.Error("a returned slice aliases package data")
+	}
+}
