@@ -2,6 +2,7 @@ package consent
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -108,10 +109,9 @@ var backupFunctions = [...]BackupFunction{
 	FunctionRestorePlannerTaskComments,
 }
 
-// BackupFunctions returns the functions the Delegated App supports, in the seed's order.
-func BackupFunctions() []BackupFunction {
-	return backupFunctions[:len(backupFunctions):len(backupFunctions)]
-}
+// BackupFunctions returns the functions the Delegated App supports, in the seed's order. The slice
+// is a fresh copy.
+func BackupFunctions() []BackupFunction { return slices.Clone(backupFunctions[:]) }
 
 // Name returns the function as seed 003 names it, e.g. "Protect Power BI".
 func (f BackupFunction) Name() string {
