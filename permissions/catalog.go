@@ -45,6 +45,15 @@ type Catalog struct {
 	// index: normalized name or alias → position.
 	serviceIndex map[string]int
 	appTypeIndex map[string]int
+	// byKey and byID index every distinct permission the app types request.
+	byKey map[Key]Permission
+	byID  map[idKey]Permission
+}
+
+type idKey struct {
+	resourceAppID string
+	kind          Kind
+	id            string
 }
 
 // Source cites where a resource's appId and permission IDs were taken from.
@@ -173,6 +182,22 @@ func (c *Catalog) Resources() []ResourcePermissions {
 		}
 	}
 	return out
+}
+
+// Lookup returns the permission with key k if any app type in the catalog requests it. The
+// returned Permission carries Microsoft's ID and description, without seed fields.
+func (c *Catalog) Lookup(k Key) (Permission, bool) {
+	p, ok := c.byKey[k]
+	return p, ok
+}
+
+// LookupID returns the permission that a grant names by GUID: an appRoleAssignment's appRoleId
+// (kind Application) or an oauth2PermissionScope id (kind Delegated) on the resource with appId
+// resourceAppID. IDs compare case-insensitively. ok is false when no app type in the catalog
+// requests such a permission.
+func (c *Catalog) LookupID(resourceAppID string, kind Kind, id string) (Permission, bool) {
+	p, ok := c.byID[idKey{strings.ToLower(resourceAppID), kind, strings.ToLower(id)}]
+	return p, ok
 }
 
 // ResourcePermissions is one resource API and the permissions the catalog requests on it.
@@ -356,3 +381,56 @@ func appTypeToJSON(a AppType) appTypeJSON {
 }
 
 func normalize(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+// Subset returns a catalog of the same version holding only the named app types (names or
+// aliases), the services they serve and the sources of the resources they use, in catalog
+// order. An app type whose PermissionsFrom names an app type left out keeps its (identical)
+// permission rows but loses the PermissionsFrom link, so the subset is a valid catalog on its
+// own. An unknown name returns an error wrapping ErrUnknownAppType.
+func (c *Catalog) Subset(names ...string) (*Catalog, error) {
+	keep := map[int]bool{}
+	for _, n := range names {
+		i, ok := c.appTypeIndex[normalize(n)]
+		if !ok {
+			return nil, &NotFoundError{Kind: "app type", Name: n, Valid: c.appTypeNames(), err: ErrUnknownAppType}
+		}
+		keep[i] = true
+	}
+	f := &catalogFile{Version: c.version, Sources: []Source{}, Services: []Service{}, AppTypes: []appTypeJSON{}}
+	services := map[string]bool{}
+	resources := map[string]bool{}
+	kept := map[string]bool{}
+	for i, a := range c.appTypes {
+		if keep[i] {
+			kept[a.Name] = true
+		}
+	}
+	for i, a := range c.appTypes {
+		if !keep[i] {
+			continue
+		}
+		j := appTypeToJSON(a.clone())
+		j.Shape = ""
+		if j.PermissionsFrom != "" && !kept[j.PermissionsFrom] {
+			j.PermissionsFrom = ""
+		}
+		f.AppTypes = append(f.AppTypes, j)
+		for _, s := range a.Services {
+			services[s] = true
+		}
+		for _, p := range a.Permissions {
+			resources[p.ResourceAppID] = true
+		}
+	}
+	for _, s := range c.Services() {
+		if services[s.Name] {
+			f.Services = append(f.Services, s)
+		}
+	}
+	for _, s := range c.Sources() {
+		if resources[s.ResourceAppID] {
+			f.Sources = append(f.Sources, s)
+		}
+	}
+	return build(f)
+}

@@ -127,8 +127,29 @@ func build(f *catalogFile) (*Catalog, error) {
 			}
 		}
 	}
+	for i, s := range c.services {
+		used := false
+		for _, a := range c.appTypes {
+			if a.UsedBy(s.Name) {
+				used = true
+				break
+			}
+		}
+		if !used && s.Name != "" {
+			v.addf(fmt.Sprintf("services[%d]", i), "no app type serves %q; list it in an app type's services or remove it", s.Name)
+		}
+	}
 	if len(v.problems) > 0 {
 		return nil, &ValidationError{Problems: v.problems}
+	}
+	c.byKey = map[Key]Permission{}
+	c.byID = map[idKey]Permission{}
+	for _, a := range c.appTypes {
+		for _, p := range a.Permissions {
+			p = stripSeed(p)
+			c.byKey[p.Key()] = p
+			c.byID[idKey{p.ResourceAppID, p.Type, p.ID}] = p
+		}
 	}
 	return c, nil
 }
