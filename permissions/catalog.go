@@ -158,6 +158,25 @@ func (c *Catalog) AppTypesFor(service string, mode Mode) ([]AppType, error) {
 	return out, nil
 }
 
+// CreatableFor returns the app types a new profile for the service can be created with on the
+// Elements customer app profile page (Creatable), in catalog order: for Elements premium
+// services their modern and custom apps, for the AOS services seed 000 lists only vendor apps
+// in modern setup (modern or delegated mode), and none for AOS services that page does not
+// offer. The error wraps ErrUnknownService.
+func (c *Catalog) CreatableFor(service string) ([]AppType, error) {
+	all, err := c.AppTypesFor(service, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []AppType
+	for _, a := range all {
+		if a.Creatable {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
 // Resources returns every resource API the catalog references with the distinct permissions
 // requested on it (each Key once, in first-use order): what a tenant's resource service
 // principals must expose. Emulators use it to publish appRoles and oauth2PermissionScopes.
@@ -279,7 +298,9 @@ func Parse(r io.Reader) (*Catalog, error) {
 // is reported at once in a *ValidationError wrapping ErrInvalidCatalog: GUID shape, unknown
 // services, modes, role template IDs and Azure roles, duplicate names, duplicate permissions
 // per (resourceAppId, type, value), one permission with two IDs, unpublished app types with
-// permission rows, and so on. The returned Catalog shares no memory with data.
+// permission rows, services no app type serves, and so on. "sources" may be empty; when it is
+// not, every resource the permissions use must be cited there. The returned Catalog shares no
+// memory with data.
 func Load(data []byte) (*Catalog, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -603,3 +603,33 @@ func TestSubset(t *testing.T) {
 		t.Errorf("Subset(service name) error = %v, want ErrUnknownAppType", err)
 	}
 }
+
+func TestCreatableFor(t *testing.T) {
+	c := mustDefault(t)
+	for _, tc := range []struct {
+		service string
+		want    []string
+	}{
+		{"Baseline management", []string{"APElements Baseline Management", "Custom app for Baseline management"}},
+		{"Nitro", []string{"APElements Automation"}},
+		{"Fly", []string{"Fly for Power Platform", "Fly Delegated App", "Fly App"}},
+		{"Cloud Backup for Microsoft 365", []string{"Delegated App", "Cloud Backup Express", "Viva Engage", "Cloud Backup for Microsoft 365 (All permissions)"}},
+		{"EnPower", nil},
+	} {
+		got, err := c.CreatableFor(tc.service)
+		if err != nil {
+			t.Errorf("CreatableFor(%q): %v", tc.service, err)
+			continue
+		}
+		var names []string
+		for _, a := range got {
+			names = append(names, a.Name)
+		}
+		if diff := cmp.Diff(tc.want, names); diff != "" {
+			t.Errorf("CreatableFor(%q) mismatch (-want +got):\n%s", tc.service, diff)
+		}
+	}
+	if _, err := c.CreatableFor("Other premium services"); !errors.Is(err, ErrUnknownService) {
+		t.Errorf("CreatableFor(group) error = %v, want ErrUnknownService", err)
+	}
+}

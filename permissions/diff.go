@@ -11,16 +11,28 @@ import (
 type ChangeKind string
 
 const (
-	AppTypeAdded         ChangeKind = "app-type-added"
-	AppTypeRemoved       ChangeKind = "app-type-removed"
-	PermissionAdded      ChangeKind = "permission-added"
-	PermissionRemoved    ChangeKind = "permission-removed"
-	PermissionIDChanged  ChangeKind = "permission-id-changed"
+	// AppTypeAdded: the new catalog has an app type the old one lacks; its permissions and
+	// roles follow as PermissionAdded, DirectoryRoleAdded and AzureRoleAdded changes.
+	AppTypeAdded ChangeKind = "app-type-added"
+	// AppTypeRemoved: the old catalog's app type is gone (no further changes are listed for it).
+	AppTypeRemoved ChangeKind = "app-type-removed"
+	// PermissionAdded: the app type gained Permission; existing profiles need new consent.
+	PermissionAdded ChangeKind = "permission-added"
+	// PermissionRemoved: the app type no longer needs Permission; grants may be revoked.
+	PermissionRemoved ChangeKind = "permission-removed"
+	// PermissionIDChanged: the same value on the same resource now has another GUID (OldID →
+	// Permission.ID); grants made under the old ID no longer match.
+	PermissionIDChanged ChangeKind = "permission-id-changed"
+	// PermissionsPublished: the app type's permission list went from unpublished to published.
 	PermissionsPublished ChangeKind = "permissions-published"
-	DirectoryRoleAdded   ChangeKind = "directory-role-added"
+	// DirectoryRoleAdded: the app type needs DirectoryRole (see its Assignment for who assigns it).
+	DirectoryRoleAdded ChangeKind = "directory-role-added"
+	// DirectoryRoleRemoved: the app type no longer needs DirectoryRole.
 	DirectoryRoleRemoved ChangeKind = "directory-role-removed"
-	AzureRoleAdded       ChangeKind = "azure-role-added"
-	AzureRoleRemoved     ChangeKind = "azure-role-removed"
+	// AzureRoleAdded: the app type needs the Azure RBAC grant AzureRole.
+	AzureRoleAdded ChangeKind = "azure-role-added"
+	// AzureRoleRemoved: the app type no longer needs the Azure RBAC grant AzureRole.
+	AzureRoleRemoved ChangeKind = "azure-role-removed"
 )
 
 // Change is one typed difference between two catalog versions, for one app type. Only the

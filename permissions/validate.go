@@ -205,8 +205,11 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, de
 	perms := a.Permissions
 	switch a.PermissionsState {
 	case Unpublished:
-		if len(a.Permissions) > 0 || a.PermissionsFrom != "" {
+		if len(a.Permissions) > 0 {
 			v.addf(p+".permissions", "permissionsState is unpublished but permissions are listed; set permissionsState to published or remove the rows")
+		}
+		if a.PermissionsFrom != "" {
+			v.addf(p+".permissionsFrom", "permissionsState is unpublished but permissionsFrom names %q; set permissionsState to published or drop permissionsFrom", a.PermissionsFrom)
 		}
 	case Published:
 		if a.PermissionsFrom != "" {
