@@ -210,8 +210,11 @@ func containsAzure(list []roles.AzureRequirement, r roles.AzureRequirement) bool
 	})
 }
 
-// Edit changes a catalog being derived with Catalog.With.
-type Edit func(*catalogFile) error
+// Edit is one change applied by Catalog.With; build it with AddPermission, RemovePermission,
+// AddDirectoryRole or RemoveDirectoryRole.
+type Edit struct {
+	apply func(*catalogFile) error
+}
 
 // With returns a new catalog with the given version and edits applied in order, validated like
 // Load; c is not changed. It is how tests, the quickstart and embedders publish a new catalog
@@ -220,7 +223,10 @@ func (c *Catalog) With(version string, edits ...Edit) (*Catalog, error) {
 	f := c.file()
 	f.Version = version
 	for _, e := range edits {
-		if err := e(f); err != nil {
+		if e.apply == nil {
+			return nil, fmt.Errorf("permissions: zero Edit passed to With; build edits with AddPermission, RemovePermission, AddDirectoryRole or RemoveDirectoryRole")
+		}
+		if err := e.apply(f); err != nil {
 			return nil, err
 		}
 	}
@@ -251,7 +257,7 @@ func findAppType(f *catalogFile, name string) (*appTypeJSON, error) {
 // AddPermission appends p to the app type's permissions and marks them published. App types
 // whose permissionsFrom names this app type gain it too.
 func AddPermission(appType string, p Permission) Edit {
-	return func(f *catalogFile) error {
+	return Edit{func(f *catalogFile) error {
 		a, err := findAppType(f, appType)
 		if err != nil {
 			return err
@@ -262,13 +268,13 @@ func AddPermission(appType string, p Permission) Edit {
 		a.Permissions = append(slices.Clone(a.Permissions), p)
 		a.PermissionsState = Published
 		return nil
-	}
+	}}
 }
 
 // RemovePermission removes the permission with key k from the app type. Removing one it does
 // not have is an error.
 func RemovePermission(appType string, k Key) Edit {
-	return func(f *catalogFile) error {
+	return Edit{func(f *catalogFile) error {
 		a, err := findAppType(f, appType)
 		if err != nil {
 			return err
@@ -279,24 +285,24 @@ func RemovePermission(appType string, k Key) Edit {
 		}
 		a.Permissions = slices.Delete(slices.Clone(a.Permissions), i, i+1)
 		return nil
-	}
+	}}
 }
 
 // AddDirectoryRole appends a directory role requirement to the app type.
 func AddDirectoryRole(appType string, r roles.DirectoryRequirement) Edit {
-	return func(f *catalogFile) error {
+	return Edit{func(f *catalogFile) error {
 		a, err := findAppType(f, appType)
 		if err != nil {
 			return err
 		}
 		a.DirectoryRoles = append(slices.Clone(a.DirectoryRoles), directoryRoleJSON{TemplateID: r.Role, Assignment: r.Assignment, Condition: r.Condition})
 		return nil
-	}
+	}}
 }
 
 // RemoveDirectoryRole removes the requirement for role template id from the app type.
 func RemoveDirectoryRole(appType string, id roles.TemplateID) Edit {
-	return func(f *catalogFile) error {
+	return Edit{func(f *catalogFile) error {
 		a, err := findAppType(f, appType)
 		if err != nil {
 			return err
@@ -307,5 +313,5 @@ func RemoveDirectoryRole(appType string, id roles.TemplateID) Edit {
 			return fmt.Errorf("permissions: %s has no directory role %s to remove", a.Name, id.Name())
 		}
 		return nil
-	}
+	}}
 }
