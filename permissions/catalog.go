@@ -180,8 +180,8 @@ func (c *Catalog) CreatableFor(service string) ([]AppType, error) {
 // Resources returns every resource API the catalog references with the distinct permissions
 // requested on it (each Key once, in first-use order): what a tenant's resource service
 // principals must expose. Emulators use it to publish appRoles and oauth2PermissionScopes.
-func (c *Catalog) Resources() []ResourcePermissions {
-	var out []ResourcePermissions
+func (c *Catalog) Resources() []Resource {
+	var out []Resource
 	pos := map[string]int{}
 	seen := map[Key]bool{}
 	for _, a := range c.appTypes {
@@ -190,7 +190,7 @@ func (c *Catalog) Resources() []ResourcePermissions {
 			if !ok {
 				i = len(out)
 				pos[p.ResourceAppID] = i
-				out = append(out, ResourcePermissions{Name: p.Resource, AppID: p.ResourceAppID})
+				out = append(out, Resource{Name: p.Resource, AppID: p.ResourceAppID})
 			}
 			if !seen[p.Key()] {
 				seen[p.Key()] = true
@@ -219,10 +219,14 @@ func (c *Catalog) LookupID(resourceAppID string, kind Kind, id string) (Permissi
 	return p, ok
 }
 
-// ResourcePermissions is one resource API and the permissions the catalog requests on it.
-type ResourcePermissions struct {
-	Name        string
-	AppID       string
+// Resource is one resource API (its service principal in every tenant) and the permissions the
+// catalog requests on it.
+type Resource struct {
+	// Name is the API's name as the seeds and the Entra API picker show it, e.g. "SharePoint".
+	Name string
+	// AppID is the resource application's appId, e.g. 00000003-0000-0ff1-ce00-000000000000.
+	AppID string
+	// Permissions are the distinct permissions requested on it, without seed fields.
 	Permissions []Permission
 }
 
