@@ -633,3 +633,40 @@ func TestCreatableFor(t *testing.T) {
 		t.Errorf("CreatableFor(group) error = %v, want ErrUnknownService", err)
 	}
 }
+
+// TestResources: the distinct permissions per resource, counted independently from the seed
+// tables (case-insensitive value + type), 90 in all.
+func TestResources(t *testing.T) {
+	type count struct {
+		Name, AppID string
+		N           int
+	}
+	var got []count
+	total := 0
+	for _, r := range mustDefault(t).Resources() {
+		got = append(got, count{r.Name, r.AppID, len(r.Permissions)})
+		total += len(r.Permissions)
+		for _, p := range r.Permissions {
+			if p.ResourceAppID != r.AppID || p.Resource != r.Name || p.SeedValue != "" || p.SeedDescription != "" {
+				t.Errorf("%s listed under %s (%s) or with seed fields", p, r.Name, r.AppID)
+			}
+		}
+	}
+	want := []count{
+		{"Azure Rights Management Services", "00000012-0000-0000-c000-000000000000", 2},
+		{"Azure Service Management", "797f4846-ba00-4fd7-ba43-dac1f8f63013", 1},
+		{"Dynamics CRM", "00000007-0000-0000-c000-000000000000", 1},
+		{"Microsoft Graph", "00000003-0000-0000-c000-000000000000", 67},
+		{"Microsoft Information Protection Sync Service", "870c4f2e-85b6-4d43-bdda-6ed9a579b725", 1},
+		{"Office 365 Exchange Online", "00000002-0000-0ff1-ce00-000000000000", 3},
+		{"Office 365 Management APIs", "c5393580-f805-4401-95e8-94b7a6ef2fc2", 1},
+		{"Power BI Service", "00000009-0000-0000-c000-000000000000", 7},
+		{"PowerApps Service", "475226c6-020e-4fb2-8a90-7a972cbfc1d4", 1},
+		{"SharePoint", "00000003-0000-0ff1-ce00-000000000000", 3},
+		{"Skype and Teams Tenant Admin API", "48ac35b8-9aa8-4d74-927d-1f4a14a0b239", 2},
+		{"ProjectWorkManagement", "09abbdfd-ed23-44ee-a2d9-a627aa1c90f3", 1},
+	}
+	if diff := cmp.Diff(want, got); diff != "" || total != 90 {
+		t.Errorf("Resources mismatch, %d permissions (-want +got):\n%s", total, diff)
+	}
+}
