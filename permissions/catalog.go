@@ -112,9 +112,16 @@ func (c *Catalog) Service(name string) (Service, error) {
 	if i, ok := c.serviceIndex[normalize(name)]; ok {
 		return c.services[i].clone(), nil
 	}
-	names := make([]string, len(c.services))
-	for i, s := range c.services {
-		names[i] = s.Name
+	var names, members []string
+	for _, s := range c.services {
+		names = append(names, s.Name)
+		if s.Group != "" && normalize(s.Group) == normalize(name) {
+			members = append(members, s.Name)
+		}
+	}
+	if len(members) > 0 {
+		// A group such as "Other premium services" is not a service; name its members.
+		return Service{}, &NotFoundError{Kind: "service", Name: name, Valid: members, Group: true, err: ErrUnknownService}
 	}
 	return Service{}, &NotFoundError{Kind: "service", Name: name, Valid: names, err: ErrUnknownService}
 }
@@ -247,11 +254,17 @@ var (
 type NotFoundError struct {
 	Kind  string   // "service" or "app type"
 	Name  string   // the name asked for
-	Valid []string // the canonical names that exist
+	Valid []string // the canonical names that exist (for a group: its member services)
+	// Group is true when Name is a group of services (e.g. "Other premium services") rather than
+	// a service; Valid then lists the group's services.
+	Group bool
 	err   error
 }
 
 func (e *NotFoundError) Error() string {
+	if e.Group {
+		return fmt.Sprintf("permissions: %q is a group of services, not a service; use one of: %s", e.Name, strings.Join(e.Valid, ", "))
+	}
 	return fmt.Sprintf("permissions: unknown %s %q; use one of: %s", e.Kind, e.Name, strings.Join(e.Valid, ", "))
 }
 

@@ -237,8 +237,11 @@ func TestAppTypesFor(t *testing.T) {
 			t.Errorf("AppTypesFor(%q, %q) mismatch (-want +got):\n%s", tc.service, tc.mode, diff)
 		}
 	}
-	if _, err := c.AppTypesFor("Other premium services", ModeModern); !errors.Is(err, ErrUnknownService) {
-		t.Errorf("AppTypesFor(group name) error = %v, want ErrUnknownService", err)
+	_, err := c.AppTypesFor("other premium services", ModeModern)
+	var nf *NotFoundError
+	if !errors.Is(err, ErrUnknownService) || !errors.As(err, &nf) || !nf.Group ||
+		!cmp.Equal(nf.Valid, []string{"Workspace management", "Risk management", "Change management communication", "User and device management"}) {
+		t.Errorf("AppTypesFor(group name) error = %v, want ErrUnknownService naming the group's four services", err)
 	}
 	if _, err := c.AppTypesFor("Nitro", "hybrid"); !errors.Is(err, ErrUnknownMode) {
 		t.Errorf("AppTypesFor(Nitro, hybrid) error = %v, want ErrUnknownMode", err)
