@@ -308,9 +308,19 @@ func testGrants(t *testing.T, s *suite) {
 	}
 }
 
+// baseline reads the state set up by setUpGrants before a change, so that a driver answering
+// from its own earlier reads fails the check after the change.
+func (s *suite) baseline(t *testing.T, tenantID, appID, spID, userID string) {
+	t.Helper()
+	if diff := cmp.Diff(wantGrantsState(tenantID, appID, spID, userID), s.state(t, tenantID, appID), appStateOpts); diff != "" {
+		t.Errorf("AppState before the change mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func testRevokeAppRole(t *testing.T, s *suite) {
 	tenantID, appID, spID := s.consentedApp(t)
 	userID := s.setUpGrants(t, tenantID, appID)
+	s.baseline(t, tenantID, appID, spID, userID)
 	must(t, "RevokeAppRole", s.Directory.RevokeAppRole(tenantID, appID, consent.MicrosoftGraphAppID, graphUserReadAll))
 	want := wantGrantsState(tenantID, appID, spID, userID)
 	want.AppRoleGrants = want.AppRoleGrants[:2]
@@ -322,6 +332,7 @@ func testRevokeAppRole(t *testing.T, s *suite) {
 func testRevokeDelegated(t *testing.T, s *suite) {
 	tenantID, appID, spID := s.consentedApp(t)
 	userID := s.setUpGrants(t, tenantID, appID)
+	s.baseline(t, tenantID, appID, spID, userID)
 	must(t, "RevokeDelegated scope", s.Directory.RevokeDelegated(tenantID, appID, consent.MicrosoftGraphAppID, "", "Mail.Read"))
 	want := wantGrantsState(tenantID, appID, spID, userID)
 	want.DelegatedGrants[0].Scopes = []string{"User.Read"}
@@ -347,6 +358,7 @@ func testRevokeDelegated(t *testing.T, s *suite) {
 func testRemoveDirectoryRole(t *testing.T, s *suite) {
 	tenantID, appID, spID := s.consentedApp(t)
 	userID := s.setUpGrants(t, tenantID, appID)
+	s.baseline(t, tenantID, appID, spID, userID)
 	must(t, "RemoveAppDirectoryRole", s.Directory.RemoveAppDirectoryRole(tenantID, appID, roles.ExchangeAdministrator))
 	want := wantGrantsState(tenantID, appID, spID, userID)
 	want.DirectoryRoles = nil
@@ -357,6 +369,9 @@ func testRemoveDirectoryRole(t *testing.T, s *suite) {
 
 func testDisableServicePrincipal(t *testing.T, s *suite) {
 	tenantID, appID, _ := s.consentedApp(t)
+	if got := s.state(t, tenantID, appID); !got.Exists || !got.ServicePrincipal.Enabled {
+		t.Errorf("new service principal: Exists=%v Enabled=%v, want true true", got.Exists, got.ServicePrincipal.Enabled)
+	}
 	must(t, "SetServicePrincipalEnabled(false)", s.Directory.SetServicePrincipalEnabled(tenantID, appID, false))
 	got := s.state(t, tenantID, appID)
 	if !got.Exists || got.ServicePrincipal.Enabled {
@@ -370,7 +385,8 @@ func testDisableServicePrincipal(t *testing.T, s *suite) {
 
 func testDeleteServicePrincipal(t *testing.T, s *suite) {
 	tenantID, appID, spID := s.consentedApp(t)
-	s.setUpGrants(t, tenantID, appID)
+	userID := s.setUpGrants(t, tenantID, appID)
+	s.baseline(t, tenantID, appID, spID, userID)
 	must(t, "DeleteServicePrincipal", s.Directory.DeleteServicePrincipal(tenantID, appID))
 	want := consent.AppState{TenantID: tenantID, AppID: appID}
 	if diff := cmp.Diff(want, s.state(t, tenantID, appID), appStateOpts); diff != "" {
