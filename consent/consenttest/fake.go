@@ -1,6 +1,7 @@
 package consenttest
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -430,11 +431,15 @@ func (f *Fake) AppState(ctx context.Context, tenantID, appID string) (consent.Ap
 		ObjectID: sp.objectID, AppID: sp.appID, DisplayName: sp.displayName,
 		Enabled: sp.enabled, AppOwnerTenantID: sp.ownerTenant,
 	}
+	if len(sp.appRoles) > 0 {
+		st.AppRoleGrants = make([]consent.AppRoleGrant, 0, len(sp.appRoles))
+	}
 	for _, g := range sp.appRoles {
 		st.AppRoleGrants = append(st.AppRoleGrants, g)
 	}
+	// Stored IDs are lower case already, so plain comparisons sort case-insensitively.
 	slices.SortFunc(st.AppRoleGrants, func(x, y consent.AppRoleGrant) int {
-		return strings.Compare(key(x.ResourceAppID, x.AppRoleID), key(y.ResourceAppID, y.AppRoleID))
+		return cmp.Or(strings.Compare(x.ResourceAppID, y.ResourceAppID), strings.Compare(x.AppRoleID, y.AppRoleID))
 	})
 	for _, g := range sp.delegated {
 		c := *g
@@ -442,7 +447,7 @@ func (f *Fake) AppState(ctx context.Context, tenantID, appID string) (consent.Ap
 		st.DelegatedGrants = append(st.DelegatedGrants, c)
 	}
 	slices.SortFunc(st.DelegatedGrants, func(x, y consent.DelegatedGrant) int {
-		return strings.Compare(key(x.ResourceAppID, string(x.ConsentType), x.PrincipalID), key(y.ResourceAppID, string(y.ConsentType), y.PrincipalID))
+		return cmp.Or(strings.Compare(x.ResourceAppID, y.ResourceAppID), strings.Compare(string(x.ConsentType), string(y.ConsentType)), strings.Compare(x.PrincipalID, y.PrincipalID))
 	})
 	st.DirectoryRoles = sortedRoles(sp.dirRoles)
 	return st, nil
