@@ -61,6 +61,7 @@ func RunDriverConformance(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"AppState/RemoveDirectoryRole", testRemoveDirectoryRole},
 		{"AppState/DisableServicePrincipal", testDisableServicePrincipal},
 		{"AppState/DeleteServicePrincipal", testDeleteServicePrincipal},
+		{"AppState/TenantDeleted", testTenantDeleted},
 		{"AppState/Isolation", testIsolation},
 		{"AppState/Concurrent", testConcurrent},
 		{"AppState/Canceled", testCanceled},
@@ -402,6 +403,23 @@ func testDeleteServicePrincipal(t *testing.T, s *suite) {
 	}
 	if strings.EqualFold(newSP, spID) {
 		t.Errorf("re-created service principal kept the deleted one's object ID %s", spID)
+	}
+}
+
+func testTenantDeleted(t *testing.T, s *suite) {
+	td, ok := s.Directory.(TenantDeleter)
+	if !ok {
+		t.Skipf("%T does not implement consenttest.TenantDeleter", s.Directory)
+	}
+	tenantID, appID, _ := s.consentedApp(t)
+	if got := s.state(t, tenantID, appID); !got.Exists {
+		t.Errorf("AppState before deleting the tenant: Exists = false")
+	}
+	must(t, "DeleteTenant", td.DeleteTenant(tenantID))
+	got, err := s.Driver.AppState(s.ctx(t), tenantID, appID)
+	checkErr(t, "AppState(deleted tenant)", err, consent.ErrTenantNotFound)
+	if got.Exists {
+		t.Errorf("AppState(deleted tenant) returned Exists = true")
 	}
 }
 

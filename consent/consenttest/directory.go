@@ -98,6 +98,13 @@ type Directory interface {
 	AuthorizeUser(req AuthorizeRequest) (code string, err error)
 }
 
+// TenantDeleter is an optional Directory capability: deleting a whole tenant (the customer left,
+// or the tenant was removed), after which drivers must report consent.ErrTenantNotFound. The
+// conformance suite skips its tenant-deletion check when the Directory lacks it.
+type TenantDeleter interface {
+	DeleteTenant(tenantID string) error
+}
+
 // ErrUnknown is wrapped by Directory methods that name a tenant, app or user the directory does
 // not know.
 var ErrUnknown = errors.New("consenttest: unknown tenant, app or user")

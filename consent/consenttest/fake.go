@@ -172,7 +172,19 @@ var (
 	_ consent.AzureRoleReader     = (*Fake)(nil)
 	_ Directory                   = (*Fake)(nil)
 	_ FaultInjector               = (*Fake)(nil)
+	_ TenantDeleter               = (*Fake)(nil)
 )
+
+// OnlyDriver returns d with only the consent.Driver method visible, hiding every optional
+// interface d implements: use it to test how code behaves with a driver that cannot assign
+// roles, read users, prove certificates, and so on.
+func OnlyDriver(d consent.Driver) consent.Driver { return onlyDriver{d} }
+
+type onlyDriver struct{ d consent.Driver }
+
+func (o onlyDriver) AppState(ctx context.Context, tenantID, appID string) (consent.AppState, error) {
+	return o.d.AppState(ctx, tenantID, appID)
+}
 
 type fakeTenant struct {
 	info       Tenant

@@ -75,6 +75,19 @@ func (f *Fake) AddTenant(t Tenant) error {
 	return nil
 }
 
+// DeleteTenant implements TenantDeleter. Application registrations homed in the tenant stay
+// registered (the Fake keeps them so other tenants' service principals remain meaningful).
+func (f *Fake) DeleteTenant(tenantID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := strings.ToLower(tenantID)
+	if _, ok := f.tenants[k]; !ok {
+		return unknown("consenttest: tenant %q", tenantID)
+	}
+	delete(f.tenants, k)
+	return nil
+}
+
 // RegisterApp implements Directory. HomeTenantID may be empty (a vendor app whose home tenant
 // the test does not model).
 func (f *Fake) RegisterApp(app App) error {

@@ -12,3 +12,12 @@ func TestFakeConformance(t *testing.T) {
 		return consenttest.Env{Driver: f, Directory: f, Faults: f}
 	})
 }
+
+// A driver with no optional capability and no fault injection still passes: those subtests
+// skip rather than fail.
+func TestMinimalDriverConformance(t *testing.T) {
+	consenttest.RunDriverConformance(t, func(t *testing.T) consenttest.Env {
+		f := consenttest.NewFake()
+		return consenttest.Env{Driver: consenttest.OnlyDriver(f), Directory: f}
+	})
+}

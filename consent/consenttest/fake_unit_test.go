@@ -274,3 +274,24 @@ func TestFakeCodeExpires(t *testing.T) {
 		t.Errorf("Code = %q, want AADSTS70008", de.Code)
 	}
 }
+
+func TestOnlyDriverHidesCapabilities(t *testing.T) {
+	f := setUp(t)
+	d := consenttest.OnlyDriver(f)
+	if _, ok := d.(consent.RoleAssigner); ok {
+		t.Errorf("OnlyDriver exposes RoleAssigner")
+	}
+	if _, ok := d.(consent.UserStateReader); ok {
+		t.Errorf("OnlyDriver exposes UserStateReader")
+	}
+	if _, ok := d.(consent.CertificateProver); ok {
+		t.Errorf("OnlyDriver exposes CertificateProver")
+	}
+	st, err := d.AppState(context.Background(), tenantA, appX)
+	if err != nil || !st.Exists {
+		t.Errorf("OnlyDriver AppState = %+v, %v", st, err)
+	}
+	if got := f.CountActions(consenttest.MethodAppState); got != 1 {
+		t.Errorf("OnlyDriver did not reach the Fake: %d calls", got)
+	}
+}
