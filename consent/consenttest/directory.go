@@ -217,4 +217,9 @@ type Env struct {
 	NewCredential func(t testing.TB) consent.CertificateCredential
 	// Now is the directory's clock, used to check timestamps; nil: time.Now.
 	Now func() time.Time
+	// DriverIP is the address the directory sees the driver's token requests come from (for the
+	// Fake, FakeClientIP; for an emulator on loopback, "127.0.0.1"). The suite blocks it with
+	// BlockIP to check that DelegatedProver reports a Conditional Access block; empty skips
+	// that check.
+	DriverIP string
 }

@@ -9,7 +9,7 @@ import (
 func TestFakeConformance(t *testing.T) {
 	consenttest.RunDriverConformance(t, func(t *testing.T) consenttest.Env {
 		f := consenttest.NewFake()
-		return consenttest.Env{Driver: f, Directory: f, Faults: f}
+		return consenttest.Env{Driver: f, Directory: f, Faults: f, DriverIP: consenttest.FakeClientIP}
 	})
 }
 

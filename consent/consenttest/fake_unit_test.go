@@ -295,3 +295,54 @@ func TestOnlyDriverHidesCapabilities(t *testing.T) {
 		t.Errorf("OnlyDriver did not reach the Fake: %d calls", got)
 	}
 }
+
+// ProveDelegated attempts appear in the app's sign-in log, so a Conditional Access block can be
+// explained by address.
+func TestFakeProveDelegatedLogsSignIns(t *testing.T) {
+	const app = "22222222-2222-2222-2222-222222222222"
+	f := setUp(t, consenttest.WithClientIP("198.51.100.99"))
+	if err := f.RegisterApp(consenttest.App{AppID: app, RedirectURIs: []string{"https://cb"}}); err != nil {
+		t.Fatal(err)
+	}
+	uid, err := f.AddUser(tenantA, consenttest.User{UserPrincipalName: "u@a.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := f.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenantA, AppID: app, UserID: uid, RedirectURI: "https://cb", Scopes: []string{"offline_access", "User.Read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	red, err := f.RedeemCode(ctx, consent.CodeRedemption{TenantID: tenantA, AppID: app, Code: code, RedirectURI: "https://cb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := consent.DelegatedRefresh{TenantID: tenantA, AppID: app, UserObjectID: uid, TokenCache: red.TokenCache}
+	if _, err := f.ProveDelegated(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.BlockIP(tenantA, "198.51.100.99"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.ProveDelegated(ctx, req)
+	if !errors.Is(err, consent.ErrInvalidGrant) {
+		t.Fatalf("ProveDelegated from a blocked IP = %v, want ErrInvalidGrant", err)
+	}
+	got, err := f.SignIns(ctx, tenantA, app, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type brief struct {
+		IP   string
+		CA   consent.ConditionalAccessStatus
+		Code int
+	}
+	var gotBrief []brief
+	for _, s := range got {
+		gotBrief = append(gotBrief, brief{s.IPAddress, s.ConditionalAccess, s.ErrorCode})
+	}
+	want := []brief{{"198.51.100.99", consent.ConditionalAccessFailure, 53003}, {"198.51.100.99", consent.ConditionalAccessNotApplied, 0}}
+	if diff := cmp.Diff(want, gotBrief); diff != "" {
+		t.Errorf("sign-in log mismatch (-want +got):\n%s", diff)
+	}
+}
