@@ -3,6 +3,7 @@ package consenttest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -344,5 +345,64 @@ func TestFakeProveDelegatedLogsSignIns(t *testing.T) {
 	want := []brief{{"198.51.100.99", consent.ConditionalAccessFailure, 53003}, {"198.51.100.99", consent.ConditionalAccessNotApplied, 0}}
 	if diff := cmp.Diff(want, gotBrief); diff != "" {
 		t.Errorf("sign-in log mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// Reads race with tenant changes; every read must be a consistent snapshot (the grant is
+// either there with its role or absent), and -race must stay quiet.
+func TestFakeConcurrentChangesAndReads(t *testing.T) {
+	f := setUp(t)
+	const role = "df021288-bdef-4463-88db-98f22de89214"
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if i%2 == 0 {
+				_ = f.GrantAppRole(tenantA, appX, consent.MicrosoftGraphAppID, role)
+				_ = f.AssignAppDirectoryRole(tenantA, appX, roles.ExchangeAdministrator)
+			} else {
+				_ = f.RevokeAppRole(tenantA, appX, consent.MicrosoftGraphAppID, role)
+				_ = f.RemoveAppDirectoryRole(tenantA, appX, roles.ExchangeAdministrator)
+			}
+		}
+	}()
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				st, err := f.AppState(ctx, tenantA, appX)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, g := range st.AppRoleGrants {
+					if g.AppRoleID != role || g.AssignmentID == "" {
+						errs <- fmt.Errorf("torn grant %+v", g)
+						return
+					}
+				}
+				_, _ = f.AssignDirectoryRole(ctx, tenantA, appX, roles.SharePointAdministrator)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := f.CountActions(consenttest.AnyMethod); got != 4*200*2 {
+		t.Errorf("recorded %d actions, want %d", got, 4*200*2)
 	}
 }
