@@ -1,7 +1,6 @@
 package consenttest
 
 import (
-	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -475,19 +474,15 @@ func (f *Fake) AppState(ctx context.Context, tenantID, appID string) (consent.Ap
 	for _, g := range sp.appRoles {
 		st.AppRoleGrants = append(st.AppRoleGrants, g)
 	}
-	// Stored IDs are lower case already, so plain comparisons sort case-insensitively.
-	slices.SortFunc(st.AppRoleGrants, func(x, y consent.AppRoleGrant) int {
-		return cmp.Or(strings.Compare(x.ResourceAppID, y.ResourceAppID), strings.Compare(x.AppRoleID, y.AppRoleID))
-	})
 	for _, g := range sp.delegated {
 		c := *g
 		c.Scopes = slices.Clone(g.Scopes)
 		st.DelegatedGrants = append(st.DelegatedGrants, c)
 	}
-	slices.SortFunc(st.DelegatedGrants, func(x, y consent.DelegatedGrant) int {
-		return cmp.Or(strings.Compare(x.ResourceAppID, y.ResourceAppID), strings.Compare(string(x.ConsentType), string(y.ConsentType)), strings.Compare(x.PrincipalID, y.PrincipalID))
-	})
-	st.DirectoryRoles = sortedRoles(sp.dirRoles)
+	for r := range sp.dirRoles {
+		st.DirectoryRoles = append(st.DirectoryRoles, r)
+	}
+	st.Normalize()
 	return st, nil
 }
 
