@@ -81,6 +81,9 @@ type DriverError struct {
 
 // Error says what failed and what to do next.
 func (e *DriverError) Error() string {
+	if e == nil {
+		return "consent driver: <nil>"
+	}
 	var b strings.Builder
 	b.WriteString("consent driver: ")
 	if e.Op != "" {
@@ -103,18 +106,22 @@ func (e *DriverError) Error() string {
 	if e.Code != "" {
 		fmt.Fprintf(&b, " (%s)", e.Code)
 	}
-	if hint := hintFor(e.Err); hint != "" {
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, "; retry after %s", e.RetryAfter)
+	} else if hint := hintFor(e.Err); hint != "" {
 		b.WriteString("; ")
 		b.WriteString(hint)
-	}
-	if e.RetryAfter > 0 {
-		fmt.Fprintf(&b, " after %s", e.RetryAfter)
 	}
 	return b.String()
 }
 
 // Unwrap returns Err.
-func (e *DriverError) Unwrap() error { return e.Err }
+func (e *DriverError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
 func hintFor(err error) string {
 	switch {
@@ -136,6 +143,10 @@ func hintFor(err error) string {
 		return "ask the user to consent again"
 	case errors.Is(err, ErrTenantNotFound):
 		return "check the tenant ID"
+	case errors.Is(err, ErrNotFound):
+		return "check the ID (an application registration lives in its home tenant)"
+	case errors.Is(err, ErrInvalidArgument):
+		return "fix the call; the tenant was not contacted"
 	}
 	return ""
 }

@@ -65,7 +65,7 @@ func TestDriverErrorMessage(t *testing.T) {
 		{
 			"throttled",
 			&consent.DriverError{Op: "AppState", TenantID: "11111111-1111-1111-1111-111111111111", AppID: "22222222-2222-2222-2222-222222222222", Code: "TooManyRequests", RetryAfter: 3 * time.Second, Err: consent.ErrThrottled},
-			"consent driver: AppState app 22222222-2222-2222-2222-222222222222 in tenant 11111111-1111-1111-1111-111111111111: throttled (TooManyRequests); retry later after 3s",
+			"consent driver: AppState app 22222222-2222-2222-2222-222222222222 in tenant 11111111-1111-1111-1111-111111111111: throttled (TooManyRequests); retry after 3s",
 		},
 		{
 			"forbidden",
@@ -122,5 +122,15 @@ func TestRetryAfter(t *testing.T) {
 				t.Errorf("RetryAfter(%v) = %v, %v; want %v, %v", tt.err, got, ok, tt.want, tt.wantOK)
 			}
 		})
+	}
+}
+
+func TestNilDriverError(t *testing.T) {
+	var de *consent.DriverError
+	if got := de.Error(); got != "consent driver: <nil>" {
+		t.Errorf("nil Error() = %q", got)
+	}
+	if de.Unwrap() != nil {
+		t.Errorf("nil Unwrap() != nil")
 	}
 }

@@ -98,6 +98,13 @@ type Directory interface {
 	AuthorizeUser(req AuthorizeRequest) (code string, err error)
 }
 
+// TenantDeleter is an optional Directory capability: deleting a whole tenant (the customer left,
+// or the tenant was removed), after which drivers must report consent.ErrTenantNotFound. The
+// conformance suite skips its tenant-deletion check when the Directory lacks it.
+type TenantDeleter interface {
+	DeleteTenant(tenantID string) error
+}
+
 // ErrUnknown is wrapped by Directory methods that name a tenant, app or user the directory does
 // not know.
 var ErrUnknown = errors.New("consenttest: unknown tenant, app or user")
@@ -116,7 +123,8 @@ type Tenant struct {
 type App struct {
 	// AppID is the application (client) ID, a GUID.
 	AppID string
-	// HomeTenantID is the tenant where the app is registered; it must exist.
+	// HomeTenantID is the tenant where the app is registered; it must exist. (The Fake also
+	// accepts an empty HomeTenantID: a vendor app whose home tenant the test does not model.)
 	HomeTenantID string
 	// DisplayName is the app's name.
 	DisplayName string
@@ -163,7 +171,9 @@ type FaultKind int
 
 const (
 	// FaultThrottled: every request answers HTTP 429 with a Retry-After; the driver must
-	// return an error wrapping consent.ErrThrottled with RetryAfter > 0.
+	// return an error wrapping consent.ErrThrottled with RetryAfter > 0. Announce a short
+	// Retry-After (about a second): drivers that honour it retry before giving up, and each
+	// suite call has a 30-second deadline.
 	FaultThrottled FaultKind = iota + 1
 	// FaultUnavailable: every request answers HTTP 503; consent.ErrTransient.
 	FaultUnavailable
@@ -210,4 +220,9 @@ type Env struct {
 	NewCredential func(t testing.TB) consent.CertificateCredential
 	// Now is the directory's clock, used to check timestamps; nil: time.Now.
 	Now func() time.Time
+	// DriverIP is the address the directory sees the driver's token requests come from (for the
+	// Fake, FakeClientIP; for an emulator on loopback, "127.0.0.1"). The suite blocks it with
+	// BlockIP to check that DelegatedProver reports a Conditional Access block; empty skips
+	// that check.
+	DriverIP string
 }
