@@ -495,3 +495,11 @@ func TestVocabularySlicesAreCopies(t *testing.T) {
 		t.Error("a returned slice aliases package data")
 	}
 }
+
+func TestRoleIDsCompareCaseInsensitively(t *testing.T) {
+	who := Consenter{Roles: []roles.TemplateID{roles.TemplateID(strings.ToUpper(string(ga)))}}
+	d, err := Evaluate(Target{AppType: appMyHub}, AdminConsent, who, TenantFacts{})
+	if err != nil || !d.Allowed {
+		t.Errorf("upper-case Global Administrator template ID: %+v, %v", d, err)
+	}
+}

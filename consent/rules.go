@@ -209,9 +209,10 @@ func (s RoleSet) String() string {
 	return strings.Join(names, " + ")
 }
 
+// heldBy reports whether held contains every role of s; template IDs compare case-insensitively.
 func (s RoleSet) heldBy(held []roles.TemplateID) bool {
 	for _, id := range s {
-		if !slices.Contains(held, id) {
+		if !slices.ContainsFunc(held, func(h roles.TemplateID) bool { return strings.EqualFold(strings.TrimSpace(string(h)), string(id)) }) {
 			return false
 		}
 	}
