@@ -164,8 +164,10 @@ func benchUpdate(b *testing.B, opts ...sqlite.Option) {
 
 // BenchmarkUpdate measures the default, durable configuration (synchronous=FULL: an fsync per
 // commit); BenchmarkUpdateSyncNormal the WAL-normal one.
-func BenchmarkUpdate(b *testing.B)           { benchUpdate(b) }
-func BenchmarkUpdateSyncNormal(b *testing.B) { benchUpdate(b, sqlite.WithSynchronous(sqlite.SyncNormal)) }
+func BenchmarkUpdate(b *testing.B) { benchUpdate(b) }
+func BenchmarkUpdateSyncNormal(b *testing.B) {
+	benchUpdate(b, sqlite.WithSynchronous(sqlite.SyncNormal))
+}
 
 func BenchmarkListTenantStatus(b *testing.B) {
 	st := benchStore(b)
