@@ -43,6 +43,7 @@ const (
 func commands() map[string]command {
 	return map[string]command{
 		// Each subcommand lives in its own cmd_*.go file.
+		"cert": {summary: "inspect a .pfx (and its pairing with a .cer/.crt), or create a self-signed app certificate", run: runCert},
 	}
 }
 
