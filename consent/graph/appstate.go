@@ -41,6 +41,19 @@ func (d *Driver) AppState(ctx context.Context, tenantID, appID string) (consent.
 		return consent.AppState{}, err
 	}
 	defer release()
+	var out consent.AppState
+	err = d.retryUnauthorized(ctx, op, tenantID, appID, func() (err error) {
+		out, err = d.appState(ctx, op, tenantID, appID)
+		return err
+	})
+	if err != nil {
+		return consent.AppState{}, err
+	}
+	return out, nil
+}
+
+func (d *Driver) appState(ctx context.Context, op string, tenantID, appID string) (consent.AppState, error) {
+	var err error
 	base := d.spURL(appID)
 	sp := &step{ctor: models.CreateServicePrincipalFromDiscriminatorValue}
 	ara := &step{ctor: models.CreateAppRoleAssignmentCollectionResponseFromDiscriminatorValue}
@@ -269,6 +282,19 @@ func (d *Driver) AssignDirectoryRole(ctx context.Context, tenantID, appID string
 		return false, err
 	}
 	defer release()
+	var out bool
+	err = d.retryUnauthorized(ctx, op, tenantID, appID, func() (err error) {
+		out, err = d.assignDirectoryRole(ctx, op, tenantID, appID, role)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	return out, nil
+}
+
+func (d *Driver) assignDirectoryRole(ctx context.Context, op string, tenantID, appID string, role roles.TemplateID) (bool, error) {
+	var err error
 	base := d.spURL(appID)
 	sp := &step{ctor: models.CreateServicePrincipalFromDiscriminatorValue}
 	dirRoles := &step{ctor: models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue}
@@ -325,6 +351,19 @@ func (d *Driver) KeyCredentials(ctx context.Context, tenantID, appID string) ([]
 		return nil, err
 	}
 	defer release()
+	var out []consent.KeyCredential
+	err = d.retryUnauthorized(ctx, op, tenantID, appID, func() (err error) {
+		out, err = d.keyCredentials(ctx, op, tenantID, appID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (d *Driver) keyCredentials(ctx context.Context, op string, tenantID, appID string) ([]consent.KeyCredential, error) {
+	var err error
 	app, err := applicationswithappid.NewApplicationsWithAppIdRequestBuilderInternal(map[string]string{}, d.adapter, &appID).Get(ctx,
 		&applicationswithappid.ApplicationsWithAppIdRequestBuilderGetRequestConfiguration{
 			QueryParameters: &applicationswithappid.ApplicationsWithAppIdRequestBuilderGetQueryParameters{Select: []string{"keyCredentials"}}})

@@ -55,7 +55,19 @@ func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps [
 		}
 		resp, err := batch.Send(ctx, d.adapter)
 		if err != nil {
-			return graphError(ctx, op, tenant, appID, err)
+			mapped := graphError(ctx, op, tenant, appID, err)
+			ra, _ := consent.RetryAfter(mapped)
+			if ra == 0 {
+				ra = time.Second
+			}
+			if !errors.Is(mapped, errRetryable) || attempt >= d.cfg.MaxRetries || ra > d.cfg.MaxRetryWait {
+				return mapped
+			}
+			d.log.Debug("graph: retrying $batch", "wait", ra, "tenant", tenant, "attempt", attempt+1)
+			if err := sleep(ctx, ra); err != nil {
+				return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: err}
+			}
+			continue
 		}
 		if resp == nil {
 			return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("%w: empty batch response", consent.ErrTransient)}
@@ -101,12 +113,8 @@ func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps [
 			return nil
 		}
 		d.log.Debug("graph: retrying batch items", "items", len(retry), "wait", wait, "tenant", tenant)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: ctx.Err()}
-		case <-t.C:
+		if err := sleep(ctx, wait); err != nil {
+			return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: err}
 		}
 		pending = retry
 	}
@@ -138,4 +146,15 @@ func firstError(steps ...*step) error {
 		}
 	}
 	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

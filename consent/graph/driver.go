@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/google/uuid"
 	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
@@ -90,6 +91,8 @@ type Driver struct {
 	semMu sync.Mutex
 	sems  map[string]chan struct{}
 
+	tokens *tenantCache
+
 	resMu     sync.Mutex
 	resources map[string]map[string]string // tenant -> resource SP object id -> appId
 }
@@ -161,13 +164,14 @@ func New(cfg Config) (*Driver, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Driver{cfg: cfg, graphHost: gu.Host, log: log, sems: map[string]chan struct{}{}, resources: map[string]map[string]string{}}
+	d := &Driver{cfg: cfg, graphHost: gu.Host, log: log, sems: map[string]chan struct{}{}, resources: map[string]map[string]string{},
+		tokens: &tenantCache{parts: map[string][]byte{}}}
 
 	cred, err := msalCredential(cfg.ReaderCredential)
 	if err != nil {
-		return nil, fmt.Errorf("graph: Config.ReaderCredential: %w", err)
+		return nil, fmt.Errorf("graph: Config.ReaderCredential: %w (%w)", err, consent.ErrInvalidArgument)
 	}
-	d.reader, err = d.newClient(cfg.ReaderAppID, "organizations", cred, nil)
+	d.reader, err = d.newClient(cfg.ReaderAppID, "organizations", cred, d.tokens)
 	if err != nil {
 		return nil, err
 	}
@@ -201,9 +205,11 @@ func New(cfg Config) (*Driver, error) {
 	return d, nil
 }
 
-// shouldRetry bounds Kiota's retry handler: at most MaxRetries, never a wait above MaxRetryWait.
+// shouldRetry bounds Kiota's retry handler: GETs only (a retried POST loses its compressed
+// body in kiota-http-go v1.5.4, so runBatch retries $batch itself), at most MaxRetries, never a
+// wait above MaxRetryWait.
 func (d *Driver) shouldRetry(delay time.Duration, n int, req *http.Request, resp *http.Response) bool {
-	ok := n <= d.cfg.MaxRetries && delay <= d.cfg.MaxRetryWait
+	ok := req.Method == http.MethodGet && n <= d.cfg.MaxRetries && delay <= d.cfg.MaxRetryWait
 	if ok && resp != nil {
 		d.log.Debug("graph: retrying", "status", resp.StatusCode, "attempt", n, "delay", delay, "path", req.URL.Path)
 	}
@@ -212,7 +218,7 @@ func (d *Driver) shouldRetry(delay time.Duration, n int, req *http.Request, resp
 
 // newClient builds an MSAL confidential client for appID against tenant ("organizations" for a
 // client used with WithTenantID per call).
-func (d *Driver) newClient(appID, tenant string, cred confidential.Credential, c *blobCache) (confidential.Client, error) {
+func (d *Driver) newClient(appID, tenant string, cred confidential.Credential, c cache.ExportReplace) (confidential.Client, error) {
 	opts := []confidential.Option{
 		confidential.WithHTTPClient(d.cfg.HTTPClient),
 		confidential.WithInstanceDiscovery(false),
@@ -240,7 +246,7 @@ func msalCredential(c consent.CertificateCredential) (confidential.Credential, e
 		return confidential.Credential{}, &UnsupportedKeyError{KeyType: fmt.Sprintf("%T", c.Key)}
 	}
 	if lp, ok := leaf.PublicKey.(*rsa.PublicKey); !ok || !lp.Equal(pub) {
-		return confidential.Credential{}, fmt.Errorf("the private key does not belong to the leaf certificate %q: %w", leaf.Subject.String(), consent.ErrInvalidArgument)
+		return confidential.Credential{}, fmt.Errorf("the private key does not belong to the certificate %q (the tenant was not contacted); supply the .pfx that holds both: %w", leaf.Subject.String(), consent.ErrInvalidCredential)
 	}
 	if k, ok := c.Key.(*rsa.PrivateKey); ok {
 		cred, err := confidential.NewCredFromCert(c.Chain, k)
@@ -308,7 +314,7 @@ func (d *Driver) begin(ctx context.Context, op, tenantID, appID string) (context
 	if _, err := uuid.Parse(tenantID); err != nil {
 		return nil, nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("tenant ID %q is not a GUID: %w", tenantID, consent.ErrInvalidArgument)}
 	}
-	if appID != "" {
+	if appID != "" || op != "UserState" {
 		if _, err := uuid.Parse(appID); err != nil {
 			return nil, nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("app ID %q is not a GUID: %w", appID, consent.ErrInvalidArgument)}
 		}
@@ -337,4 +343,59 @@ func withOp(err error, op, appID string) error {
 		return &cp
 	}
 	return err
+}
+
+// tenantCache is the reading app's MSAL token cache, partitioned by MSAL's partition key
+// ({clientID}_{tenant}_AppTokenCache): each tenant's tokens live apart, so one tenant's can be
+// dropped (evict) when Graph refuses them.
+type tenantCache struct {
+	mu    sync.Mutex
+	parts map[string][]byte
+}
+
+func (c *tenantCache) Replace(_ context.Context, u cache.Unmarshaler, h cache.ReplaceHints) error {
+	c.mu.Lock()
+	data, ok := c.parts[h.PartitionKey]
+	c.mu.Unlock()
+	if !ok {
+		data = []byte("{}")
+	}
+	return u.Unmarshal(data)
+}
+
+func (c *tenantCache) Export(_ context.Context, m cache.Marshaler, h cache.ExportHints) error {
+	data, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.parts[h.PartitionKey] = data
+	return nil
+}
+
+// evict drops the cached tokens of tenant.
+func (c *tenantCache) evict(tenant string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.parts {
+		if strings.Contains(strings.ToLower(k), "_"+strings.ToLower(tenant)+"_") {
+			delete(c.parts, k)
+		}
+	}
+}
+
+// retryUnauthorized runs fn; when Graph refused the cached token (401) it drops the tenant's
+// tokens, acquires a fresh one (which surfaces a deleted tenant as ErrTenantNotFound) and runs
+// fn once more.
+func (d *Driver) retryUnauthorized(ctx context.Context, op, tenantID, appID string, fn func() error) error {
+	err := fn()
+	if !errors.Is(err, errUnauthorized) {
+		return err
+	}
+	d.tokens.evict(tenantID)
+	if _, terr := d.readerToken(ctx, tenantID); terr != nil {
+		return withOp(terr, op, appID)
+	}
+	return fn()
 }

@@ -21,6 +21,17 @@ import (
 
 var aadstsRE = regexp.MustCompile(`AADSTS(\d{4,8})`)
 
+// errRetryable marks a 429, 503 or 504 answer, which the driver retries after Retry-After.
+var errRetryable = retryableError{}
+
+type retryableError struct{}
+
+func (retryableError) Error() string { return "" }
+
+// errUnauthorized marks a Graph 401: the cached token was refused (tenant deleted, key
+// rollover, revoked app). The driver drops the tenant's cached token and retries once.
+var errUnauthorized = errors.New("unauthorized")
+
 // aadstsCode extracts the first AADSTS number from a token-endpoint error text (MSAL puts the
 // whole response body into its error message).
 func aadstsCode(s string) int {
@@ -70,7 +81,7 @@ func tokenError(ctx context.Context, op, tenant, appID string, err error, reader
 	case code == 7000112 && reader:
 		de.Err = fmt.Errorf("%w: the reading app %s is disabled in the tenant", consent.ErrForbidden, appID)
 	case code == 7000112:
-		de.Err = fmt.Errorf("%w: the app's service principal is disabled in the tenant (enable it under Enterprise applications)", consent.ErrInvalidCredential)
+		de.Err = consent.ErrAppDisabled
 	case isCredentialCode(code) && reader:
 		de.Err = fmt.Errorf("%w: the tenant rejected the reading app's own certificate (%s)", consent.ErrForbidden, de.Code)
 	case isCredentialCode(code):
@@ -211,14 +222,16 @@ func classifyStatus(out *consent.DriverError, status int, code, msg string) erro
 	}
 	switch {
 	case status == http.StatusTooManyRequests:
-		out.Err = consent.ErrThrottled
+		out.Err = fmt.Errorf("%w%w", consent.ErrThrottled, errRetryable)
 		if out.RetryAfter == 0 {
 			out.RetryAfter = time.Second
 		}
+	case status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout:
+		out.Err = fmt.Errorf("%w: HTTP %d %s%w", consent.ErrTransient, status, detail, errRetryable)
 	case status == http.StatusForbidden:
 		out.Err = fmt.Errorf("%w: %s", consent.ErrForbidden, detail)
 	case status == http.StatusUnauthorized:
-		out.Err = fmt.Errorf("%w: Graph refused the driver's token: %s", consent.ErrTransient, detail)
+		out.Err = fmt.Errorf("%w: Graph refused the driver's token: %s: %w", consent.ErrTransient, detail, errUnauthorized)
 	case status == http.StatusNotFound:
 		out.Err = fmt.Errorf("%w: %s", consent.ErrNotFound, detail)
 	case status >= 500 || status == http.StatusRequestTimeout || status == 0:

@@ -145,18 +145,9 @@ func (d *Driver) RedeemCode(ctx context.Context, req consent.CodeRedemption) (co
 	if req.Code == "" || req.RedirectURI == "" {
 		return fail(fmt.Errorf("the code and the redirect URI are required: %w", consent.ErrInvalidArgument))
 	}
-	var cred consent.CertificateCredential
-	switch {
-	case req.Credential != nil:
-		cred = *req.Credential
-	case d.cfg.AppCredentials != nil:
-		c, ok := d.cfg.AppCredentials(req.AppID)
-		if !ok {
-			return fail(fmt.Errorf("no credential for app %s (Config.AppCredentials): %w", req.AppID, consent.ErrInvalidArgument))
-		}
-		cred = c
-	default:
-		return fail(fmt.Errorf("no credential for app %s: pass CodeRedemption.Credential or set Config.AppCredentials: %w", req.AppID, consent.ErrInvalidArgument))
+	cred, err := d.appCredential(req.AppID, req.Credential)
+	if err != nil {
+		return fail(err)
 	}
 	mc, err := msalCredential(cred)
 	if err != nil {

@@ -32,6 +32,19 @@ func (d *Driver) UserState(ctx context.Context, tenantID, userID string) (consen
 		return consent.UserState{}, err
 	}
 	defer release()
+	var out consent.UserState
+	err = d.retryUnauthorized(ctx, op, tenantID, "", func() (err error) {
+		out, err = d.userState(ctx, op, tenantID, userID)
+		return err
+	})
+	if err != nil {
+		return consent.UserState{}, err
+	}
+	return out, nil
+}
+
+func (d *Driver) userState(ctx context.Context, op string, tenantID, userID string) (consent.UserState, error) {
+	var err error
 	esc := url.PathEscape(userID)
 	user := &step{ctor: models.CreateUserFromDiscriminatorValue}
 	dirRoles := &step{ctor: models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue}
@@ -158,6 +171,19 @@ func (d *Driver) SignIns(ctx context.Context, tenantID, appID string, since time
 		return nil, err
 	}
 	defer release()
+	var out []consent.SignIn
+	err = d.retryUnauthorized(ctx, op, tenantID, appID, func() (err error) {
+		out, err = d.signIns(ctx, op, tenantID, appID, since, limit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (d *Driver) signIns(ctx context.Context, op string, tenantID, appID string, since time.Time, limit int) ([]consent.SignIn, error) {
+	var err error
 	filter := "appId eq '" + appID + "'"
 	if !since.IsZero() {
 		filter += " and createdDateTime ge " + since.UTC().Format("2006-01-02T15:04:05Z")
