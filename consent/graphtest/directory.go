@@ -2,9 +2,9 @@ package graphtest
 
 import (
 	"crypto/x509"
-	"slices"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
