@@ -255,10 +255,11 @@ func (s *Server) count(route, tenant, client string, batchItem bool) {
 	defer s.stats.mu.Unlock()
 	k := RouteTenant{route, tenant}
 	if batchItem {
+		// An item travels in a $batch request that was itself checked on arrival.
 		s.stats.batchItems[k]++
-	} else {
-		s.stats.requests[k]++
+		return
 	}
+	s.stats.requests[k]++
 	if until, ok := s.stats.retryUntil[tenant+"|"+client]; ok && s.now().Before(until) {
 		s.stats.inside[k]++
 	}
