@@ -296,8 +296,7 @@ func itemError(op, tenant, appID string, status int, headers map[string]string, 
 	}
 	code, msg := "", ""
 	if e, ok := body["error"].(map[string]any); ok {
-		code, _ = e["code"].(string)
-		msg, _ = e["message"].(string)
+		code, msg = rawString(e["code"]), rawString(e["message"])
 	}
 	out.Code = code
 	return classifyStatus(out, status, code, msg)
@@ -319,4 +318,18 @@ func claims(token string) (map[string]any, error) {
 		return nil, fmt.Errorf("the access token payload is not JSON: %w", err)
 	}
 	return m, nil
+}
+
+// rawString reads a string from a batch item body, which Kiota decodes with pointers
+// (*string) rather than plain values.
+func rawString(v any) string {
+	switch s := v.(type) {
+	case string:
+		return s
+	case *string:
+		if s != nil {
+			return *s
+		}
+	}
+	return ""
 }

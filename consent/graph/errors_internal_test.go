@@ -110,7 +110,7 @@ func TestItemError(t *testing.T) {
 		wait   time.Duration
 	}{
 		{404, nil, map[string]any{"error": map[string]any{"code": "Request_ResourceNotFound", "message": "gone"}}, consent.ErrNotFound, 0},
-		{403, nil, map[string]any{"error": map[string]any{"code": "Authorization_RequestDenied"}}, consent.ErrForbidden, 0},
+		{403, nil, map[string]any{"error": map[string]any{"code": ptr("Authorization_RequestDenied")}}, consent.ErrForbidden, 0},
 		{429, map[string]string{"retry-after": "3"}, nil, consent.ErrThrottled, 3 * time.Second},
 		{504, nil, map[string]any{"error": "not an object"}, consent.ErrTransient, 0},
 	} {
@@ -136,3 +136,5 @@ func TestWithoutAccessTokens(t *testing.T) {
 		t.Error("garbage accepted")
 	}
 }
+
+func ptr(s string) *string { return &s }

@@ -149,3 +149,58 @@ func TestRandomFaults(t *testing.T) {
 	}
 	t.Logf("%d truthful answers, %d could-not-check errors, faults fired: %v", ok, failed, e.srv.Stats().Faults)
 }
+
+// An OData error body without error.message makes msgraph-sdk-go's ODataError.Error() panic;
+// the driver must return an error instead, on whole requests and on batch items.
+func TestErrorBodyWithoutMessageDoesNotPanic(t *testing.T) {
+	for _, route := range []string{graphtest.RouteBatch, graphtest.RouteAppRoleAssignments, graphtest.RouteApplications, graphtest.RouteSignIns} {
+		t.Run(route, func(t *testing.T) {
+			e := newEnv(t, graphtest.Options{}, nil)
+			e.withCustomer(t)
+			e.srv.AddFault(graphtest.Fault{Route: route, Kind: graphtest.FaultErrorWithoutMessage})
+			ctx := ctxT(t)
+			var err error
+			switch route {
+			case graphtest.RouteApplications:
+				_, err = e.drv.KeyCredentials(ctx, mspTenant, appX)
+			case graphtest.RouteSignIns:
+				_, err = e.drv.SignIns(ctx, tenantA, appX, time.Time{}, 10)
+			default:
+				_, err = e.drv.AppState(ctx, tenantA, appX)
+			}
+			var de *consent.DriverError
+			if !errors.As(err, &de) || de.Code != "Request_BadRequest" && route != graphtest.RouteBatch || !consent.CouldNotCheck(err) {
+				t.Fatalf("err = %v, want a could-not-check *DriverError (code Request_BadRequest)", err)
+			}
+			_ = err.Error()
+		})
+	}
+}
+
+// TestConcurrencyBoundPerTenant: with MaxConcurrentPerTenant 1, concurrent checks of one tenant
+// reach Graph one at a time while another tenant is not held up.
+func TestConcurrencyBoundPerTenant(t *testing.T) {
+	e := newEnv(t, graphtest.Options{}, func(c *graph.Config) { c.MaxConcurrentPerTenant = 1 })
+	e.withCustomer(t)
+	ctx := ctxT(t)
+	if _, err := e.drv.AppState(ctx, tenantA, appX); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.AddFault(graphtest.Fault{Route: graphtest.RouteBatch, Kind: graphtest.FaultLatency, Latency: 50 * time.Millisecond})
+	e.srv.ResetStats()
+	errs := make(chan error, 6)
+	for range 6 {
+		go func() {
+			_, err := e.drv.AppState(ctx, tenantA, appX)
+			errs <- err
+		}()
+	}
+	for range 6 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.srv.Stats().MaxConcurrentGraph[tenantA]; got != 1 {
+		t.Errorf("max concurrent Graph requests for the tenant = %d, want 1", got)
+	}
+}
