@@ -55,6 +55,11 @@ type Config struct {
 	// GraphScope is the scope of app-only Graph tokens; DefaultGraphScope. National clouds use
 	// their Graph host, e.g. "https://graph.microsoft.us/.default".
 	GraphScope string
+	// ARMURL is the Azure Resource Manager endpoint (AzureRoleAssignments): DefaultARMURL, a
+	// national cloud, or graphtest.Server.ARMURL(). ARMScope is its token scope,
+	// DefaultARMScope by default.
+	ARMURL   string
+	ARMScope string
 	// HTTPClient carries every request (MSAL and Graph). Its Transport is wrapped with the Graph
 	// middleware (retry, compression, telemetry). Default: a client with a 60 s timeout.
 	HTTPClient *http.Client
@@ -144,6 +149,16 @@ func New(cfg Config) (*Driver, error) {
 	}
 	if cfg.GraphScope == "" {
 		cfg.GraphScope = DefaultGraphScope
+	}
+	if cfg.ARMURL == "" {
+		cfg.ARMURL = DefaultARMURL
+	}
+	cfg.ARMURL = strings.TrimSuffix(cfg.ARMURL, "/")
+	if u, err := url.Parse(cfg.ARMURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("graph: Config.ARMURL %q must be an https URL: %w", cfg.ARMURL, consent.ErrInvalidArgument)
+	}
+	if cfg.ARMScope == "" {
+		cfg.ARMScope = DefaultARMScope
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}

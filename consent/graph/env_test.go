@@ -77,6 +77,7 @@ func newEnv(t testing.TB, opts graphtest.Options, tweak func(*graph.Config)) *en
 		ReaderCredential: e.reader,
 		AuthorityHost:    srv.URL,
 		GraphURL:         srv.GraphURL(),
+		ARMURL:           srv.ARMURL(),
 		HTTPClient:       srv.Client(),
 		MaxRetryWait:     2 * time.Second,
 		AppCredentials: func(appID string) (consent.CertificateCredential, bool) {

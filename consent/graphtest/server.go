@@ -118,6 +118,10 @@ func NewServer(opts Options) *Server {
 // GraphURL returns the Graph base URL to configure in clients: URL + "/v1.0".
 func (s *Server) GraphURL() string { return s.URL + "/v1.0" }
 
+// ARMURL returns the Azure Resource Manager base URL of the emulator: URL + "/arm". It serves
+// role assignments only ({scope}/providers/Microsoft.Authorization/roleAssignments).
+func (s *Server) ARMURL() string { return s.URL + "/arm" }
+
 // Authority returns the MSAL authority for a tenant: URL + "/" + tenant.
 func (s *Server) Authority(tenant string) string { return s.URL + "/" + tenant }
 
@@ -157,6 +161,7 @@ const (
 	RouteMFARequirements       = "graph.beta.authenticationRequirements"
 	RouteOrganization          = "graph.organization"
 	RouteBatch                 = "graph.$batch"
+	RouteARMRoleAssignments    = "arm.roleAssignments"
 	RouteUnknown               = "unknown"
 	unauthenticatedTenantLabel = ""
 )
@@ -174,6 +179,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	if rest, ok := strings.CutPrefix(path, "/v1.0/"); ok {
 		s.serveGraph(w, r, rest)
+		return
+	}
+	if rest, ok := strings.CutPrefix(path, "/arm/"); ok {
+		s.serveARM(w, r, rest)
 		return
 	}
 	if rest, ok := strings.CutPrefix(path, "/beta/"); ok {
