@@ -44,6 +44,7 @@ func commands() map[string]command {
 	return map[string]command{
 		// Each subcommand lives in its own cmd_*.go file.
 		"catalog":         catalogCommand(),
+		"consent-check":   consentCheckCommand(),
 		"consent-methods": consentMethodsCommand(),
 		"consent-url":     consentURLCommand(),
 	}
