@@ -27,13 +27,16 @@ const (
 )
 
 // AzureRoleAssignments lists the Azure RBAC role assignments of appID's service principal at
-// scope and below: the SP's object ID from Graph, then Azure Resource Manager
+// scope and below (an empty scope: in every subscription the reading app can list): the SP's
+// object ID from Graph, then Azure Resource Manager
 // ({scope}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '…') with the
 // reading app's ARM token. The reading app needs Reader (or
 // Microsoft.Authorization/roleAssignments/read) on the scope; ARM 403 is consent.ErrForbidden.
 func (d *Driver) AzureRoleAssignments(ctx context.Context, tenantID, appID, scope string) ([]consent.AzureRoleAssignment, error) {
 	const op = "AzureRoleAssignments"
-	scope = "/" + strings.Trim(scope, "/")
+	if scope != "" {
+		scope = "/" + strings.Trim(scope, "/")
+	}
 	if scope == "/" || strings.ContainsAny(scope, "?#") {
 		return nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("scope %q is not an Azure resource ID such as /subscriptions/{id}: %w", scope, consent.ErrInvalidArgument)}
 	}
@@ -67,7 +70,56 @@ func (d *Driver) azureRoleAssignments(ctx context.Context, op, tenantID, appID, 
 	if err != nil {
 		return nil, tokenError(ctx, op, tenantID, appID, err, true)
 	}
-	q := url.Values{"api-version": {armAPIVersion}, "$filter": {"principalId eq '" + *sp.GetId() + "'"}}
+	scopes := []string{scope}
+	if scope == "" {
+		// Every assignment the reading app can see: one listing per visible subscription.
+		if scopes, err = d.armSubscriptions(ctx, op, tenantID, appID, ar.AccessToken); err != nil {
+			return nil, err
+		}
+	}
+	var out []consent.AzureRoleAssignment
+	for _, sc := range scopes {
+		got, err := d.armAssignments(ctx, op, tenantID, appID, sc, *sp.GetId(), ar.AccessToken)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	slices.SortFunc(out, func(a, b consent.AzureRoleAssignment) int {
+		if c := strings.Compare(strings.ToLower(a.Scope), strings.ToLower(b.Scope)); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.RoleID), string(b.RoleID))
+	})
+	return out, nil
+}
+
+// armSubscriptions lists the subscription scopes the reading app can see.
+func (d *Driver) armSubscriptions(ctx context.Context, op, tenantID, appID, token string) ([]string, error) {
+	body, err := d.armGet(ctx, op, tenantID, appID, d.cfg.ARMURL+"/subscriptions?api-version=2022-12-01", token)
+	if err != nil {
+		return nil, err
+	}
+	var v struct {
+		Value []struct {
+			SubscriptionID string `json:"subscriptionId"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("%w: unreadable subscription list: %v", consent.ErrTransient, err)}
+	}
+	var out []string
+	for _, s := range v.Value {
+		if s.SubscriptionID != "" && !strings.ContainsAny(s.SubscriptionID, "/?#") {
+			out = append(out, "/subscriptions/"+s.SubscriptionID)
+		}
+	}
+	return out, nil
+}
+
+// armAssignments lists principalID's role assignments at scope and below.
+func (d *Driver) armAssignments(ctx context.Context, op, tenantID, appID, scope, principalID, token string) ([]consent.AzureRoleAssignment, error) {
+	q := url.Values{"api-version": {armAPIVersion}, "$filter": {"principalId eq '" + principalID + "'"}}
 	next := d.cfg.ARMURL + scope + "/providers/Microsoft.Authorization/roleAssignments?" + q.Encode()
 	lscope := strings.ToLower(scope)
 	var out []consent.AzureRoleAssignment
@@ -78,7 +130,7 @@ func (d *Driver) azureRoleAssignments(ctx context.Context, op, tenantID, appID, 
 		if !strings.HasPrefix(next, d.cfg.ARMURL+"/") {
 			return nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("%w: nextLink leaves %s", consent.ErrTransient, d.cfg.ARMURL)}
 		}
-		page, link, err := d.armPage(ctx, op, tenantID, appID, next, ar.AccessToken)
+		page, link, err := d.armPage(ctx, op, tenantID, appID, next, token)
 		if err != nil {
 			return nil, err
 		}
@@ -95,12 +147,6 @@ func (d *Driver) azureRoleAssignments(ctx context.Context, op, tenantID, appID, 
 		}
 		next = link
 	}
-	slices.SortFunc(out, func(a, b consent.AzureRoleAssignment) int {
-		if c := strings.Compare(strings.ToLower(a.Scope), strings.ToLower(b.Scope)); c != 0 {
-			return c
-		}
-		return strings.Compare(string(a.RoleID), string(b.RoleID))
-	})
 	return out, nil
 }
 
@@ -113,43 +159,53 @@ type armAssignment struct {
 	} `json:"properties"`
 }
 
-// armPage GETs one page of role assignments through Config.HTTPClient.
+// armPage GETs one page of role assignments.
 func (d *Driver) armPage(ctx context.Context, op, tenantID, appID, u, token string) ([]armAssignment, string, error) {
+	body, err := d.armGet(ctx, op, tenantID, appID, u, token)
+	if err != nil {
+		return nil, "", err
+	}
+	var v struct {
+		Value    []armAssignment `json:"value"`
+		NextLink string          `json:"nextLink"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil, "", &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("%w: unreadable Azure Resource Manager answer: %v", consent.ErrTransient, err)}
+	}
+	return v.Value, v.NextLink, nil
+}
+
+// armGet sends one Azure Resource Manager GET through Config.HTTPClient and maps error answers
+// (ARM's {"error":{"code","message"}} shape) like Graph's.
+func (d *Driver) armGet(ctx context.Context, op, tenantID, appID, u, token string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, "", &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: err}
+		return nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: err}
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", "application/json")
 	resp, err := d.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, "", graphError(ctx, op, tenantID, appID, err)
+		return nil, graphError(ctx, op, tenantID, appID, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return nil, "", graphError(ctx, op, tenantID, appID, err)
+		return nil, graphError(ctx, op, tenantID, appID, err)
 	}
-	var v struct {
-		Value    []armAssignment `json:"value"`
-		NextLink string          `json:"nextLink"`
-		Error    *struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	jerr := json.Unmarshal(body, &v)
 	if resp.StatusCode >= 400 {
-		out := &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
+		var v struct {
+			Error *struct {
+				Code    string `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
 		code, msg := "", ""
-		if jerr == nil && v.Error != nil {
+		if json.Unmarshal(body, &v) == nil && v.Error != nil {
 			code, msg = v.Error.Code, v.Error.Message
 		}
-		out.Code = code
-		return nil, "", classifyStatus(out, resp.StatusCode, code, msg)
+		out := &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Code: code, RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
+		return nil, classifyStatus(out, resp.StatusCode, code, msg)
 	}
-	if jerr != nil {
-		return nil, "", &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("%w: unreadable Azure Resource Manager answer: %v", consent.ErrTransient, jerr)}
-	}
-	return v.Value, v.NextLink, nil
+	return body, nil
 }

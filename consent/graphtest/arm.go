@@ -25,6 +25,10 @@ func (s *Server) serveARM(w http.ResponseWriter, r *http.Request, rest string) {
 	if done, _ := s.applyFault(w, r, RouteARMRoleAssignments, tenant, client, true); done {
 		return
 	}
+	if strings.Trim(rest, "/") == "subscriptions" && r.Method == http.MethodGet {
+		s.serveSubscriptions(w, c.tenant)
+		return
+	}
 	scope, ok := strings.CutSuffix("/"+strings.Trim(rest, "/"), "/providers/Microsoft.Authorization/roleAssignments")
 	if !ok || r.Method != http.MethodGet {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{"code": "InvalidResourceType", "message": "The emulator serves GET {scope}/providers/Microsoft.Authorization/roleAssignments only."}})
@@ -75,4 +79,31 @@ func (s *Server) serveARM(w http.ResponseWriter, r *http.Request, rest string) {
 		items = []map[string]any{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"value": items})
+}
+
+// serveSubscriptions lists the subscriptions of the tenant: those named by any Azure role
+// assignment recorded in it (AssignAzureRole).
+func (s *Server) serveSubscriptions(w http.ResponseWriter, tenant string) {
+	s.mu.Lock()
+	seen := map[string]bool{}
+	if t, ok := s.tenants[tenant]; ok {
+		for k := range t.azure {
+			parts := strings.SplitN(strings.TrimPrefix(k.scope, "/"), "/", 3)
+			if len(parts) >= 2 && strings.EqualFold(parts[0], "subscriptions") {
+				seen[strings.ToLower(parts[1])] = true
+			}
+		}
+	}
+	s.mu.Unlock()
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	value := []map[string]any{}
+	for _, id := range ids {
+		value = append(value, map[string]any{"id": "/subscriptions/" + id, "subscriptionId": id, "tenantId": tenant,
+			"displayName": "Subscription " + id[:min(8, len(id))], "state": "Enabled"})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"value": value})
 }
