@@ -38,6 +38,9 @@ type Options struct {
 	// service principals). Off by default so a test need not grant the driver's own reading
 	// permissions.
 	EnforcePermissions bool
+	// SigningKey signs the emulator's tokens (and is published as JWKS). Nil: a fresh RSA-2048
+	// key per server. Tests that start many servers may share one key to save key generation.
+	SigningKey *rsa.PrivateKey
 }
 
 // Server is a local TLS emulator of Microsoft Entra ID (login.microsoftonline.com) and Microsoft
@@ -94,9 +97,12 @@ func NewServer(opts Options) *Server {
 	if opts.TokenLifetime <= 0 {
 		opts.TokenLifetime = 3599 * time.Second
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic("graphtest: generating the token signing key: " + err.Error())
+	key := opts.SigningKey
+	if key == nil {
+		var err error
+		if key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			panic("graphtest: generating the token signing key: " + err.Error())
+		}
 	}
 	s := &Server{
 		opts:    opts,
