@@ -292,6 +292,8 @@ func (d *Driver) acquire(ctx context.Context, tenantID string) (release func(), 
 	}
 }
 
+const opUserState = "UserState"
+
 type tenantKey struct{}
 
 // tokenProvider gives Kiota the reading app's token for the tenant the request's context names.
@@ -323,13 +325,14 @@ func (d *Driver) readerToken(ctx context.Context, tenant string) (string, error)
 	return ar.AccessToken, nil
 }
 
-// begin validates IDs, takes a concurrency slot and makes sure a token can be had (so token
-// failures map precisely), returning the context to use for Graph calls.
+// begin validates IDs (appID unless op reads a user), takes a concurrency slot and makes sure a
+// token can be had (so token failures map precisely), returning the context to use for Graph
+// calls.
 func (d *Driver) begin(ctx context.Context, op, tenantID, appID string) (context.Context, func(), error) {
 	if _, err := uuid.Parse(tenantID); err != nil {
 		return nil, nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("tenant ID %q is not a GUID: %w", tenantID, consent.ErrInvalidArgument)}
 	}
-	if appID != "" || op != "UserState" {
+	if op != opUserState {
 		if _, err := uuid.Parse(appID); err != nil {
 			return nil, nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("app ID %q is not a GUID: %w", appID, consent.ErrInvalidArgument)}
 		}

@@ -437,11 +437,7 @@ func (s *Server) userTokensLocked(w http.ResponseWriter, t *tenantState, app *ap
 	ci, _ := json.Marshal(map[string]string{"uid": u.ID, "utid": t.ID})
 	var scopeOut []string
 	for _, g := range granted {
-		if resource == MicrosoftGraphAppID {
-			scopeOut = append(scopeOut, resourceURI(resource)+"/"+g)
-		} else {
-			scopeOut = append(scopeOut, resourceURI(resource)+"/"+g)
-		}
+		scopeOut = append(scopeOut, resourceURI(resource)+"/"+g)
 	}
 	scopeOut = append(scopeOut, "openid", "profile", "offline_access")
 	secs := int(s.opts.TokenLifetime.Seconds())
@@ -672,11 +668,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request, tenantKey 
 		return
 	}
 	if decision != "accept" {
-		if admin {
-			fail("access_denied", 65004, "User declined to consent to access the app.")
-		} else {
-			fail("access_denied", 65004, "User declined to consent to access the app.")
-		}
+		fail("access_denied", 65004, "User declined to consent to access the app.")
 		return
 	}
 	u := t.userLocked(upn)
