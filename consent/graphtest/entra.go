@@ -223,6 +223,24 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenantKey st
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tenantLocked(tenantKey)
+	if !ok && (tenantKey == "organizations" || tenantKey == "common") {
+		// Multi-tenant endpoints: a code or refresh token names its tenant.
+		var tid string
+		switch form.Get("grant_type") {
+		case "authorization_code":
+			if c, found := s.codes[form.Get("code")]; found {
+				tid = c.tenant
+			}
+		case "refresh_token":
+			if g, found := s.refresh[form.Get("refresh_token")]; found {
+				tid = g.tenant
+			}
+		default:
+			s.writeAADSTS(w, aadstsError{http.StatusBadRequest, "invalid_request", 9001023, "The grant type is not supported over the /common or /organizations endpoints. Please use the /tenant-id endpoint."})
+			return
+		}
+		t, ok = s.tenants[tid]
+	}
 	if !ok {
 		s.writeAADSTS(w, aadstsError{http.StatusBadRequest, "invalid_request", 90002, fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", tenantKey)})
 		return
