@@ -192,7 +192,7 @@ func (d *Driver) signIns(ctx context.Context, op string, tenantID, appID string,
 	res, err := auditlogs.NewSignInsRequestBuilderInternal(map[string]string{}, d.adapter).Get(ctx, &auditlogs.SignInsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &auditlogs.SignInsRequestBuilderGetQueryParameters{Filter: &filter, Top: &top}})
 	if err != nil {
-		return nil, graphError(ctx, op, tenantID, appID, err)
+		return nil, endpointNotFound(graphError(ctx, op, tenantID, appID, err))
 	}
 	items, err := collect(ctx, d, op, tenantID, appID, res, models.CreateSignInCollectionResponseFromDiscriminatorValue,
 		func(v models.SignInable) models.SignInable { return v })
