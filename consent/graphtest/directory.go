@@ -4,11 +4,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/roles"
 )
 
@@ -33,6 +35,8 @@ const (
 	MicrosoftGraphAppID = "00000003-0000-0000-c000-000000000000"
 	ExchangeOnlineAppID = "00000002-0000-0ff1-ce00-000000000000"
 	SharePointAppID     = "00000003-0000-0ff1-ce00-000000000000"
+	// AzureResourceManagerAppID is Azure Resource Manager (https://management.azure.com).
+	AzureResourceManagerAppID = "797f4846-ba00-4fd7-ba43-dac1f8f63013"
 )
 
 // PermissionKind tells an application permission (app role) from a delegated one (OAuth2 scope).
@@ -144,8 +148,41 @@ type consentPlan struct {
 	description string
 }
 
-// builtinResources are seeded into every tenant. IDs are Microsoft's real ones.
+// builtinResources are seeded into every tenant: the resource service principals of Microsoft's
+// first-party APIs with every app role and scope the catalog (permissions.Default) requests,
+// plus the ones the emulator itself needs. IDs are Microsoft's real ones.
 func builtinResources() []*servicePrincipal {
+	out := literalResources()
+	byApp := map[string]*servicePrincipal{}
+	for _, sp := range out {
+		byApp[sp.appID] = sp
+	}
+	for _, r := range permissions.Default().Resources() {
+		appID := strings.ToLower(r.AppID)
+		sp, ok := byApp[appID]
+		if !ok {
+			sp = &servicePrincipal{appID: appID, displayName: r.Name, resource: true, enabled: true}
+			byApp[appID] = sp
+			out = append(out, sp)
+		}
+		for _, p := range r.Permissions {
+			id := strings.ToLower(p.ID)
+			switch p.Type {
+			case permissions.Application:
+				if !slices.ContainsFunc(sp.appRoles, func(a appRole) bool { return a.ID == id }) {
+					sp.appRoles = append(sp.appRoles, appRole{ID: id, Value: p.Value, DisplayName: p.Description})
+				}
+			case permissions.Delegated:
+				if !slices.ContainsFunc(sp.scopes, func(s scope) bool { return s.ID == id }) {
+					sp.scopes = append(sp.scopes, scope{ID: id, Value: p.Value, Type: "User"})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func literalResources() []*servicePrincipal {
 	return []*servicePrincipal{
 		{appID: MicrosoftGraphAppID, displayName: "Microsoft Graph", resource: true, enabled: true,
 			appRoles: []appRole{
@@ -170,6 +207,8 @@ func builtinResources() []*servicePrincipal {
 			}},
 		{appID: ExchangeOnlineAppID, displayName: "Office 365 Exchange Online", resource: true, enabled: true,
 			appRoles: []appRole{{ID: "dc50a0fb-09a3-484d-be87-e023b12c6440", Value: "Exchange.ManageAsApp"}}},
+		{appID: AzureResourceManagerAppID, displayName: "Windows Azure Service Management API", resource: true, enabled: true,
+			scopes: []scope{{ID: "41094075-9dad-400e-a0bd-54e686782033", Value: "user_impersonation", Type: "User"}}},
 		{appID: SharePointAppID, displayName: "Office 365 SharePoint Online", resource: true, enabled: true,
 			appRoles: []appRole{{ID: "678536fe-1083-478a-9c59-b99265e6b0d3", Value: "Sites.FullControl.All"}}},
 	}
@@ -184,6 +223,8 @@ func resourceURI(appID string) string {
 		return "https://outlook.office365.com"
 	case SharePointAppID:
 		return "https://microsoft.sharepoint-df.com"
+	case AzureResourceManagerAppID:
+		return "https://management.azure.com"
 	}
 	return "api://" + appID
 }
@@ -201,7 +242,7 @@ func resourceFromScope(s string) (resourceAppID, value string) {
 		return MicrosoftGraphAppID, s
 	}
 	prefix, v := s[:i], s[i+1:]
-	for _, id := range []string{MicrosoftGraphAppID, ExchangeOnlineAppID, SharePointAppID} {
+	for _, id := range []string{MicrosoftGraphAppID, ExchangeOnlineAppID, SharePointAppID, AzureResourceManagerAppID} {
 		if prefix == resourceURI(id) || prefix == id {
 			return id, v
 		}

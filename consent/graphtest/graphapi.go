@@ -55,8 +55,13 @@ func forbidden() graphResult {
 	return odataErr(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 }
 
-// authenticate validates the bearer token (signature, expiry, audience, tenant).
+// authenticate validates a Graph bearer token (signature, expiry, audience, tenant).
 func (s *Server) authenticate(r *http.Request) (*caller, string) {
+	return s.authenticateAudience(r, "https://graph.microsoft.com")
+}
+
+// authenticateAudience validates a bearer token for the resource with identifier URI aud.
+func (s *Server) authenticateAudience(r *http.Request, wantAud string) (*caller, string) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || tok == "" {
@@ -72,7 +77,7 @@ func (s *Server) authenticate(r *http.Request) (*caller, string) {
 	if exp, ok := p.num("exp"); !ok || s.now().Unix() >= exp {
 		return nil, "Lifetime validation failed, the token is expired."
 	}
-	if aud := p.str("aud"); aud != "https://graph.microsoft.com" && aud != MicrosoftGraphAppID {
+	if aud := p.str("aud"); aud != wantAud && !(wantAud == "https://graph.microsoft.com" && aud == MicrosoftGraphAppID) {
 		return nil, "Invalid audience."
 	}
 	c := &caller{tenant: p.str("tid"), appID: p.str("appid"), oid: p.str("oid"), app: p.str("idtyp") == "app"}
@@ -101,6 +106,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, rest string)
 	}
 	route := graphRoute(rest)
 	s.count(route, tenant, client, false)
+	defer s.enter(tenant)()
 	if c == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
 		writeODataError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", authErr)
@@ -136,8 +142,14 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, rest string)
 	writeJSON(w, res.status, res.body)
 }
 
-// graphRoute names the route of a path relative to /v1.0/.
+// graphRoute names the route of a path relative to /v1.0/ ("beta:" prefixed for /beta/).
 func graphRoute(rest string) string {
+	if b, ok := strings.CutPrefix(rest, "beta:"); ok {
+		if strings.HasPrefix(b, "users/") && strings.HasSuffix(b, "/authentication/requirements") {
+			return RouteMFARequirements
+		}
+		return RouteUnknown
+	}
 	p, _, _ := strings.Cut(rest, "?")
 	segs := strings.Split(strings.Trim(p, "/"), "/")
 	head, _, _ := strings.Cut(segs[0], "(")
@@ -229,6 +241,27 @@ func (s *Server) dispatch(c *caller, method, rest string, q url.Values, body []b
 	t, ok := s.tenants[c.tenant]
 	if !ok {
 		return odataErr(http.StatusUnauthorized, "InvalidAuthenticationToken", "The tenant of the token does not exist.")
+	}
+	if b, ok := strings.CutPrefix(rest, "beta:"); ok {
+		bsegs := strings.Split(strings.Trim(b, "/"), "/")
+		if len(bsegs) == 4 && bsegs[0] == "users" && bsegs[2] == "authentication" && bsegs[3] == "requirements" {
+			if !need([]string{"UserAuthenticationMethod.Read.All", "Policy.ReadWrite.AuthenticationMethod"}) {
+				return forbidden()
+			}
+			key, _ := url.PathUnescape(bsegs[1])
+			u := t.userLocked(key)
+			if u == nil {
+				return notFound(key)
+			}
+			state := "disabled"
+			if u.MFARequired {
+				state = "enforced"
+			}
+			return graphResult{status: http.StatusOK, body: map[string]any{
+				"@odata.context":  "https://graph.microsoft.com/beta/$metadata#users('" + u.ID + "')/authentication/requirements/$entity",
+				"perUserMfaState": state}}
+		}
+		return odataErr(http.StatusBadRequest, "BadRequest", "The emulator serves only users/{id}/authentication/requirements on beta.")
 	}
 	filter, err := parseFilter(q.Get("$filter"))
 	if err != nil {
@@ -779,6 +812,8 @@ func (s *Server) batchItem(c *caller, it batchRequest) graphResult {
 			return odataErr(http.StatusGatewayTimeout, "GatewayTimeout", "The gateway timed out.")
 		case FaultForbidden:
 			return forbidden()
+		case FaultErrorWithoutMessage:
+			return graphResult{status: http.StatusBadRequest, body: map[string]any{"error": map[string]any{"code": "Request_BadRequest"}}}
 		case FaultLatency:
 			time.Sleep(f.Latency)
 		}
