@@ -19,7 +19,7 @@ type testCatalog struct {
 	apps    []AppSpec
 }
 
-func (c *testCatalog) Version() string      { return c.version }
+func (c *testCatalog) Version() string     { return c.version }
 func (c *testCatalog) AppTypes() []AppSpec { return c.apps }
 func (c *testCatalog) AddedSince(appType, since string) ([]Permission, error) {
 	if since == c.version {
