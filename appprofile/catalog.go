@@ -3,6 +3,7 @@ package appprofile
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tenantapps/tenantapps/roles"
 )
@@ -23,14 +24,23 @@ const (
 
 // Permission is one API permission: a resource API, a value and a kind.
 type Permission struct {
-	ResourceAppID string         `json:"resourceAppId"`
-	ResourceName  string         `json:"resourceName,omitempty"`
-	Value         string         `json:"value"`
-	Kind          PermissionKind `json:"kind"`
+	ResourceAppID string `json:"resourceAppId"`
+	// ID is the permission's GUID (the app role ID of an Application permission, the scope ID of
+	// a Delegated one); grants of Application permissions are matched by it when it is known.
+	ID           string         `json:"id,omitempty"`
+	ResourceName string         `json:"resourceName,omitempty"`
+	Value        string         `json:"value"`
+	Kind         PermissionKind `json:"kind"`
 }
 
 // Key identifies the permission regardless of display names.
-func (p Permission) key() string { return p.ResourceAppID + "|" + p.Value + "|" + string(p.Kind) }
+func (p Permission) key() string {
+	res := strings.ToLower(p.ResourceAppID)
+	if p.Kind == Application && p.ID != "" {
+		return res + "|id:" + strings.ToLower(p.ID)
+	}
+	return res + "|" + string(p.Kind) + ":" + strings.ToLower(p.Value)
+}
 
 // String renders e.g. "Microsoft Graph Group.Create (Application)".
 func (p Permission) String() string {
@@ -38,7 +48,11 @@ func (p Permission) String() string {
 	if res == "" {
 		res = p.ResourceAppID
 	}
-	return fmt.Sprintf("%s %s (%s)", res, p.Value, p.Kind)
+	v := p.Value
+	if v == "" {
+		v = p.ID
+	}
+	return fmt.Sprintf("%s %s (%s)", res, v, p.Kind)
 }
 
 // AppSpec is what the catalog says about one app type.
