@@ -301,7 +301,8 @@ type CertificateProver interface {
 	//
 	// Errors: ErrInvalidCredential when the tenant rejects the certificate (not registered on
 	// the app, expired, bad signature: AADSTS700027 and kin); ErrNotConsented when the app has
-	// no service principal in the tenant (AADSTS700016); ErrTenantNotFound; ErrThrottled /
+	// no service principal in the tenant (AADSTS700016); ErrAppDisabled when its service
+	// principal is disabled (AADSTS7000112); ErrTenantNotFound; ErrThrottled /
 	// ErrTransient; a *DriverError whose Err is an invalid-argument error when cred has no
 	// certificate or key.
 	ProveCertificate(ctx context.Context, tenantID, appID string, cred CertificateCredential) (TokenProof, error)
@@ -477,8 +478,10 @@ type SignIn struct {
 // app's service principal (Azure security management).
 type AzureRoleReader interface {
 	// AzureRoleAssignments returns the role assignments of appID's service principal at scope
-	// and below (scope is an Azure resource ID such as "/subscriptions/{id}"), sorted by Scope
-	// then RoleID. ErrNotConsented when the tenant has no service principal for appID.
+	// and below (scope is an Azure resource ID such as "/subscriptions/{id}"; scope prefixes
+	// compare case-insensitively, segment by segment), sorted by Scope then RoleID. An empty
+	// scope returns every assignment the driver can see. ErrNotConsented when the tenant has
+	// no service principal for appID.
 	AzureRoleAssignments(ctx context.Context, tenantID, appID, scope string) ([]AzureRoleAssignment, error)
 }
 

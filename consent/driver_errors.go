@@ -11,7 +11,7 @@ import (
 // Errors a Driver returns, wrapped (normally in a *DriverError) and checked with errors.Is.
 //
 // Two families matter to callers. Ground truth: ErrTenantNotFound, ErrNotFound, ErrNotConsented,
-// ErrInvalidCredential and ErrInvalidGrant say something true about the tenant (the app is not
+// ErrAppDisabled, ErrInvalidCredential and ErrInvalidGrant say something true about the tenant (the app is not
 // there, the certificate is not accepted). Could not check: ErrForbidden, ErrThrottled,
 // ErrTransient, context errors and anything unrecognised say nothing about the tenant; a status
 // must never change because of them. CouldNotCheck tells the families apart.
@@ -27,6 +27,11 @@ var (
 	// ErrNotConsented: the app has no service principal in the tenant (never consented, or the
 	// enterprise application was deleted): AADSTS700016. Grant consent again.
 	ErrNotConsented = errors.New("app has no service principal in the tenant")
+
+	// ErrAppDisabled: the app's service principal exists in the tenant but is disabled
+	// (accountEnabled false, AADSTS7000112): nobody can sign in as the app. Enable the
+	// enterprise application.
+	ErrAppDisabled = errors.New("app's service principal is disabled in the tenant")
 
 	// ErrForbidden: the driver's own identity lacks a permission it needs to read or change
 	// the tenant (Graph 403 Authorization_RequestDenied). It says nothing about the checked
@@ -121,6 +126,8 @@ func hintFor(err error) string {
 		return "retry later"
 	case errors.Is(err, ErrForbidden):
 		return "grant the driver's reading app the missing Graph permission and consent again; the checked app's status is unknown, not invalid"
+	case errors.Is(err, ErrAppDisabled):
+		return "enable the enterprise application in the tenant"
 	case errors.Is(err, ErrNotConsented):
 		return "grant consent to the app in the tenant"
 	case errors.Is(err, ErrInvalidCredential):
@@ -152,8 +159,7 @@ func RetryAfter(err error) (time.Duration, bool) {
 // CouldNotCheck reports whether err means the tenant could not be read, so the caller learned
 // nothing about it and must not change any status because of it: throttling, transient failures,
 // the driver's own missing permissions, cancellation or deadline, and any error it does not
-// recognise. It returns false for nil and for ground-truth errors (ErrTenantNotFound,
-// ErrNotFound, ErrNotConsented, ErrInvalidCredential, ErrInvalidGrant) and for
+// recognise. It returns false for nil and for ground-truth errors (see IsGroundTruth) and for
 // ErrInvalidArgument (a caller bug, not a tenant fact, but retrying cannot fix it).
 //
 // A ground-truth sentinel wrapped together with a could-not-check one (errors.Join) counts as
@@ -170,8 +176,9 @@ func CouldNotCheck(err error) bool {
 }
 
 // IsGroundTruth reports whether err states a fact about the tenant (ErrTenantNotFound,
-// ErrNotFound, ErrNotConsented, ErrInvalidCredential, ErrInvalidGrant) rather than a failure to
-// read it.
+// ErrNotFound, ErrNotConsented, ErrAppDisabled, ErrInvalidCredential, ErrInvalidGrant) rather
+// than a failure to read it. An error that also wraps a could-not-check sentinel is not ground
+// truth.
 func IsGroundTruth(err error) bool {
 	if err == nil {
 		return false
@@ -181,5 +188,5 @@ func IsGroundTruth(err error) bool {
 		return false
 	}
 	return errors.Is(err, ErrTenantNotFound) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotConsented) ||
-		errors.Is(err, ErrInvalidCredential) || errors.Is(err, ErrInvalidGrant)
+		errors.Is(err, ErrAppDisabled) || errors.Is(err, ErrInvalidCredential) || errors.Is(err, ErrInvalidGrant)
 }
