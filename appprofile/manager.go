@@ -393,7 +393,6 @@ const (
 	aadstsMFARequired          = 50076
 	aadstsMFARequiredInterrupt = 50079
 	aadstsRefreshTokenExpired  = 700082
-	aadstsUserDisabled         = 50057
 )
 
 func delegatedStateOf(sis []consent.SignIn, userID string) *DelegatedState {
@@ -419,6 +418,8 @@ func delegatedStateOf(sis []consent.SignIn, userID string) *DelegatedState {
 			d.BlockedByConditionalAccess, d.BlockedIP = true, f.IPAddress
 		case aadstsRefreshTokenExpired:
 			d.RefreshTokenExpired = true
+		case aadstsMFARequired, aadstsMFARequiredInterrupt:
+			d.MFARequired = true
 		}
 	}
 	return d

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -71,6 +72,7 @@ func newEnv(t *testing.T, opts ...appprofile.Option) *env {
 	must(t, err)
 	base := []appprofile.Option{
 		appprofile.WithClock(e.clock.Now),
+		appprofile.WithLogger(slog.New(slog.DiscardHandler)),
 		appprofile.WithSealer(sealer),
 		appprofile.WithStateKey(bytes.Repeat([]byte{9}, 32)),
 		appprofile.WithRedirectURI("https://portal.example/consent/callback"),
@@ -313,4 +315,12 @@ func TestVerifyCouldNotCheckNeverFlips(t *testing.T) {
 	if want := revoked.Value; !slices.ContainsFunc(res.Profile.Reasons[0].Permissions, func(s string) bool { return strings.Contains(s, want) }) {
 		t.Errorf("grant-missing reason %v does not name %s", res.Profile.Reasons[0].Permissions, want)
 	}
+}
+
+func consenttestUser(upn string, rs ...roles.TemplateID) consenttest.User {
+	return consenttest.User{UserPrincipalName: upn, Licenses: []string{"E5"}, DirectoryRoles: rs}
+}
+
+func consenterOf(id, upn string, rs ...roles.TemplateID) appprofile.Consenter {
+	return appprofile.Consenter{UserID: id, UserPrincipalName: upn, Consenter: consent.Consenter{Roles: rs}}
 }
