@@ -174,7 +174,7 @@ func TestVerifyAllConcurrencyAndRate(t *testing.T) {
 	if res.Done != 60 || res.Checked != 60 || res.Changed != 0 || res.Cursor != "" {
 		t.Errorf("result = %+v %v", res.Progress, res.Errors)
 	}
-	if len(pages) != 3 || pages[0].Done != 25 || pages[0].Cursor == "" {
+	if len(pages) != 3 || pages[0].Done < 25 || pages[0].Cursor == "" || pages[2].Done != 60 || pages[2].Cursor != "" {
 		t.Errorf("progress = %+v", pages)
 	}
 	if log.maxTenant > 2 || log.maxTotal > 8 {
@@ -224,15 +224,15 @@ func TestVerifyAllResumesAfterCancel(t *testing.T) {
 			cancel()
 		}
 	}})
-	if !errors.Is(err, context.Canceled) || res.Cursor == "" || res.Cursor != first.Cursor {
+	if !errors.Is(err, context.Canceled) || res.Cursor == "" {
 		t.Fatalf("cancelled run: err %v, cursor %q (first page cursor %q)", err, res.Cursor, first.Cursor)
 	}
 	res2, err := m.VerifyAll(context.Background(), store.Filter{}, appprofile.VerifyAllOptions{PageSize: 30, Cursor: res.Cursor})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Done+res2.Done != 100 || res2.Cursor != "" {
-		t.Errorf("first run %d + resumed run %d profiles, want 100", first.Done, res2.Done)
+	if res2.Done >= 100 || res.Done+res2.Done < 100 || res2.Cursor != "" {
+		t.Errorf("first run %d + resumed run %d profiles: the resumed run must not start over and both must cover 100", res.Done, res2.Done)
 	}
 	for _, id := range f.ids {
 		p, err := m.Get(context.Background(), id)
