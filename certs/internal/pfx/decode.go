@@ -1,0 +1,514 @@
+// Package pfx decodes PKCS#12 (.pfx/.p12) files as real tools write them, for package certs.
+//
+// It exists because go-pkcs12 v0.7.4 (used by certs to write files, and as a test oracle) refuses
+// files that customers really have: BER encoding (NSS pk12util, certtool), SHA-224/384 MACs,
+// PBES2 with 3DES, passwords outside UCS-2, more than two authenticated-safe items (certtool),
+// more than one key (Java key stores with two aliases), certificate-only files, and it takes the
+// first certificate as the leaf. Decode returns every key and certificate with their attributes
+// and leaves the judgement (which certificate is the leaf, does the key match) to certs.
+//
+// Decode tells a wrong password from a damaged file: the MAC decides when there is one; when the
+// MAC fails but the password still decrypts the contents into valid structures, the file was
+// damaged; when there is no MAC, a failed decryption is reported as a wrong password with a
+// message that says the two cannot be told apart. The password never appears in an error.
+package pfx
+
+import (
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"unicode/utf16"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/tenantapps/tenantapps/certs/internal/ber"
+)
+
+// Kind classifies a decoding failure.
+type Kind int
+
+const (
+	KindCorrupt       Kind = iota + 1 // damaged or not a PKCS#12 file
+	KindWrongPassword                 // the password does not open the file
+	KindUnsupported                   // a valid file using a feature this package cannot read
+)
+
+// Error is the only error type Decode returns.
+type Error struct {
+	Kind    Kind
+	Message string // never contains the password
+	Feature string // for KindUnsupported: the feature, for example "MAC digest 1.2.3"
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func corrupt(msg string) *Error { return &Error{Kind: KindCorrupt, Message: msg} }
+
+func unsupported(feature, msg string) *Error {
+	if msg == "" {
+		msg = "the file uses " + feature + ", which this reader does not support"
+	}
+	return &Error{Kind: KindUnsupported, Feature: feature, Message: msg}
+}
+
+// Limits bounds the work Decode does on untrusted input.
+type Limits struct {
+	// MaxIterations caps every KDF iteration count (MAC and encryption). Zero means
+	// DefaultMaxIterations.
+	MaxIterations int
+}
+
+// DefaultMaxIterations is far above what any tool writes (OpenSSL 2048, keytool 10000-100000,
+// NSS and certtool 600000) and keeps one decode of a hostile file to a few seconds.
+const DefaultMaxIterations = 10_000_000
+
+func (l Limits) checkIterations(n int, purpose string) error {
+	max := l.MaxIterations
+	if max <= 0 {
+		max = DefaultMaxIterations
+	}
+	if n < 1 {
+		return corrupt(fmt.Sprintf("the %s iteration count %d is not positive", purpose, n))
+	}
+	if n > max {
+		return unsupported(fmt.Sprintf("%s iteration count %d", purpose, n),
+			fmt.Sprintf("the %s iteration count %d exceeds the limit of %d; re-export the file with a lower count (openssl pkcs12 -export -iter 100000)", purpose, n, max))
+	}
+	return nil
+}
+
+// Bag is one key or certificate with its PKCS#12 attributes.
+type Bag struct {
+	DER          []byte // PKCS#8 PrivateKeyInfo for keys, X.509 certificate for certificates
+	LocalKeyID   []byte
+	FriendlyName string
+}
+
+// Info describes how the file was written, for diagnostics.
+type Info struct {
+	BER           bool     // the file (or part of it) used BER rather than DER
+	MAC           string   // for example "HMAC-SHA-256" or "PBMAC1 (PBKDF2-HMAC-SHA256, HMAC-SHA256)"; "" when absent
+	MACIterations int      // 0 when there is no MAC
+	Encryption    []string // distinct schemes used for keys and certificate bags, in file order
+	Iterations    int      // highest encryption iteration count
+	SkippedBags   []string // bags ignored because they are neither keys nor X.509 certificates
+}
+
+// Result is what a PKCS#12 file holds.
+type Result struct {
+	Keys  []Bag
+	Certs []Bag
+	Info  Info
+}
+
+var (
+	oidData          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
+	oidSignedData    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+	oidEnvelopedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 3}
+	oidEncryptedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
+	oidKeyBag        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 1}
+	oidShroudedBag   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 2}
+	oidCertBag       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 3}
+	oidCRLBag        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 4}
+	oidSecretBag     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 5}
+	oidSafeContents  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 6}
+	oidX509Cert      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 22, 1}
+	oidFriendlyName  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 20}
+	oidLocalKeyID    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 21}
+)
+
+// errDecrypt marks a decryption that produced no valid plaintext with any password candidate.
+var errDecrypt = errors.New("pfx: decryption failed")
+
+const maxBagDepth = 8
+
+type decoder struct {
+	lim    Limits
+	bmp    [][]byte // BMPString password candidates, most likely first
+	raw    []byte   // UTF-8 password for PBES2 / PBMAC1
+	info   Info
+	res    Result
+	anyDec bool // some encrypted content was decrypted successfully
+}
+
+// Decode reads a PKCS#12 file (DER or BER) with password. It returns *Error on failure.
+// Safe for concurrent use; it never panics on any input.
+func Decode(data []byte, password string, lim Limits) (*Result, error) {
+	der, binfo, err := ber.ToDER(data)
+	if err != nil {
+		if errors.Is(err, ber.ErrTruncated) {
+			return nil, corrupt("the file is truncated (it ends in the middle of its structure); upload the complete .pfx again")
+		}
+		return nil, corrupt("the file is not a PKCS#12 (.pfx) structure: " + err.Error())
+	}
+	d := &decoder{lim: lim, bmp: passwordCandidates(password), raw: []byte(password)}
+	d.info.BER = binfo.Changed
+
+	s := cryptobyte.String(der)
+	var pfx, authSafe cryptobyte.String
+	var version int
+	if !s.ReadASN1(&pfx, cbasn1.SEQUENCE) || !pfx.ReadASN1Integer(&version) || !pfx.ReadASN1(&authSafe, cbasn1.SEQUENCE) {
+		return nil, corrupt("the file is not a PKCS#12 (.pfx) structure")
+	}
+	if version != 3 {
+		return nil, unsupported(fmt.Sprintf("PKCS#12 version %d", version), fmt.Sprintf("the file declares PKCS#12 version %d; only version 3 exists in practice, so the file is probably not a .pfx", version))
+	}
+	var ctype asn1.ObjectIdentifier
+	if !authSafe.ReadASN1ObjectIdentifier(&ctype) {
+		return nil, corrupt("the PKCS#12 content type is malformed")
+	}
+	if ctype.Equal(oidSignedData) {
+		return nil, unsupported("public-key integrity mode (signedData)", "the file is protected with a certificate (public-key integrity mode), not a password; re-export it with a password (Windows: Export-PfxCertificate -Password; OpenSSL: openssl pkcs12 -export)")
+	}
+	if !ctype.Equal(oidData) {
+		return nil, unsupported("PKCS#12 content type "+ctype.String(), "")
+	}
+	content, err := explicitOctets(authSafe)
+	if err != nil {
+		return nil, err
+	}
+
+	var mac *macSpec
+	macVerified := false
+	if !pfx.Empty() {
+		mac, err = parseMAC(pfx, lim)
+		if err != nil {
+			return nil, err
+		}
+		d.info.MAC, d.info.MACIterations = mac.name, mac.iterations
+		if mac.usesBMP {
+			for i, c := range d.bmp {
+				if mac.verify(c, content) {
+					d.bmp = [][]byte{d.bmp[i]} // the MAC fixes the password encoding
+					macVerified = true
+					break
+				}
+			}
+		} else {
+			macVerified = mac.verify(d.raw, content)
+		}
+	}
+
+	err = d.authenticatedSafe(content)
+	switch {
+	case macVerified && err != nil && errors.Is(err, errDecrypt):
+		return nil, corrupt("the password is right (the file's integrity check passes) but part of the file cannot be decrypted; the file is damaged, export it again")
+	case macVerified && err != nil:
+		return nil, err
+	case macVerified:
+		return d.result(), nil
+	case mac != nil && err == nil && d.anyDec:
+		return nil, corrupt("the password decrypts the file but its integrity check (MAC) fails: the file was modified or damaged after export; export it again")
+	case mac != nil && err == nil:
+		return nil, &Error{Kind: KindWrongPassword, Message: "the password is wrong (the file's integrity check does not match it), or the file was modified after export"}
+	case mac != nil && errors.Is(err, errDecrypt):
+		return nil, &Error{Kind: KindWrongPassword, Message: "the password is wrong: the file's integrity check does not match it"}
+	case mac != nil:
+		// The contents do not even parse: wrong password cannot explain that for unencrypted
+		// parts; report what we found but as a password problem only if nothing else is wrong.
+		var e *Error
+		if errors.As(err, &e) && e.Kind == KindUnsupported {
+			return nil, err
+		}
+		return nil, &Error{Kind: KindWrongPassword, Message: "the password is wrong: the file's integrity check does not match it"}
+	case errors.Is(err, errDecrypt):
+		return nil, &Error{Kind: KindWrongPassword, Message: "the password does not decrypt the file; note the file has no integrity check (MAC), so a wrong password and a damaged file look the same"}
+	case err != nil:
+		return nil, err
+	}
+	return d.result(), nil
+}
+
+func (d *decoder) result() *Result {
+	d.res.Info = d.info
+	return &d.res
+}
+
+// explicitOctets reads `[0] EXPLICIT OCTET STRING` (the content of a data ContentInfo).
+func explicitOctets(s cryptobyte.String) ([]byte, error) {
+	var wrapped cryptobyte.String
+	if !s.ReadASN1(&wrapped, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+		return nil, corrupt("a PKCS#7 data item has no content")
+	}
+	var elem cryptobyte.String
+	var tag cbasn1.Tag
+	if !wrapped.ReadAnyASN1Element(&elem, &tag) || tag != cbasn1.OCTET_STRING {
+		return nil, corrupt("a PKCS#7 data item does not hold an OCTET STRING")
+	}
+	v, err := ber.Flatten(elem)
+	if err != nil {
+		return nil, corrupt("a PKCS#7 data item is malformed")
+	}
+	return v, nil
+}
+
+func (d *decoder) authenticatedSafe(content []byte) error {
+	der, info, err := ber.ToDER(content)
+	if err != nil {
+		return corrupt("the authenticated safe is malformed")
+	}
+	d.info.BER = d.info.BER || info.Changed
+	s := cryptobyte.String(der)
+	var seq cryptobyte.String
+	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) || !s.Empty() {
+		return corrupt("the authenticated safe is malformed")
+	}
+	var firstErr error
+	for !seq.Empty() {
+		var ci cryptobyte.String
+		var ctype asn1.ObjectIdentifier
+		if !seq.ReadASN1(&ci, cbasn1.SEQUENCE) || !ci.ReadASN1ObjectIdentifier(&ctype) {
+			return corrupt("an authenticated safe item is malformed")
+		}
+		var err error
+		switch {
+		case ctype.Equal(oidData):
+			var v []byte
+			if v, err = explicitOctets(ci); err == nil {
+				err = d.safeContents(v, 0)
+			}
+		case ctype.Equal(oidEncryptedData):
+			err = d.encryptedData(ci)
+		case ctype.Equal(oidEnvelopedData):
+			err = unsupported("public-key privacy mode (envelopedData)", "part of the file is encrypted to a certificate (public-key privacy mode), not with a password; re-export it with password encryption (openssl pkcs12 -export)")
+		default:
+			err = unsupported("PKCS#7 content type "+ctype.String(), "")
+		}
+		if err != nil {
+			// Keep going after a failed decryption so a damaged file can still prove the
+			// password right through another part; any other error stops at once.
+			if !errors.Is(err, errDecrypt) {
+				return err
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	return firstErr
+}
+
+// encryptedData reads EncryptedData { version, EncryptedContentInfo { contentType, alg, [0] IMPLICIT OCTET STRING } }.
+func (d *decoder) encryptedData(ci cryptobyte.String) error {
+	var wrapped, ed, eci cryptobyte.String
+	var version int
+	var ctype asn1.ObjectIdentifier
+	if !ci.ReadASN1(&wrapped, cbasn1.Tag(0).ContextSpecific().Constructed()) ||
+		!wrapped.ReadASN1(&ed, cbasn1.SEQUENCE) || !ed.ReadASN1Integer(&version) ||
+		!ed.ReadASN1(&eci, cbasn1.SEQUENCE) || !eci.ReadASN1ObjectIdentifier(&ctype) {
+		return corrupt("an encrypted part of the file is malformed")
+	}
+	alg, ok := readAlgorithm(&eci)
+	if !ok {
+		return corrupt("an encrypted part of the file has a malformed algorithm")
+	}
+	var elem cryptobyte.String
+	var tag cbasn1.Tag
+	if !eci.ReadAnyASN1Element(&elem, &tag) || (tag != cbasn1.Tag(0).ContextSpecific() && tag != cbasn1.Tag(0).ContextSpecific().Constructed()) {
+		return corrupt("an encrypted part of the file has no content")
+	}
+	ct, err := ber.Flatten(elem)
+	if err != nil {
+		return corrupt("an encrypted part of the file is malformed")
+	}
+	spec, err := parseCipher(alg, d.lim)
+	if err != nil {
+		return err
+	}
+	return d.decrypt(spec, ct, func(plain []byte) error {
+		// A wrong password yields garbage that fails here; a right one yields SafeContents.
+		der, _, err := ber.ToDER(plain)
+		if err != nil {
+			return errDecrypt
+		}
+		s := cryptobyte.String(der)
+		var seq cryptobyte.String
+		if !s.ReadASN1(&seq, cbasn1.SEQUENCE) {
+			return errDecrypt
+		}
+		return d.safeContents(plain, 0)
+	})
+}
+
+// decrypt tries each password candidate until use accepts the plaintext. use returns errDecrypt
+// to reject a plaintext (try the next candidate); any other error stops.
+func (d *decoder) decrypt(spec *cipherSpec, ct []byte, use func(plain []byte) error) error {
+	d.noteCipher(spec)
+	cands := d.bmp
+	if !spec.usesBMP {
+		cands = [][]byte{d.raw}
+	}
+	for _, pw := range cands {
+		plain, err := spec.decrypt(pw, ct)
+		if err != nil {
+			continue
+		}
+		if err := use(plain); err != nil {
+			if errors.Is(err, errDecrypt) {
+				continue
+			}
+			return err
+		}
+		d.anyDec = true
+		return nil
+	}
+	return errDecrypt
+}
+
+func (d *decoder) noteCipher(spec *cipherSpec) {
+	if spec.iterations > d.info.Iterations {
+		d.info.Iterations = spec.iterations
+	}
+	for _, n := range d.info.Encryption {
+		if n == spec.name {
+			return
+		}
+	}
+	d.info.Encryption = append(d.info.Encryption, spec.name)
+}
+
+func (d *decoder) safeContents(b []byte, depth int) error {
+	if depth > maxBagDepth {
+		return corrupt("safe contents are nested too deeply")
+	}
+	der, info, err := ber.ToDER(b)
+	if err != nil {
+		return corrupt("the safe contents are malformed")
+	}
+	d.info.BER = d.info.BER || info.Changed
+	s := cryptobyte.String(der)
+	var seq cryptobyte.String
+	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) {
+		return corrupt("the safe contents are malformed")
+	}
+	for !seq.Empty() {
+		var bag, value cryptobyte.String
+		var bagID asn1.ObjectIdentifier
+		if !seq.ReadASN1(&bag, cbasn1.SEQUENCE) || !bag.ReadASN1ObjectIdentifier(&bagID) ||
+			!bag.ReadASN1(&value, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+			return corrupt("a safe bag is malformed")
+		}
+		localKeyID, friendlyName, err := readAttributes(bag)
+		if err != nil {
+			return err
+		}
+		switch {
+		case bagID.Equal(oidKeyBag):
+			var elem cryptobyte.String
+			if !value.ReadASN1Element(&elem, cbasn1.SEQUENCE) {
+				return corrupt("a key bag is malformed")
+			}
+			d.res.Keys = append(d.res.Keys, Bag{DER: []byte(elem), LocalKeyID: localKeyID, FriendlyName: friendlyName})
+		case bagID.Equal(oidShroudedBag):
+			var epki, ct cryptobyte.String
+			if !value.ReadASN1(&epki, cbasn1.SEQUENCE) {
+				return corrupt("an encrypted key bag is malformed")
+			}
+			alg, ok := readAlgorithm(&epki)
+			if !ok || !epki.ReadASN1(&ct, cbasn1.OCTET_STRING) {
+				return corrupt("an encrypted key bag is malformed")
+			}
+			spec, err := parseCipher(alg, d.lim)
+			if err != nil {
+				return err
+			}
+			err = d.decrypt(spec, ct, func(plain []byte) error {
+				der, _, err := ber.ToDER(plain)
+				if err != nil {
+					return errDecrypt
+				}
+				// PrivateKeyInfo: SEQUENCE { INTEGER version, AlgorithmIdentifier, OCTET STRING, ... }
+				ks := cryptobyte.String(der)
+				var pki cryptobyte.String
+				var v int
+				if !ks.ReadASN1(&pki, cbasn1.SEQUENCE) || !pki.ReadASN1Integer(&v) || !pki.PeekASN1Tag(cbasn1.SEQUENCE) {
+					return errDecrypt
+				}
+				d.res.Keys = append(d.res.Keys, Bag{DER: der, LocalKeyID: localKeyID, FriendlyName: friendlyName})
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		case bagID.Equal(oidCertBag):
+			var cb, certValue cryptobyte.String
+			var certID asn1.ObjectIdentifier
+			if !value.ReadASN1(&cb, cbasn1.SEQUENCE) || !cb.ReadASN1ObjectIdentifier(&certID) ||
+				!cb.ReadASN1(&certValue, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+				return corrupt("a certificate bag is malformed")
+			}
+			if !certID.Equal(oidX509Cert) {
+				d.info.SkippedBags = append(d.info.SkippedBags, "certificate of type "+certID.String())
+				continue
+			}
+			var elem cryptobyte.String
+			var tag cbasn1.Tag
+			if !certValue.ReadAnyASN1Element(&elem, &tag) || tag != cbasn1.OCTET_STRING {
+				return corrupt("a certificate bag is malformed")
+			}
+			certDER, err := ber.Flatten(elem)
+			if err != nil {
+				return corrupt("a certificate bag is malformed")
+			}
+			d.res.Certs = append(d.res.Certs, Bag{DER: certDER, LocalKeyID: localKeyID, FriendlyName: friendlyName})
+		case bagID.Equal(oidSafeContents):
+			var inner cryptobyte.String
+			if !value.ReadASN1Element(&inner, cbasn1.SEQUENCE) {
+				return corrupt("a nested safe contents bag is malformed")
+			}
+			if err := d.safeContents(inner, depth+1); err != nil {
+				return err
+			}
+		case bagID.Equal(oidCRLBag):
+			d.info.SkippedBags = append(d.info.SkippedBags, "CRL")
+		case bagID.Equal(oidSecretBag):
+			d.info.SkippedBags = append(d.info.SkippedBags, "secret")
+		default:
+			d.info.SkippedBags = append(d.info.SkippedBags, "bag of type "+bagID.String())
+		}
+	}
+	return nil
+}
+
+// readAttributes reads the optional SET OF Attribute after a bag value.
+func readAttributes(s cryptobyte.String) (localKeyID []byte, friendlyName string, err error) {
+	if s.Empty() {
+		return nil, "", nil
+	}
+	var set cryptobyte.String
+	if !s.ReadASN1(&set, cbasn1.SET) {
+		return nil, "", corrupt("bag attributes are malformed")
+	}
+	for !set.Empty() {
+		var attr, values cryptobyte.String
+		var oid asn1.ObjectIdentifier
+		if !set.ReadASN1(&attr, cbasn1.SEQUENCE) || !attr.ReadASN1ObjectIdentifier(&oid) || !attr.ReadASN1(&values, cbasn1.SET) {
+			return nil, "", corrupt("a bag attribute is malformed")
+		}
+		switch {
+		case oid.Equal(oidLocalKeyID):
+			var v cryptobyte.String
+			if values.ReadASN1(&v, cbasn1.OCTET_STRING) {
+				localKeyID = []byte(v)
+			}
+		case oid.Equal(oidFriendlyName):
+			var v cryptobyte.String
+			if values.ReadASN1(&v, cbasn1.Tag(30)) { // BMPString
+				friendlyName = decodeBMP(v)
+			}
+		}
+	}
+	return localKeyID, friendlyName, nil
+}
+
+func decodeBMP(b []byte) string {
+	units := make([]uint16, 0, len(b)/2)
+	for k := 0; k+1 < len(b); k += 2 {
+		units = append(units, uint16(b[k])<<8|uint16(b[k+1]))
+	}
+	for len(units) > 0 && units[len(units)-1] == 0 {
+		units = units[:len(units)-1]
+	}
+	return string(utf16.Decode(units))
+}
