@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -120,7 +121,7 @@ var evalCases = []evalCase{
 		facts: granted, want: Decision{Allowed: true}},
 	{name: "user/scanning environments needs Power Platform admin", rules: []RuleID{RuleUserPowerPlatformScan}, target: Target{AppType: appInsightsPowerPlatform}, method: UserConsent,
 		facts: TenantFacts{AdminConsentGranted: true, Scans: []ScanObject{ScanEnvironments}},
-		want: Decision{Missing: []Requirement{withCond(roleReq(RuleUserPowerPlatformScan, RoleSet{ppa}), WhenScanningPowerPlatform)}}},
+		want:  Decision{Missing: []Requirement{withCond(roleReq(RuleUserPowerPlatformScan, RoleSet{ppa}), WhenScanningPowerPlatform)}}},
 	{name: "user/scanning copilot studio with Power Platform admin", rules: []RuleID{RuleUserPowerPlatformScan}, target: Target{AppType: appCloudGovPowerPlatform}, method: UserConsent,
 		who: account(ppa), facts: TenantFacts{AdminConsentGranted: true, Scans: []ScanObject{ScanCopilotStudio}}, want: Decision{Allowed: true}},
 	{name: "user/scanning Power BI without licence or role", rules: []RuleID{RuleUserPowerBIScan, RuleUserAdminConsentGranted}, target: Target{AppType: appInsightsPowerPlatform}, method: UserConsent,
@@ -158,7 +159,7 @@ var evalCases = []evalCase{
 	{name: "user/cloud governance delegated, changed groups not all owned", rules: []RuleID{RuleUserCloudGovChangedGroups}, target: Target{AppType: appCloudGovDelegated}, method: UserConsent,
 		who:   Consenter{OwnedGroups: []string{"AAAAAAAA-0000-0000-0000-000000000001"}},
 		facts: TenantFacts{AdminConsentGranted: true, GroupsWithSettingChanges: []string{"aaaaaaaa-0000-0000-0000-000000000001", "g2", "g3", "g2"}},
-		want: Decision{Missing: []Requirement{{Kind: KindOwnerOfChangedGroups, Rule: RuleUserCloudGovChangedGroups, Condition: WhenChangingGroupSettings, Groups: []string{"g2", "g3"}}}}},
+		want:  Decision{Missing: []Requirement{{Kind: KindOwnerOfChangedGroups, Rule: RuleUserCloudGovChangedGroups, Condition: WhenChangingGroupSettings, Groups: []string{"g2", "g3"}}}}},
 	{name: "user/cloud governance delegated, owns every changed group", rules: []RuleID{RuleUserCloudGovChangedGroups}, target: Target{AppType: appCloudGovDelegated}, method: UserConsent,
 		who: Consenter{OwnedGroups: []string{"g1", "g2"}}, facts: TenantFacts{AdminConsentGranted: true, GroupsWithSettingChanges: []string{"g2"}}, want: Decision{Allowed: true}},
 	{name: "user/cloud backup delegated app needs functions", rules: []RuleID{RuleCloudBackupFunctions}, target: Target{AppType: appDelegated, Service: svcCloudBackupM365}, method: UserConsent,
@@ -410,4 +411,55 @@ func BenchmarkEvaluate(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestDecisionJSON(t *testing.T) {
+	d, err := Evaluate(Target{AppType: appCloudBackupExpress}, AdminConsent, account(ga), TenantFacts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"target":{"appType":"Cloud Backup Express","service":"Cloud Backup for Microsoft 365"},"method":"admin","allowed":false,` +
+		`"missing":[{"kind":"directory-role","rule":"admin/cloud-backup-express","anyOf":[["1707125e-0aa2-4d4d-8655-a7c786c76a25"]],` +
+		`"message":"the consenting account needs the Microsoft 365 Backup Administrator role",` +
+		`"remediation":"assign the role in the Microsoft Entra admin center (Identity \u003e Roles \u0026 admins) to the consenting account, or consent with an account that has it"}]}`
+	if diff := cmp.Diff(want, string(data)); diff != "" {
+		t.Errorf("JSON mismatch (-want +got):\n%s", diff)
+	}
+	var back Decision
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(d, back); diff != "" {
+		t.Errorf("JSON round trip mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func FuzzParseNames(f *testing.F) {
+	f.Add("Custom app with delegated permissions")
+	f.Add("Protect Power BI")
+	f.Add("Administrator consent")
+	f.Fuzz(func(t *testing.T, s string) {
+		if m, err := ParseMethod(s); err == nil {
+			if again, err := ParseMethod(string(m)); err != nil || again != m {
+				t.Fatalf("ParseMethod(%q) = %q does not round-trip", s, m)
+			}
+		}
+		if fn, err := ParseBackupFunction(s); err == nil {
+			if again, err := ParseBackupFunction(fn.Name()); err != nil || again != fn {
+				t.Fatalf("ParseBackupFunction(%q) = %q does not round-trip", s, fn)
+			}
+		}
+		if ms, err := Methods(s); err == nil {
+			if len(ms) == 0 || ms[0] != AdminConsent {
+				t.Fatalf("Methods(%q) = %v", s, ms)
+			}
+		} else if !errors.Is(err, ErrUnknownAppType) {
+			t.Fatalf("Methods(%q) error %v", s, err)
+		}
+		_, _ = Evaluate(Target{AppType: s, Service: s}, UserConsent, Consenter{}, TenantFacts{})
+	})
 }
