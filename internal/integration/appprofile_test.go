@@ -10,8 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net/http"
 	rand2 "math/rand/v2"
+	"os"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -237,14 +240,24 @@ func TestFaultInjectionOverGraph(t *testing.T) {
 // (requests the emulator saw inside a Retry-After it announced) and peak-heap-MB (whole process,
 // emulator included).
 func BenchmarkVerifyAll(b *testing.B) {
+	tenants := 2000
+	if n, err := strconv.Atoi(os.Getenv("TENANTAPPS_BENCH_TENANTS")); err == nil && n > 0 {
+		tenants = n // for quick local runs; BENCHMARKS.md numbers use 2,000
+	}
 	const (
-		tenants   = 2000
 		perTenant = 5
 		latency   = 20 * time.Millisecond
 		workers   = 128
 		rate      = 4000.0
 	)
-	w := newWorld(b, graphtest.Options{}, func(c *graph.Config) { c.MaxConcurrentPerTenant = 2 })
+	w := newWorld(b, graphtest.Options{}, func(c *graph.Config) {
+		c.MaxConcurrentPerTenant = 2
+		// Keep a connection per worker: Go's default of 2 idle connections per host turns every
+		// other request into a new TLS handshake at this concurrency.
+		tr := c.HTTPClient.Transport.(*http.Transport).Clone()
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 2*workers, 2*workers
+		c.HTTPClient = &http.Client{Transport: tr, Timeout: c.HTTPClient.Timeout}
+	})
 	apps := make([]string, perTenant)
 	for j := range perTenant {
 		apps[j] = fmt.Sprintf("aaaaaaaa-0000-4000-8000-%012d", 100+j)
@@ -305,6 +318,9 @@ func BenchmarkVerifyAll(b *testing.B) {
 	b.ReportMetric(wall.Seconds()/float64(b.N)/ideal, "x-ideal")
 	b.ReportMetric(float64(violations), "retryafter-violations")
 	b.ReportMetric(peak, "peak-heap-MB")
+	for _, r := range st.Routes() {
+		b.Logf("route %s: %d requests", r, st.Total(r, "*"))
+	}
 }
 
 func heapPeak(stop <-chan struct{}) <-chan float64 {
