@@ -87,3 +87,5 @@ func parseQuery(raw string) (url.Values, error) {
 	}
 	return url.ParseQuery(strings.TrimPrefix(raw, "?"))
 }
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
