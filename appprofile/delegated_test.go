@@ -5,8 +5,10 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/roles"
 )
 
 const delegatedAppID = "a1b2c3d4-0000-4000-8000-00000000de1e"
@@ -53,5 +55,38 @@ func TestDelegatedAppBackupFunctions(t *testing.T) {
 	must(t, err)
 	if !slices.Equal(got.BackupFunctions, []string{"Protect Power Automate / Power Apps"}) {
 		t.Errorf("functions after re-authorization: %v", got.BackupFunctions)
+	}
+}
+
+func TestAzureChecklist(t *testing.T) {
+	const asmID = "a1b2c3d4-0000-4000-8000-0000000000a5"
+	e := newEnv(t, appprofile.WithVendorAppIDs(map[string]string{"APElements Azure Security Management": asmID}))
+	must(t, e.fake.RegisterApp(consenttest.App{AppID: asmID, DisplayName: "ASM"}))
+	ps, err := e.mgr.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Azure security management"}})
+	must(t, err)
+	_, err = e.fake.CreateServicePrincipal(tenantID, asmID)
+	must(t, err)
+	sub1, sub2 := "/subscriptions/11111111-0000-4000-8000-000000000001", "/subscriptions/11111111-0000-4000-8000-000000000002"
+	must(t, e.fake.AssignAzureRole(tenantID, asmID, sub1, roles.Contributor))
+	got, err := e.mgr.AzureChecklist(e.ctx, ps[0].ID, []appprofile.AzureScope{
+		{Resource: roles.Subscription, ID: sub1},
+		{Resource: roles.Subscription, ID: sub2},
+		{Resource: roles.KeyVault, Condition: roles.KeyVaultAccessPolicy, ID: sub1 + "/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"},
+	})
+	must(t, err)
+	type line struct {
+		Scope              string
+		Verified, Assigned bool
+	}
+	var lines []line
+	for _, c := range got {
+		lines = append(lines, line{c.Scope[len(c.Scope)-3:], c.Verified, c.Assigned})
+	}
+	want := []line{{"001", true, true}, {"002", true, false}, {"/kv", false, false}}
+	if diff := cmp.Diff(want, lines); diff != "" {
+		t.Errorf("Azure checklist (-want +got):\n%s", diff)
+	}
+	if _, err := e.mgr.AzureChecklist(e.ctx, ps[0].ID, []appprofile.AzureScope{{Resource: roles.AKSCluster, Condition: "bogus", ID: "x"}}); !errors.Is(err, appprofile.ErrInvalidRequest) {
+		t.Errorf("bad condition: %v", err)
 	}
 }
