@@ -46,6 +46,7 @@ func commands() map[string]command {
 		"catalog":         catalogCommand(),
 		"consent-methods": consentMethodsCommand(),
 		"consent-url":     consentURLCommand(),
+		"profiles":        profilesCommand(),
 	}
 }
 
