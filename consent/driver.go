@@ -17,6 +17,7 @@ package consent
 // consenttest.RunDriverConformance checks any implementation against the contract below.
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/sha1"
@@ -25,6 +26,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,14 +75,86 @@ type AppState struct {
 	// ServicePrincipal is the app's service principal in the tenant.
 	ServicePrincipal ServicePrincipal
 	// AppRoleGrants are the application permissions granted to the service principal
-	// (appRoleAssignments), sorted by ResourceAppID then AppRoleID.
+	// (appRoleAssignments), sorted by ResourceAppID then AppRoleID (case-insensitively; see
+	// Normalize).
 	AppRoleGrants []AppRoleGrant
 	// DelegatedGrants are the delegated permission grants whose client is the service
-	// principal (oauth2PermissionGrants), sorted by ResourceAppID, ConsentType, PrincipalID.
+	// principal (oauth2PermissionGrants), one per resource and principal, sorted by
+	// ResourceAppID, ConsentType, PrincipalID, each with sorted, deduplicated Scopes.
 	DelegatedGrants []DelegatedGrant
 	// DirectoryRoles are the template IDs of the Entra directory roles assigned to the service
 	// principal at directory scope ("/"), sorted and without duplicates.
 	DirectoryRoles []roles.TemplateID
+}
+
+// Normalize puts s in the canonical form Driver.AppState documents, for driver authors: grants
+// and roles sorted (IDs compared case-insensitively), duplicate grants merged, scopes sorted and
+// deduplicated, and empty slices set to nil. It does not change IDs' case.
+func (s *AppState) Normalize() {
+	slices.SortFunc(s.AppRoleGrants, func(x, y AppRoleGrant) int {
+		return cmp.Or(compareFold(x.ResourceAppID, y.ResourceAppID), compareFold(x.AppRoleID, y.AppRoleID))
+	})
+	s.AppRoleGrants = slices.CompactFunc(s.AppRoleGrants, func(x, y AppRoleGrant) bool {
+		return strings.EqualFold(x.ResourceAppID, y.ResourceAppID) && strings.EqualFold(x.AppRoleID, y.AppRoleID)
+	})
+	for i := range s.DelegatedGrants {
+		g := &s.DelegatedGrants[i]
+		g.Scopes = slices.Clone(g.Scopes)
+		slices.SortFunc(g.Scopes, compareFold)
+		g.Scopes = slices.CompactFunc(g.Scopes, strings.EqualFold)
+	}
+	slices.SortStableFunc(s.DelegatedGrants, func(x, y DelegatedGrant) int {
+		return cmp.Or(compareFold(x.ResourceAppID, y.ResourceAppID), strings.Compare(string(x.ConsentType), string(y.ConsentType)), compareFold(x.PrincipalID, y.PrincipalID))
+	})
+	// Two grant objects for the same resource and principal (possible in Graph) merge into the
+	// first of them.
+	var merged []DelegatedGrant
+	for _, g := range s.DelegatedGrants {
+		if n := len(merged); n > 0 {
+			last := &merged[n-1]
+			if strings.EqualFold(last.ResourceAppID, g.ResourceAppID) && last.ConsentType == g.ConsentType && strings.EqualFold(last.PrincipalID, g.PrincipalID) {
+				last.Scopes = append(last.Scopes, g.Scopes...)
+				slices.SortFunc(last.Scopes, compareFold)
+				last.Scopes = slices.CompactFunc(last.Scopes, strings.EqualFold)
+				continue
+			}
+		}
+		merged = append(merged, g)
+	}
+	s.DelegatedGrants = merged
+	slices.SortFunc(s.DirectoryRoles, func(x, y roles.TemplateID) int { return compareFold(string(x), string(y)) })
+	s.DirectoryRoles = slices.CompactFunc(s.DirectoryRoles, func(x, y roles.TemplateID) bool { return strings.EqualFold(string(x), string(y)) })
+	if len(s.AppRoleGrants) == 0 {
+		s.AppRoleGrants = nil
+	}
+	if len(s.DelegatedGrants) == 0 {
+		s.DelegatedGrants = nil
+	}
+	if len(s.DirectoryRoles) == 0 {
+		s.DirectoryRoles = nil
+	}
+}
+
+// compareFold compares ASCII case-insensitively without allocating (IDs and scope values are
+// ASCII); ties break on the raw strings so the order is total.
+func compareFold(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := lowerASCII(a[i]), lowerASCII(b[i])
+		if ca != cb {
+			return cmp.Compare(ca, cb)
+		}
+	}
+	if c := cmp.Compare(len(a), len(b)); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // HasAppRole reports whether the state holds application permission appRoleID of resource

@@ -96,7 +96,7 @@ func ExampleStateCodec_VerifyCallback() {
 		return
 	}
 	const tenant = "0b1f6c2e-8f0a-4a4e-9d2b-6c1d2e3f4a5b"
-	state, _, _ := codec.Issue("profile-42", tenant, consent.AdminConsent)
+	state, _, _ := codec.Issue(consent.State{ProfileID: "profile-42", Tenant: tenant, Method: consent.AdminConsent})
 
 	b := consent.URLBuilder{RedirectURIs: []string{"https://portal.example/consent/callback"}}
 	u, _ := b.AdminConsentURL(consent.AdminConsentRequest{
@@ -175,4 +175,14 @@ func ExampleURLBuilder_UserConsentURL() {
 	// Output:
 	// login.microsoftonline.us consent code S256 openid profile offline_access https://graph.microsoft.us/.default
 	// [redacted PKCE verifier]
+}
+
+func ExampleUserConsentTable() {
+	rows := consent.UserConsentTable()
+	fmt.Println(len(rows), "rows")
+	last := rows[len(rows)-1]
+	fmt.Println(last.AppType, "—", len(last.Services), "services")
+	// Output:
+	// 23 rows
+	// Custom Azure app with delegated permissions — 9 services
 }
