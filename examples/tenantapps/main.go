@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"consent-check":   consentCheckCommand(),
 		"consent-methods": consentMethodsCommand(),
 		"consent-url":     consentURLCommand(),
+		"profiles":        profilesCommand(),
 	}
 }
 
