@@ -43,6 +43,7 @@ const (
 func commands() map[string]command {
 	return map[string]command{
 		// Each subcommand lives in its own cmd_*.go file.
+		"catalog": catalogCommand(),
 	}
 }
 

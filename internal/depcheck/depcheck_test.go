@@ -57,7 +57,7 @@ var allowed = []struct {
 	{"store/internal/...", []string{"store"}},
 	{"consent", []string{"permissions", "roles"}},
 	{"consent/consenttest", []string{"consent", "permissions", "roles", "certs"}},
-	{"consent/graphtest", []string{"consent", "permissions", "roles", "certs"}},
+	{"consent/graphtest", []string{"consent", "consent/consenttest", "permissions", "roles", "certs"}},
 	{"consent/graph", []string{"consent", "permissions", "roles", "certs"}},
 	{"consent/internal/...", []string{"consent", "permissions", "roles", "certs"}},
 	{"appprofile", []string{"permissions", "roles", "consent", "certs", "store"}},

@@ -1,0 +1,114 @@
+package appprofile
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tenantapps/tenantapps/roles"
+)
+
+// Service families (seed 000's "Select services" step).
+const (
+	FamilyElementsPremium = "elements-premium"
+	FamilyAOS             = "aos"
+)
+
+// PermissionKind is Application (an app role) or Delegated (an OAuth2 scope).
+type PermissionKind string
+
+const (
+	Application         PermissionKind = "Application"
+	DelegatedPermission PermissionKind = "Delegated"
+)
+
+// Permission is one API permission: a resource API, a value and a kind.
+type Permission struct {
+	ResourceAppID string `json:"resourceAppId"`
+	// ID is the permission's GUID (the app role ID of an Application permission, the scope ID of
+	// a Delegated one); grants of Application permissions are matched by it when it is known.
+	ID           string         `json:"id,omitempty"`
+	ResourceName string         `json:"resourceName,omitempty"`
+	Value        string         `json:"value"`
+	Kind         PermissionKind `json:"kind"`
+}
+
+// Key identifies the permission regardless of display names.
+func (p Permission) key() string {
+	res := strings.ToLower(p.ResourceAppID)
+	if p.Kind == Application && p.ID != "" {
+		return res + "|id:" + strings.ToLower(p.ID)
+	}
+	return res + "|" + string(p.Kind) + ":" + strings.ToLower(p.Value)
+}
+
+// String renders e.g. "Microsoft Graph Group.Create (Application)".
+func (p Permission) String() string {
+	res := p.ResourceName
+	if res == "" {
+		res = p.ResourceAppID
+	}
+	v := p.Value
+	if v == "" {
+		v = p.ID
+	}
+	return fmt.Sprintf("%s %s (%s)", res, v, p.Kind)
+}
+
+// AppSpec is what the catalog says about one app type.
+type AppSpec struct {
+	Name      string
+	EntraName string
+	// AppID is the vendor app's application (client) ID when the catalog knows it; custom app types
+	// have none (the customer supplies it).
+	AppID    string
+	Services []string
+	Family   string
+	Mode     Mode
+	Shape    Shape
+	// PermissionsPublished is false when the product documents do not list the app type's
+	// permissions; grants are then not compared, only the service principal, roles and consent user.
+	PermissionsPublished bool
+	Permissions          []Permission
+	DirectoryRoles       []roles.DirectoryRequirement
+	AzureRoles           []roles.AzureRequirement
+	// UserConsent reports whether seed 003 lets a non-administrator re-authorize the app type.
+	UserConsent bool
+	// Creatable reports whether the app type is supported for creation on the Customer app profile
+	// page (seed 000); others cannot be created or deleted there.
+	Creatable bool
+	// BackupFunctions lists the functions a consenter chooses from (Cloud Backup delegated app).
+	BackupFunctions []string
+}
+
+// Catalog is the read-only view of the permission catalog the Manager needs. FromPermissions adapts
+// the permissions package's catalog; tests may supply their own.
+type Catalog interface {
+	// Version identifies the catalog's content; a profile records the version it was consented at.
+	Version() string
+	// AppTypes returns every app type.
+	AppTypes() []AppSpec
+	// AddedSince returns the permissions app type gained between catalog version since and this one.
+	// An unknown version is an error.
+	AddedSince(appType, since string) ([]Permission, error)
+}
+
+func lookupAppType(c Catalog, name string) (AppSpec, bool) {
+	for _, a := range c.AppTypes() {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return AppSpec{}, false
+}
+
+// appTypesFor returns the app types that serve service in mode.
+func appTypesFor(c Catalog, service string, mode Mode) []AppSpec {
+	var out []AppSpec
+	for _, a := range c.AppTypes() {
+		if slices.Contains(a.Services, service) && (mode == "" || a.Mode == mode) {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -1,0 +1,35 @@
+// Package appprofile is the type users of tenantapps call: a Manager that turns the permission
+// catalog, the consent rules, certificates, a Store and a tenant Driver into the lifecycle of a
+// customer app profile — create, consent, verify, re-authorize, delete — and verifies a whole fleet
+// of tenants without tripping Microsoft Graph throttling.
+//
+// # Status
+//
+// Every consented profile is Valid, Expired or Invalid, with typed Reasons that say why, what to do,
+// and whether re-authorization fixes it. A profile that has been created but not yet consented is
+// Pending.
+//
+//   - Expired means time ran out and nothing else is wrong: the custom app's certificate passed its
+//     NotAfter, or the delegated consent's refresh token outlived its lifetime (Entra revokes a
+//     refresh token that has been inactive for 90 days; a token endpoint answer of AADSTS700082 says
+//     the same). Re-authorizing (with a new certificate for a custom app) fixes it.
+//   - Invalid means something broke: a grant or directory role is missing, the service principal
+//     was deleted or disabled, the certificate is no longer on the app, the consent user's password
+//     was reset or the user was deleted, blocked, disabled, lost its licences or got MFA, a
+//     Conditional Access policy blocks the original IP, or the app type gained permissions since
+//     consent. Invalid wins over Expired when both apply.
+//   - A check that could not be made (throttling, a transient error, a malformed answer) is its own
+//     Outcome, CouldNotCheck: it never flips a status; the profile keeps its last known status and
+//     reasons and records the failed attempt.
+//
+// Seed 003's matrix applies: profiles that use application permissions only stay Valid when the
+// consent user's password is reset, the user is blocked or loses licences or roles; only delegated
+// and hybrid profiles become Invalid.
+//
+// # Secrets
+//
+// A custom app's .pfx and password are sealed with AES-256-GCM under a key ID (see Sealer and
+// NewAESGCMSealer) before they reach the Store; the embedder supplies the keys and can rotate them.
+// Without a Sealer the Manager refuses to keep secrets (ErrNoSealer). Deleting a profile wipes them.
+// Secrets never appear in errors or logs.
+package appprofile

@@ -1,0 +1,103 @@
+package appprofile
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors of the Manager, checked with errors.Is. Typed errors below wrap them.
+var (
+	// ErrNotFound: no profile with that ID.
+	ErrNotFound = errors.New("appprofile: profile not found")
+	// ErrInvalidRequest: the request breaks a rule of seed 000 (see *RequestError for each problem).
+	ErrInvalidRequest = errors.New("appprofile: invalid request")
+	// ErrDuplicate: the tenant already has a profile of that app type.
+	ErrDuplicate = errors.New("appprofile: duplicate profile")
+	// ErrNoSealer: a secret would have to be kept but no Sealer was configured (WithSealer).
+	ErrNoSealer = errors.New("appprofile: no sealer configured; refusing to keep secrets (use WithSealer)")
+	// ErrNoStateKey: consent needs a state key (WithStateKey) and a redirect URI (WithRedirectURI).
+	ErrNoStateKey = errors.New("appprofile: no consent state key or redirect URI configured (use WithStateKey and WithRedirectURI)")
+	// ErrNoAppID: the app type's application ID is unknown (use WithVendorAppIDs).
+	ErrNoAppID = errors.New("appprofile: the app type's application ID is unknown")
+	// ErrCertificate: the custom app's .pfx has problems (see *CertificateError).
+	ErrCertificate = errors.New("appprofile: certificate is not usable")
+	// ErrNotEligible: the consenter may not consent that way (see *EligibilityError).
+	ErrNotEligible = errors.New("appprofile: consenter is not eligible")
+	// ErrConsentNotProven: the tenant does not show the grants a consent callback claims.
+	ErrConsentNotProven = errors.New("appprofile: consent not proven by the tenant")
+	// ErrConsentDenied: the consent callback carries an error (the admin declined, AADSTS...).
+	ErrConsentDenied = errors.New("appprofile: consent was not given")
+	// ErrCouldNotCheck: the tenant could not be read (throttled, transient, forbidden); nothing was
+	// changed. Retry later.
+	ErrCouldNotCheck = errors.New("appprofile: could not check the tenant; nothing was changed, retry later")
+	// ErrConflict: the profile changed concurrently; re-read it and try again.
+	ErrConflict = errors.New("appprofile: profile was changed concurrently; re-read it and retry")
+	// ErrTenantMismatch: a consent callback came from another tenant than the one the state names.
+	ErrTenantMismatch = errors.New("appprofile: consent callback is for another tenant")
+)
+
+// RequestError lists every problem of a request.
+type RequestError struct {
+	Op       string
+	Problems []string
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("appprofile: %s: %s", e.Op, strings.Join(e.Problems, "; "))
+}
+func (e *RequestError) Unwrap() error { return ErrInvalidRequest }
+
+// DuplicateError names the existing profile of the same (tenant, app type).
+type DuplicateError struct {
+	Tenant, AppType string
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("appprofile: tenant %s already has a profile of app type %q; re-authorize or delete it instead, or build the Manager WithDuplicates(true)", e.Tenant, e.AppType)
+}
+func (e *DuplicateError) Unwrap() error { return ErrDuplicate }
+
+// CertificateError lists every problem of a custom app's certificate.
+type CertificateError struct {
+	Problems []string
+}
+
+func (e *CertificateError) Error() string {
+	return "appprofile: certificate is not usable: " + strings.Join(e.Problems, "; ")
+}
+func (e *CertificateError) Unwrap() error { return ErrCertificate }
+
+// EligibilityError lists every requirement the consenter does not meet.
+type EligibilityError struct {
+	AppType string
+	Method  ConsentMethod
+	Missing []string
+}
+
+func (e *EligibilityError) Error() string {
+	return fmt.Sprintf("appprofile: %s consent to %s needs: %s", e.Method, e.AppType, strings.Join(e.Missing, "; "))
+}
+func (e *EligibilityError) Unwrap() error { return ErrNotEligible }
+
+// ConsentNotProvenError lists what the tenant does not show after a consent callback.
+type ConsentNotProvenError struct {
+	ProfileID string
+	Missing   []string
+}
+
+func (e *ConsentNotProvenError) Error() string {
+	return fmt.Sprintf("appprofile: consent for profile %s is not visible in the tenant: %s; if consent just completed, wait a minute and call Verify, otherwise consent again", e.ProfileID, strings.Join(e.Missing, "; "))
+}
+func (e *ConsentNotProvenError) Unwrap() error { return ErrConsentNotProven }
+
+// ConsentDeniedError is a consent callback that carries an error.
+type ConsentDeniedError struct {
+	Code        string
+	Description string
+}
+
+func (e *ConsentDeniedError) Error() string {
+	return fmt.Sprintf("appprofile: consent was not given (%s: %s); ask the administrator to consent again", e.Code, e.Description)
+}
+func (e *ConsentDeniedError) Unwrap() error { return ErrConsentDenied }

@@ -1,0 +1,767 @@
+package appprofile
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/roles"
+	"github.com/tenantapps/tenantapps/store"
+)
+
+// CustomAppInput is the customer's own app of a custom profile: application ID, .pfx and password.
+// The Manager seals the .pfx and password; they never appear in errors or logs.
+type CustomAppInput struct {
+	ApplicationID string
+	PFX           []byte
+	Password      string
+}
+
+// String hides the secrets.
+func (c CustomAppInput) String() string {
+	return fmt.Sprintf("custom app %s (.pfx %d bytes, password hidden)", c.ApplicationID, len(c.PFX))
+}
+
+// GoString hides the secrets.
+func (c CustomAppInput) GoString() string { return c.String() }
+
+// CreateRequest follows seed 000's "Create app profile" steps.
+type CreateRequest struct {
+	// Customer and Tenant (a tenant GUID) select the organisation. Required.
+	Customer string
+	Tenant   string
+	// Name is the app profile name (custom app profiles); defaults to the app type.
+	Name string
+	// Services are the services to create profiles for, all of one family (Elements premium or
+	// AOS). Required.
+	Services []string
+	// CustomerServices are the services the customer has; when non-nil, every requested service
+	// must be among them ("only services that have been added for the customer").
+	CustomerServices []string
+	// Mode is the setup method: modern (the default) or, for Baseline management, custom. AOS
+	// services can only be created in modern mode.
+	Mode Mode
+	// AppType, when set, creates only that app type (one of the services' app types); otherwise one
+	// profile is created per app type the services need.
+	AppType string
+	// Custom is the customer's own app, required for custom mode.
+	Custom *CustomAppInput
+	// BackupFunctions are the Cloud Backup for Microsoft 365 functions of a Delegated App profile.
+	BackupFunctions []string
+	// Uses says how the profiles are used where requirements depend on it, e.g.
+	// roles.ManagesExchange for AOS apps that manage Exchange.
+	Uses []roles.Condition
+}
+
+// Create creates the profiles a customer's services need, in status Pending, following seed 000:
+// services of one family that the customer has; setup method modern (AOS) or modern / custom
+// (Baseline management); then the app types from the catalog. A tenant has one profile per app
+// type unless the Manager was built WithDuplicates(true): a duplicate fails with *DuplicateError
+// and nothing is created. A custom profile's .pfx is validated (every problem reported in a
+// *CertificateError), its certificate must be one of the app's keyCredentials in the tenant, and
+// the roles to assign before authorization must be assigned; its secrets are sealed (ErrNoSealer
+// without a sealer).
+func (m *Manager) Create(ctx context.Context, req CreateRequest) ([]Profile, error) {
+	apps, err := m.planCreate(req)
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	var profiles []Profile
+	for _, app := range apps {
+		id, err := m.newID()
+		if err != nil {
+			return nil, err
+		}
+		services := servicesFor(app, req.Services)
+		p := Profile{ID: id, Name: req.Name, Customer: req.Customer, Tenant: req.Tenant, Services: services, AppType: app.Name,
+			AppID: app.AppID, Mode: app.Mode, Shape: app.Shape, Status: Pending, CreatedAt: now, UpdatedAt: now}
+		if p.Name == "" {
+			p.Name = app.Name
+		}
+		for _, u := range req.Uses {
+			p.Uses = append(p.Uses, string(u))
+		}
+		if len(app.BackupFunctions) > 0 && len(req.BackupFunctions) > 0 {
+			if err := checkFunctions(app, req.BackupFunctions); err != nil {
+				return nil, &RequestError{Op: "create", Problems: []string{err.Error()}}
+			}
+			p.BackupFunctions = slices.Clone(req.BackupFunctions)
+		}
+		if app.Mode == Custom {
+			custom, err := m.prepareCustom(ctx, p, app, *req.Custom)
+			if err != nil {
+				return nil, err
+			}
+			p.Custom, p.AppID = custom, custom.ApplicationID
+		}
+		a := Assess(p, Requirements{App: app}, Observation{}, now, m.o.policy)
+		p.Status, p.Reasons = a.Status, a.Reasons
+		profiles = append(profiles, p)
+	}
+	var created []Profile
+	for _, p := range profiles {
+		rec, err := m.toRecord(p)
+		if err != nil {
+			return nil, err
+		}
+		saved, err := m.store.Create(ctx, rec)
+		if err != nil {
+			m.rollback(ctx, created)
+			if errors.Is(err, store.ErrDuplicate) {
+				return nil, &DuplicateError{Tenant: p.Tenant, AppType: p.AppType}
+			}
+			return nil, fmt.Errorf("appprofile: create %s: %w", p.AppType, err)
+		}
+		np, err := fromRecord(saved)
+		if err != nil {
+			return nil, err
+		}
+		created = append(created, np)
+		m.o.logger.Info("app profile created", "profile", np.ID, "tenant", np.Tenant, "appType", np.AppType, "mode", np.Mode)
+	}
+	return created, nil
+}
+
+func (m *Manager) rollback(ctx context.Context, created []Profile) {
+	for _, p := range created {
+		if err := m.store.Delete(context.WithoutCancel(ctx), p.ID, p.Version); err != nil {
+			m.o.logger.Error("app profile rollback failed; delete it by hand", "profile", p.ID, "err", err)
+		}
+	}
+}
+
+func servicesFor(app AppSpec, requested []string) []string {
+	var out []string
+	for _, s := range requested {
+		if slices.Contains(app.Services, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// planCreate applies seed 000's rules to a request and returns the app types to create.
+func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if strings.TrimSpace(req.Customer) == "" {
+		add("select a customer")
+	}
+	if strings.TrimSpace(req.Tenant) == "" {
+		add("select a tenant")
+	}
+	if len(req.Services) == 0 {
+		add("select at least one service")
+	}
+	mode := req.Mode
+	if mode == "" {
+		mode = Modern
+	}
+	families := map[string]bool{}
+	var apps []AppSpec
+	seen := map[string]bool{}
+	for _, svc := range req.Services {
+		if req.CustomerServices != nil && !slices.Contains(req.CustomerServices, svc) {
+			add("service %q has not been added for customer %s", svc, req.Customer)
+			continue
+		}
+		var all []AppSpec
+		for _, a := range m.o.catalog.AppTypes() {
+			if slices.Contains(a.Services, svc) {
+				all = append(all, a)
+			}
+		}
+		if len(all) == 0 {
+			add("unknown service %q", svc)
+			continue
+		}
+		families[all[0].Family] = true
+		var matching []AppSpec
+		for _, a := range all {
+			if !a.Creatable || (req.AppType != "" && a.Name != req.AppType) {
+				continue
+			}
+			switch {
+			case a.Family == FamilyAOS && mode != Modern:
+				// AOS: only modern mode is supported when creating.
+			case a.Family == FamilyAOS && (a.Mode == Modern || a.Mode == Delegated):
+				matching = append(matching, a)
+			case a.Mode == mode:
+				matching = append(matching, a)
+			}
+		}
+		if len(matching) == 0 {
+			if all[0].Family == FamilyAOS && mode != Modern {
+				add("AOS service %q can only be created in modern mode", svc)
+			} else if req.AppType != "" {
+				add("app type %q cannot be created for service %q in %s mode", req.AppType, svc, mode)
+			} else {
+				add("service %q has no app type that can be created in %s mode", svc, mode)
+			}
+			continue
+		}
+		for _, a := range matching {
+			if !seen[a.Name] {
+				seen[a.Name] = true
+				if a.AppID == "" && a.Mode != Custom && m.o.vendorAppIDs != nil {
+					a.AppID = m.o.vendorAppIDs[a.Name]
+				}
+				apps = append(apps, a)
+			}
+		}
+	}
+	if len(families) > 1 {
+		add("select either Elements premium services or AOS services, not both")
+	}
+	for _, a := range apps {
+		switch {
+		case a.Mode == Custom && req.Custom == nil:
+			add("%s needs the custom app: application ID, .pfx and password", a.Name)
+		case a.Mode != Custom && a.AppID == "":
+			problems = append(problems, fmt.Sprintf("%v: %s (configure WithVendorAppIDs)", ErrNoAppID, a.Name))
+		}
+	}
+	if req.Custom != nil && mode != Custom {
+		add("a custom app was given but the setup method is %s", mode)
+	}
+	if len(problems) > 0 {
+		return nil, &RequestError{Op: "create", Problems: problems}
+	}
+	return apps, nil
+}
+
+// prepareCustom validates a custom app (certificate, keyCredentials, roles) and seals its secrets.
+func (m *Manager) prepareCustom(ctx context.Context, p Profile, app AppSpec, in CustomAppInput) (*CustomApp, error) {
+	if m.o.sealer == nil {
+		return nil, ErrNoSealer
+	}
+	var problems []string
+	if _, err := parseGUID(in.ApplicationID); err != nil {
+		problems = append(problems, "the application ID must be the custom app's application (client) ID, a GUID")
+	}
+	info, certProblems, err := m.o.inspect(in.PFX, in.Password, m.now())
+	if err != nil {
+		return nil, fmt.Errorf("appprofile: inspecting the certificate: %w", err)
+	}
+	if len(problems)+len(certProblems) > 0 {
+		return nil, &CertificateError{Problems: append(problems, certProblems...)}
+	}
+	c := &CustomApp{ApplicationID: in.ApplicationID, Thumbprint: info.Thumbprint, ThumbprintSHA256: info.ThumbprintSHA256, NotAfter: info.NotAfter}
+	// The certificate must be one of the app's keyCredentials ("paired with the .cer/.crt uploaded
+	// to Entra").
+	kr, ok := m.driver.(consent.KeyCredentialReader)
+	if !ok {
+		return nil, &RequestError{Op: "create", Problems: []string{"the driver cannot read the custom app's keyCredentials (consent.KeyCredentialReader), so the certificate cannot be checked"}}
+	}
+	var kcs []consent.KeyCredential
+	err = m.call(ctx, p.Tenant, func(ctx context.Context) error {
+		var err error
+		kcs, err = kr.KeyCredentials(ctx, p.Tenant, in.ApplicationID)
+		return err
+	})
+	switch {
+	case errors.Is(err, consent.ErrNotFound):
+		return nil, &RequestError{Op: "create", Problems: []string{fmt.Sprintf("tenant %s has no app registration with application ID %s; create the custom app first", p.Tenant, in.ApplicationID)}}
+	case consent.CouldNotCheck(err):
+		return nil, fmt.Errorf("%w: reading the custom app's certificates: %w", ErrCouldNotCheck, err)
+	case err != nil:
+		return nil, fmt.Errorf("appprofile: reading the custom app's certificates: %w", err)
+	}
+	paired := false
+	for _, k := range kcs {
+		c.AppThumbprints = append(c.AppThumbprints, k.ThumbprintSHA1)
+		if strings.EqualFold(k.ThumbprintSHA1, info.Thumbprint) {
+			paired = true
+		}
+	}
+	if !paired {
+		return nil, &CertificateError{Problems: []string{fmt.Sprintf("the .pfx certificate (thumbprint %s) is not among the certificates uploaded to app %s in Entra ID; upload its .cer/.crt or choose the paired .pfx", info.Thumbprint, in.ApplicationID)}}
+	}
+	// Roles assigned manually before authorization must already be there.
+	if err := m.checkRolesBeforeAuthorization(ctx, p, app, in.ApplicationID); err != nil {
+		return nil, err
+	}
+	c.PFX, err = m.o.sealer.Seal(in.PFX, aad(p.ID, "pfx"))
+	if err != nil {
+		return nil, fmt.Errorf("appprofile: sealing the .pfx: %w", err)
+	}
+	c.Password, err = m.o.sealer.Seal([]byte(in.Password), aad(p.ID, "password"))
+	if err != nil {
+		return nil, fmt.Errorf("appprofile: sealing the password: %w", err)
+	}
+	return c, nil
+}
+
+func (m *Manager) checkRolesBeforeAuthorization(ctx context.Context, p Profile, app AppSpec, appID string) error {
+	var before []roles.DirectoryRequirement
+	for _, r := range app.DirectoryRoles {
+		if r.Assignment == roles.ManualBeforeAuthorization {
+			before = append(before, r)
+		}
+	}
+	if len(before) == 0 {
+		return nil
+	}
+	var st consent.AppState
+	err := m.call(ctx, p.Tenant, func(ctx context.Context) error {
+		var err error
+		st, err = m.driver.AppState(ctx, p.Tenant, appID)
+		return err
+	})
+	if consent.CouldNotCheck(err) {
+		return fmt.Errorf("%w: reading the custom app's roles: %w", ErrCouldNotCheck, err)
+	}
+	var missing []string
+	for _, r := range before {
+		if err != nil || !st.Exists || !st.HasDirectoryRole(r.Role) {
+			missing = append(missing, r.Role.Name())
+		}
+	}
+	if len(missing) > 0 {
+		return &RequestError{Op: "create", Problems: []string{fmt.Sprintf("assign these roles to app %s in the Microsoft Entra admin center before authorization: %s", appID, strings.Join(missing, ", "))}}
+	}
+	return nil
+}
+
+func aad(profileID, field string) []byte {
+	return []byte("tenantapps/appprofile/" + profileID + "/" + field)
+}
+
+func parseGUID(s string) (string, error) {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return "", errors.New("not a GUID")
+	}
+	for i, c := range s {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			continue
+		}
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return "", errors.New("not a GUID")
+		}
+	}
+	return s, nil
+}
+
+// BeginConsentRequest starts consent for a profile.
+type BeginConsentRequest struct {
+	// Method is admin (the default) or user consent.
+	Method ConsentMethod
+	// Consenter is who the portal says will consent; eligibility is checked before the consent URL
+	// is issued, and every unmet requirement is reported at once.
+	Consenter Consenter
+	// BackupFunctions: required for the Cloud Backup for Microsoft 365 Delegated App.
+	BackupFunctions []string
+}
+
+// ConsentStart is where to send the consenting account.
+type ConsentStart struct {
+	// URL is the Microsoft Entra admin consent (or authorize, for user consent) URL.
+	URL string
+	// State is the signed, single-use state carried by URL.
+	State     string
+	ExpiresAt time.Time
+}
+
+// BeginConsent checks that the consenter is eligible (every missing requirement at once, in an
+// *EligibilityError) and returns the consent URL with a signed single-use state. For the Cloud
+// Backup for Microsoft 365 Delegated App the chosen functions are required.
+func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentRequest) (ConsentStart, error) {
+	if len(m.o.stateKey) == 0 || m.o.redirectURI == "" {
+		return ConsentStart{}, ErrNoStateKey
+	}
+	p, err := m.Get(ctx, id)
+	if err != nil {
+		return ConsentStart{}, err
+	}
+	app, err := m.appSpec(p.AppType)
+	if err != nil {
+		return ConsentStart{}, err
+	}
+	method := req.Method
+	if method == "" {
+		method = AdminConsent
+	}
+	missing := m.o.eligibility(app, method, req.Consenter, p.Consent != nil)
+	if len(app.BackupFunctions) > 0 && slices.Contains(p.Services, "Cloud Backup for Microsoft 365") {
+		fns := req.BackupFunctions
+		if len(fns) == 0 {
+			fns = p.BackupFunctions
+		}
+		if err := checkFunctions(app, fns); err != nil {
+			missing = append(missing, err.Error())
+		} else if !slices.Equal(fns, p.BackupFunctions) {
+			p.BackupFunctions = slices.Clone(fns)
+			if p, err = m.save(ctx, p, p.Status); err != nil {
+				return ConsentStart{}, err
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return ConsentStart{}, &EligibilityError{AppType: p.AppType, Method: method, Missing: missing}
+	}
+	if p.Mode == Custom {
+		if err := m.checkRolesBeforeAuthorization(ctx, p, app, p.AppID); err != nil {
+			return ConsentStart{}, err
+		}
+	}
+	nonce, err := m.randomBytes(18)
+	if err != nil {
+		return ConsentStart{}, err
+	}
+	exp := m.now().Add(m.o.stateTTL).Truncate(time.Second)
+	n := hexNonce(nonce)
+	state, err := signState(m.o.stateKey, consentState{ProfileID: p.ID, Tenant: p.Tenant, Method: method, Nonce: n,
+		Expires: exp.Unix(), UserID: req.Consenter.UserID, UPN: req.Consenter.UserPrincipalName})
+	if err != nil {
+		return ConsentStart{}, err
+	}
+	return ConsentStart{URL: m.consentURL(p, app, method, state, n), State: state, ExpiresAt: exp}, nil
+}
+
+// pkceVerifier derives the PKCE verifier of a state from the state key, so nothing has to be
+// stored between BeginConsent and CompleteConsent.
+func (m *Manager) pkceVerifier(nonce string) string {
+	sum := sha256.Sum256(append(append([]byte("pkce\x00"), m.o.stateKey...), nonce...))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// Callback is what Microsoft Entra sent to the redirect URI.
+type Callback struct {
+	State string
+	// Tenant is the tenant parameter (admin consent); empty for user consent.
+	Tenant string
+	// AdminConsent is the admin_consent parameter ("True").
+	AdminConsent string
+	// Code is the authorization code (user consent).
+	Code string
+	// Error and ErrorDescription are set when consent failed or was declined.
+	Error, ErrorDescription string
+	// RemoteIP is the consenting browser's address, recorded as the original IP that Conditional
+	// Access must allow for delegated apps.
+	RemoteIP string
+}
+
+// ParseCallback reads a Callback from the redirect URI's query.
+func ParseCallback(rawQuery string) (Callback, error) {
+	q, err := parseQuery(rawQuery)
+	if err != nil {
+		return Callback{}, fmt.Errorf("%w: %v", ErrBadState, err)
+	}
+	return Callback{State: q.Get("state"), Tenant: q.Get("tenant"), AdminConsent: q.Get("admin_consent"), Code: q.Get("code"),
+		Error: q.Get("error"), ErrorDescription: q.Get("error_description")}, nil
+}
+
+// CompleteConsent finishes consent: it verifies the state (signature, expiry), rejects a callback
+// that carries an error, matches the tenant, consumes the state's nonce (a replay fails with
+// ErrStateReplayed), then asks the driver for the ground truth — it never trusts the callback
+// alone — and records who consented and when. When the tenant does not show the grants, the
+// error is a *ConsentNotProvenError and the profile is unchanged; when it cannot be read, the
+// error wraps ErrCouldNotCheck.
+func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, error) {
+	if len(m.o.stateKey) == 0 {
+		return Profile{}, ErrNoStateKey
+	}
+	st, err := parseState(m.o.stateKey, cb.State, m.now())
+	if err != nil {
+		return Profile{}, err
+	}
+	if cb.Error != "" {
+		return Profile{}, &ConsentDeniedError{Code: cb.Error, Description: firstLine(cb.ErrorDescription)}
+	}
+	if cb.Tenant != "" && !strings.EqualFold(cb.Tenant, st.Tenant) {
+		return Profile{}, fmt.Errorf("%w: state is for tenant %s, callback for %s", ErrTenantMismatch, st.Tenant, cb.Tenant)
+	}
+	if st.Method == AdminConsent && cb.AdminConsent != "" && !strings.EqualFold(cb.AdminConsent, "true") {
+		return Profile{}, &ConsentDeniedError{Code: "admin_consent", Description: "admin_consent=" + cb.AdminConsent}
+	}
+	if err := m.consumeNonce(ctx, st); err != nil {
+		return Profile{}, err
+	}
+	p, err := m.Get(ctx, st.ProfileID)
+	if err != nil {
+		return Profile{}, err
+	}
+	if !strings.EqualFold(p.Tenant, st.Tenant) {
+		return Profile{}, fmt.Errorf("%w: profile %s belongs to tenant %s", ErrTenantMismatch, p.ID, p.Tenant)
+	}
+	app, err := m.appSpec(p.AppType)
+	if err != nil {
+		return Profile{}, err
+	}
+	rec := &ConsentRecord{Method: st.Method, UserID: st.UserID, UserPrincipalName: st.UPN, At: m.now(), CallbackNonce: st.Nonce,
+		OriginalIP: cb.RemoteIP, CatalogVersion: m.o.catalog.Version()}
+	np := p.clone()
+	if cb.Code != "" {
+		if err := m.redeem(ctx, &np, app, st, cb, rec); err != nil {
+			return Profile{}, err
+		}
+	}
+	np.Consent = rec
+	// Ground truth: the service principal and the grants must be visible in the tenant.
+	obs := m.observe(ctx, np)
+	if len(obs.Failures) > 0 {
+		return Profile{}, fmt.Errorf("%w: %w", ErrCouldNotCheck, errors.Join(failureErrs(obs.Failures)...))
+	}
+	if missing := consentMissing(np, app, obs); len(missing) > 0 {
+		return Profile{}, &ConsentNotProvenError{ProfileID: p.ID, Missing: missing}
+	}
+	if obs.ConsentUser != nil {
+		rec.UserHadLicenses = obs.ConsentUser.Licensed
+		rec.UserHadMFA = !obs.ConsentUser.MFAEnabledAt.IsZero()
+		// The consent user's fresh sign-in supersedes earlier password changes and revocations.
+	}
+	if np.Mode == Custom && np.Custom != nil && obs.App != nil {
+		np.Custom.AppThumbprints = normalizeThumbprints(obs.App.Thumbprints)
+	}
+	np.ReauthorizationRequested = ""
+	a := Assess(np, Requirements{App: app}, obs, m.now(), m.o.policy)
+	np.Status, np.Reasons = a.Status, a.Reasons
+	np.LastCheck = &Check{At: m.now(), Outcome: Checked}
+	saved, err := m.save(ctx, np, p.Status)
+	if err != nil {
+		return Profile{}, err
+	}
+	m.o.logger.Info("app profile consented", "profile", saved.ID, "tenant", saved.Tenant, "method", rec.Method, "status", saved.Status)
+	return saved, nil
+}
+
+func failureErrs(fs []Failure) []error {
+	out := make([]error, len(fs))
+	for i, f := range fs {
+		out[i] = fmt.Errorf("%s: %w", f.Part, f.Err)
+	}
+	return out
+}
+
+// consentMissing lists what a just-completed consent should show in the tenant but does not.
+func consentMissing(p Profile, app AppSpec, obs Observation) []string {
+	if !obs.ServicePrincipal.Exists {
+		return []string{fmt.Sprintf("no service principal for app %s in tenant %s", p.AppID, p.Tenant)}
+	}
+	var missing []string
+	if app.PermissionsPublished {
+		granted := map[string]bool{}
+		for _, g := range obs.Grants {
+			granted[g.key()] = true
+		}
+		for _, perm := range app.Permissions {
+			if !granted[perm.key()] {
+				missing = append(missing, "permission "+perm.String()+" not granted")
+			}
+		}
+	}
+	return missing
+}
+
+func (m *Manager) redeem(ctx context.Context, p *Profile, app AppSpec, st consentState, cb Callback, rec *ConsentRecord) error {
+	cr, ok := m.driver.(consent.CodeRedeemer)
+	if !ok {
+		return &RequestError{Op: "complete consent", Problems: []string{"the callback carries an authorization code but the driver cannot redeem it (consent.CodeRedeemer)"}}
+	}
+	var red consent.Redeemed
+	err := m.call(ctx, p.Tenant, func(ctx context.Context) error {
+		var err error
+		red, err = cr.RedeemCode(ctx, consent.CodeRedemption{TenantID: p.Tenant, AppID: p.AppID, Code: cb.Code, RedirectURI: m.o.redirectURI,
+			PKCEVerifier: m.pkceVerifier(st.Nonce), Scopes: userScopes(app)})
+		return err
+	})
+	switch {
+	case consent.CouldNotCheck(err):
+		return fmt.Errorf("%w: redeeming the authorization code: %w", ErrCouldNotCheck, err)
+	case err != nil:
+		return &ConsentDeniedError{Code: "invalid_grant", Description: err.Error()}
+	}
+	if !strings.EqualFold(red.TenantID, p.Tenant) {
+		return fmt.Errorf("%w: the consenting user belongs to tenant %s, the profile to %s", ErrTenantMismatch, red.TenantID, p.Tenant)
+	}
+	rec.UserID, rec.UserPrincipalName = red.UserObjectID, red.UserPrincipalName
+	clear(red.TokenCache) // this Manager does not keep delegated token caches
+	return nil
+}
+
+func (m *Manager) consumeNonce(ctx context.Context, st consentState) error {
+	exp := time.Unix(st.Expires, 0)
+	if m.nonces != nil {
+		err := m.nonces.ConsumeNonce(ctx, st.Nonce, exp)
+		switch {
+		case errors.Is(err, store.ErrNonceReused):
+			return fmt.Errorf("%w: %w", ErrStateReplayed, err)
+		case errors.Is(err, store.ErrNonceExpired):
+			return fmt.Errorf("%w: expired; start again with BeginConsent", ErrBadState)
+		case err != nil:
+			return fmt.Errorf("appprofile: consuming consent state: %w", err)
+		}
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	for n, e := range m.usedLocal {
+		if !now.Before(e) {
+			delete(m.usedLocal, n)
+		}
+	}
+	if _, used := m.usedLocal[st.Nonce]; used {
+		return ErrStateReplayed
+	}
+	m.usedLocal[st.Nonce] = exp
+	return nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.TrimSpace(strings.TrimSuffix(s, "\r"))
+}
+
+// ReauthorizeInput describes a re-authorization (seed 000 and 003).
+type ReauthorizeInput struct {
+	ReauthorizeRequest
+	// Consenter is the account that will consent.
+	Consenter Consenter
+	// Custom is the new custom app or certificate (ChangeCustomApp, ChangeCertificate).
+	Custom *CustomAppInput
+}
+
+// Reauthorize applies the re-authorization rules (a *NotAllowedError says where it can be done
+// instead), applies a custom app or certificate change (validated and sealed like at creation),
+// and begins consent.
+func (m *Manager) Reauthorize(ctx context.Context, id string, in ReauthorizeInput) (ConsentStart, error) {
+	p, err := m.Get(ctx, id)
+	if err != nil {
+		return ConsentStart{}, err
+	}
+	app, err := m.appSpec(p.AppType)
+	if err != nil {
+		return ConsentStart{}, err
+	}
+	if err := CheckReauthorize(p, app, in.ReauthorizeRequest); err != nil {
+		return ConsentStart{}, err
+	}
+	switch in.Change {
+	case ChangeCustomApp, ChangeCertificate:
+		if in.Custom == nil {
+			return ConsentStart{}, &RequestError{Op: "re-authorize", Problems: []string{"give the custom app's application ID, .pfx and password"}}
+		}
+		c, err := m.prepareCustom(ctx, p, app, *in.Custom)
+		if err != nil {
+			return ConsentStart{}, err
+		}
+		np := p.clone()
+		np.Custom, np.AppID = c, c.ApplicationID
+		if p, err = m.save(ctx, np, p.Status); err != nil {
+			return ConsentStart{}, err
+		}
+	case ChangeConsentAccount:
+		if p.ReauthorizationRequested == "" {
+			np := p.clone()
+			np.ReauthorizationRequested = "change the consent account"
+			if p, err = m.save(ctx, np, p.Status); err != nil {
+				return ConsentStart{}, err
+			}
+		}
+	}
+	return m.BeginConsent(ctx, id, BeginConsentRequest{Method: in.Method, Consenter: in.Consenter, BackupFunctions: in.BackupFunctions})
+}
+
+// RequestReauthorization records that someone asked to re-authorize the profile (for example to
+// change the consent account); the profile gets a consent-account-change-requested reason until
+// consent completes again.
+func (m *Manager) RequestReauthorization(ctx context.Context, id, why string) (Profile, error) {
+	p, err := m.Get(ctx, id)
+	if err != nil {
+		return Profile{}, err
+	}
+	if why == "" {
+		why = "change the consent account"
+	}
+	np := p.clone()
+	np.ReauthorizationRequested = why
+	if np.Consent != nil {
+		np.Reasons = append(np.Reasons, newReason(ReasonConsentAccountChange, "re-authorization requested: %s", why))
+	}
+	return m.save(ctx, np, p.Status)
+}
+
+// Delete deletes a profile, wiping its sealed secrets with it. Profiles whose app type is not
+// supported for creation cannot be deleted (*NotAllowedError).
+func (m *Manager) Delete(ctx context.Context, id string) error {
+	p, err := m.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	app, err := m.appSpec(p.AppType)
+	if err != nil {
+		return err
+	}
+	if err := CheckDelete(p, app); err != nil {
+		return err
+	}
+	if p.Custom != nil {
+		// Overwrite the sealed secrets first, so that no copy outlives the profile in stores that
+		// keep old row versions until compaction.
+		np := p.clone()
+		np.Custom.PFX, np.Custom.Password = SealedSecret{}, SealedSecret{}
+		if p, err = m.save(ctx, np, p.Status); err != nil {
+			return err
+		}
+	}
+	if err := m.store.Delete(ctx, p.ID, p.Version); err != nil {
+		return storeErr("delete", id, err)
+	}
+	m.o.logger.Info("app profile deleted", "profile", p.ID, "tenant", p.Tenant, "appType", p.AppType)
+	return nil
+}
+
+// RoleChecklist returns the profile's role checklist, verified against the tenant when it can be
+// read (Verified false otherwise, with the error wrapping ErrCouldNotCheck).
+func (m *Manager) RoleChecklist(ctx context.Context, id string) (Checklist, error) {
+	p, err := m.Get(ctx, id)
+	if err != nil {
+		return Checklist{}, err
+	}
+	app, err := m.appSpec(p.AppType)
+	if err != nil {
+		return Checklist{}, err
+	}
+	var st consent.AppState
+	err = m.call(ctx, p.Tenant, func(ctx context.Context) error {
+		var err error
+		st, err = m.driver.AppState(ctx, p.Tenant, p.AppID)
+		return err
+	})
+	if consent.CouldNotCheck(err) {
+		return BuildChecklist(p, app, nil, false, m.now(), m.o.policy), fmt.Errorf("%w: %w", ErrCouldNotCheck, err)
+	}
+	return BuildChecklist(p, app, st.DirectoryRoles, true, m.now(), m.o.policy), nil
+}
+
+// OpenCustomSecrets returns a custom profile's .pfx and password, unsealed, for handing to the
+// product that uses the app. The caller must not log them and should clear them after use.
+func (m *Manager) OpenCustomSecrets(ctx context.Context, id string) (pfx []byte, password string, err error) {
+	if m.o.sealer == nil {
+		return nil, "", ErrNoSealer
+	}
+	p, err := m.Get(ctx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if p.Custom == nil || p.Custom.PFX.IsZero() {
+		return nil, "", &RequestError{Op: "open secrets", Problems: []string{fmt.Sprintf("profile %s has no custom app secrets", id)}}
+	}
+	pfx, err = m.o.sealer.Open(p.Custom.PFX, aad(p.ID, "pfx"))
+	if err != nil {
+		return nil, "", err
+	}
+	pw, err := m.o.sealer.Open(p.Custom.Password, aad(p.ID, "password"))
+	if err != nil {
+		return nil, "", err
+	}
+	return pfx, string(pw), nil
+}

@@ -1,0 +1,72 @@
+package appprofile
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// limiter is a token bucket shared by every driver call of a Manager, with a pause that a
+// Retry-After answer extends: while paused, no call starts. It uses real time.
+type limiter struct {
+	rate  float64 // tokens per second; 0 = unlimited
+	burst float64
+
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time
+	until  time.Time // paused until
+}
+
+func newLimiter(r RateLimit) *limiter {
+	b := float64(r.Burst)
+	if b < 1 {
+		b = 1
+	}
+	return &limiter{rate: r.PerSecond, burst: b, tokens: b, last: time.Now()}
+}
+
+// wait blocks until a call may start or ctx ends.
+func (l *limiter) wait(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		now := time.Now()
+		var delay time.Duration
+		switch {
+		case now.Before(l.until):
+			delay = l.until.Sub(now)
+		case l.rate <= 0:
+			l.mu.Unlock()
+			return ctx.Err()
+		default:
+			l.tokens += now.Sub(l.last).Seconds() * l.rate
+			if l.tokens > l.burst {
+				l.tokens = l.burst
+			}
+			l.last = now
+			if l.tokens >= 1 {
+				l.tokens--
+				l.mu.Unlock()
+				return ctx.Err()
+			}
+			delay = time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
+		}
+		l.mu.Unlock()
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// pause stops new calls for d from now (never shortening a longer pause).
+func (l *limiter) pause(d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if u := time.Now().Add(d); u.After(l.until) {
+		l.until = u
+	}
+}

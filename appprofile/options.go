@@ -1,0 +1,134 @@
+package appprofile
+
+import (
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Option configures a Manager built by New.
+type Option func(*options)
+
+type options struct {
+	catalog         Catalog
+	now             func() time.Time
+	logger          *slog.Logger
+	sealer          Sealer
+	stateKey        []byte
+	stateTTL        time.Duration
+	rand            io.Reader
+	rate            RateLimit
+	tenantConc      int
+	workers         int
+	hook            func(Event)
+	policy          Policy
+	vendorAppIDs    map[string]string
+	allowDuplicates bool
+	redirectURI     string
+	authority       string
+	inspect         InspectFunc
+	eligibility     EligibilityFunc
+	maxAttempts     int
+}
+
+// RateLimit is the request budget of the driver's app registration. Graph throttles per app across
+// all tenants, so the Manager keeps one budget for every call it makes through the driver, shared by
+// Verify and every VerifyAll.
+type RateLimit struct {
+	// PerSecond is the sustained rate of driver calls; 0 means unlimited.
+	PerSecond float64
+	// Burst is how many calls may start at once; 0 means 1 (when PerSecond is set).
+	Burst int
+}
+
+// WithCatalog sets the permission catalog (required).
+func WithCatalog(c Catalog) Option { return func(o *options) { o.catalog = c } }
+
+// WithClock sets the clock used for statuses, consent records and state expiry (time.Now by
+// default). Rate limiting and Retry-After waits use real time.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithLogger sets the logger (slog.Default by default). Secrets are never logged.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithSealer sets the sealer for secrets. Without one, the Manager refuses to create custom app
+// profiles or keep any other secret (ErrNoSealer).
+func WithSealer(s Sealer) Option { return func(o *options) { o.sealer = s } }
+
+// WithStateKey sets the HMAC-SHA256 key (at least 32 bytes) that signs consent state. Without one,
+// BeginConsent fails with ErrNoStateKey.
+func WithStateKey(key []byte) Option {
+	return func(o *options) { o.stateKey = append([]byte(nil), key...) }
+}
+
+// WithStateTTL sets how long a consent state stays valid (15 minutes by default).
+func WithStateTTL(d time.Duration) Option { return func(o *options) { o.stateTTL = d } }
+
+// WithRand sets the randomness source for IDs and nonces (crypto/rand by default).
+func WithRand(r io.Reader) Option { return func(o *options) { o.rand = r } }
+
+// WithRateLimit sets the driver's request budget (unlimited by default).
+func WithRateLimit(r RateLimit) Option { return func(o *options) { o.rate = r } }
+
+// WithTenantConcurrency caps concurrent driver calls per tenant in VerifyAll (2 by default).
+func WithTenantConcurrency(n int) Option { return func(o *options) { o.tenantConc = n } }
+
+// WithWorkers sets how many profiles VerifyAll checks at once across tenants (32 by default).
+func WithWorkers(n int) Option { return func(o *options) { o.workers = n } }
+
+// WithEventHook sets a function called after every status change was stored. It is called
+// synchronously from the goroutine that made the change (possibly several at once during
+// VerifyAll) and must be fast and safe for concurrent use; hand events to a channel for slow work.
+func WithEventHook(h func(Event)) Option { return func(o *options) { o.hook = h } }
+
+// WithPolicy tunes the status engine (role grace, certificate warning, refresh token lifetime).
+func WithPolicy(p Policy) Option { return func(o *options) { o.policy = p } }
+
+// WithVendorAppIDs maps app type names to the vendor's application (client) IDs, for app types
+// whose catalog entry carries none. Creating a non-custom profile of an app type without a known
+// application ID fails with ErrNoAppID.
+func WithVendorAppIDs(m map[string]string) Option {
+	return func(o *options) {
+		o.vendorAppIDs = map[string]string{}
+		for k, v := range m {
+			o.vendorAppIDs[k] = v
+		}
+	}
+}
+
+// WithDuplicates allows more than one profile per (tenant, app type).
+func WithDuplicates(allow bool) Option { return func(o *options) { o.allowDuplicates = allow } }
+
+// WithRedirectURI sets the redirect URI consent URLs send the administrator back to (required for
+// BeginConsent).
+func WithRedirectURI(uri string) Option { return func(o *options) { o.redirectURI = uri } }
+
+// WithAuthority sets the Microsoft Entra authority host for consent URLs
+// ("https://login.microsoftonline.com" by default; an emulator's URL in tests).
+func WithAuthority(url string) Option { return func(o *options) { o.authority = url } }
+
+// WithCertificateInspector replaces the default .pfx inspection (go-pkcs12).
+func WithCertificateInspector(f InspectFunc) Option { return func(o *options) { o.inspect = f } }
+
+// WithEligibility replaces the consent eligibility rules used by BeginConsent.
+func WithEligibility(f EligibilityFunc) Option { return func(o *options) { o.eligibility = f } }
+
+// WithMaxAttempts sets how often VerifyAll tries a profile whose check failed with a retryable
+// error before recording CouldNotCheck (3 by default).
+func WithMaxAttempts(n int) Option { return func(o *options) { o.maxAttempts = n } }
+
+func defaultOptions() options {
+	return options{
+		now:         time.Now,
+		logger:      slog.Default(),
+		stateTTL:    15 * time.Minute,
+		rand:        rand.Reader,
+		tenantConc:  2,
+		workers:     32,
+		authority:   "https://login.microsoftonline.com",
+		inspect:     InspectPFX,
+		eligibility: DefaultEligibility,
+		maxAttempts: 3,
+	}
+}

@@ -1,0 +1,196 @@
+package consent
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Sentinels for the outcomes Microsoft Entra ID reports with AADSTS codes (in a consent callback's
+// error_description or a token endpoint's error body). A *AADSTSError wraps one of them.
+var (
+	// ErrConsentDeclined: the user or administrator declined consent (AADSTS65004, or error
+	// access_denied without a code).
+	ErrConsentDeclined = errors.New("consent: consent declined")
+	// ErrAdminApprovalRequired: the account may not consent; an administrator must approve
+	// (AADSTS90094, AADSTS90099).
+	ErrAdminApprovalRequired = errors.New("consent: administrator approval required")
+	// ErrConsentRequired: the app has not been consented for the requested permissions (AADSTS65001).
+	ErrConsentRequired = errors.New("consent: consent missing")
+	// ErrAppNotInTenant: the app has no service principal in the tenant — never consented, consent
+	// removed, or the wrong tenant (AADSTS700016).
+	ErrAppNotInTenant = errors.New("consent: app not found in tenant")
+	// ErrUserFromOtherTenant: the signed-in account belongs to another tenant (AADSTS50020).
+	ErrUserFromOtherTenant = errors.New("consent: account from another tenant")
+	// ErrBlockedByConditionalAccess: a Conditional Access policy blocked the sign-in (AADSTS53003).
+	ErrBlockedByConditionalAccess = errors.New("consent: blocked by Conditional Access")
+	// ErrMFARequired: multi-factor authentication is required (AADSTS50076, AADSTS50079).
+	ErrMFARequired = errors.New("consent: multi-factor authentication required")
+	// ErrGrantExpired: the grant or refresh token expired or was revoked, e.g. after a password
+	// change (AADSTS50173, AADSTS700082).
+	ErrGrantExpired = errors.New("consent: grant expired or revoked")
+	// ErrRedirectURIMismatch: the redirect URI is not registered on the app (AADSTS50011).
+	ErrRedirectURIMismatch = errors.New("consent: redirect URI not registered on the app")
+	// ErrConsentFailed: Microsoft Entra ID reported an error this package does not classify. The
+	// *AADSTSError carries the code and description.
+	ErrConsentFailed = errors.New("consent: Microsoft Entra ID reported an error")
+)
+
+type aadstsInfo struct {
+	sentinel    error
+	remediation string
+}
+
+var aadstsCodes = map[int]aadstsInfo{
+	65004:  {ErrConsentDeclined, "the account declined the consent prompt; start consent again and accept the requested permissions"},
+	90094:  {ErrAdminApprovalRequired, "the account may not consent to these permissions; consent with a Global Administrator or Privileged Role Administrator (administrator consent), or have an administrator approve the request"},
+	90099:  {ErrAdminApprovalRequired, "the app has not been authorized in the tenant; an administrator must grant admin consent before user consent"},
+	65001:  {ErrConsentRequired, "the app lacks consent for the requested permissions; re-authorize the app profile (administrator consent)"},
+	700016: {ErrAppNotInTenant, "the app is not in the tenant (never consented, removed, or the wrong tenant); check the tenant ID, then re-authorize the app profile; right after consent, retry after a short wait"},
+	50020:  {ErrUserFromOtherTenant, "the account signed in belongs to another tenant; sign in with an account of the customer's tenant (not a guest)"},
+	53003:  {ErrBlockedByConditionalAccess, "a Conditional Access policy blocked the sign-in; for delegated apps add the original IP address to the tenant's Conditional Access policies, then re-authorize"},
+	50076:  {ErrMFARequired, "the account must complete multi-factor authentication; re-authorize the app profile interactively"},
+	50079:  {ErrMFARequired, "the account must register for multi-factor authentication; register, then re-authorize the app profile"},
+	50173:  {ErrGrantExpired, "the grant expired or was revoked (for example the consent user's password changed); re-authorize the app profile"},
+	700082: {ErrGrantExpired, "the refresh token expired from inactivity; re-authorize the app profile"},
+	50011:  {ErrRedirectURIMismatch, "the redirect URI is not registered on the app; register it exactly, or use a registered one"},
+}
+
+// maxDescription bounds the description kept in an AADSTSError and its message.
+const maxDescription = 1024
+
+// AADSTSError is an error reported by Microsoft Entra ID: the OAuth error code, the AADSTS code parsed
+// from the description (0 when there is none) and the description's first line. It wraps the
+// sentinel of its code (ErrConsentDeclined, ErrMFARequired, ...) or ErrConsentFailed, so callers
+// use errors.Is for the outcome and errors.As for detail.
+//
+// Entra ID descriptions carry trace and correlation IDs, never tokens or codes; the description is
+// cut at its first line and to 1 KiB, with control characters removed.
+type AADSTSError struct {
+	// Code is the AADSTS number, e.g. 65004; 0 when the description has none.
+	Code int
+	// OAuthError is the OAuth 2.0 error code, e.g. "consent_required" or "access_denied".
+	OAuthError string
+	// Description is the first line of error_description.
+	Description string
+}
+
+func (e *AADSTSError) Error() string {
+	var b strings.Builder
+	b.WriteString("consent: Microsoft Entra ID")
+	if e.Code != 0 {
+		fmt.Fprintf(&b, " AADSTS%d", e.Code)
+	}
+	if e.OAuthError != "" {
+		fmt.Fprintf(&b, " (%s)", e.OAuthError)
+	}
+	d := e.Description
+	if e.Code != 0 {
+		d = strings.TrimPrefix(d, fmt.Sprintf("AADSTS%d:", e.Code))
+	}
+	if d = strings.TrimRight(strings.TrimSpace(d), "."); d != "" {
+		b.WriteString(": ")
+		b.WriteString(d)
+	}
+	b.WriteString("; ")
+	b.WriteString(e.Remediation())
+	return b.String()
+}
+
+// Unwrap returns the sentinel of the code.
+func (e *AADSTSError) Unwrap() error { return e.sentinel() }
+
+func (e *AADSTSError) sentinel() error {
+	if info, ok := aadstsCodes[e.Code]; ok {
+		return info.sentinel
+	}
+	switch e.OAuthError {
+	case "access_denied", "permission_denied":
+		return ErrConsentDeclined
+	case "consent_required":
+		return ErrConsentRequired
+	}
+	return ErrConsentFailed
+}
+
+// Remediation says what to do about the error.
+func (e *AADSTSError) Remediation() string {
+	if info, ok := aadstsCodes[e.Code]; ok {
+		return info.remediation
+	}
+	switch e.sentinel() {
+	case ErrConsentDeclined:
+		return "consent was declined or cancelled; start consent again and accept the requested permissions"
+	case ErrConsentRequired:
+		return "the app lacks consent; re-authorize the app profile (administrator consent)"
+	}
+	if e.Code != 0 {
+		return fmt.Sprintf("look up AADSTS%d in Microsoft's error code reference (https://login.microsoftonline.com/error?code=%d)", e.Code, e.Code)
+	}
+	return "see the error description; if it persists, re-authorize the app profile"
+}
+
+// ParseAADSTS finds the first "AADSTS<digits>" in an error description and returns the number.
+// It returns false when there is none or the number does not fit 9 digits.
+func ParseAADSTS(description string) (code int, ok bool) {
+	s := description
+	for {
+		i := strings.Index(s, "AADSTS")
+		if i < 0 {
+			return 0, false
+		}
+		s = s[i+len("AADSTS"):]
+		n := 0
+		for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+			n++
+		}
+		if n > 0 && n <= 9 {
+			v, err := strconv.Atoi(s[:n])
+			if err == nil {
+				return v, true
+			}
+		}
+		if n > 9 {
+			s = s[n:]
+		}
+	}
+}
+
+// ErrorFromAADSTS turns an OAuth error code and description (from a consent callback or a token
+// endpoint's error body) into a *AADSTSError. It returns nil when both are empty. The token
+// endpoint's "error_codes" array, when present, is authoritative; pass its first element as
+// "AADSTS<n>" in the description if the description lacks it.
+func ErrorFromAADSTS(errCode, description string) error {
+	if errCode == "" && description == "" {
+		return nil
+	}
+	code, _ := ParseAADSTS(description)
+	return &AADSTSError{Code: code, OAuthError: cleanLine(errCode, 128), Description: cleanLine(description, maxDescription)}
+}
+
+// cleanLine keeps the first line of s, without control characters, cut to max bytes on a rune
+// boundary.
+func cleanLine(s string, max int) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,167 @@
+package consent
+
+import (
+	"slices"
+	"strings"
+)
+
+// The service and app type names below are the canonical strings of the product documents (seeds 000
+// and 003) and of package permissions' catalog. The rules of this package are keyed by them.
+const (
+	svcWorkspaceManagement      = "Workspace management"
+	svcRiskManagement           = "Risk management"
+	svcChangeManagementComm     = "Change management communication"
+	svcUserAndDeviceManagement  = "User and device management"
+	svcNitro                    = "Nitro"
+	svcBaselineManagement       = "Baseline management"
+	svcAzureSecurityManagement  = "Azure security management"
+	svcCloudBackupM365          = "Cloud Backup for Microsoft 365"
+	svcPolicies                 = "Policies for Microsoft 365"
+	svcInsights                 = "Insights"
+	svcFly                      = "Fly"
+	svcEnPower                  = "EnPower"
+	svcCloudBackupIaaSPaaS      = "Cloud Backup for IaaS + PaaS"
+	svcCloudGovernance          = "Cloud Governance"
+	svcMyHub                    = "MyHub"
+	svcTyGraph                  = "tyGraph"
+	svcDMSOnline                = "Document Management System Online"
+	svcPortalManager            = "AvePoint Portal Manager"
+	appSecurityAndAnalysis      = "APElements Security and Analysis"
+	appAutomation               = "APElements Automation"
+	appBaselineManagement       = "APElements Baseline Management"
+	appCustomBaseline           = "Custom app for Baseline management"
+	appAzureSecurityManagement  = "APElements Azure Security Management"
+	appInsightsM365             = "Insights for Microsoft 365"
+	appInsightsPowerPlatform    = "Insights for Power Platform"
+	appEnPowerM365              = "EnPower for Microsoft 365"
+	appEnPowerPowerPlatform     = "EnPower for Power Platform"
+	appEnPowerTeamsCalling      = "EnPower for Teams Calling"
+	appFlyPowerPlatform         = "Fly for Power Platform"
+	appFlyDelegated             = "Fly Delegated App"
+	appFly                      = "Fly App"
+	appCloudBackupAzure         = "Cloud Backup for Azure"
+	appDelegated                = "Delegated App"
+	appCloudBackupAzureDevOps   = "Cloud Backup for Azure DevOps"
+	appCloudGovPowerPlatform    = "Cloud Governance for Power Platform"
+	appCloudGovDelegated        = "Cloud Governance Delegated App"
+	appMyHub                    = "MyHub"
+	appPolicies                 = "Policies for Microsoft 365"
+	appTyGraphSuite             = "tyGraph Suite"
+	appTyGraphVivaEngage        = "tyGraph for Viva Engage"
+	appCloudBackupExpress       = "Cloud Backup Express"
+	appVivaEngage               = "Viva Engage"
+	appDMSOnline                = "Document Management System Online (DMS Online)"
+	appPortalManager            = "AvePoint Portal Manager"
+	appPortalManagerRoom        = "AvePoint Portal Manager for Room - Terminal Interface View"
+	appCustomDelegated          = "Custom Azure app with delegated permissions"
+	appCustomDelegatedAlias     = "Custom app with delegated permissions"
+	appCustomAzure              = "Custom Azure app"
+	appM365AllPermissions       = "Microsoft 365 (All permissions)"
+	appCloudBackupAllPermission = "Cloud Backup for Microsoft 365 (All permissions)"
+)
+
+// Family is a group of services sold together.
+type Family string
+
+const (
+	// ElementsPremium: Elements premium services (seed 000).
+	ElementsPremium Family = "elements-premium"
+	// AOS: AvePoint Online Services (seeds 000 and 003).
+	AOS Family = "aos"
+)
+
+// appTypeInfo is what the consent rules need to know about an app type: its canonical name, the
+// services it serves (in the seeds' order) and its family.
+type appTypeInfo struct {
+	name     string
+	aliases  []string
+	family   Family
+	services []string
+}
+
+var appTypeTable = [...]appTypeInfo{
+	{name: appSecurityAndAnalysis, family: ElementsPremium, services: []string{svcWorkspaceManagement, svcRiskManagement, svcChangeManagementComm, svcUserAndDeviceManagement}},
+	{name: appAutomation, family: ElementsPremium, services: []string{svcNitro}},
+	{name: appBaselineManagement, family: ElementsPremium, services: []string{svcBaselineManagement}},
+	{name: appCustomBaseline, family: ElementsPremium, services: []string{svcBaselineManagement}},
+	{name: appAzureSecurityManagement, family: ElementsPremium, services: []string{svcAzureSecurityManagement}},
+	{name: appInsightsM365, family: AOS, services: []string{svcInsights}},
+	{name: appInsightsPowerPlatform, family: AOS, services: []string{svcInsights}},
+	{name: appEnPowerM365, family: AOS, services: []string{svcEnPower}},
+	{name: appEnPowerPowerPlatform, family: AOS, services: []string{svcEnPower}},
+	{name: appEnPowerTeamsCalling, family: AOS, services: []string{svcEnPower}},
+	{name: appFlyPowerPlatform, family: AOS, services: []string{svcFly}},
+	{name: appFlyDelegated, family: AOS, services: []string{svcFly}},
+	{name: appFly, family: AOS, services: []string{svcFly}},
+	{name: appCloudBackupAzure, family: AOS, services: []string{svcCloudBackupIaaSPaaS}},
+	{name: appDelegated, family: AOS, services: []string{svcCloudBackupIaaSPaaS, svcCloudBackupM365}},
+	{name: appCloudBackupAzureDevOps, family: AOS, services: []string{svcCloudBackupIaaSPaaS}},
+	{name: appCloudGovPowerPlatform, family: AOS, services: []string{svcCloudGovernance}},
+	{name: appCloudGovDelegated, family: AOS, services: []string{svcCloudGovernance}},
+	{name: appMyHub, family: AOS, services: []string{svcMyHub}},
+	{name: appPolicies, family: AOS, services: []string{svcPolicies}},
+	{name: appTyGraphSuite, family: AOS, services: []string{svcTyGraph}},
+	{name: appTyGraphVivaEngage, family: AOS, services: []string{svcTyGraph}},
+	{name: appCloudBackupExpress, family: AOS, services: []string{svcCloudBackupM365}},
+	{name: appVivaEngage, family: AOS, services: []string{svcCloudGovernance, svcCloudBackupM365}},
+	{name: appDMSOnline, family: AOS, services: []string{svcDMSOnline}},
+	{name: appPortalManager, family: AOS, services: []string{svcPortalManager}},
+	{name: appPortalManagerRoom, family: AOS, services: []string{svcPortalManager}},
+	{name: appCustomDelegated, aliases: []string{appCustomDelegatedAlias}, family: AOS, services: []string{
+		svcEnPower, svcCloudGovernance, svcCloudBackupM365, svcCloudBackupIaaSPaaS, svcInsights, svcFly, svcMyHub, svcTyGraph, svcPortalManager}},
+	{name: appCustomAzure, family: AOS, services: []string{svcCloudBackupM365}},
+	{name: appM365AllPermissions, family: AOS, services: []string{svcCloudBackupM365}},
+	{name: appCloudBackupAllPermission, family: AOS, services: []string{svcCloudBackupM365}},
+}
+
+// normalizeName folds case and collapses white space, so "viva  engage" finds "Viva Engage".
+func normalizeName(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+func lookupAppType(name string) (appTypeInfo, bool) {
+	key := normalizeName(name)
+	if key == "" {
+		return appTypeInfo{}, false
+	}
+	for _, a := range appTypeTable {
+		if normalizeName(a.name) == key {
+			return a, true
+		}
+		for _, alias := range a.aliases {
+			if normalizeName(alias) == key {
+				return a, true
+			}
+		}
+	}
+	return appTypeInfo{}, false
+}
+
+// serves returns the canonical spelling of service when the app type serves it.
+func (a appTypeInfo) serves(service string) (string, bool) {
+	key := normalizeName(service)
+	for _, s := range a.services {
+		if normalizeName(s) == key {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// AppTypes returns the canonical names of every app type the consent rules know, in a stable order.
+// The slice is a fresh copy.
+func AppTypes() []string {
+	out := make([]string, len(appTypeTable))
+	for i, a := range appTypeTable {
+		out[i] = a.name
+	}
+	return out
+}
+
+// ServicesOf returns the services an app type serves, by canonical name, or an error wrapping
+// ErrUnknownAppType. The slice is a fresh copy.
+func ServicesOf(appType string) ([]string, error) {
+	a, ok := lookupAppType(appType)
+	if !ok {
+		return nil, unknownAppType(appType)
+	}
+	return slices.Clone(a.services), nil
+}

@@ -1,0 +1,276 @@
+package consenttest_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/roles"
+)
+
+const (
+	tenantA = "aaaaaaaa-0000-0000-0000-000000000001"
+	tenantB = "bbbbbbbb-0000-0000-0000-000000000002"
+	vendor  = "cccccccc-0000-0000-0000-000000000003"
+	appX    = "11111111-1111-1111-1111-111111111111"
+)
+
+// seeded is a deterministic random source for reproducible IDs.
+type seeded struct{ r *rand.ChaCha8 }
+
+func (s seeded) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+func newSeeded() seeded { return seeded{rand.NewChaCha8([32]byte{1})} }
+
+func setUp(t *testing.T, opts ...consenttest.Option) *consenttest.Fake {
+	t.Helper()
+	f := consenttest.NewFake(opts...)
+	for _, id := range []string{tenantA, tenantB, vendor} {
+		if err := f.AddTenant(consenttest.Tenant{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.RegisterApp(consenttest.App{AppID: appX, HomeTenantID: vendor, DisplayName: "X"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.CreateServicePrincipal(tenantA, appX); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestFakeRecordsActions(t *testing.T) {
+	f := setUp(t)
+	ctx := context.Background()
+	_, _ = f.AppState(ctx, tenantA, appX)
+	_, _ = f.AssignDirectoryRole(ctx, tenantA, appX, roles.ExchangeAdministrator)
+	_, _ = f.UserState(ctx, tenantB, "someone@b.example")
+	_, _ = f.AzureRoleAssignments(ctx, tenantA, appX, "/subscriptions/s1")
+	_, _ = f.RedeemCode(ctx, consent.CodeRedemption{TenantID: tenantA, AppID: appX, Code: "SECRET", RedirectURI: "https://cb", PKCEVerifier: "VERIFIER"})
+	_, _ = f.SignIns(ctx, tenantA, appX, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), 0)
+	want := []consenttest.Action{
+		{Method: consenttest.MethodAppState, TenantID: tenantA, AppID: appX},
+		{Method: consenttest.MethodAssignDirectoryRole, TenantID: tenantA, AppID: appX, Arg: string(roles.ExchangeAdministrator)},
+		{Method: consenttest.MethodUserState, TenantID: tenantB, Arg: "someone@b.example"},
+		{Method: consenttest.MethodAzureRoleAssignments, TenantID: tenantA, AppID: appX, Arg: "/subscriptions/s1"},
+		{Method: consenttest.MethodRedeemCode, TenantID: tenantA, AppID: appX, Arg: "https://cb"},
+		{Method: consenttest.MethodSignIns, TenantID: tenantA, AppID: appX, Arg: "2026-01-02T03:04:05Z"},
+	}
+	if diff := cmp.Diff(want, f.Actions()); diff != "" {
+		t.Errorf("Actions mismatch (-want +got):\n%s", diff)
+	}
+	if got := f.CountActions(consenttest.MethodAppState); got != 1 {
+		t.Errorf("CountActions(AppState) = %d, want 1", got)
+	}
+	if got := f.CountActions(consenttest.AnyMethod); got != len(want) {
+		t.Errorf("CountActions(*) = %d, want %d", got, len(want))
+	}
+	// Directory changes are not driver calls.
+	if err := f.GrantAppRole(tenantA, appX, consent.MicrosoftGraphAppID, "df021288-bdef-4463-88db-98f22de89214"); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(f.Actions()); got != len(want) {
+		t.Errorf("a Directory change was recorded: %d actions", got)
+	}
+	acts := f.Actions()
+	acts[0].Method = "mutated"
+	if f.Actions()[0].Method != consenttest.MethodAppState {
+		t.Errorf("Actions returned the Fake's own slice")
+	}
+	f.ClearActions()
+	if got := f.Actions(); len(got) != 0 {
+		t.Errorf("after ClearActions: %v", got)
+	}
+}
+
+func TestFakeHooks(t *testing.T) {
+	errBoom := errors.New("boom")
+	tests := []struct {
+		name    string
+		method  string
+		hook    consenttest.Hook
+		tenant  string
+		wantErr error
+		check   func(t *testing.T, err error)
+	}{
+		{name: "fail wraps in DriverError", method: consenttest.MethodAppState, hook: consenttest.Fail(errBoom), tenant: tenantA, wantErr: errBoom,
+			check: func(t *testing.T, err error) {
+				var de *consent.DriverError
+				if !errors.As(err, &de) || de.Op != consenttest.MethodAppState || de.TenantID != tenantA {
+					t.Errorf("error %v is not a DriverError naming the call", err)
+				}
+				if !consent.CouldNotCheck(err) {
+					t.Errorf("an unrecognised hook error must count as could-not-check")
+				}
+			}},
+		{name: "throttle", method: consenttest.AnyMethod, hook: consenttest.Throttle(7 * time.Second), tenant: tenantA, wantErr: consent.ErrThrottled,
+			check: func(t *testing.T, err error) {
+				if d, ok := consent.RetryAfter(err); !ok || d != 7*time.Second {
+					t.Errorf("RetryAfter = %v, %v; want 7s", d, ok)
+				}
+			}},
+		{name: "other method unaffected", method: consenttest.MethodUserState, hook: consenttest.Fail(errBoom), tenant: tenantA},
+		{name: "for tenant: other tenant unaffected", method: consenttest.AnyMethod, hook: consenttest.ForTenant(tenantB, consenttest.Fail(errBoom)), tenant: tenantA},
+		{name: "for tenant: that tenant fails", method: consenttest.AnyMethod, hook: consenttest.ForTenant(strings.ToUpper(tenantA), consenttest.Fail(errBoom)), tenant: tenantA, wantErr: errBoom},
+		{name: "delay then proceed", method: consenttest.MethodAppState, hook: consenttest.Delay(time.Millisecond), tenant: tenantA},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := setUp(t)
+			f.OnCall(tt.method, tt.hook)
+			st, err := f.AppState(context.Background(), tt.tenant, appX)
+			if tt.wantErr == nil {
+				if err != nil || !st.Exists {
+					t.Errorf("AppState = %+v, %v; want the state", st, err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.wantErr) {
+				t.Errorf("AppState error = %v, want %v", err, tt.wantErr)
+			}
+			if st.Exists {
+				t.Errorf("AppState returned a state with the error")
+			}
+			if tt.check != nil {
+				tt.check(t, err)
+			}
+			f.ClearHooks()
+			if _, err := f.AppState(context.Background(), tt.tenant, appX); err != nil {
+				t.Errorf("after ClearHooks: %v", err)
+			}
+		})
+	}
+}
+
+func TestFakeHookTimes(t *testing.T) {
+	f := setUp(t)
+	f.OnCall(consenttest.MethodAppState, consenttest.Times(2, consenttest.Fail(consent.ErrTransient)))
+	var got []bool
+	for range 4 {
+		_, err := f.AppState(context.Background(), tenantA, appX)
+		got = append(got, err != nil)
+	}
+	if diff := cmp.Diff([]bool{true, true, false, false}, got); diff != "" {
+		t.Errorf("failures per call mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestFakeDelayHonoursContext(t *testing.T) {
+	f := setUp(t)
+	f.OnCall(consenttest.AnyMethod, consenttest.Delay(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := f.AppState(ctx, tenantA, appX)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("AppState under a long delay = %v, want DeadlineExceeded", err)
+	}
+	if !consent.CouldNotCheck(err) {
+		t.Errorf("CouldNotCheck(%v) = false", err)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("Delay ignored the context")
+	}
+}
+
+func TestFakeInjectFaultUnsupported(t *testing.T) {
+	f := consenttest.NewFake()
+	if _, err := f.InjectFault(tenantA, consenttest.FaultKind(99)); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("InjectFault(99) = %v, want ErrUnsupported", err)
+	}
+}
+
+func TestFakeDirectoryErrors(t *testing.T) {
+	f := setUp(t)
+	const ghost = "99999999-9999-9999-9999-999999999999"
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"grant in unknown tenant", f.GrantAppRole(ghost, appX, consent.MicrosoftGraphAppID, "r")},
+		{"grant without SP", f.GrantAppRole(tenantB, appX, consent.MicrosoftGraphAppID, "r")},
+		{"SP of unregistered app", func() error { _, err := f.CreateServicePrincipal(tenantA, ghost); return err }()},
+		{"delete absent SP", f.DeleteServicePrincipal(tenantB, appX)},
+		{"reset unknown user", f.ResetUserPassword(tenantA, ghost)},
+		{"rotate unknown app", f.RotateAppCertificates(ghost)},
+		{"register in unknown home", f.RegisterApp(consenttest.App{AppID: ghost, HomeTenantID: ghost})},
+		{"user consent in unknown tenant", func() error {
+			_, err := f.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: ghost, AppID: appX, UserID: ghost})
+			return err
+		}()},
+	}
+	for _, tt := range tests {
+		if !errors.Is(tt.err, consenttest.ErrUnknown) {
+			t.Errorf("%s: %v, want ErrUnknown", tt.name, tt.err)
+		}
+	}
+	if err := f.AddTenant(consenttest.Tenant{ID: strings.ToUpper(tenantA)}); err == nil {
+		t.Errorf("adding an existing tenant (other case) succeeded")
+	}
+	if err := f.RegisterApp(consenttest.App{AppID: appX}); err == nil {
+		t.Errorf("registering an existing app succeeded")
+	}
+	if _, err := f.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenantA, AppID: appX, RedirectURI: "https://unregistered"}); err == nil || !strings.Contains(err.Error(), "AADSTS50011") {
+		t.Errorf("AuthorizeUser with an unregistered redirect URI = %v, want AADSTS50011", err)
+	}
+}
+
+func TestFakeDeterministicIDs(t *testing.T) {
+	clock := time.Date(2026, 11, 25, 4, 0, 0, 0, time.UTC)
+	run := func() consent.AppState {
+		f := setUp(t, consenttest.WithRandom(newSeeded()), consenttest.WithClock(func() time.Time { return clock }))
+		if err := f.GrantAppRole(tenantA, appX, consent.MicrosoftGraphAppID, "df021288-bdef-4463-88db-98f22de89214"); err != nil {
+			t.Fatal(err)
+		}
+		st, err := f.AppState(context.Background(), tenantA, appX)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	a, b := run(), run()
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("two Fakes with the same seed differ (-first +second):\n%s", diff)
+	}
+	if !a.AppRoleGrants[0].CreatedAt.Equal(clock) {
+		t.Errorf("CreatedAt = %v, want the injected clock %v", a.AppRoleGrants[0].CreatedAt, clock)
+	}
+}
+
+func TestFakeCodeExpires(t *testing.T) {
+	now := time.Date(2026, 11, 25, 4, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f := setUp(t, consenttest.WithClock(clock))
+	const app = "22222222-2222-2222-2222-222222222222"
+	if err := f.RegisterApp(consenttest.App{AppID: app, RedirectURIs: []string{"https://cb"}}); err != nil {
+		t.Fatal(err)
+	}
+	uid, err := f.AddUser(tenantA, consenttest.User{UserPrincipalName: "u@a.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := f.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenantA, AppID: app, UserID: uid, RedirectURI: "https://cb", Scopes: []string{"User.Read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(11 * time.Minute)
+	mu.Unlock()
+	_, err = f.RedeemCode(context.Background(), consent.CodeRedemption{TenantID: tenantA, AppID: app, Code: code, RedirectURI: "https://cb"})
+	if !errors.Is(err, consent.ErrInvalidGrant) {
+		t.Errorf("RedeemCode after 11 minutes = %v, want ErrInvalidGrant", err)
+	}
+	var de *consent.DriverError
+	if errors.As(err, &de) && de.Code != "AADSTS70008" {
+		t.Errorf("Code = %q, want AADSTS70008", de.Code)
+	}
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tenantapps/tenantapps/permissions"
+)
+
+var updateCatalogGolden = flag.Bool("update-catalog", false, "rewrite the catalog command's golden files in testdata")
+
+// runCLI runs the command in-process and returns exit code, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+	code := run(env, args)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestCatalogGolden(t *testing.T) {
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{"catalog.json", []string{"catalog", "--format", "json"}},
+		{"catalog_table.txt", []string{"catalog"}},
+		{"catalog_baseline_table.txt", []string{"catalog", "--format=table", "--app-type", "APElements Baseline Management"}},
+		{"catalog_delegated_app_table.txt", []string{"catalog", "--app-type", "delegated app"}},
+		{"catalog_asm.json", []string{"catalog", "--format", "json", "--app-type", "APElements Azure Security Management"}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.args...)
+			if code != exitOK || errOut != "" {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			path := filepath.Join("testdata", tc.golden)
+			if *updateCatalogGolden {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestCatalogGolden -update-catalog ./examples/tenantapps)", err)
+			}
+			if diff := cmp.Diff(string(want), out); diff != "" {
+				t.Errorf("%s mismatch (-golden +got):\n%s", strings.Join(tc.args, " "), diff)
+			}
+		})
+	}
+}
+
+// TestCatalogJSONIsTheExport: the JSON output loads as a catalog equal to the embedded one.
+func TestCatalogJSONIsTheExport(t *testing.T) {
+	_, out, _ := runCLI(t, "catalog", "--format", "json")
+	c, err := permissions.Load([]byte(out))
+	if err != nil {
+		t.Fatalf("catalog --format json does not load: %v", err)
+	}
+	if d := permissions.Diff(permissions.Default(), c); len(d) != 0 {
+		t.Errorf("exported catalog differs from the default: %v", d)
+	}
+	_, out, _ = runCLI(t, "catalog", "--format", "json", "--app-type", "nitro")
+	if code, _, _ := runCLI(t, "catalog", "--app-type", "nitro"); code != exitUsage {
+		t.Errorf("--app-type nitro (a service, not an app type) exit %d, want %d", code, exitUsage)
+	}
+	_, out, _ = runCLI(t, "catalog", "--format", "json", "--app-type", "apelements automation")
+	c, err = permissions.Load([]byte(out))
+	if err != nil {
+		t.Fatalf("filtered JSON does not load: %v", err)
+	}
+	if a := c.AppTypes(); len(a) != 1 || a[0].Name != "APElements Automation" || len(a[0].Permissions) != 16 {
+		t.Errorf("filtered JSON holds %d app types, want only APElements Automation with 16 permissions", len(a))
+	}
+}
+
+func TestCatalogUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{[]string{"catalog", "--format", "yaml"}, exitUsage, `unknown --format "yaml": use table or json`},
+		{[]string{"catalog", "--bogus"}, exitUsage, "flag provided but not defined: -bogus"},
+		{[]string{"catalog", "extra"}, exitUsage, `unexpected argument "extra"`},
+		{[]string{"catalog", "--app-type", "APElements Nothing"}, exitUsage, "use one of: APElements Security and Analysis"},
+		{[]string{"catalog", "--app-type"}, exitUsage, "flag needs an argument"},
+		{[]string{"catalog", "--help"}, exitOK, "usage: tenantapps catalog"},
+	} {
+		code, out, errOut := runCLI(t, tc.args...)
+		if code != tc.code {
+			t.Errorf("%v: exit %d, want %d", tc.args, code, tc.code)
+		}
+		if !strings.Contains(errOut, tc.inStderr) {
+			t.Errorf("%v: stderr %q lacks %q", tc.args, errOut, tc.inStderr)
+		}
+		if out != "" {
+			t.Errorf("%v: wrote %q to stdout on a usage error", tc.args, out)
+		}
+	}
+}

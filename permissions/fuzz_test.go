@@ -1,0 +1,42 @@
+package permissions
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// FuzzLoad: Load never panics; it either fails with ErrInvalidCatalog or returns a catalog
+// whose export loads back to the same catalog.
+func FuzzLoad(f *testing.F) {
+	f.Add(DefaultJSON())
+	f.Add([]byte(`{"version":"1","sources":[],"services":[{"name":"S","family":"aos","creatable":true}],"appTypes":[{"name":"A","family":"aos","services":["S"],"modes":["custom"],"creatable":false,"userConsent":true,"permissionsState":"unpublished","permissions":[],"directoryRoles":[],"azureRoles":[]}]}`))
+	f.Add([]byte(`{"version":"1","services":[{"name":"S","family":"aos"}],"appTypes":[{"name":"B","family":"aos","services":["s"],"modes":["modern","modern"],"permissionsState":"published","permissionsFrom":"B","permissions":[{"resource":"R","resourceAppId":"00000000-0000-0000-0000-000000000000","value":"v","id":"00000000-0000-0000-0000-000000000001","type":"Delegated","description":"d"}]}]}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"appTypes":[null,{"directoryRoles":[{}],"azureRoles":[{"grant":"role-assignment"}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Load(data)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidCatalog) {
+				t.Fatalf("Load error %v does not wrap ErrInvalidCatalog", err)
+			}
+			return
+		}
+		out, err := json.Marshal(c)
+		if err != nil {
+			t.Fatalf("MarshalJSON: %v", err)
+		}
+		back, err := Load(out)
+		if err != nil {
+			t.Fatalf("export of a valid catalog does not load: %v\n%s", err, out)
+		}
+		if diff := cmp.Diff(view(c), view(back)); diff != "" {
+			t.Fatalf("round trip mismatch (-loaded +reloaded):\n%s", diff)
+		}
+		if d := Diff(c, back); len(d) != 0 {
+			t.Fatalf("Diff after round trip = %v", d)
+		}
+	})
+}
