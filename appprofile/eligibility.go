@@ -3,88 +3,58 @@ package appprofile
 import (
 	"slices"
 
-	"github.com/tenantapps/tenantapps/roles"
+	"github.com/tenantapps/tenantapps/consent"
 )
 
-// Consenter is what the portal knows about the account that is about to consent.
+// Consenter is the account that is about to consent: who it is (recorded in the consent record)
+// and the facts seed 003's rules need (roles, licences, Viva Engage verified admin, owned groups).
 type Consenter struct {
 	UserID            string
 	UserPrincipalName string
-	// Roles are the account's directory roles in the customer tenant.
-	Roles []roles.TemplateID
-	// Licenses are the account's licence SKU names or IDs (e.g. "Power BI").
-	Licenses []string
-	// GroupOwner reports whether the account owns the groups the app manages (Cloud Governance
-	// delegated app).
-	GroupOwner bool
+	consent.Consenter
 }
 
-// EligibilityFunc returns every requirement consenter does not meet to consent to app with method
-// (nil: eligible). adminConsented reports whether admin consent was already granted to the app in
-// the tenant (a precondition of user consent).
-type EligibilityFunc func(app AppSpec, method ConsentMethod, c Consenter, adminConsented bool) []string
+// EligibilityFunc returns every requirement the consenter does not meet to consent to profile p
+// (of app type app) with method (nil: eligible). facts carry what the Manager read from the tenant
+// (AdminConsentGranted) and what the caller said about the intended use.
+type EligibilityFunc func(p Profile, app AppSpec, method ConsentMethod, c Consenter, facts consent.TenantFacts) ([]string, error)
 
-// DefaultEligibility applies the administrator / user consent rules of seed 003:
-// administrator consent needs a Global Administrator or Privileged Role Administrator (an Engage
-// Administrator may consent to the Viva Engage app; AvePoint Portal Manager needs a Global
-// Administrator or a Privileged Role Administrator who is also a Teams Administrator); user
-// consent is only for the app types of seed 003's table, after admin consent was granted, with the
-// app-specific roles (Cloud Backup Express: Microsoft 365 Backup Administrator; Viva Engage:
-// Yammer Administrator; Fly / Cloud Governance for Power Platform: Power Platform Administrator;
-// Cloud Governance Delegated App: group owner).
-func DefaultEligibility(app AppSpec, method ConsentMethod, c Consenter, adminConsented bool) []string {
-	has := func(r roles.TemplateID) bool { return slices.Contains(c.Roles, r) }
-	ga, pra := has(roles.GlobalAdministrator), has(roles.PrivilegedRoleAdministrator)
-	var missing []string
-	switch method {
-	case AdminConsent, "":
-		switch {
-		case app.Name == "AvePoint Portal Manager" || app.Name == "AvePoint Portal Manager for Room - Terminal Interface View":
-			if !ga && !(pra && has(roles.TeamsAdministrator)) {
-				missing = append(missing, "a Global Administrator, or a Privileged Role Administrator who is also a Teams Administrator")
-			}
-		case app.Name == "Viva Engage":
-			if !ga && !pra && !has(roles.YammerAdministrator) {
-				missing = append(missing, "a Global Administrator, Privileged Role Administrator or Engage (Yammer) Administrator")
-			}
-		default:
-			if !ga && !pra {
-				missing = append(missing, "a Global Administrator or Privileged Role Administrator account")
+// DefaultEligibility applies seed 003's consent rules with consent.Evaluate.
+func DefaultEligibility(p Profile, app AppSpec, method ConsentMethod, c Consenter, facts consent.TenantFacts) ([]string, error) {
+	t := consent.Target{AppType: p.AppType, Service: consentService(p)}
+	for _, name := range p.BackupFunctions {
+		for _, f := range consent.BackupFunctions() {
+			if f.Name() == name || string(f) == name {
+				t.Functions = append(t.Functions, f)
 			}
 		}
-		if pra && !ga && app.Name == "Fly for Power Platform" && !has(roles.PowerPlatformAdministrator) {
-			missing = append(missing, "the Power Platform Administrator role (Fly for Power Platform consented by a Privileged Role Administrator)")
-		}
-		if app.Name == "Delegated App" && slices.Contains(app.Services, "Cloud Backup for Microsoft 365") && !ga {
-			missing = append(missing, "the Global Administrator role (Cloud Backup for Microsoft 365 Delegated App)")
-		}
-	case UserConsent:
-		if !app.UserConsent {
-			return []string{app.Name + " does not support user consent; use Administrator consent"}
-		}
-		if !adminConsented {
-			missing = append(missing, "admin consent granted to "+app.Name+" in the tenant first (Entra ID > Enterprise applications > Permissions > Grant admin consent)")
-		}
-		switch app.Name {
-		case "Cloud Backup Express":
-			if !has(roles.Microsoft365BackupAdministrator) {
-				missing = append(missing, "the Microsoft 365 Backup Administrator role")
-			}
-		case "Viva Engage", "tyGraph for Viva Engage":
-			if !has(roles.YammerAdministrator) {
-				missing = append(missing, "the Engage (Yammer) Administrator role")
-			}
-		case "Fly for Power Platform", "Cloud Governance for Power Platform", "Insights for Power Platform", "EnPower for Power Platform":
-			if !has(roles.PowerPlatformAdministrator) {
-				missing = append(missing, "the Power Platform Administrator role")
-			}
-		case "Cloud Governance Delegated App":
-			if !c.GroupOwner {
-				missing = append(missing, "ownership of the groups to manage (group owner)")
-			}
-		}
-	default:
-		missing = append(missing, "a known consent method (admin or user)")
 	}
-	return missing
+	if len(app.BackupFunctions) == 0 || !slices.Contains(p.Services, "Cloud Backup for Microsoft 365") {
+		t.Functions = nil
+	}
+	m := consent.AdminConsent
+	if method == UserConsent {
+		m = consent.UserConsent
+	}
+	d, err := consent.Evaluate(t, m, c.Consenter, facts)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, r := range d.Missing {
+		missing = append(missing, r.String())
+	}
+	return missing, nil
+}
+
+// consentService picks the service whose consent rules apply: Cloud Backup for Microsoft 365 when
+// the profile serves it (its Delegated App and Viva Engage rules differ), else the first service.
+func consentService(p Profile) string {
+	if slices.Contains(p.Services, "Cloud Backup for Microsoft 365") {
+		return "Cloud Backup for Microsoft 365"
+	}
+	if len(p.Services) > 0 {
+		return p.Services[0]
+	}
+	return ""
 }

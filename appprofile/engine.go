@@ -68,6 +68,9 @@ type DelegatedState struct {
 	BlockedByConditionalAccess bool
 	// BlockedIP is the address the block names; it is the original consent IP (seed 003).
 	BlockedIP string
+	// MFARequired: sign-ins fail because the consent user must now perform multi-factor
+	// authentication (AADSTS50076 / 50079).
+	MFARequired bool
 }
 
 // Failure is one part of an observation that could not be read.
@@ -329,8 +332,9 @@ func userReasons(p Profile, obs Observation, now time.Time, pol Policy) []Reason
 			if c.UserHadLicenses && !u.Licensed {
 				rs = append(rs, newReason(ReasonUserLicensesRemoved, "the Microsoft 365 licences of consent user %s were removed", who))
 			}
-			if !c.UserHadMFA && !u.MFAEnabledAt.IsZero() && u.MFAEnabledAt.After(c.At) {
-				rs = append(rs, newReason(ReasonUserMFAEnabled, "multi-factor authentication was enabled for consent user %s at %s, after consent", who, u.MFAEnabledAt.UTC().Format(time.RFC3339)))
+			mfaBySignIn := obs.Delegated != nil && obs.Delegated.MFARequired
+			if !c.UserHadMFA && (mfaBySignIn || !u.MFAEnabledAt.IsZero() && u.MFAEnabledAt.After(c.At)) {
+				rs = append(rs, newReason(ReasonUserMFAEnabled, "multi-factor authentication was enabled for consent user %s after consent", who))
 			}
 		}
 	}

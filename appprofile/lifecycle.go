@@ -358,6 +358,24 @@ type BeginConsentRequest struct {
 	Consenter Consenter
 	// BackupFunctions: required for the Cloud Backup for Microsoft 365 Delegated App.
 	BackupFunctions []string
+	// Facts describe the intended use (Power Platform / Power BI scans, groups whose settings
+	// change); AdminConsentGranted is read from the tenant by the Manager.
+	Facts consent.TenantFacts
+}
+
+// adminConsentGranted asks the tenant whether the app's service principal exists with grants, the
+// precondition of user consent.
+func (m *Manager) adminConsentGranted(ctx context.Context, p Profile) (bool, error) {
+	var st consent.AppState
+	err := m.call(ctx, p.Tenant, func(ctx context.Context) error {
+		var err error
+		st, err = m.driver.AppState(ctx, p.Tenant, p.AppID)
+		return err
+	})
+	if consent.CouldNotCheck(err) {
+		return false, fmt.Errorf("%w: checking admin consent: %w", ErrCouldNotCheck, err)
+	}
+	return err == nil && st.Exists && (len(st.AppRoleGrants) > 0 || slices.ContainsFunc(st.DelegatedGrants, func(g consent.DelegatedGrant) bool { return g.ConsentType == consent.ConsentAllPrincipals })), nil
 }
 
 // ConsentStart is where to send the consenting account.
@@ -388,7 +406,7 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 	if method == "" {
 		method = AdminConsent
 	}
-	missing := m.o.eligibility(app, method, req.Consenter, p.Consent != nil)
+	var missing []string
 	if len(app.BackupFunctions) > 0 && slices.Contains(p.Services, "Cloud Backup for Microsoft 365") {
 		fns := req.BackupFunctions
 		if len(fns) == 0 {
@@ -397,12 +415,26 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 		if err := checkFunctions(app, fns); err != nil {
 			missing = append(missing, err.Error())
 		} else if !slices.Equal(fns, p.BackupFunctions) {
-			p.BackupFunctions = slices.Clone(fns)
-			if p, err = m.save(ctx, p, p.Status); err != nil {
+			np := p.clone()
+			np.BackupFunctions = slices.Clone(fns)
+			if p, err = m.save(ctx, np, p.Status); err != nil {
 				return ConsentStart{}, err
 			}
 		}
 	}
+	facts := req.Facts
+	if method == UserConsent {
+		granted, err := m.adminConsentGranted(ctx, p)
+		if err != nil {
+			return ConsentStart{}, err
+		}
+		facts.AdminConsentGranted = granted
+	}
+	more, err := m.o.eligibility(p, app, method, req.Consenter, facts)
+	if err != nil {
+		return ConsentStart{}, &RequestError{Op: "begin consent", Problems: []string{err.Error()}}
+	}
+	missing = append(missing, more...)
 	if len(missing) > 0 {
 		return ConsentStart{}, &EligibilityError{AppType: p.AppType, Method: method, Missing: missing}
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/store"
 )
 
@@ -52,7 +53,7 @@ func New(st store.Store, drv consent.Driver, opts ...Option) (*Manager, error) {
 		problems = append(problems, "a consent.Driver is required")
 	}
 	if o.catalog == nil {
-		problems = append(problems, "a catalog is required (WithCatalog)")
+		o.catalog = FromPermissions(permissions.Default())
 	}
 	if o.stateKey != nil && len(o.stateKey) < 32 {
 		problems = append(problems, fmt.Sprintf("the consent state key is %d bytes; use at least 32 random bytes", len(o.stateKey)))
@@ -392,7 +393,6 @@ const (
 	aadstsMFARequired          = 50076
 	aadstsMFARequiredInterrupt = 50079
 	aadstsRefreshTokenExpired  = 700082
-	aadstsUserDisabled         = 50057
 )
 
 func delegatedStateOf(sis []consent.SignIn, userID string) *DelegatedState {
@@ -418,6 +418,8 @@ func delegatedStateOf(sis []consent.SignIn, userID string) *DelegatedState {
 			d.BlockedByConditionalAccess, d.BlockedIP = true, f.IPAddress
 		case aadstsRefreshTokenExpired:
 			d.RefreshTokenExpired = true
+		case aadstsMFARequired, aadstsMFARequiredInterrupt:
+			d.MFARequired = true
 		}
 	}
 	return d
@@ -433,7 +435,8 @@ func (m *Manager) requirements(p Profile) (Requirements, error) {
 	if p.Consent != nil && p.Consent.CatalogVersion != "" && p.Consent.CatalogVersion != m.o.catalog.Version() {
 		added, err := m.o.catalog.AddedSince(p.AppType, p.Consent.CatalogVersion)
 		if err != nil {
-			return Requirements{}, fmt.Errorf("appprofile: profile %s: comparing catalog %s with %s: %w", p.ID, p.Consent.CatalogVersion, m.o.catalog.Version(), err)
+			// Grants are still compared one by one; only the "added since consent" naming is lost.
+			m.o.logger.Warn("cannot tell which permissions were added since consent", "profile", p.ID, "consentedCatalog", p.Consent.CatalogVersion, "err", err)
 		}
 		req.AddedSinceConsent = added
 	}

@@ -42,7 +42,7 @@ type RateLimit struct {
 	Burst int
 }
 
-// WithCatalog sets the permission catalog (required).
+// WithCatalog sets the permission catalog (FromPermissions(permissions.Default()) by default).
 func WithCatalog(c Catalog) Option { return func(o *options) { o.catalog = c } }
 
 // WithClock sets the clock used for statuses, consent records and state expiry (time.Now by

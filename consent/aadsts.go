@@ -39,23 +39,36 @@ var (
 )
 
 type aadstsInfo struct {
-	sentinel    error
+	// sentinel classifies the outcome for consent flows (nil: ErrConsentFailed).
+	sentinel error
+	// driver is the Driver SPI sentinel the code means for token requests and Graph reads, so a
+	// driver can return ErrorFromAADSTS as is; nil when none applies.
+	driver      error
 	remediation string
 }
 
 var aadstsCodes = map[int]aadstsInfo{
-	65004:  {ErrConsentDeclined, "the account declined the consent prompt; start consent again and accept the requested permissions"},
-	90094:  {ErrAdminApprovalRequired, "the account may not consent to these permissions; consent with a Global Administrator or Privileged Role Administrator (administrator consent), or have an administrator approve the request"},
-	90099:  {ErrAdminApprovalRequired, "the app has not been authorized in the tenant; an administrator must grant admin consent before user consent"},
-	65001:  {ErrConsentRequired, "the app lacks consent for the requested permissions; re-authorize the app profile (administrator consent)"},
-	700016: {ErrAppNotInTenant, "the app is not in the tenant (never consented, removed, or the wrong tenant); check the tenant ID, then re-authorize the app profile; right after consent, retry after a short wait"},
-	50020:  {ErrUserFromOtherTenant, "the account signed in belongs to another tenant; sign in with an account of the customer's tenant (not a guest)"},
-	53003:  {ErrBlockedByConditionalAccess, "a Conditional Access policy blocked the sign-in; for delegated apps add the original IP address to the tenant's Conditional Access policies, then re-authorize"},
-	50076:  {ErrMFARequired, "the account must complete multi-factor authentication; re-authorize the app profile interactively"},
-	50079:  {ErrMFARequired, "the account must register for multi-factor authentication; register, then re-authorize the app profile"},
-	50173:  {ErrGrantExpired, "the grant expired or was revoked (for example the consent user's password changed); re-authorize the app profile"},
-	700082: {ErrGrantExpired, "the refresh token expired from inactivity; re-authorize the app profile"},
-	50011:  {ErrRedirectURIMismatch, "the redirect URI is not registered on the app; register it exactly, or use a registered one"},
+	65004:   {ErrConsentDeclined, nil, "the account declined the consent prompt; start consent again and accept the requested permissions"},
+	90094:   {ErrAdminApprovalRequired, nil, "the account may not consent to these permissions; consent with a Global Administrator or Privileged Role Administrator (administrator consent), or have an administrator approve the request"},
+	90099:   {ErrAdminApprovalRequired, nil, "the app has not been authorized in the tenant; an administrator must grant admin consent before user consent"},
+	65001:   {ErrConsentRequired, nil, "the app lacks consent for the requested permissions; re-authorize the app profile (administrator consent)"},
+	700016:  {ErrAppNotInTenant, ErrNotConsented, "the app is not in the tenant (never consented, removed, or the wrong tenant); check the tenant ID, then re-authorize the app profile; right after consent, retry after a short wait"},
+	50020:   {ErrUserFromOtherTenant, nil, "the account signed in belongs to another tenant; sign in with an account of the customer's tenant (not a guest)"},
+	53003:   {ErrBlockedByConditionalAccess, nil, "a Conditional Access policy blocked the sign-in; for delegated apps add the original IP address to the tenant's Conditional Access policies, then re-authorize"},
+	50076:   {ErrMFARequired, nil, "the account must complete multi-factor authentication; re-authorize the app profile interactively"},
+	50079:   {ErrMFARequired, nil, "the account must register for multi-factor authentication; register, then re-authorize the app profile"},
+	50173:   {ErrGrantExpired, ErrInvalidGrant, "the grant expired or was revoked (for example the consent user's password changed); re-authorize the app profile"},
+	700082:  {ErrGrantExpired, ErrInvalidGrant, "the refresh token expired from inactivity; re-authorize the app profile"},
+	70008:   {ErrGrantExpired, ErrInvalidGrant, "the authorization code or refresh token expired; start consent again"},
+	54005:   {nil, ErrInvalidGrant, "the authorization code was already redeemed; start consent again"},
+	50011:   {ErrRedirectURIMismatch, nil, "the redirect URI is not registered on the app; register it exactly, or use a registered one"},
+	90002:   {nil, ErrTenantNotFound, "the tenant does not exist; check the tenant ID"},
+	7000112: {nil, ErrAppDisabled, "the app's enterprise application is disabled in the tenant; enable it (Enterprise applications > the app > Properties > Enabled for users to sign in)"},
+	7000215: {nil, ErrInvalidCredential, "the client secret is wrong; supply the app's current credential"},
+	7000222: {nil, ErrInvalidCredential, "the app's client secret has expired; create a new credential and update the app profile"},
+	7000218: {nil, ErrInvalidCredential, "no client credential was sent; supply the app's certificate (.pfx) or secret"},
+	700027:  {nil, ErrInvalidCredential, "the certificate is not registered on the app; upload the matching .cer/.crt to the app registration or supply the right .pfx"},
+	700024:  {nil, ErrInvalidCredential, "the client assertion is outside its validity window; check this machine's clock"},
 }
 
 // maxDescription bounds the description kept in an AADSTSError and its message.
@@ -99,11 +112,19 @@ func (e *AADSTSError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the sentinel of the code.
-func (e *AADSTSError) Unwrap() error { return e.sentinel() }
+// Unwrap returns the sentinel of the code for consent flows (ErrConsentDeclined, ...,
+// ErrConsentFailed) and, when the code has one, the Driver sentinel it means for token requests
+// (ErrNotConsented for 700016, ErrInvalidGrant for 50173, ErrInvalidCredential for 700027,
+// ErrTenantNotFound for 90002, ...), so errors.Is works with either family.
+func (e *AADSTSError) Unwrap() []error {
+	if info, ok := aadstsCodes[e.Code]; ok && info.driver != nil {
+		return []error{e.sentinel(), info.driver}
+	}
+	return []error{e.sentinel()}
+}
 
 func (e *AADSTSError) sentinel() error {
-	if info, ok := aadstsCodes[e.Code]; ok {
+	if info, ok := aadstsCodes[e.Code]; ok && info.sentinel != nil {
 		return info.sentinel
 	}
 	switch e.OAuthError {

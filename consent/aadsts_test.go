@@ -53,6 +53,17 @@ func TestErrorFromAADSTS(t *testing.T) {
 		{"permission_denied", "The admin canceled the request", ErrConsentDeclined, 0},
 		{"consent_required", "", ErrConsentRequired, 0},
 		{"server_error", "AADSTS90002: Tenant not found.", ErrConsentFailed, 90002},
+		{"invalid_request", "AADSTS90002: Tenant not found.", ErrTenantNotFound, 90002},
+		{"unauthorized_client", "AADSTS700016: Application not found.", ErrNotConsented, 700016},
+		{"invalid_grant", "AADSTS50173: The provided grant has expired.", ErrInvalidGrant, 50173},
+		{"invalid_grant", "AADSTS54005: OAuth2 Authorization code was already redeemed.", ErrInvalidGrant, 54005},
+		{"invalid_grant", "AADSTS54005: OAuth2 Authorization code was already redeemed.", ErrConsentFailed, 54005},
+		{"invalid_grant", "AADSTS70008: The provided authorization code or refresh token has expired.", ErrGrantExpired, 70008},
+		{"invalid_client", "AADSTS700027: Client assertion failed signature validation.", ErrInvalidCredential, 700027},
+		{"invalid_client", "AADSTS7000215: Invalid client secret provided.", ErrInvalidCredential, 7000215},
+		{"invalid_client", "AADSTS7000222: The provided client secret keys are expired.", ErrInvalidCredential, 7000222},
+		{"invalid_client", "AADSTS700024: Client assertion is not within its valid time range.", ErrInvalidCredential, 700024},
+		{"unauthorized_client", "AADSTS7000112: Application is disabled.", ErrAppDisabled, 7000112},
 		{"", "something odd", ErrConsentFailed, 0},
 	}
 	for _, tt := range tests {
@@ -64,7 +75,7 @@ func TestErrorFromAADSTS(t *testing.T) {
 		if !errors.Is(err, tt.sentinel) || ae.Code != tt.code || ae.OAuthError != tt.errCode {
 			t.Errorf("ErrorFromAADSTS(%q, %q) = %#v (%v); want code %d wrapping %v", tt.errCode, tt.desc, ae, err, tt.code, tt.sentinel)
 		}
-		if ae.Remediation() == "" || !strings.Contains(err.Error(), ae.Remediation()) {
+		if ae.Remediation() == "" || strings.HasPrefix(ae.Remediation(), "look up") && tt.code != 0 && tt.sentinel != ErrConsentFailed || !strings.Contains(err.Error(), ae.Remediation()) {
 			t.Errorf("%v: message lacks remediation", err)
 		}
 	}
@@ -114,4 +125,14 @@ func FuzzParseAADSTS(f *testing.F) {
 			t.Fatal("no error")
 		}
 	})
+}
+
+// TestAADSTSCodesHaveRemediation: every mapped code says what to do and maps to at least one
+// sentinel other than ErrConsentFailed.
+func TestAADSTSCodesHaveRemediation(t *testing.T) {
+	for code, info := range aadstsCodes {
+		if info.remediation == "" || (info.sentinel == nil && info.driver == nil) {
+			t.Errorf("AADSTS%d: %+v", code, info)
+		}
+	}
 }

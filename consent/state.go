@@ -93,7 +93,8 @@ func (k StateKey) validate() error {
 	return nil
 }
 
-// State is what a signed consent state carries.
+// State is what a signed consent state carries. The encoded state is signed, not encrypted: anyone
+// who sees the consent URL can read these fields, so ProfileID must not be a secret.
 type State struct {
 	// ProfileID identifies the app profile consent is for.
 	ProfileID string `json:"p"`

@@ -43,7 +43,9 @@ const (
 func commands() map[string]command {
 	return map[string]command{
 		// Each subcommand lives in its own cmd_*.go file.
-		"catalog": catalogCommand(),
+		"catalog":         catalogCommand(),
+		"consent-methods": consentMethodsCommand(),
+		"consent-url":     consentURLCommand(),
 	}
 }
 

@@ -1,0 +1,88 @@
+package appprofile
+
+import (
+	"fmt"
+
+	"github.com/tenantapps/tenantapps/permissions"
+)
+
+// FromPermissions adapts a permissions catalog to the Manager's Catalog. history are earlier
+// versions of the catalog, so that the Manager can name the permissions an app type gained since a
+// profile was consented (permissions.Diff); a profile consented at a version not in history is
+// still checked grant by grant, its added permissions are just not told apart.
+func FromPermissions(current *permissions.Catalog, history ...*permissions.Catalog) Catalog {
+	c := &permCatalog{cur: current, history: map[string]*permissions.Catalog{}}
+	for _, h := range history {
+		if h != nil {
+			c.history[h.Version()] = h
+		}
+	}
+	for _, a := range current.AppTypes() {
+		c.apps = append(c.apps, specOf(current, a))
+	}
+	return c
+}
+
+type permCatalog struct {
+	cur     *permissions.Catalog
+	history map[string]*permissions.Catalog
+	apps    []AppSpec
+}
+
+func (c *permCatalog) Version() string { return c.cur.Version() }
+
+func (c *permCatalog) AppTypes() []AppSpec { return c.apps }
+
+func (c *permCatalog) AddedSince(appType, since string) ([]Permission, error) {
+	if since == c.cur.Version() {
+		return nil, nil
+	}
+	old, ok := c.history[since]
+	if !ok {
+		return nil, fmt.Errorf("catalog version %q is not known; pass it to FromPermissions as history", since)
+	}
+	var out []Permission
+	for _, ch := range permissions.ChangesFor(permissions.Diff(old, c.cur), appType) {
+		if ch.RequiresConsent() {
+			out = append(out, permissionOf(ch.Permission))
+		}
+	}
+	return out, nil
+}
+
+func permissionOf(p permissions.Permission) Permission {
+	kind := Application
+	if p.Type == permissions.Delegated {
+		kind = DelegatedPermission
+	}
+	return Permission{ResourceAppID: p.ResourceAppID, ResourceName: p.Resource, ID: p.ID, Value: p.Value, Kind: kind}
+}
+
+func specOf(cat *permissions.Catalog, a permissions.AppType) AppSpec {
+	s := AppSpec{Name: a.Name, EntraName: a.EntraAppName, Services: a.Services, Family: string(a.Family),
+		Creatable: a.Creatable, UserConsent: a.UserConsent, BackupFunctions: a.Functions,
+		DirectoryRoles: a.DirectoryRoles, AzureRoles: a.AzureRoles}
+	if len(a.Modes) > 0 {
+		s.Mode = Mode(a.Modes[0])
+	}
+	perms, state := a.Permissions, a.PermissionsState
+	if a.PermissionsFrom != "" {
+		if from, err := cat.AppType(a.PermissionsFrom); err == nil {
+			perms, state = from.Permissions, from.PermissionsState
+			a = from
+		}
+	}
+	s.PermissionsPublished = state == permissions.Published && len(perms) > 0
+	for _, p := range perms {
+		s.Permissions = append(s.Permissions, permissionOf(p))
+	}
+	switch a.Shape() {
+	case permissions.Hybrid:
+		s.Shape = ShapeHybrid
+	case permissions.Purebred:
+		s.Shape = ShapePurebred
+	case permissions.ApplicationOnly:
+		s.Shape = ShapeApplicationOnly
+	}
+	return s
+}
