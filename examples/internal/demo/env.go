@@ -119,7 +119,7 @@ func Setup(dir consenttest.Directory, drv consent.Driver, srv *graphtest.Server,
 		if err != nil {
 			return nil, fmt.Errorf("demo: adding user %s: %w", u.upn, err)
 		}
-		e.Users[u.upn] = appprofile.Consenter{UserID: id, UserPrincipalName: u.upn, Roles: u.roles, Licenses: []string{LicenseE5}}
+		e.Users[u.upn] = appprofile.Consenter{UserID: id, UserPrincipalName: u.upn, Consenter: consent.Consenter{Roles: u.roles}}
 	}
 	return e, nil
 }
