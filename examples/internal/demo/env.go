@@ -22,6 +22,7 @@ import (
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
 	"github.com/tenantapps/tenantapps/consent/graphtest"
+	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/roles"
 	"software.sslmate.com/src/go-pkcs12"
 )
@@ -66,8 +67,9 @@ type Env struct {
 	// Now is the directory's clock.
 	Now func() time.Time
 
-	mu      sync.Mutex
-	appType map[string]string // app ID → app type (vendor and custom apps)
+	mu        sync.Mutex
+	appType   map[string]string                  // app ID → app type (vendor and custom apps)
+	requested map[string][]appprofile.Permission // app ID → what admin consent grants
 }
 
 // Setup fills dir with the demo: a vendor home tenant with one registered app per creatable app
@@ -78,7 +80,8 @@ func Setup(dir consenttest.Directory, drv consent.Driver, srv *graphtest.Server,
 		now = time.Now
 	}
 	e := &Env{Directory: dir, Driver: drv, Server: srv, Catalog: cat, RedirectURI: redirectURI, Now: now,
-		VendorAppIDs: map[string]string{}, Users: map[string]appprofile.Consenter{}, appType: map[string]string{}}
+		VendorAppIDs: map[string]string{}, Users: map[string]appprofile.Consenter{}, appType: map[string]string{},
+		requested: map[string][]appprofile.Permission{}}
 	for _, t := range []consenttest.Tenant{
 		{ID: VendorTenantID, DisplayName: "AvePoint (vendor)", DefaultDomain: "vendor.example"},
 		{ID: CustomerTenantID, DisplayName: CustomerName, DefaultDomain: "contoso.example"},
@@ -124,13 +127,22 @@ func Setup(dir consenttest.Directory, drv consent.Driver, srv *graphtest.Server,
 	return e, nil
 }
 
-// requirePermissions tells the emulator what admin consent to app id grants.
+// requirePermissions sets what admin consent to app id grants: the app type's permissions, or for
+// app types whose permissions the product documents do not publish, a stand-in (Microsoft Graph
+// User.Read.All and User.Read) so that admin consent leaves grants a later user consent can rely on.
 func (e *Env) requirePermissions(id string, a appprofile.AppSpec) error {
+	asked := a.Permissions
+	if !a.PermissionsPublished {
+		asked = standInPermissions(e.Catalog)
+	}
+	e.mu.Lock()
+	e.requested[strings.ToLower(id)] = asked
+	e.mu.Unlock()
 	if e.Server == nil {
 		return nil
 	}
 	var perms []graphtest.Permission
-	for _, p := range a.Permissions {
+	for _, p := range asked {
 		kind := graphtest.Application
 		if p.Kind == appprofile.DelegatedPermission {
 			kind = graphtest.Delegated
@@ -173,33 +185,9 @@ func (e *Env) NewCustomApp(appType, displayName string, validity time.Duration) 
 	if !ok {
 		return CustomApp{}, fmt.Errorf("demo: unknown app type %q", appType)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	cert, pfx, password, err := newPFX(displayName, e.Now(), validity)
 	if err != nil {
 		return CustomApp{}, err
-	}
-	now := e.Now()
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return CustomApp{}, err
-	}
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: displayName},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(validity), KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return CustomApp{}, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return CustomApp{}, err
-	}
-	pw := make([]byte, 12)
-	if _, err := io.ReadFull(rand.Reader, pw); err != nil {
-		return CustomApp{}, err
-	}
-	password := hex.EncodeToString(pw)
-	pfx, err := pkcs12.Modern.Encode(key, cert, nil, password)
-	if err != nil {
-		return CustomApp{}, fmt.Errorf("demo: encoding the .pfx: %w", err)
 	}
 	id := uuid.NewString()
 	if err := e.Directory.RegisterApp(consenttest.App{AppID: id, HomeTenantID: CustomerTenantID, DisplayName: displayName,
@@ -268,10 +256,7 @@ func (e *Env) PlayConsent(ctx context.Context, consentURL, upn string) (appprofi
 		return appprofile.Callback{}, fmt.Errorf("demo: unknown user %q", upn)
 	}
 	if strings.HasSuffix(u.Path, "/oauth2/v2.0/authorize") {
-		var scopes []string
-		if s := q.Get("scope"); s != "" {
-			scopes = strings.Fields(s)
-		}
+		scopes := e.expandDefault(appID, strings.Fields(q.Get("scope")))
 		code, err := e.Directory.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenant, AppID: appID, UserID: who.UserID,
 			RedirectURI: q.Get("redirect_uri"), Scopes: scopes, CodeChallenge: q.Get("code_challenge")})
 		if err != nil {
@@ -328,12 +313,14 @@ func (e *Env) grantAll(tenant, appID string) error {
 	if !ok {
 		return fmt.Errorf("demo: app %s is not a demo app", appID)
 	}
-	spec, _ := e.Spec(appType)
+	e.mu.Lock()
+	asked := e.requested[strings.ToLower(appID)]
+	e.mu.Unlock()
 	if _, err := e.Directory.CreateServicePrincipal(tenant, appID); err != nil {
-		return err
+		return fmt.Errorf("demo: consent to %s: %w", appType, err)
 	}
 	delegated := map[string][]string{}
-	for _, p := range spec.Permissions {
+	for _, p := range asked {
 		if p.Kind == appprofile.Application {
 			if err := e.Directory.GrantAppRole(tenant, appID, p.ResourceAppID, p.ID); err != nil {
 				return err
@@ -374,4 +361,103 @@ func (e *Env) RequirePublishedPermissions() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// standInPermissions are Microsoft Graph Directory.Read.All (Application) and User.Read.All
+// (Delegated), or failing those the first Graph permission of each kind, with the catalog's IDs.
+func standInPermissions(cat *Catalog) []appprofile.Permission {
+	var out []appprofile.Permission
+	for _, kind := range []struct {
+		k    permissions.Kind
+		want string
+		ak   appprofile.PermissionKind
+	}{{permissions.Application, "Directory.Read.All", appprofile.Application}, {permissions.Delegated, "User.Read.All", appprofile.DelegatedPermission}} {
+		var pick *permissions.Permission
+		for _, r := range cat.Current().Resources() {
+			if r.AppID != consent.MicrosoftGraphAppID {
+				continue
+			}
+			for _, p := range r.Permissions {
+				if p.Type != kind.k {
+					continue
+				}
+				if pick == nil || p.Value == kind.want {
+					pick = &p
+				}
+			}
+		}
+		if pick != nil {
+			out = append(out, appprofile.Permission{ResourceAppID: pick.ResourceAppID, ResourceName: pick.Resource, ID: pick.ID, Value: pick.Value, Kind: kind.ak})
+		}
+	}
+	return out
+}
+
+// expandDefault replaces "https://graph.microsoft.com/.default" by the app's statically requested
+// delegated Graph scopes, as Entra does when it shows the consent page.
+func (e *Env) expandDefault(appID string, scopes []string) []string {
+	var out []string
+	for _, s := range scopes {
+		if s != "https://graph.microsoft.com/.default" {
+			out = append(out, s)
+			continue
+		}
+		e.mu.Lock()
+		asked := e.requested[strings.ToLower(appID)]
+		e.mu.Unlock()
+		for _, p := range asked {
+			if p.Kind == appprofile.DelegatedPermission && p.ResourceAppID == consent.MicrosoftGraphAppID {
+				out = append(out, "https://graph.microsoft.com/"+p.Value)
+			}
+		}
+	}
+	return out
+}
+
+// newPFX generates an RSA-2048 key and a self-signed certificate valid from an hour before now for
+// validity, and returns them as a .pfx with a random password.
+func newPFX(commonName string, now time.Time, validity time.Duration) (*x509.Certificate, []byte, string, error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
+	if err != nil {
+		return nil, nil, "", err
+	}
+	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: commonName},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(validity), KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	pw := make([]byte, 12)
+	if _, err := io.ReadFull(rand.Reader, pw); err != nil {
+		return nil, nil, "", err
+	}
+	password := hex.EncodeToString(pw)
+	pfx, err := pkcs12.Modern.Encode(key, cert, nil, password)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("demo: encoding the .pfx: %w", err)
+	}
+	return cert, pfx, password, nil
+}
+
+// RenewCertificate does what the customer's administrator does when a custom app's certificate
+// runs out: generate a new one valid for validity from now (the directory's clock plus ahead,
+// for walk-throughs whose Manager clock runs ahead), upload it to the app in place of the old one,
+// and keep the .pfx for re-authorization.
+func (e *Env) RenewCertificate(appID, displayName string, ahead, validity time.Duration) (CustomApp, error) {
+	cert, pfx, password, err := newPFX(displayName, e.Now().Add(ahead), validity)
+	if err != nil {
+		return CustomApp{}, err
+	}
+	if err := e.Directory.RotateAppCertificates(appID, cert); err != nil {
+		return CustomApp{}, fmt.Errorf("demo: uploading the new certificate: %w", err)
+	}
+	return CustomApp{AppID: appID, PFX: pfx, Password: password, NotAfter: cert.NotAfter}, nil
 }
