@@ -57,7 +57,6 @@ func (c *clock) advance(d time.Duration) {
 // walker holds what the steps share.
 type walker struct {
 	cfg    config
-	be     *backend
 	env    *demo.Env
 	mgr    *appprofile.Manager
 	clock  *clock
@@ -71,17 +70,12 @@ func walk(ctx context.Context, cfg config) (Report, error) {
 	}
 	w := &walker{cfg: cfg, clock: &clock{base: cfg.now}}
 	cfg.progress.say("starting the local Entra ID + Microsoft Graph emulator")
-	be, err := startBackend(ctx, redirectURI)
+	be, env, err := demo.Start(ctx, redirectURI, cfg.now)
 	if err != nil {
 		return Report{}, fmt.Errorf("starting the emulator: %w", err)
 	}
-	defer be.close()
-	w.be = be
-	cat := demo.NewCatalog(nil)
-	w.env, err = demo.Setup(be.dir, be.drv, be.srv, cat, redirectURI, cfg.now)
-	if err != nil {
-		return Report{}, err
-	}
+	defer be.Close()
+	w.env = env
 	path := cfg.dbPath
 	if path == "" {
 		dir, err := os.MkdirTemp("", "tenantapps-quickstart-")
@@ -108,20 +102,20 @@ func walk(ctx context.Context, cfg config) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	w.mgr, err = appprofile.New(st, be.drv,
-		appprofile.WithCatalog(cat),
+	w.mgr, err = appprofile.New(st, be.Driver,
+		appprofile.WithCatalog(env.Catalog),
 		appprofile.WithClock(w.clock.now),
 		appprofile.WithSealer(sealer),
 		appprofile.WithStateKey(stateKey),
 		appprofile.WithRedirectURI(redirectURI),
-		appprofile.WithAuthority(be.authority),
+		appprofile.WithAuthority(be.Authority),
 		appprofile.WithVendorAppIDs(w.env.VendorAppIDs),
 		appprofile.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
 	)
 	if err != nil {
 		return Report{}, err
 	}
-	w.report = Report{Emulator: be.url, Driver: be.driverName, Store: path, Customer: demo.CustomerName, TenantID: demo.CustomerTenantID}
+	w.report = Report{Emulator: be.URL, Driver: be.DriverName, Store: path, Customer: demo.CustomerName, TenantID: demo.CustomerTenantID}
 	for _, step := range []func(context.Context) (Step, error){w.create, w.consent, w.checklists, w.changeTenant, w.timePasses, w.reauthorize} {
 		s, err := step(ctx)
 		if err != nil {
