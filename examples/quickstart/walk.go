@@ -3,20 +3,16 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/tenantapps/tenantapps/appprofile"
-	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/examples/internal/demo"
-	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/store"
 	"github.com/tenantapps/tenantapps/store/sqlite"
 )
@@ -287,9 +283,7 @@ func (w *walker) verifyAll(ctx context.Context, s *Step) error {
 
 func (w *walker) changeTenant(ctx context.Context) (Step, error) {
 	s := Step{Title: "Change the tenant and the catalog, then verify"}
-	dir := w.env.Directory
-	alex := w.env.Consenter(demo.AlexUPN)
-	if err := dir.ResetUserPassword(demo.CustomerTenantID, alex.UserID); err != nil {
+	if err := w.env.ResetPassword(demo.AlexUPN); err != nil {
 		return s, err
 	}
 	s.Notes = append(s.Notes, fmt.Sprintf("Contoso reset the password of %s, who consented to %s (a hybrid app: it acts as that user)", demo.AlexUPN, appSecurity))
@@ -298,68 +292,19 @@ func (w *walker) changeTenant(ctx context.Context) (Step, error) {
 	if err != nil {
 		return s, err
 	}
-	spec, _ := w.env.Spec(appBaseline)
-	var revoked appprofile.Permission
-	for _, p := range spec.Permissions {
-		if p.Kind == appprofile.Application {
-			revoked = p
-			break
-		}
-	}
-	if err := dir.RevokeAppRole(demo.CustomerTenantID, baseline.AppID, revoked.ResourceAppID, revoked.ID); err != nil {
+	revoked, err := w.env.RevokeOneGrant(baseline)
+	if err != nil {
 		return s, err
 	}
 	s.Notes = append(s.Notes, fmt.Sprintf("An administrator revoked %s from %s in Entra ID", revoked, appBaseline))
 
-	added, err := w.publish()
+	added, err := w.env.PublishExtraPermission(appNitro)
 	if err != nil {
 		return s, err
 	}
-	s.Notes = append(s.Notes, added)
+	s.Notes = append(s.Notes, "The vendor published "+added)
 	err = w.verifyAll(ctx, &s)
 	return s, err
-}
-
-// publish publishes a catalog version in which APElements Automation (Nitro) needs one more
-// Microsoft Graph permission — a real one, taken from another app type of the catalog.
-func (w *walker) publish() (string, error) {
-	cur := w.env.Catalog.Current()
-	nitro, err := cur.AppType(appNitro)
-	if err != nil {
-		return "", err
-	}
-	sec, err := cur.AppType(appSecurity)
-	if err != nil {
-		return "", err
-	}
-	var extra *permissions.Permission
-	for _, p := range sec.PermissionsOfType(permissions.Application) {
-		if p.ResourceAppID != consent.MicrosoftGraphAppID {
-			continue
-		}
-		if _, has := nitro.Permission(p.Key()); !has {
-			extra = &p
-			break
-		}
-	}
-	if extra == nil {
-		return "", errors.New("no permission to add to APElements Automation")
-	}
-	next, err := cur.With(cur.Version()+"+quickstart.1", permissions.AddPermission(appNitro, *extra))
-	if err != nil {
-		return "", err
-	}
-	if err := w.env.Catalog.Publish(next); err != nil {
-		return "", err
-	}
-	if err := w.env.RequirePublishedPermissions(); err != nil {
-		return "", err
-	}
-	var changes []string
-	for _, c := range permissions.Diff(cur, next) {
-		changes = append(changes, c.String())
-	}
-	return fmt.Sprintf("Catalog %s published: %s", next.Version(), slices.Concat(changes)), nil
 }
 
 func (w *walker) timePasses(ctx context.Context) (Step, error) {

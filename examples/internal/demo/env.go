@@ -70,6 +70,7 @@ type Env struct {
 	mu        sync.Mutex
 	appType   map[string]string                  // app ID → app type (vendor and custom apps)
 	requested map[string][]appprofile.Permission // app ID → what admin consent grants
+	published int                                // catalog versions published by PublishExtraPermission
 }
 
 // Setup fills dir with the demo: a vendor home tenant with one registered app per creatable app
