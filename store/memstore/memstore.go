@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tenantapps/tenantapps/store"
@@ -32,6 +33,8 @@ func WithClock(now func() time.Time) Option {
 // concurrent use by multiple goroutines.
 type Store struct {
 	now func() time.Time
+
+	isClosed atomic.Bool // mirrors closed for the lock-free check in begin
 
 	mu      sync.RWMutex
 	closed  bool
@@ -61,7 +64,12 @@ func New(opts ...Option) *Store {
 	return s
 }
 
-func begin(ctx context.Context, op string) error {
+// begin checks the preconditions every call shares, in the order all stores check them:
+// closed, then context, then arguments.
+func (s *Store) begin(ctx context.Context, op string) error {
+	if s.isClosed.Load() {
+		return closedErr(op)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("memstore: %s: %w", op, err)
 	}
@@ -72,7 +80,7 @@ func closedErr(op string) error { return fmt.Errorf("memstore: %s: %w", op, stor
 
 // Get implements [store.Store].
 func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
-	if err := begin(ctx, "get"); err != nil {
+	if err := s.begin(ctx, "get"); err != nil {
 		return store.Record{}, err
 	}
 	if err := store.ValidateID(id); err != nil {
@@ -92,7 +100,7 @@ func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
 
 // Create implements [store.Store].
 func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, error) {
-	if err := begin(ctx, "create"); err != nil {
+	if err := s.begin(ctx, "create"); err != nil {
 		return store.Record{}, err
 	}
 	if err := rec.Validate(); err != nil {
@@ -123,7 +131,7 @@ func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, err
 
 // Update implements [store.Store].
 func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, error) {
-	if err := begin(ctx, "update"); err != nil {
+	if err := s.begin(ctx, "update"); err != nil {
 		return store.Record{}, err
 	}
 	if err := rec.Validate(); err != nil {
@@ -165,7 +173,7 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 
 // Delete implements [store.Store].
 func (s *Store) Delete(ctx context.Context, id string, version int64) error {
-	if err := begin(ctx, "delete"); err != nil {
+	if err := s.begin(ctx, "delete"); err != nil {
 		return err
 	}
 	if err := store.ValidateID(id); err != nil {
@@ -198,7 +206,7 @@ func (s *Store) Delete(ctx context.Context, id string, version int64) error {
 
 // List implements [store.Store].
 func (s *Store) List(ctx context.Context, f store.Filter, p store.Page) ([]store.Record, string, error) {
-	if err := begin(ctx, "list"); err != nil {
+	if err := s.begin(ctx, "list"); err != nil {
 		return nil, "", err
 	}
 	limit, after, err := p.Normalize(f)
@@ -234,7 +242,7 @@ func (s *Store) List(ctx context.Context, f store.Filter, p store.Page) ([]store
 
 // ConsumeNonce implements [store.NonceStore].
 func (s *Store) ConsumeNonce(ctx context.Context, nonce string, expiresAt time.Time) error {
-	if err := begin(ctx, "consume nonce"); err != nil {
+	if err := s.begin(ctx, "consume nonce"); err != nil {
 		return err
 	}
 	if err := store.ValidateNonce(nonce); err != nil {
@@ -269,6 +277,7 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
+	s.isClosed.Store(true)
 	s.records, s.ids, s.unique, s.nonces = nil, nil, nil, nil
 	return nil
 }
