@@ -1,0 +1,601 @@
+package certs
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tenantapps/tenantapps/certs/internal/pfx"
+)
+
+// KeyType names a private key algorithm.
+type KeyType string
+
+const (
+	KeyRSA     KeyType = "RSA"
+	KeyECDSA   KeyType = "ECDSA"
+	KeyEd25519 KeyType = "Ed25519"
+)
+
+// Format describes how a .pfx was written. It is informational: it explains where a file came
+// from (for example BER means NSS pk12util) and why another tool might refuse it.
+type Format struct {
+	Base64        bool     `json:"base64,omitempty"` // the upload was base64 text of a .pfx (as Key Vault's secret value)
+	BER           bool     `json:"ber,omitempty"`    // BER rather than DER encoding (NSS pk12util, some keytool versions)
+	MAC           string   `json:"mac,omitempty"`    // integrity algorithm, "" when the file has no MAC
+	MACIterations int      `json:"macIterations,omitempty"`
+	Encryption    []string `json:"encryption,omitempty"` // encryption schemes of keys and certificates; empty when nothing is encrypted
+	Iterations    int      `json:"iterations,omitempty"` // highest encryption iteration count
+}
+
+// Bundle is what a .pfx holds, already interpreted: which certificate is the app's (the leaf),
+// its chain in leaf→root order whatever the file's order, the private key, and the facts Entra ID
+// and MSAL care about. Inspect fills every field; a Bundle is a plain value, safe to read
+// concurrently, and holds the private key, so never log it as a whole.
+type Bundle struct {
+	// Leaf is the app's certificate: the one whose public key matches the private key, or, when
+	// none matches or there is no key, the end-entity certificate of the file. Nil only when
+	// the file holds no certificate at all.
+	Leaf *x509.Certificate
+	// Chain starts with Leaf and continues with its issuers as far as the file holds them.
+	Chain []*x509.Certificate
+	// Extra holds the file's other certificates, not on Leaf's chain.
+	Extra []*x509.Certificate
+	// PrivateKey is the key for Leaf (or the only key when none matches); nil for a
+	// certificate-only file. *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey.
+	PrivateKey crypto.Signer
+	// ExtraKeys holds further private keys; Validate reports multiple_keys when it is not empty.
+	ExtraKeys []crypto.Signer
+	// KeyMatchesLeaf is true when PrivateKey belongs to Leaf.
+	KeyMatchesLeaf bool
+
+	KeyType KeyType // of PrivateKey, or of Leaf's public key when there is no private key
+	KeyBits int     // RSA modulus size, or the curve size for ECDSA, 256 for Ed25519
+	Curve   string  // "P-256", "P-384", "P-521" for ECDSA; "" otherwise
+
+	Subject      string // RFC 2253 form, as x509.Certificate.Subject.String()
+	Issuer       string
+	SerialNumber string // uppercase hex
+	NotBefore    time.Time
+	NotAfter     time.Time
+	ExtKeyUsage  []string // "clientAuth", "serverAuth", ... (OIDs for unknown ones)
+	SelfSigned   bool
+	FriendlyName string // the leaf's (or key's) friendlyName attribute, if any
+
+	// SHA1Thumbprint is the uppercase hex SHA-1 of the leaf, as the Entra portal shows it.
+	SHA1Thumbprint string
+	// CustomKeyIdentifier is the standard base64 of the same SHA-1, as Graph's
+	// keyCredential.customKeyIdentifier holds it.
+	CustomKeyIdentifier string
+	// SHA256Thumbprint is the leaf's SHA-256 in the JOSE x5t#S256 form: base64url without
+	// padding (RFC 7515). MSAL Go writes standard base64 instead; MatchesThumbprint accepts both.
+	SHA256Thumbprint string
+
+	Format Format
+}
+
+// Inspector opens .pfx files with limits for untrusted uploads. The zero value is ready to use
+// and applies the defaults. An Inspector is safe for concurrent use.
+type Inspector struct {
+	// MaxSize is the largest accepted file in bytes; zero means DefaultMaxSize.
+	MaxSize int
+	// MaxIterations caps every key-derivation iteration count in the file; zero means
+	// DefaultMaxIterations. Lower it where one request must not burn seconds of CPU.
+	MaxIterations int
+}
+
+const (
+	// DefaultMaxSize is far above any real .pfx (a few KB; long chains stay under 64 KB).
+	DefaultMaxSize = 1 << 20
+	// DefaultMaxIterations is far above what tools write (OpenSSL 2048, keytool up to 100000,
+	// NSS and certtool 600000).
+	DefaultMaxIterations = pfx.DefaultMaxIterations
+)
+
+// Inspect opens a .pfx with password using the default Inspector. See Inspector.Inspect.
+func Inspect(pfxData []byte, password string) (*Bundle, error) {
+	return Inspector{}.Inspect(pfxData, password)
+}
+
+// Inspect opens a .pfx (.p12) with password and interprets it. It reads DER and BER files from
+// OpenSSL 1.x/3.x, Windows, Java keytool, NSS pk12util, GnuTLS certtool, Azure Key Vault and
+// go-pkcs12, and base64 text of such a file. An empty password opens password-less files.
+//
+// Errors are *Error with Code wrong_password, corrupt or unsupported_format (check with errors.Is
+// against ErrWrongPassword, ErrCorrupt, ErrUnsupportedFormat). A certificate or key given
+// instead of a .pfx gets an unsupported_format error that says what the file is. A file that
+// opens is returned even when it is unusable (no key, two keys, a key for another certificate):
+// call Validate for those findings. Inspect never panics and never puts the password in an error.
+func (in Inspector) Inspect(pfxData []byte, password string) (*Bundle, error) {
+	maxSize := in.MaxSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxSize
+	}
+	if len(pfxData) == 0 {
+		return nil, &Error{Code: CodeCorrupt, Message: "the .pfx file is empty (0 bytes); upload it again"}
+	}
+	if len(pfxData) > maxSize {
+		return nil, &Error{Code: CodeCorrupt, Message: fmt.Sprintf("the file is %d bytes, more than any .pfx (limit %d); check that the right file was chosen", len(pfxData), maxSize)}
+	}
+	data, fromBase64, err := sniff(pfxData)
+	if err != nil {
+		return nil, err
+	}
+	res, err := pfx.Decode(data, password, pfx.Limits{MaxIterations: in.MaxIterations})
+	if err != nil {
+		var pe *pfx.Error
+		if !errors.As(err, &pe) {
+			return nil, &Error{Code: CodeCorrupt, Message: "the .pfx cannot be read"}
+		}
+		switch pe.Kind {
+		case pfx.KindWrongPassword:
+			return nil, &Error{Code: CodeWrongPassword, Message: pe.Message + "; check the password given with the certificate"}
+		case pfx.KindUnsupported:
+			return nil, &Error{Code: CodeUnsupportedFormat, Feature: pe.Feature, Message: unsupportedAdvice(pe)}
+		default:
+			return nil, &Error{Code: CodeCorrupt, Message: pe.Message}
+		}
+	}
+	b, err := interpret(res)
+	if err != nil {
+		return nil, err
+	}
+	b.Format = Format{
+		Base64: fromBase64, BER: res.Info.BER, MAC: res.Info.MAC, MACIterations: res.Info.MACIterations,
+		Encryption: res.Info.Encryption, Iterations: res.Info.Iterations,
+	}
+	return b, nil
+}
+
+// reexport is the advice for files this package cannot read.
+const reexport = "re-export it with OpenSSL (openssl pkcs12 -in old.pfx -out all.pem -nodes, then openssl pkcs12 -export -in all.pem -out app.pfx) or on Windows with Export-PfxCertificate -CryptoAlgorithmOption AES256_SHA256"
+
+func unsupportedAdvice(pe *pfx.Error) string {
+	if strings.Contains(pe.Message, "re-export") || strings.Contains(pe.Message, "openssl") {
+		return pe.Message
+	}
+	return pe.Message + "; " + reexport
+}
+
+// sniff recognises what the upload really is before PKCS#12 decoding, so that a certificate, a
+// key or an archive gets a message naming it instead of "corrupt".
+func sniff(data []byte) ([]byte, bool, error) {
+	trimmed := trimText(data)
+	if bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
+		return nil, false, describePEM(trimmed)
+	}
+	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		return nil, false, &Error{Code: CodeUnsupportedFormat, Feature: "ZIP archive", Message: "the file is a ZIP archive, not a .pfx; extract the .pfx from it and upload that"}
+	}
+	if len(trimmed) >= 64 && isBase64Text(trimmed) {
+		if raw, err := decodeBase64(trimmed); err == nil && len(raw) > 0 && raw[0] == 0x30 {
+			if err := describeDER(raw); err != nil {
+				return nil, false, err
+			}
+			return raw, true, nil
+		}
+	}
+	if data[0] != 0x30 {
+		return nil, false, &Error{Code: CodeCorrupt, Message: "the file is not a .pfx (PKCS#12) file: it does not start like one; it may be damaged or a different kind of file"}
+	}
+	if err := describeDER(data); err != nil {
+		return nil, false, err
+	}
+	return data, false, nil
+}
+
+// trimText drops a UTF-8 byte-order mark and surrounding white space.
+func trimText(data []byte) []byte {
+	return bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+}
+
+// decodeBase64 decodes base64 text in any alphabet, padded or not, ignoring line breaks.
+func decodeBase64(text []byte) ([]byte, error) {
+	compact := bytes.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r == ' ' || r == '\t' {
+			return -1
+		}
+		return r
+	}, text)
+	var err error
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		var raw []byte
+		if raw, err = enc.DecodeString(string(compact)); err == nil {
+			return raw, nil
+		}
+	}
+	return nil, err
+}
+
+// pemDecode is pem.Decode that tolerates CRLF line endings and leading text.
+func pemDecode(data []byte) (*pem.Block, []byte) {
+	return pem.Decode(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")))
+}
+
+func isBase64Text(b []byte) bool {
+	for _, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/', c == '=', c == '-', c == '_', c == '\r', c == '\n', c == ' ', c == '\t':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+const makePFX = "build one from the certificate and its key with: openssl pkcs12 -export -inkey app.key -in app.crt -out app.pfx"
+
+func describePEM(data []byte) error {
+	var types []string
+	rest := data
+	for {
+		var blk *pem.Block
+		blk, rest = pemDecode(rest)
+		if blk == nil {
+			break
+		}
+		types = append(types, blk.Type)
+	}
+	hasCert, hasKey := false, false
+	for _, t := range types {
+		switch {
+		case t == "CERTIFICATE" || t == "X509 CERTIFICATE" || t == "TRUSTED CERTIFICATE":
+			hasCert = true
+		case strings.HasSuffix(t, "PRIVATE KEY"):
+			hasKey = true
+		}
+	}
+	switch {
+	case hasCert && hasKey:
+		return &Error{Code: CodeUnsupportedFormat, Feature: "PEM certificate and key", Message: "the file is PEM text holding a certificate and a private key, not a .pfx; convert it with: openssl pkcs12 -export -in file.pem -out app.pfx"}
+	case hasCert:
+		return &Error{Code: CodeUnsupportedFormat, Feature: "PEM certificate", Message: "the file is a PEM certificate (.crt/.cer), not a .pfx: it holds no private key. This is the file to upload to Entra ID; here choose the .pfx exported with the private key, or " + makePFX}
+	case hasKey:
+		return &Error{Code: CodeUnsupportedFormat, Feature: "PEM private key", Message: "the file is a PEM private key, not a .pfx: it holds no certificate; " + makePFX}
+	case len(types) > 0:
+		return &Error{Code: CodeUnsupportedFormat, Feature: "PEM " + types[0], Message: fmt.Sprintf("the file is PEM text of type %q, not a .pfx", types[0])}
+	}
+	return &Error{Code: CodeCorrupt, Message: "the file starts like PEM text but is damaged; it is not a .pfx either"}
+}
+
+var oidSignedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+
+// describeDER returns an error when DER data is a certificate, a key or a PKCS#7 bundle rather
+// than a .pfx; nil when it may be a .pfx.
+func describeDER(data []byte) error {
+	if _, err := x509.ParseCertificate(data); err == nil {
+		return &Error{Code: CodeUnsupportedFormat, Feature: "DER certificate", Message: "the file is a DER certificate (.cer), not a .pfx: it holds no private key. This is the file to upload to Entra ID; here choose the .pfx exported with the private key, or " + makePFX}
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(data); err == nil {
+		return &Error{Code: CodeUnsupportedFormat, Feature: "DER private key", Message: "the file is a DER (PKCS#8) private key, not a .pfx: it holds no certificate; " + makePFX}
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(data); err == nil {
+		return &Error{Code: CodeUnsupportedFormat, Feature: "DER private key", Message: "the file is a DER (PKCS#1) RSA private key, not a .pfx: it holds no certificate; " + makePFX}
+	}
+	var ci struct {
+		Type    asn1.ObjectIdentifier
+		Content asn1.RawValue `asn1:"optional,explicit,tag:0"`
+	}
+	if _, err := asn1.Unmarshal(data, &ci); err == nil && ci.Type.Equal(oidSignedData) {
+		return &Error{Code: CodeUnsupportedFormat, Feature: "PKCS#7 certificate bundle", Message: "the file is a PKCS#7 certificate bundle (.p7b), not a .pfx: it holds no private key; export the certificate with its private key as .pfx"}
+	}
+	return nil
+}
+
+type parsedKey struct {
+	signer crypto.Signer
+	bag    pfx.Bag
+}
+
+type parsedCert struct {
+	cert *x509.Certificate
+	bag  pfx.Bag
+}
+
+func interpret(res *pfx.Result) (*Bundle, error) {
+	var keys []parsedKey
+	for _, kb := range res.Keys {
+		k, err := x509.ParsePKCS8PrivateKey(kb.DER)
+		if err != nil {
+			return nil, &Error{Code: CodeUnsupportedFormat, Feature: "private key " + pkcs8Algorithm(kb.DER), Message: fmt.Sprintf("the file's private key (algorithm %s) cannot be read: %v; export the key as RSA 2048 or larger", pkcs8Algorithm(kb.DER), err)}
+		}
+		s, ok := k.(crypto.Signer)
+		if !ok {
+			return nil, &Error{Code: CodeUnsupportedFormat, Feature: fmt.Sprintf("private key %T", k), Message: fmt.Sprintf("the file's private key (%T) cannot sign; an app certificate needs an RSA key", k)}
+		}
+		keys = append(keys, parsedKey{s, kb})
+	}
+	var certs []parsedCert
+	for _, cb := range res.Certs {
+		c, err := x509.ParseCertificate(cb.DER)
+		if err != nil {
+			return nil, &Error{Code: CodeUnsupportedFormat, Feature: "unparsable certificate", Message: fmt.Sprintf("a certificate in the file cannot be parsed (%v); re-issue it with a standard tool", err)}
+		}
+		certs = append(certs, parsedCert{c, cb})
+	}
+
+	b := &Bundle{}
+	leaf := -1
+	// Prefer a key with a certificate of its own; among certificates for that key prefer the
+	// one with the same localKeyId, then the latest NotAfter.
+	keyIdx := -1
+	for ki, k := range keys {
+		for ci, c := range certs {
+			if !publicKeysEqual(k.signer.Public(), c.cert.PublicKey) {
+				continue
+			}
+			if keyIdx == -1 || (keyIdx == ki && better(certs[ci], certs[leaf], k.bag.LocalKeyID)) {
+				keyIdx, leaf = ki, ci
+			}
+		}
+		if keyIdx != -1 {
+			break
+		}
+	}
+	if keyIdx >= 0 {
+		b.KeyMatchesLeaf = true
+	} else if len(keys) > 0 {
+		keyIdx = 0
+		// No certificate for the key: the certificate the file links to it by localKeyId,
+		// else the end-entity certificate.
+		for ci, c := range certs {
+			if len(keys[0].bag.LocalKeyID) > 0 && bytes.Equal(c.bag.LocalKeyID, keys[0].bag.LocalKeyID) {
+				leaf = ci
+				break
+			}
+		}
+	}
+	if leaf < 0 && len(certs) > 0 {
+		leaf = endEntity(certs)
+	}
+	if keyIdx >= 0 {
+		b.PrivateKey = keys[keyIdx].signer
+		b.FriendlyName = keys[keyIdx].bag.FriendlyName
+		for ki, k := range keys {
+			if ki != keyIdx {
+				b.ExtraKeys = append(b.ExtraKeys, k.signer)
+			}
+		}
+	}
+	if leaf >= 0 {
+		b.Leaf = certs[leaf].cert
+		if b.FriendlyName == "" {
+			b.FriendlyName = certs[leaf].bag.FriendlyName
+		}
+		var rest []*x509.Certificate
+		for ci, c := range certs {
+			if ci != leaf {
+				rest = append(rest, c.cert)
+			}
+		}
+		b.Chain, b.Extra = buildChain(b.Leaf, rest)
+		fillLeafFacts(b)
+	}
+	var pub crypto.PublicKey
+	if b.PrivateKey != nil {
+		pub = b.PrivateKey.Public()
+	} else if b.Leaf != nil {
+		pub = b.Leaf.PublicKey
+	}
+	b.KeyType, b.KeyBits, b.Curve = describeKey(pub)
+	return b, nil
+}
+
+func better(a, b parsedCert, keyID []byte) bool {
+	am := len(keyID) > 0 && bytes.Equal(a.bag.LocalKeyID, keyID)
+	bm := len(keyID) > 0 && bytes.Equal(b.bag.LocalKeyID, keyID)
+	if am != bm {
+		return am
+	}
+	return a.cert.NotAfter.After(b.cert.NotAfter)
+}
+
+// endEntity picks the certificate that issued none of the others and is not a CA; failing that,
+// the first non-CA certificate; failing that, the first one.
+func endEntity(certs []parsedCert) int {
+	issuesOther := func(i int) bool {
+		for j, c := range certs {
+			if j != i && !isSelfSigned(c.cert) && issuedBy(c.cert, certs[i].cert) {
+				return true
+			}
+		}
+		return false
+	}
+	for i, c := range certs {
+		if !c.cert.IsCA && !issuesOther(i) {
+			return i
+		}
+	}
+	for i := range certs {
+		if !issuesOther(i) {
+			return i
+		}
+	}
+	return 0
+}
+
+// issuedBy reports whether parent issued child: names match, key identifiers (when both are
+// present) match, and the signature verifies. A SHA-1 or MD5 signature, which Go refuses to
+// verify, counts on names and key identifiers alone; Validate flags it as weak_signature.
+func issuedBy(child, parent *x509.Certificate) bool {
+	if !bytes.Equal(child.RawIssuer, parent.RawSubject) {
+		return false
+	}
+	if len(child.AuthorityKeyId) > 0 && len(parent.SubjectKeyId) > 0 {
+		return bytes.Equal(child.AuthorityKeyId, parent.SubjectKeyId)
+	}
+	err := parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature)
+	var insecure x509.InsecureAlgorithmError
+	return err == nil || errors.As(err, &insecure)
+}
+
+func isSelfSigned(c *x509.Certificate) bool {
+	return issuedBy(c, c)
+}
+
+// buildChain orders rest into leaf's issuer chain (leaf→root) and returns what is left over.
+func buildChain(leaf *x509.Certificate, rest []*x509.Certificate) (chain, extra []*x509.Certificate) {
+	chain = []*x509.Certificate{leaf}
+	used := make([]bool, len(rest))
+	cur := leaf
+	for len(chain) <= len(rest) && !isSelfSigned(cur) {
+		next := -1
+		for i, c := range rest {
+			if !used[i] && issuedBy(cur, c) {
+				next = i
+				break
+			}
+		}
+		if next < 0 {
+			break
+		}
+		used[next] = true
+		cur = rest[next]
+		chain = append(chain, cur)
+	}
+	for i, c := range rest {
+		if !used[i] {
+			extra = append(extra, c)
+		}
+	}
+	return chain, extra
+}
+
+func publicKeysEqual(a, b crypto.PublicKey) bool {
+	ea, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && ea.Equal(b)
+}
+
+func describeKey(pub crypto.PublicKey) (KeyType, int, string) {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return KeyRSA, k.N.BitLen(), ""
+	case *ecdsa.PublicKey:
+		return KeyECDSA, k.Curve.Params().BitSize, k.Curve.Params().Name
+	case ed25519.PublicKey:
+		return KeyEd25519, 256, ""
+	case nil:
+		return "", 0, ""
+	}
+	return KeyType(fmt.Sprintf("%T", pub)), 0, ""
+}
+
+var ekuNames = map[x509.ExtKeyUsage]string{
+	x509.ExtKeyUsageAny: "any", x509.ExtKeyUsageServerAuth: "serverAuth", x509.ExtKeyUsageClientAuth: "clientAuth",
+	x509.ExtKeyUsageCodeSigning: "codeSigning", x509.ExtKeyUsageEmailProtection: "emailProtection",
+	x509.ExtKeyUsageTimeStamping: "timeStamping", x509.ExtKeyUsageOCSPSigning: "OCSPSigning",
+	x509.ExtKeyUsageIPSECEndSystem: "ipsecEndSystem", x509.ExtKeyUsageIPSECTunnel: "ipsecTunnel", x509.ExtKeyUsageIPSECUser: "ipsecUser",
+	x509.ExtKeyUsageMicrosoftServerGatedCrypto: "msSGC", x509.ExtKeyUsageNetscapeServerGatedCrypto: "nsSGC",
+	x509.ExtKeyUsageMicrosoftCommercialCodeSigning: "msCodeCom", x509.ExtKeyUsageMicrosoftKernelCodeSigning: "msKernelCode",
+}
+
+func fillLeafFacts(b *Bundle) {
+	c := b.Leaf
+	b.Subject = c.Subject.String()
+	b.Issuer = c.Issuer.String()
+	b.SerialNumber = strings.ToUpper(c.SerialNumber.Text(16))
+	b.NotBefore, b.NotAfter = c.NotBefore, c.NotAfter
+	for _, u := range c.ExtKeyUsage {
+		if n, ok := ekuNames[u]; ok {
+			b.ExtKeyUsage = append(b.ExtKeyUsage, n)
+		}
+	}
+	for _, oid := range c.UnknownExtKeyUsage {
+		b.ExtKeyUsage = append(b.ExtKeyUsage, oid.String())
+	}
+	b.SelfSigned = isSelfSigned(c)
+	t := ThumbprintsOf(c)
+	b.SHA1Thumbprint, b.CustomKeyIdentifier, b.SHA256Thumbprint = t.SHA1, t.CustomKeyIdentifier, t.SHA256
+}
+
+// Thumbprints are a certificate's fingerprints in the forms Entra ID and JOSE use.
+type Thumbprints struct {
+	SHA1                string // uppercase hex, the portal's "Thumbprint"
+	CustomKeyIdentifier string // standard base64 of the SHA-1, Graph keyCredential.customKeyIdentifier
+	SHA256              string // base64url without padding, the x5t#S256 JOSE header (RFC 7515)
+}
+
+// ThumbprintsOf computes c's thumbprints. c must not be nil.
+func ThumbprintsOf(c *x509.Certificate) Thumbprints {
+	s1 := sha1.Sum(c.Raw)
+	s256 := sha256.Sum256(c.Raw)
+	return Thumbprints{
+		SHA1:                strings.ToUpper(hex.EncodeToString(s1[:])),
+		CustomKeyIdentifier: base64.StdEncoding.EncodeToString(s1[:]),
+		SHA256:              base64.RawURLEncoding.EncodeToString(s256[:]),
+	}
+}
+
+// MatchesThumbprint reports whether s names the bundle's leaf certificate: SHA-1 or SHA-256 as
+// hex (any case, colons or spaces allowed) or as base64 in the standard or URL alphabet, padded
+// or not (x5t, x5t#S256, customKeyIdentifier, and MSAL Go's standard-base64 x5t#S256 all match).
+func (b *Bundle) MatchesThumbprint(s string) bool {
+	if b == nil || b.Leaf == nil {
+		return false
+	}
+	return certMatchesThumbprint(b.Leaf, s)
+}
+
+func certMatchesThumbprint(c *x509.Certificate, s string) bool {
+	s1 := sha1.Sum(c.Raw)
+	s256 := sha256.Sum256(c.Raw)
+	var cands [][]byte
+	h := strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s))
+	if raw, err := hex.DecodeString(h); err == nil {
+		cands = append(cands, raw)
+	}
+	t := strings.TrimRight(strings.TrimSpace(s), "=")
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		if raw, err := enc.DecodeString(t); err == nil {
+			cands = append(cands, raw)
+		}
+	}
+	for _, c := range cands {
+		if bytes.Equal(c, s1[:]) || bytes.Equal(c, s256[:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// pkcs8Algorithm returns the algorithm OID of a PKCS#8 PrivateKeyInfo, for messages.
+func pkcs8Algorithm(der []byte) string {
+	var pki struct {
+		Version int
+		Algo    struct {
+			Algorithm asn1.ObjectIdentifier
+			Params    asn1.RawValue `asn1:"optional"`
+		}
+		Key []byte
+	}
+	if _, err := asn1.Unmarshal(der, &pki); err != nil {
+		return "unknown"
+	}
+	if n, ok := keyAlgNames[pki.Algo.Algorithm.String()]; ok {
+		return n
+	}
+	return pki.Algo.Algorithm.String()
+}
+
+var keyAlgNames = map[string]string{
+	"1.2.840.113549.1.1.1":  "RSA",
+	"1.2.840.113549.1.1.10": "RSASSA-PSS",
+	"1.2.840.10045.2.1":     "EC",
+	"1.3.101.112":           "Ed25519",
+	"1.3.101.113":           "Ed448",
+	"1.3.101.110":           "X25519",
+	"1.2.840.10040.4.1":     "DSA",
+}
