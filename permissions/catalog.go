@@ -45,6 +45,15 @@ type Catalog struct {
 	// index: normalized name or alias → position.
 	serviceIndex map[string]int
 	appTypeIndex map[string]int
+	// byKey and byID index every distinct permission the app types request.
+	byKey map[Key]Permission
+	byID  map[idKey]Permission
+}
+
+type idKey struct {
+	resourceAppID string
+	kind          Kind
+	id            string
 }
 
 // Source cites where a resource's appId and permission IDs were taken from.
@@ -103,9 +112,16 @@ func (c *Catalog) Service(name string) (Service, error) {
 	if i, ok := c.serviceIndex[normalize(name)]; ok {
 		return c.services[i].clone(), nil
 	}
-	names := make([]string, len(c.services))
-	for i, s := range c.services {
-		names[i] = s.Name
+	var names, members []string
+	for _, s := range c.services {
+		names = append(names, s.Name)
+		if s.Group != "" && normalize(s.Group) == normalize(name) {
+			members = append(members, s.Name)
+		}
+	}
+	if len(members) > 0 {
+		// A group such as "Other premium services" is not a service; name its members.
+		return Service{}, &NotFoundError{Kind: "service", Name: name, Valid: members, Group: true, err: ErrUnknownService}
 	}
 	return Service{}, &NotFoundError{Kind: "service", Name: name, Valid: names, err: ErrUnknownService}
 }
@@ -149,11 +165,30 @@ func (c *Catalog) AppTypesFor(service string, mode Mode) ([]AppType, error) {
 	return out, nil
 }
 
+// CreatableFor returns the app types a new profile for the service can be created with on the
+// Elements customer app profile page (Creatable), in catalog order: for Elements premium
+// services their modern and custom apps, for the AOS services seed 000 lists only vendor apps
+// in modern setup (modern or delegated mode), and none for AOS services that page does not
+// offer. The error wraps ErrUnknownService.
+func (c *Catalog) CreatableFor(service string) ([]AppType, error) {
+	all, err := c.AppTypesFor(service, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []AppType
+	for _, a := range all {
+		if a.Creatable {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
 // Resources returns every resource API the catalog references with the distinct permissions
 // requested on it (each Key once, in first-use order): what a tenant's resource service
 // principals must expose. Emulators use it to publish appRoles and oauth2PermissionScopes.
-func (c *Catalog) Resources() []ResourcePermissions {
-	var out []ResourcePermissions
+func (c *Catalog) Resources() []Resource {
+	var out []Resource
 	pos := map[string]int{}
 	seen := map[Key]bool{}
 	for _, a := range c.appTypes {
@@ -162,7 +197,7 @@ func (c *Catalog) Resources() []ResourcePermissions {
 			if !ok {
 				i = len(out)
 				pos[p.ResourceAppID] = i
-				out = append(out, ResourcePermissions{Name: p.Resource, AppID: p.ResourceAppID})
+				out = append(out, Resource{Name: p.Resource, AppID: p.ResourceAppID})
 			}
 			if !seen[p.Key()] {
 				seen[p.Key()] = true
@@ -175,10 +210,30 @@ func (c *Catalog) Resources() []ResourcePermissions {
 	return out
 }
 
-// ResourcePermissions is one resource API and the permissions the catalog requests on it.
-type ResourcePermissions struct {
-	Name        string
-	AppID       string
+// Lookup returns the permission with key k if any app type in the catalog requests it. The
+// returned Permission carries Microsoft's ID and description, without seed fields.
+func (c *Catalog) Lookup(k Key) (Permission, bool) {
+	p, ok := c.byKey[k]
+	return p, ok
+}
+
+// LookupID returns the permission that a grant names by GUID: an appRoleAssignment's appRoleId
+// (kind Application) or an oauth2PermissionScope id (kind Delegated) on the resource with appId
+// resourceAppID. IDs compare case-insensitively. ok is false when no app type in the catalog
+// requests such a permission.
+func (c *Catalog) LookupID(resourceAppID string, kind Kind, id string) (Permission, bool) {
+	p, ok := c.byID[idKey{strings.ToLower(resourceAppID), kind, strings.ToLower(id)}]
+	return p, ok
+}
+
+// Resource is one resource API (its service principal in every tenant) and the permissions the
+// catalog requests on it.
+type Resource struct {
+	// Name is the API's name as the seeds and the Entra API picker show it, e.g. "SharePoint".
+	Name string
+	// AppID is the resource application's appId, e.g. 00000003-0000-0ff1-ce00-000000000000.
+	AppID string
+	// Permissions are the distinct permissions requested on it, without seed fields.
 	Permissions []Permission
 }
 
@@ -199,11 +254,17 @@ var (
 type NotFoundError struct {
 	Kind  string   // "service" or "app type"
 	Name  string   // the name asked for
-	Valid []string // the canonical names that exist
+	Valid []string // the canonical names that exist (for a group: its member services)
+	// Group is true when Name is a group of services (e.g. "Other premium services") rather than
+	// a service; Valid then lists the group's services.
+	Group bool
 	err   error
 }
 
 func (e *NotFoundError) Error() string {
+	if e.Group {
+		return fmt.Sprintf("permissions: %q is a group of services, not a service; use one of: %s", e.Name, strings.Join(e.Valid, ", "))
+	}
 	return fmt.Sprintf("permissions: unknown %s %q; use one of: %s", e.Kind, e.Name, strings.Join(e.Valid, ", "))
 }
 
@@ -254,7 +315,9 @@ func Parse(r io.Reader) (*Catalog, error) {
 // is reported at once in a *ValidationError wrapping ErrInvalidCatalog: GUID shape, unknown
 // services, modes, role template IDs and Azure roles, duplicate names, duplicate permissions
 // per (resourceAppId, type, value), one permission with two IDs, unpublished app types with
-// permission rows, and so on. The returned Catalog shares no memory with data.
+// permission rows, services no app type serves, and so on. "sources" may be empty; when it is
+// not, every resource the permissions use must be cited there. The returned Catalog shares no
+// memory with data.
 func Load(data []byte) (*Catalog, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -356,3 +419,56 @@ func appTypeToJSON(a AppType) appTypeJSON {
 }
 
 func normalize(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+// Subset returns a catalog of the same version holding only the named app types (names or
+// aliases), the services they serve and the sources of the resources they use, in catalog
+// order. An app type whose PermissionsFrom names an app type left out keeps its (identical)
+// permission rows but loses the PermissionsFrom link, so the subset is a valid catalog on its
+// own. An unknown name returns an error wrapping ErrUnknownAppType.
+func (c *Catalog) Subset(names ...string) (*Catalog, error) {
+	keep := map[int]bool{}
+	for _, n := range names {
+		i, ok := c.appTypeIndex[normalize(n)]
+		if !ok {
+			return nil, &NotFoundError{Kind: "app type", Name: n, Valid: c.appTypeNames(), err: ErrUnknownAppType}
+		}
+		keep[i] = true
+	}
+	f := &catalogFile{Version: c.version, Sources: []Source{}, Services: []Service{}, AppTypes: []appTypeJSON{}}
+	services := map[string]bool{}
+	resources := map[string]bool{}
+	kept := map[string]bool{}
+	for i, a := range c.appTypes {
+		if keep[i] {
+			kept[a.Name] = true
+		}
+	}
+	for i, a := range c.appTypes {
+		if !keep[i] {
+			continue
+		}
+		j := appTypeToJSON(a.clone())
+		j.Shape = ""
+		if j.PermissionsFrom != "" && !kept[j.PermissionsFrom] {
+			j.PermissionsFrom = ""
+		}
+		f.AppTypes = append(f.AppTypes, j)
+		for _, s := range a.Services {
+			services[s] = true
+		}
+		for _, p := range a.Permissions {
+			resources[p.ResourceAppID] = true
+		}
+	}
+	for _, s := range c.Services() {
+		if services[s.Name] {
+			f.Services = append(f.Services, s)
+		}
+	}
+	for _, s := range c.Sources() {
+		if resources[s.ResourceAppID] {
+			f.Sources = append(f.Sources, s)
+		}
+	}
+	return build(f)
+}

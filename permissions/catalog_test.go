@@ -237,8 +237,11 @@ func TestAppTypesFor(t *testing.T) {
 			t.Errorf("AppTypesFor(%q, %q) mismatch (-want +got):\n%s", tc.service, tc.mode, diff)
 		}
 	}
-	if _, err := c.AppTypesFor("Other premium services", ModeModern); !errors.Is(err, ErrUnknownService) {
-		t.Errorf("AppTypesFor(group name) error = %v, want ErrUnknownService", err)
+	_, err := c.AppTypesFor("other premium services", ModeModern)
+	var nf *NotFoundError
+	if !errors.Is(err, ErrUnknownService) || !errors.As(err, &nf) || !nf.Group ||
+		!cmp.Equal(nf.Valid, []string{"Workspace management", "Risk management", "Change management communication", "User and device management"}) {
+		t.Errorf("AppTypesFor(group name) error = %v, want ErrUnknownService naming the group's four services", err)
 	}
 	if _, err := c.AppTypesFor("Nitro", "hybrid"); !errors.Is(err, ErrUnknownMode) {
 		t.Errorf("AppTypesFor(Nitro, hybrid) error = %v, want ErrUnknownMode", err)
@@ -405,7 +408,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		{"unknown role and service and mode", func(m map[string]any) {
 			a := appType(m, 0)
 			a["directoryRoles"].([]any)[0].(map[string]any)["templateId"] = "00000000-0000-0000-0000-000000000002"
-			a["services"] = []any{"Workspace management", "Gardening"}
+			a["services"] = append(a["services"].([]any), "Gardening")
 			a["modes"] = []any{"modern", "hybrid"}
 		}, []string{"not a known Entra role template ID", `unknown service "Gardening"`, `unknown mode "hybrid"`}},
 		{"unpublished with rows", func(m map[string]any) {
@@ -418,6 +421,9 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 			appType(m, 2)["name"] = "APElements Automation"
 			m["version"] = ""
 		}, []string{`version: missing`, `name or alias "APElements Automation" already used`, `permissionsFrom: unknown app type "APElements Baseline Management"`}},
+		{"orphan service", func(m map[string]any) {
+			m["services"] = append(m["services"].([]any), map[string]any{"name": "Gardening", "family": "aos", "creatable": false})
+		}, []string{`no app type serves "Gardening"`}},
 		{"azure role unknown", func(m map[string]any) {
 			appType(m, 4)["azureRoles"].([]any)[0].(map[string]any)["roleDefinitionId"] = "00000000-0000-0000-0000-000000000003"
 		}, []string{"not a known Azure role definition ID"}},
@@ -468,5 +474,202 @@ func TestLoadRejectsNonCatalogs(t *testing.T) {
 	}
 	if _, err := Parse(bytes.NewReader(DefaultJSON())); err != nil {
 		t.Errorf("Parse(default): %v", err)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	c := mustDefault(t)
+	const spo = "00000003-0000-0ff1-ce00-000000000000"
+	p, ok := c.LookupID(strings.ToUpper(spo), Application, "678536FE-1083-478A-9C59-B99265E6B0D3")
+	want := Permission{Resource: "SharePoint", ResourceAppID: spo, Value: "Sites.FullControl.All", ID: "678536fe-1083-478a-9c59-b99265e6b0d3", Type: Application, Description: "Have full control of all site collections"}
+	if diff := cmp.Diff(want, p); !ok || diff != "" {
+		t.Errorf("LookupID(SharePoint Sites.FullControl.All) ok=%v mismatch (-want +got):\n%s", ok, diff)
+	}
+	if _, ok := c.LookupID(spo, Delegated, "678536fe-1083-478a-9c59-b99265e6b0d3"); ok {
+		t.Error("LookupID found an app role id as a delegated scope")
+	}
+	// Seed fields never leak into lookups.
+	q, ok := c.Lookup(Key{"797f4846-ba00-4fd7-ba43-dac1f8f63013", Delegated, "user_impersonation"})
+	if !ok || q.SeedValue != "" || q.ID != "41094075-9dad-400e-a0bd-54e686782033" {
+		t.Errorf("Lookup(ASM user_impersonation) = %+v, %v", q, ok)
+	}
+	if _, ok := c.Lookup(Key{"797f4846-ba00-4fd7-ba43-dac1f8f63013", Delegated, "User_impersonation"}); ok {
+		t.Error("Lookup matched the seed's misspelt value; values compare exactly")
+	}
+}
+
+func TestMissing(t *testing.T) {
+	c := mustDefault(t)
+	asm := mustAppType(t, c, "APElements Azure Security Management")
+	granted := []Key{asm.Permissions[1].Key(), {graphAppID, Application, "User.Read.All"}}
+	if diff := cmp.Diff([]Permission{asm.Permissions[0]}, asm.Missing(granted)); diff != "" {
+		t.Errorf("Missing mismatch (-want +got):\n%s", diff)
+	}
+	if got := asm.Missing([]Key{asm.Permissions[0].Key(), asm.Permissions[1].Key()}); got != nil {
+		t.Errorf("Missing(all granted) = %v, want nil", got)
+	}
+	if got := mustAppType(t, c, "MyHub").Missing(nil); got != nil {
+		t.Errorf("Missing on an unpublished app type = %v, want nil", got)
+	}
+}
+
+// TestCreatableRule: the Elements customer app profile page creates Elements premium profiles
+// and, for the AOS services seed 000 lists, vendor apps in modern setup (modern or delegated
+// mode) — never classic or custom AOS profiles.
+func TestCreatableRule(t *testing.T) {
+	c := mustDefault(t)
+	for _, a := range c.AppTypes() {
+		want := a.Family == ElementsPremium
+		if a.Family == AOS && (a.HasMode(ModeModern) || a.HasMode(ModeDelegated)) {
+			for _, s := range a.Services {
+				svc, err := c.Service(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = want || svc.Creatable
+			}
+		}
+		if a.Creatable != want {
+			t.Errorf("%s: Creatable = %v, want %v", a.Name, a.Creatable, want)
+		}
+	}
+	var creatable []string
+	for _, s := range c.Services() {
+		if s.Family == AOS && s.Creatable {
+			creatable = append(creatable, s.Name)
+		}
+	}
+	want := []string{"Cloud Backup for Microsoft 365", "Policies for Microsoft 365", "Insights", "Fly"}
+	if diff := cmp.Diff(want, creatable); diff != "" {
+		t.Errorf("creatable AOS services mismatch (-seed 000 +catalog):\n%s", diff)
+	}
+}
+
+func TestServicesAndFamilies(t *testing.T) {
+	c := mustDefault(t)
+	var got []string
+	for _, s := range c.Services() {
+		got = append(got, string(s.Family)+"/"+s.Name)
+	}
+	want := []string{
+		"elements-premium/Workspace management", "elements-premium/Risk management",
+		"elements-premium/Change management communication", "elements-premium/User and device management",
+		"elements-premium/Baseline management", "elements-premium/Azure security management", "elements-premium/Nitro",
+		"aos/Cloud Backup for Microsoft 365", "aos/Policies for Microsoft 365", "aos/Insights", "aos/Fly",
+		"aos/EnPower", "aos/Cloud Backup for IaaS + PaaS", "aos/Cloud Governance", "aos/MyHub", "aos/tyGraph",
+		"aos/Document Management System Online", "aos/AvePoint Portal Manager",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("services mismatch (-want +got):\n%s", diff)
+	}
+	s, err := c.Service("change communication management")
+	if err != nil || s.Name != "Change management communication" || s.Group != "Other premium services" {
+		t.Errorf("Service(seed alias) = %+v, %v", s, err)
+	}
+}
+
+func TestSubset(t *testing.T) {
+	c := mustDefault(t)
+	sub, err := c.Subset("custom app for baseline management", "Delegated App")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names, services, sources []string
+	for _, a := range sub.AppTypes() {
+		names = append(names, a.Name)
+	}
+	for _, s := range sub.Services() {
+		services = append(services, s.Name)
+	}
+	for _, s := range sub.Sources() {
+		sources = append(sources, s.Resource)
+	}
+	if diff := cmp.Diff([]string{"Custom app for Baseline management", "Delegated App"}, names); diff != "" {
+		t.Errorf("app types (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Baseline management", "Cloud Backup for Microsoft 365", "Cloud Backup for IaaS + PaaS"}, services); diff != "" {
+		t.Errorf("services (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Microsoft Graph", "SharePoint", "Office 365 Exchange Online", "Skype and Teams Tenant Admin API", "ProjectWorkManagement", "PowerApps Service"}, sources); diff != "" {
+		t.Errorf("sources (-want +got):\n%s", diff)
+	}
+	custom := mustAppType(t, sub, "Custom app for Baseline management")
+	modern := mustAppType(t, c, "APElements Baseline Management")
+	if custom.PermissionsFrom != "" || !cmp.Equal(modern.Permissions, custom.Permissions) || sub.Version() != c.Version() {
+		t.Errorf("subset custom app: PermissionsFrom %q, %d permissions, version %q", custom.PermissionsFrom, len(custom.Permissions), sub.Version())
+	}
+	both, err := c.Subset("Custom app for Baseline management", "APElements Baseline Management")
+	if err != nil || mustAppType(t, both, "Custom app for Baseline management").PermissionsFrom != "APElements Baseline Management" {
+		t.Errorf("Subset with the source app type kept: err %v; PermissionsFrom lost", err)
+	}
+	if _, err := c.Subset("Nitro"); !errors.Is(err, ErrUnknownAppType) {
+		t.Errorf("Subset(service name) error = %v, want ErrUnknownAppType", err)
+	}
+}
+
+func TestCreatableFor(t *testing.T) {
+	c := mustDefault(t)
+	for _, tc := range []struct {
+		service string
+		want    []string
+	}{
+		{"Baseline management", []string{"APElements Baseline Management", "Custom app for Baseline management"}},
+		{"Nitro", []string{"APElements Automation"}},
+		{"Fly", []string{"Fly for Power Platform", "Fly Delegated App", "Fly App"}},
+		{"Cloud Backup for Microsoft 365", []string{"Delegated App", "Cloud Backup Express", "Viva Engage", "Cloud Backup for Microsoft 365 (All permissions)"}},
+		{"EnPower", nil},
+	} {
+		got, err := c.CreatableFor(tc.service)
+		if err != nil {
+			t.Errorf("CreatableFor(%q): %v", tc.service, err)
+			continue
+		}
+		var names []string
+		for _, a := range got {
+			names = append(names, a.Name)
+		}
+		if diff := cmp.Diff(tc.want, names); diff != "" {
+			t.Errorf("CreatableFor(%q) mismatch (-want +got):\n%s", tc.service, diff)
+		}
+	}
+	if _, err := c.CreatableFor("Other premium services"); !errors.Is(err, ErrUnknownService) {
+		t.Errorf("CreatableFor(group) error = %v, want ErrUnknownService", err)
+	}
+}
+
+// TestResources: the distinct permissions per resource, counted independently from the seed
+// tables (case-insensitive value + type), 90 in all.
+func TestResources(t *testing.T) {
+	type count struct {
+		Name, AppID string
+		N           int
+	}
+	var got []count
+	total := 0
+	for _, r := range mustDefault(t).Resources() {
+		got = append(got, count{r.Name, r.AppID, len(r.Permissions)})
+		total += len(r.Permissions)
+		for _, p := range r.Permissions {
+			if p.ResourceAppID != r.AppID || p.Resource != r.Name || p.SeedValue != "" || p.SeedDescription != "" {
+				t.Errorf("%s listed under %s (%s) or with seed fields", p, r.Name, r.AppID)
+			}
+		}
+	}
+	want := []count{
+		{"Azure Rights Management Services", "00000012-0000-0000-c000-000000000000", 2},
+		{"Azure Service Management", "797f4846-ba00-4fd7-ba43-dac1f8f63013", 1},
+		{"Dynamics CRM", "00000007-0000-0000-c000-000000000000", 1},
+		{"Microsoft Graph", "00000003-0000-0000-c000-000000000000", 67},
+		{"Microsoft Information Protection Sync Service", "870c4f2e-85b6-4d43-bdda-6ed9a579b725", 1},
+		{"Office 365 Exchange Online", "00000002-0000-0ff1-ce00-000000000000", 3},
+		{"Office 365 Management APIs", "c5393580-f805-4401-95e8-94b7a6ef2fc2", 1},
+		{"Power BI Service", "00000009-0000-0000-c000-000000000000", 7},
+		{"PowerApps Service", "475226c6-020e-4fb2-8a90-7a972cbfc1d4", 1},
+		{"SharePoint", "00000003-0000-0ff1-ce00-000000000000", 3},
+		{"Skype and Teams Tenant Admin API", "48ac35b8-9aa8-4d74-927d-1f4a14a0b239", 2},
+		{"ProjectWorkManagement", "09abbdfd-ed23-44ee-a2d9-a627aa1c90f3", 1},
+	}
+	if diff := cmp.Diff(want, got); diff != "" || total != 90 {
+		t.Errorf("Resources mismatch, %d permissions (-want +got):\n%s", total, diff)
 	}
 }

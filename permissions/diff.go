@@ -11,16 +11,28 @@ import (
 type ChangeKind string
 
 const (
-	AppTypeAdded         ChangeKind = "app-type-added"
-	AppTypeRemoved       ChangeKind = "app-type-removed"
-	PermissionAdded      ChangeKind = "permission-added"
-	PermissionRemoved    ChangeKind = "permission-removed"
-	PermissionIDChanged  ChangeKind = "permission-id-changed"
+	// AppTypeAdded: the new catalog has an app type the old one lacks; its permissions and
+	// roles follow as PermissionAdded, DirectoryRoleAdded and AzureRoleAdded changes.
+	AppTypeAdded ChangeKind = "app-type-added"
+	// AppTypeRemoved: the old catalog's app type is gone (no further changes are listed for it).
+	AppTypeRemoved ChangeKind = "app-type-removed"
+	// PermissionAdded: the app type gained Permission; existing profiles need new consent.
+	PermissionAdded ChangeKind = "permission-added"
+	// PermissionRemoved: the app type no longer needs Permission; grants may be revoked.
+	PermissionRemoved ChangeKind = "permission-removed"
+	// PermissionIDChanged: the same value on the same resource now has another GUID (OldID →
+	// Permission.ID); grants made under the old ID no longer match.
+	PermissionIDChanged ChangeKind = "permission-id-changed"
+	// PermissionsPublished: the app type's permission list went from unpublished to published.
 	PermissionsPublished ChangeKind = "permissions-published"
-	DirectoryRoleAdded   ChangeKind = "directory-role-added"
+	// DirectoryRoleAdded: the app type needs DirectoryRole (see its Assignment for who assigns it).
+	DirectoryRoleAdded ChangeKind = "directory-role-added"
+	// DirectoryRoleRemoved: the app type no longer needs DirectoryRole.
 	DirectoryRoleRemoved ChangeKind = "directory-role-removed"
-	AzureRoleAdded       ChangeKind = "azure-role-added"
-	AzureRoleRemoved     ChangeKind = "azure-role-removed"
+	// AzureRoleAdded: the app type needs the Azure RBAC grant AzureRole.
+	AzureRoleAdded ChangeKind = "azure-role-added"
+	// AzureRoleRemoved: the app type no longer needs the Azure RBAC grant AzureRole.
+	AzureRoleRemoved ChangeKind = "azure-role-removed"
 )
 
 // Change is one typed difference between two catalog versions, for one app type. Only the
@@ -198,8 +210,11 @@ func containsAzure(list []roles.AzureRequirement, r roles.AzureRequirement) bool
 	})
 }
 
-// Edit changes a catalog being derived with Catalog.With.
-type Edit func(*catalogFile) error
+// Edit is one change applied by Catalog.With; build it with AddPermission, RemovePermission,
+// AddDirectoryRole or RemoveDirectoryRole.
+type Edit struct {
+	apply func(*catalogFile) error
+}
 
 // With returns a new catalog with the given version and edits applied in order, validated like
 // Load; c is not changed. It is how tests, the quickstart and embedders publish a new catalog
@@ -208,7 +223,10 @@ func (c *Catalog) With(version string, edits ...Edit) (*Catalog, error) {
 	f := c.file()
 	f.Version = version
 	for _, e := range edits {
-		if err := e(f); err != nil {
+		if e.apply == nil {
+			return nil, fmt.Errorf("permissions: zero Edit passed to With; build edits with AddPermission, RemovePermission, AddDirectoryRole or RemoveDirectoryRole")
+		}
+		if err := e.apply(f); err != nil {
 			return nil, err
 		}
 	}
@@ -239,7 +257,7 @@ func findAppType(f *catalogFile, name string) (*appTypeJSON, error) {
 // AddPermission appends p to the app type's permissions and marks them published. App types
 // whose permissionsFrom names this app type gain it too.
 func AddPermission(appType string, p Permission) Edit {
-	return func(f *catalogFile) error {
+	return Edit{func(f *catalogFile) error {
 		a, err := findAppType(f, appType)
 		if err != nil {
 			return err
@@ -250,13 +268,13 @@ func AddPermission(appType string, p Permission) Edit {
 		a.Permissions = append(slices.Clone(a.Permissions), p)
 		a.PermissionsState = Published
 		return nil
-	}
+	}}
 }
 
 // RemovePermission removes the permission with key k from the app type. Removing one it does
 // not have is an error.
 func RemovePermission(appType string, k Key) Edit {
-	return func(f *catalogFile) error {
+	return Edit{func(f *catalogFile) error {
 		a, err := findAppType(f, appType)
 		if err != nil {
 			return err
@@ -267,24 +285,24 @@ func RemovePermission(appType string, k Key) Edit {
 		}
 		a.Permissions = slices.Delete(slices.Clone(a.Permissions), i, i+1)
 		return nil
-	}
+	}}
 }
 
 // AddDirectoryRole appends a directory role requirement to the app type.
 func AddDirectoryRole(appType string, r roles.DirectoryRequirement) Edit {
-	return func(f *catalogFile) error {
+	return Edit{func(f *catalogFile) error {
 		a, err := findAppType(f, appType)
 		if err != nil {
 			return err
 		}
 		a.DirectoryRoles = append(slices.Clone(a.DirectoryRoles), directoryRoleJSON{TemplateID: r.Role, Assignment: r.Assignment, Condition: r.Condition})
 		return nil
-	}
+	}}
 }
 
 // RemoveDirectoryRole removes the requirement for role template id from the app type.
 func RemoveDirectoryRole(appType string, id roles.TemplateID) Edit {
-	return func(f *catalogFile) error {
+	return Edit{func(f *catalogFile) error {
 		a, err := findAppType(f, appType)
 		if err != nil {
 			return err
@@ -295,5 +313,5 @@ func RemoveDirectoryRole(appType string, id roles.TemplateID) Edit {
 			return fmt.Errorf("permissions: %s has no directory role %s to remove", a.Name, id.Name())
 		}
 		return nil
-	}
+	}}
 }

@@ -174,3 +174,9 @@ func mustAppType(t testing.TB, c *Catalog, name string) AppType {
 	}
 	return a
 }
+
+func TestWithZeroEdit(t *testing.T) {
+	if _, err := mustDefault(t).With("x", Edit{}); err == nil {
+		t.Error("With(zero Edit) succeeded")
+	}
+}

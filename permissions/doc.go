@@ -57,6 +57,14 @@
 // profiles are created in modern setup only (Creatable marks what the Elements page can create
 // and therefore delete). Catalog.AppTypesFor(service, mode) answers "which app for this service".
 //
+// Lookups: Catalog.AppType and Catalog.Service take a name or alias (case-insensitive) and fail
+// with a *NotFoundError listing the valid names; AppTypesFor(service, mode) and
+// CreatableFor(service) answer "which app for this service"; Lookup(Key) and LookupID(resource
+// appId, kind, GUID) map a tenant's grants (appRoleAssignments carry GUIDs) back to catalog
+// permissions; AppType.Missing(granted) lists what a tenant still lacks; Resources lists every
+// resource API with the distinct permissions requested on it (what an emulator must publish);
+// Subset keeps only some app types.
+//
 // Shape is derived from the rows: Hybrid (application + delegated), Purebred (delegated only),
 // ApplicationOnly, or ShapeUnknown when unpublished.
 //

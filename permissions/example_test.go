@@ -112,3 +112,30 @@ func ExampleLoad() {
 	// appTypes[0] (Mine).services[0]: unknown service "Backup": add it to services first
 	// appTypes[0] (Mine).permissions: permissionsState is published but no permission is listed; use unpublished when the list is not known
 }
+
+func ExampleCatalog_LookupID() {
+	// A tenant's appRoleAssignments name app roles by GUID; map them back to the catalog.
+	c := permissions.Default()
+	granted := []struct{ resourceAppID, appRoleID string }{
+		{"00000003-0000-0ff1-ce00-000000000000", "678536fe-1083-478a-9c59-b99265e6b0d3"},
+		{"00000002-0000-0ff1-ce00-000000000000", "DC50A0FB-09A3-484D-BE87-E023B12C6440"},
+		{"00000003-0000-0000-c000-000000000000", "00000000-0000-0000-0000-000000000000"},
+	}
+	var keys []permissions.Key
+	for _, g := range granted {
+		p, ok := c.LookupID(g.resourceAppID, permissions.Application, g.appRoleID)
+		if !ok {
+			fmt.Println("not in the catalog:", g.appRoleID)
+			continue
+		}
+		fmt.Println("granted:", p)
+		keys = append(keys, p.Key())
+	}
+	nitro, _ := c.AppType("APElements Automation")
+	fmt.Println("APElements Automation still lacks", len(nitro.Missing(keys)), "of", len(nitro.Permissions))
+	// Output:
+	// granted: Sites.FullControl.All (SharePoint, Application)
+	// granted: Exchange.ManageAsApp (Office 365 Exchange Online, Application)
+	// not in the catalog: 00000000-0000-0000-0000-000000000000
+	// APElements Automation still lacks 15 of 16
+}

@@ -241,6 +241,26 @@ func (a AppType) Permission(k Key) (Permission, bool) {
 	return Permission{}, false
 }
 
+// Missing returns the app type's required permissions whose Key is not in granted, in catalog
+// order: what a tenant still lacks. It returns nil when the permissions are unpublished, since
+// nothing can be checked then (test PermissionsState first).
+func (a AppType) Missing(granted []Key) []Permission {
+	if a.PermissionsState != Published {
+		return nil
+	}
+	have := make(map[Key]bool, len(granted))
+	for _, k := range granted {
+		have[k] = true
+	}
+	var out []Permission
+	for _, p := range a.Permissions {
+		if !have[p.Key()] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // PermissionsOfType returns the permissions of one Kind, in catalog order.
 func (a AppType) PermissionsOfType(k Kind) []Permission {
 	var out []Permission

@@ -127,8 +127,29 @@ func build(f *catalogFile) (*Catalog, error) {
 			}
 		}
 	}
+	for i, s := range c.services {
+		used := false
+		for _, a := range c.appTypes {
+			if a.UsedBy(s.Name) {
+				used = true
+				break
+			}
+		}
+		if !used && s.Name != "" {
+			v.addf(fmt.Sprintf("services[%d]", i), "no app type serves %q; list it in an app type's services or remove it", s.Name)
+		}
+	}
 	if len(v.problems) > 0 {
 		return nil, &ValidationError{Problems: v.problems}
+	}
+	c.byKey = map[Key]Permission{}
+	c.byID = map[idKey]Permission{}
+	for _, a := range c.appTypes {
+		for _, p := range a.Permissions {
+			p = stripSeed(p)
+			c.byKey[p.Key()] = p
+			c.byID[idKey{p.ResourceAppID, p.Type, p.ID}] = p
+		}
 	}
 	return c, nil
 }
@@ -184,8 +205,11 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, de
 	perms := a.Permissions
 	switch a.PermissionsState {
 	case Unpublished:
-		if len(a.Permissions) > 0 || a.PermissionsFrom != "" {
+		if len(a.Permissions) > 0 {
 			v.addf(p+".permissions", "permissionsState is unpublished but permissions are listed; set permissionsState to published or remove the rows")
+		}
+		if a.PermissionsFrom != "" {
+			v.addf(p+".permissionsFrom", "permissionsState is unpublished but permissionsFrom names %q; set permissionsState to published or drop permissionsFrom", a.PermissionsFrom)
 		}
 	case Published:
 		if a.PermissionsFrom != "" {

@@ -19,8 +19,8 @@ import (
 //	tenantapps catalog [--format table|json] [--app-type NAME]
 //
 // --format json prints the catalog's stable export (see package permissions: {"version",
-// "sources", "services", "appTypes": [...]}); with --app-type, "appTypes" holds only that app
-// type. --format table prints one line per app type, or with --app-type the app type's details
+// "sources", "services", "appTypes": [...]}); with --app-type, the export of the subset catalog
+// (permissions.Catalog.Subset) holding only that app type, its services and sources. --format table prints one line per app type, or with --app-type the app type's details
 // and every permission with its ID. An unknown app type is a usage error (exit 2) that lists the
 // valid names.
 func catalogCommand() command {
@@ -77,47 +77,21 @@ func runCatalog(env *cliEnv, args []string) int {
 	return exitOK
 }
 
-// writeCatalogJSON writes the export, keeping only the selected app type when one is given.
+// writeCatalogJSON writes the export; with an app type selected, the export of the subset
+// catalog holding just that app type, its services and its resources' sources.
 func writeCatalogJSON(w io.Writer, c *permissions.Catalog, selected *permissions.AppType) error {
+	if selected != nil {
+		var err error
+		if c, err = c.Subset(selected.Name); err != nil {
+			return err
+		}
+	}
 	data, err := c.MarshalJSON()
 	if err != nil {
 		return err
 	}
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return err
-	}
-	if selected != nil {
-		var all []json.RawMessage
-		if err := json.Unmarshal(doc["appTypes"], &all); err != nil {
-			return err
-		}
-		var keep []json.RawMessage
-		for _, a := range all {
-			var head struct{ Name string }
-			if err := json.Unmarshal(a, &head); err != nil {
-				return err
-			}
-			if head.Name == selected.Name {
-				keep = append(keep, a)
-			}
-		}
-		if doc["appTypes"], err = json.Marshal(keep); err != nil {
-			return err
-		}
-	}
-	// Fixed key order: the documented one.
-	var b bytes.Buffer
-	b.WriteString("{")
-	for i, k := range []string{"version", "sources", "services", "appTypes"} {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		fmt.Fprintf(&b, "%q:%s", k, doc[k])
-	}
-	b.WriteString("}")
 	var pretty bytes.Buffer
-	if err := json.Indent(&pretty, b.Bytes(), "", "  "); err != nil {
+	if err := json.Indent(&pretty, data, "", "  "); err != nil {
 		return err
 	}
 	pretty.WriteByte('\n')
