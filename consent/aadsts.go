@@ -79,8 +79,10 @@ const maxDescription = 1024
 // sentinel of its code (ErrConsentDeclined, ErrMFARequired, ...) or ErrConsentFailed, so callers
 // use errors.Is for the outcome and errors.As for detail.
 //
-// Entra ID descriptions carry trace and correlation IDs, never tokens or codes; the description is
-// cut at its first line and to 1 KiB, with control characters removed.
+// Entra ID descriptions carry trace and correlation IDs, never tokens or codes; ErrorFromAADSTS cuts
+// the description at its first line and to 1 KiB, with control characters removed. A driver that
+// reads the token endpoint's "error_codes" array may also build the value directly:
+// &AADSTSError{Code: codes[0], OAuthError: body.Error}; Unwrap derives the sentinels from Code.
 type AADSTSError struct {
 	// Code is the AADSTS number, e.g. 65004; 0 when the description has none.
 	Code int

@@ -60,14 +60,14 @@ const (
 	appCloudBackupAllPermission = "Cloud Backup for Microsoft 365 (All permissions)"
 )
 
-// Family is a group of services sold together.
-type Family string
+// family is a group of services sold together; the values are those of permissions.Family.
+type family string
 
 const (
-	// ElementsPremium: Elements premium services (seed 000).
-	ElementsPremium Family = "elements-premium"
-	// AOS: AvePoint Online Services (seeds 000 and 003).
-	AOS Family = "aos"
+	// elementsPremium: Elements premium services (seed 000).
+	elementsPremium family = "elements-premium"
+	// aos: AvePoint Online Services (seeds 000 and 003).
+	aos family = "aos"
 )
 
 // appTypeInfo is what the consent rules need to know about an app type: its canonical name, the
@@ -75,68 +75,79 @@ const (
 type appTypeInfo struct {
 	name     string
 	aliases  []string
-	family   Family
+	family   family
 	services []string
 }
 
 var appTypeTable = [...]appTypeInfo{
-	{name: appSecurityAndAnalysis, family: ElementsPremium, services: []string{svcWorkspaceManagement, svcRiskManagement, svcChangeManagementComm, svcUserAndDeviceManagement}},
-	{name: appAutomation, family: ElementsPremium, services: []string{svcNitro}},
-	{name: appBaselineManagement, family: ElementsPremium, services: []string{svcBaselineManagement}},
-	{name: appCustomBaseline, family: ElementsPremium, services: []string{svcBaselineManagement}},
-	{name: appAzureSecurityManagement, family: ElementsPremium, services: []string{svcAzureSecurityManagement}},
-	{name: appInsightsM365, family: AOS, services: []string{svcInsights}},
-	{name: appInsightsPowerPlatform, family: AOS, services: []string{svcInsights}},
-	{name: appEnPowerM365, family: AOS, services: []string{svcEnPower}},
-	{name: appEnPowerPowerPlatform, family: AOS, services: []string{svcEnPower}},
-	{name: appEnPowerTeamsCalling, family: AOS, services: []string{svcEnPower}},
-	{name: appFlyPowerPlatform, family: AOS, services: []string{svcFly}},
-	{name: appFlyDelegated, family: AOS, services: []string{svcFly}},
-	{name: appFly, family: AOS, services: []string{svcFly}},
-	{name: appCloudBackupAzure, family: AOS, services: []string{svcCloudBackupIaaSPaaS}},
-	{name: appDelegated, family: AOS, services: []string{svcCloudBackupIaaSPaaS, svcCloudBackupM365}},
-	{name: appCloudBackupAzureDevOps, family: AOS, services: []string{svcCloudBackupIaaSPaaS}},
-	{name: appCloudGovPowerPlatform, family: AOS, services: []string{svcCloudGovernance}},
-	{name: appCloudGovDelegated, family: AOS, services: []string{svcCloudGovernance}},
-	{name: appMyHub, family: AOS, services: []string{svcMyHub}},
-	{name: appPolicies, family: AOS, services: []string{svcPolicies}},
-	{name: appTyGraphSuite, family: AOS, services: []string{svcTyGraph}},
-	{name: appTyGraphVivaEngage, family: AOS, services: []string{svcTyGraph}},
-	{name: appCloudBackupExpress, family: AOS, services: []string{svcCloudBackupM365}},
-	{name: appVivaEngage, family: AOS, services: []string{svcCloudGovernance, svcCloudBackupM365}},
-	{name: appDMSOnline, family: AOS, services: []string{svcDMSOnline}},
-	{name: appPortalManager, family: AOS, services: []string{svcPortalManager}},
-	{name: appPortalManagerRoom, family: AOS, services: []string{svcPortalManager}},
-	{name: appCustomDelegated, aliases: []string{appCustomDelegatedAlias}, family: AOS, services: []string{
+	{name: appSecurityAndAnalysis, family: elementsPremium, services: []string{svcWorkspaceManagement, svcRiskManagement, svcChangeManagementComm, svcUserAndDeviceManagement}},
+	{name: appAutomation, family: elementsPremium, services: []string{svcNitro}},
+	{name: appBaselineManagement, family: elementsPremium, services: []string{svcBaselineManagement}},
+	{name: appCustomBaseline, family: elementsPremium, services: []string{svcBaselineManagement}},
+	{name: appAzureSecurityManagement, family: elementsPremium, services: []string{svcAzureSecurityManagement}},
+	{name: appInsightsM365, family: aos, services: []string{svcInsights}},
+	{name: appInsightsPowerPlatform, family: aos, services: []string{svcInsights}},
+	{name: appEnPowerM365, family: aos, services: []string{svcEnPower}},
+	{name: appEnPowerPowerPlatform, family: aos, services: []string{svcEnPower}},
+	{name: appEnPowerTeamsCalling, family: aos, services: []string{svcEnPower}},
+	{name: appFlyPowerPlatform, family: aos, services: []string{svcFly}},
+	{name: appFlyDelegated, family: aos, services: []string{svcFly}},
+	{name: appFly, family: aos, services: []string{svcFly}},
+	{name: appCloudBackupAzure, family: aos, services: []string{svcCloudBackupIaaSPaaS}},
+	{name: appDelegated, family: aos, services: []string{svcCloudBackupIaaSPaaS, svcCloudBackupM365}},
+	{name: appCloudBackupAzureDevOps, family: aos, services: []string{svcCloudBackupIaaSPaaS}},
+	{name: appCloudGovPowerPlatform, family: aos, services: []string{svcCloudGovernance}},
+	{name: appCloudGovDelegated, family: aos, services: []string{svcCloudGovernance}},
+	{name: appMyHub, family: aos, services: []string{svcMyHub}},
+	{name: appPolicies, family: aos, services: []string{svcPolicies}},
+	{name: appTyGraphSuite, family: aos, services: []string{svcTyGraph}},
+	{name: appTyGraphVivaEngage, family: aos, services: []string{svcTyGraph}},
+	{name: appCloudBackupExpress, family: aos, services: []string{svcCloudBackupM365}},
+	{name: appVivaEngage, family: aos, services: []string{svcCloudGovernance, svcCloudBackupM365}},
+	{name: appDMSOnline, family: aos, services: []string{svcDMSOnline}},
+	{name: appPortalManager, family: aos, services: []string{svcPortalManager}},
+	{name: appPortalManagerRoom, family: aos, services: []string{svcPortalManager}},
+	{name: appCustomDelegated, aliases: []string{appCustomDelegatedAlias}, family: aos, services: []string{
 		svcEnPower, svcCloudGovernance, svcCloudBackupM365, svcCloudBackupIaaSPaaS, svcInsights, svcFly, svcMyHub, svcTyGraph, svcPortalManager}},
-	{name: appCustomAzure, family: AOS, services: []string{svcCloudBackupM365}},
-	{name: appM365AllPermissions, family: AOS, services: []string{svcCloudBackupM365}},
-	{name: appCloudBackupAllPermission, family: AOS, services: []string{svcCloudBackupM365}},
+	{name: appCustomAzure, family: aos, services: []string{svcCloudBackupM365}},
+	{name: appM365AllPermissions, family: aos, services: []string{svcCloudBackupM365}},
+	{name: appCloudBackupAllPermission, family: aos, services: []string{svcCloudBackupM365}},
 }
 
 // normalizeName folds case and collapses white space, so "viva  engage" finds "Viva Engage".
 func normalizeName(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
 
+// appTypeIndex maps normalized names and aliases to indexes of appTypeTable. It is built once and
+// never written afterwards.
+var appTypeIndex = func() map[string]int {
+	m := make(map[string]int, 2*len(appTypeTable))
+	for i, a := range appTypeTable {
+		m[normalizeName(a.name)] = i
+		for _, alias := range a.aliases {
+			m[normalizeName(alias)] = i
+		}
+	}
+	return m
+}()
+
 func lookupAppType(name string) (appTypeInfo, bool) {
-	key := normalizeName(name)
-	if key == "" {
+	i, ok := appTypeIndex[name]
+	if !ok {
+		i, ok = appTypeIndex[normalizeName(name)]
+	}
+	if !ok {
 		return appTypeInfo{}, false
 	}
-	for _, a := range appTypeTable {
-		if normalizeName(a.name) == key {
-			return a, true
-		}
-		for _, alias := range a.aliases {
-			if normalizeName(alias) == key {
-				return a, true
-			}
-		}
-	}
-	return appTypeInfo{}, false
+	return appTypeTable[i], true
 }
 
 // serves returns the canonical spelling of service when the app type serves it.
 func (a appTypeInfo) serves(service string) (string, bool) {
+	for _, s := range a.services {
+		if s == service {
+			return s, true
+		}
+	}
 	key := normalizeName(service)
 	for _, s := range a.services {
 		if normalizeName(s) == key {

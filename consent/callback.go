@@ -3,6 +3,7 @@ package consent
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -52,6 +53,15 @@ func (c Callback) String() string {
 		code = " code=[redacted]"
 	}
 	return fmt.Sprintf("consent callback flow=%s admin_consent=%t tenant=%q scopes=%q error=%q%s", c.Flow, c.AdminConsent, c.Tenant, c.Scopes, c.Error, code)
+}
+
+// GoString is String, so that %#v does not print the authorization code.
+func (c Callback) GoString() string { return c.String() }
+
+// LogValue implements slog.LogValuer without the authorization code.
+func (c Callback) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("flow", string(c.Flow)), slog.Bool("admin_consent", c.AdminConsent),
+		slog.String("tenant", c.Tenant), slog.Any("scopes", c.Scopes), slog.String("error", c.Error), slog.Bool("has_code", c.Code != ""))
 }
 
 // Values encodes the callback back into query parameters (the inverse of ParseCallback for an

@@ -137,3 +137,13 @@ func FuzzParseCallback(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParseCallback(b *testing.B) {
+	q := url.Values{"admin_consent": {"True"}, "tenant": {tenantA}, "state": {strings.Repeat("s", 200)}, "scope": {"https://graph.microsoft.com/User.Read.All https://graph.microsoft.com/Group.Read.All"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseCallback(q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

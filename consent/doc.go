@@ -30,11 +30,14 @@
 // # Driver SPI
 //
 // The package also defines the Driver interface (database/sql driver style) through which the
-// appprofile manager reads ground truth from a tenant and completes consent; consent/consenttest
-// is a recording fake, consent/graph the real driver over MSAL Go and Microsoft Graph, and
-// consent/graphtest a local Entra ID + Graph emulator.
+// appprofile manager reads ground truth from a tenant — the app's service principal, its
+// application and delegated grants, its directory roles — plus optional capability interfaces
+// discovered by type assertion (RoleAssigner, CodeRedeemer, CertificateProver, UserStateReader,
+// ...) and the driver errors (ErrNotConsented, ErrForbidden, ErrThrottled, ...; see CouldNotCheck).
+// consent/consenttest is a recording fake with a conformance suite, consent/graph the real driver
+// over MSAL Go and Microsoft Graph, and consent/graphtest a local Entra ID + Graph emulator.
 //
-// Everything in this package except the Driver is pure: no I/O, no global mutable state; time and
+// Everything in this package except the Driver implementations is pure: no I/O, no global mutable state; time and
 // randomness are injectable; all functions and immutable values are safe for concurrent use.
 // Secrets (state keys, PKCE verifiers, authorization codes) never appear in errors or String
 // output. The package imports only roles, permissions and the standard library.

@@ -76,8 +76,9 @@ func (d Decision) Err() error {
 
 // Evaluate decides whether the account described by who may consent to target with method, given
 // the tenant facts. It checks every requirement of PolicyFor(target, method) whose condition holds
-// and reports each unmet one. Errors are those of PolicyFor: the question itself is wrong (unknown
-// app type, missing service, user consent for an app type that does not support it).
+// and reports each unmet one. Errors are those of PolicyFor — the question itself is wrong (unknown
+// app type, missing service, user consent for an app type that does not support it) — and
+// ErrUnknownScanObject for a scan object that is not one of ScanObjects.
 //
 // Evaluate is pure and safe for concurrent use. It decides only on the facts given: the caller
 // reads the account's roles, licences and groups (e.g. through the consent Driver) and the tenant's
@@ -86,6 +87,12 @@ func Evaluate(target Target, method Method, who Consenter, facts TenantFacts) (D
 	p, err := PolicyFor(target, method)
 	if err != nil {
 		return Decision{}, err
+	}
+	for _, s := range facts.Scans {
+		if !s.Valid() {
+			_, err := ParseScanObject(string(s))
+			return Decision{}, err
+		}
 	}
 	d := Decision{Target: p.Target, Method: method, Notes: p.Notes}
 	for _, r := range p.Requirements {

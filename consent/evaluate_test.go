@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -409,5 +410,88 @@ func BenchmarkEvaluate(b *testing.B) {
 		if _, err := Evaluate(target, UserConsent, who, facts); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestDecisionJSON(t *testing.T) {
+	d, err := Evaluate(Target{AppType: appCloudBackupExpress}, AdminConsent, account(ga), TenantFacts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"target":{"appType":"Cloud Backup Express","service":"Cloud Backup for Microsoft 365"},"method":"admin","allowed":false,` +
+		`"missing":[{"kind":"directory-role","rule":"admin/cloud-backup-express","anyOf":[["1707125e-0aa2-4d4d-8655-a7c786c76a25"]],` +
+		`"message":"the consenting account needs the Microsoft 365 Backup Administrator role",` +
+		`"remediation":"assign the role in the Microsoft Entra admin center (Identity \u003e Roles \u0026 admins) to the consenting account, or consent with an account that has it"}]}`
+	if diff := cmp.Diff(want, string(data)); diff != "" {
+		t.Errorf("JSON mismatch (-want +got):\n%s", diff)
+	}
+	var back Decision
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(d, back); diff != "" {
+		t.Errorf("JSON round trip mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func FuzzParseNames(f *testing.F) {
+	f.Add("Custom app with delegated permissions")
+	f.Add("Protect Power BI")
+	f.Add("Administrator consent")
+	f.Fuzz(func(t *testing.T, s string) {
+		if m, err := ParseMethod(s); err == nil {
+			if again, err := ParseMethod(string(m)); err != nil || again != m {
+				t.Fatalf("ParseMethod(%q) = %q does not round-trip", s, m)
+			}
+		}
+		if fn, err := ParseBackupFunction(s); err == nil {
+			if again, err := ParseBackupFunction(fn.Name()); err != nil || again != fn {
+				t.Fatalf("ParseBackupFunction(%q) = %q does not round-trip", s, fn)
+			}
+		}
+		if ms, err := Methods(s); err == nil {
+			if len(ms) == 0 || ms[0] != AdminConsent {
+				t.Fatalf("Methods(%q) = %v", s, ms)
+			}
+		} else if !errors.Is(err, ErrUnknownAppType) {
+			t.Fatalf("Methods(%q) error %v", s, err)
+		}
+		_, _ = Evaluate(Target{AppType: s, Service: s}, UserConsent, Consenter{}, TenantFacts{})
+	})
+}
+
+func TestScanObjects(t *testing.T) {
+	for _, o := range ScanObjects() {
+		for _, s := range []string{string(o), o.Name(), strings.ToLower(o.Name())} {
+			if got, err := ParseScanObject(s); err != nil || got != o {
+				t.Errorf("ParseScanObject(%q) = %q, %v", s, got, err)
+			}
+		}
+	}
+	if len(ScanObjects()) != 7 {
+		t.Errorf("ScanObjects() = %v", ScanObjects())
+	}
+	_, err := Evaluate(Target{AppType: appInsightsPowerPlatform}, UserConsent, Consenter{}, TenantFacts{AdminConsentGranted: true, Scans: []ScanObject{"powerbi"}})
+	if !errors.Is(err, ErrUnknownScanObject) {
+		t.Errorf("a misspelt scan object: %v, want ErrUnknownScanObject", err)
+	}
+}
+
+func TestVocabularySlicesAreCopies(t *testing.T) {
+	f := BackupFunctions()
+	f[0] = "changed"
+	s := ScanObjects()
+	s[0] = "changed"
+	a := AppTypes()
+	a[0] = "changed"
+	r := Rules()
+	r[0].Methods[0] = "changed"
+	if BackupFunctions()[0] != FunctionRestoreTeamsConversationsAsPosts || ScanObjects()[0] != ScanEnvironments ||
+		AppTypes()[0] != appSecurityAndAnalysis || Rules()[0].Methods[0] != AdminConsent {
+		t.Error("a returned slice aliases package data")
 	}
 }

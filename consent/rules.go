@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -274,6 +275,17 @@ func (r Requirement) String() string {
 	return s
 }
 
+// MarshalJSON adds the readable "message" and "remediation" to the requirement's fields, so a
+// Decision can be sent to a browser as is. Unmarshalling ignores them.
+func (r Requirement) MarshalJSON() ([]byte, error) {
+	type plain Requirement
+	return json.Marshal(struct {
+		plain
+		Message     string `json:"message"`
+		Remediation string `json:"remediation"`
+	}{plain(r), r.String(), r.Remediation()})
+}
+
 // Remediation says what to do to meet the requirement.
 func (r Requirement) Remediation() string {
 	switch r.Kind {
@@ -348,11 +360,22 @@ func PolicyFor(t Target, method Method) (Policy, error) {
 }
 
 // adminRules encodes seed 003's "Administrator Consent" section (and seed 000 for Elements).
+//
+// Readings of the seed, where it leaves room:
+//   - A service-specific "must have" replaces the base rule (Global Administrator or Privileged
+//     Role Administrator) instead of adding an alternative: Cloud Backup Express needs Microsoft
+//     365 Backup Administrator even from a Global Administrator; the Viva Engage app of Cloud
+//     Backup needs Yammer Administrator, Verified Admin and the licence, all three.
+//   - "AvePoint default service app for Viva Engage" is the app type "Viva Engage" (Entra name
+//     "AvePoint Online Services Administration for Viva Engage"), not "tyGraph for Viva Engage".
+//   - The Portal Manager rule is per service, so it covers the custom app used for Portal Manager.
+//   - The Fly note ("a Privileged Role Administrator may need additional permissions") covers every
+//     Fly app type except Fly for Power Platform, whose extra role the seed names.
 func adminRules(a appTypeInfo, service string) ([]Requirement, []Note) {
 	var reqs []Requirement
 	var notes []Note
 	switch {
-	case a.family == ElementsPremium:
+	case a.family == elementsPremium:
 		reqs = append(reqs, roleReq(RuleAdminElementsPremium, gaOnly))
 	case a.name == appVivaEngage && service == svcCloudBackupM365:
 		reqs = append(reqs,
@@ -391,7 +414,10 @@ func adminRules(a appTypeInfo, service string) ([]Requirement, []Note) {
 	return reqs, notes
 }
 
-// userRules encodes seed 003's "User Consent" preparations.
+// userRules encodes seed 003's "User Consent" preparations. The Power Platform and Power BI
+// preconditions depend on what the profile scans, not on the app type, so they are part of every
+// user-consent policy with a Condition. "A higher privileged role" than Teams Administrator is read
+// as Global Administrator.
 func userRules(a appTypeInfo, service string) ([]Requirement, []Note) {
 	reqs := []Requirement{
 		{Kind: KindAdminConsentGranted, Rule: RuleUserAdminConsentGranted},

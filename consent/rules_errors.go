@@ -25,6 +25,9 @@ var (
 	// ErrUnknownFunction: a backup function that is not one of BackupFunctions, or functions given
 	// for an app that is not the Cloud Backup for Microsoft 365 delegated app.
 	ErrUnknownFunction = errors.New("consent: unknown backup function")
+	// ErrUnknownScanObject: TenantFacts.Scans holds a value that is not a ScanObject. It is an
+	// error rather than ignored, so a typo cannot skip a precondition.
+	ErrUnknownScanObject = errors.New("consent: unknown scan object")
 	// ErrNotEligible: the consenting account (or the tenant) does not meet the requirements of the
 	// consent method. The *NotEligibleError lists every missing requirement.
 	ErrNotEligible = errors.New("consent: account not eligible to consent")

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -77,6 +78,9 @@ func (k StateKey) String() string { return fmt.Sprintf("StateKey(%s)", k.ID) }
 
 // GoString identifies the key without its secret, for %#v.
 func (k StateKey) GoString() string { return k.String() }
+
+// LogValue implements slog.LogValuer with the key ID only.
+func (k StateKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 func (k StateKey) validate() error {
 	if n := len(k.ID); n == 0 || n > 32 {
@@ -305,15 +309,20 @@ func (c *StateCodec) Open(encoded string) (State, error) {
 		}
 	}
 	if key == nil {
-		return State{}, ErrStateUnknownKey
+		kid := parts[1]
+		if len(kid) > 32 || !utf8.ValidString(kid) {
+			kid = kid[:min(len(kid), 32)] + "…"
+		}
+		return State{}, fmt.Errorf("%w %q; if keys were rotated, keep the previous key among the verification keys until its states expire, otherwise start consent again", ErrStateUnknownKey, kid)
 	}
+	tampered := fmt.Errorf("%w; do not act on this callback, start consent again", ErrStateTampered)
 	sig, err := base64.RawURLEncoding.DecodeString(parts[3])
 	if err != nil {
-		return State{}, ErrStateTampered
+		return State{}, tampered
 	}
 	body := encoded[:len(encoded)-len(parts[3])-1]
 	if !hmac.Equal(sig, mac(key.Secret, body)) {
-		return State{}, ErrStateTampered
+		return State{}, tampered
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"slices"
@@ -54,8 +55,27 @@ type URLBuilder struct {
 	// (Entra ID compares redirect URIs exactly too). Each must be an absolute https URI (http only
 	// for loopback) without fragment.
 	RedirectURIs []string
-	// Rand is the source of PKCE verifiers; crypto/rand.Reader when nil.
+	// Rand is the source of PKCE verifiers; crypto/rand.Reader when nil. A builder used by several
+	// goroutines needs a Rand that is safe for concurrent use (crypto/rand.Reader is).
 	Rand io.Reader
+}
+
+// Validate checks the authority host and every allow-listed redirect URI, so a misconfiguration
+// shows at start-up rather than at the first consent. Errors wrap ErrInvalidAuthority or
+// ErrRedirectURINotAllowed.
+func (b URLBuilder) Validate() error {
+	if _, err := b.authority(); err != nil {
+		return err
+	}
+	if len(b.RedirectURIs) == 0 {
+		return fmt.Errorf("%w: the allow-list is empty; list the redirect URIs registered on the apps", ErrRedirectURINotAllowed)
+	}
+	for _, uri := range b.RedirectURIs {
+		if err := b.checkRedirect(uri); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AdminConsentRequest asks for an admin-consent URL.
@@ -299,3 +319,7 @@ func (v PKCEVerifier) String() string { return "[redacted PKCE verifier]" }
 
 // GoString redacts the verifier.
 func (v PKCEVerifier) GoString() string { return v.String() }
+
+// LogValue implements slog.LogValuer, redacting the verifier (a JSON handler would otherwise print
+// the string).
+func (v PKCEVerifier) LogValue() slog.Value { return slog.StringValue(v.String()) }

@@ -145,3 +145,22 @@ func TestPKCEChallengeRFC7636(t *testing.T) {
 		t.Errorf("Challenge() = %s", got)
 	}
 }
+
+func TestURLBuilderValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		b    URLBuilder
+		want error
+	}{
+		{"ok", URLBuilder{RedirectURIs: []string{redirect, "http://localhost:8080/cb"}}, nil},
+		{"empty allow-list", URLBuilder{}, ErrRedirectURINotAllowed},
+		{"relative redirect", URLBuilder{RedirectURIs: []string{"/cb"}}, ErrRedirectURINotAllowed},
+		{"http redirect off loopback", URLBuilder{RedirectURIs: []string{"http://portal.example/cb"}}, ErrRedirectURINotAllowed},
+		{"bad authority", URLBuilder{AuthorityHost: "ftp://login.example", RedirectURIs: []string{redirect}}, ErrInvalidAuthority},
+	}
+	for _, tt := range tests {
+		if err := tt.b.Validate(); !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+			t.Errorf("%s: Validate() = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}

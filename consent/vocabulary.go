@@ -2,6 +2,7 @@ package consent
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -48,6 +49,27 @@ var powerPlatformScans = [...]ScanObject{ScanEnvironments, ScanConnections, Scan
 // Valid reports whether s is one of the defined scan objects.
 func (s ScanObject) Valid() bool { return s.Name() != string(s) }
 
+// ScanObjects returns every scan object, Power Platform objects first, then Power BI.
+func ScanObjects() []ScanObject {
+	return append(powerPlatformScans[:len(powerPlatformScans):len(powerPlatformScans)], ScanPowerBI)
+}
+
+// ParseScanObject accepts a scan object's identifier or its name ("Power Automate"),
+// case-insensitively.
+func ParseScanObject(s string) (ScanObject, error) {
+	key := normalizeName(s)
+	for _, o := range ScanObjects() {
+		if key == string(o) || key == normalizeName(o.Name()) {
+			return o, nil
+		}
+	}
+	names := make([]string, 0, len(powerPlatformScans)+1)
+	for _, o := range ScanObjects() {
+		names = append(names, o.Name())
+	}
+	return "", fmt.Errorf("%w %q; use one of: %s", ErrUnknownScanObject, s, strings.Join(names, ", "))
+}
+
 // Name returns the objects' name as the product documents write it.
 func (s ScanObject) Name() string {
 	switch s {
@@ -87,10 +109,9 @@ var backupFunctions = [...]BackupFunction{
 	FunctionRestorePlannerTaskComments,
 }
 
-// BackupFunctions returns the functions the Delegated App supports, in the seed's order.
-func BackupFunctions() []BackupFunction {
-	return backupFunctions[:len(backupFunctions):len(backupFunctions)]
-}
+// BackupFunctions returns the functions the Delegated App supports, in the seed's order. The slice
+// is a fresh copy.
+func BackupFunctions() []BackupFunction { return slices.Clone(backupFunctions[:]) }
 
 // Name returns the function as seed 003 names it, e.g. "Protect Power BI".
 func (f BackupFunction) Name() string {
