@@ -17,6 +17,7 @@ package consent
 // consenttest.RunDriverConformance checks any implementation against the contract below.
 
 import (
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/sha1"
@@ -25,6 +26,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,14 +75,86 @@ type AppState struct {
 	// ServicePrincipal is the app's service principal in the tenant.
 	ServicePrincipal ServicePrincipal
 	// AppRoleGrants are the application permissions granted to the service principal
-	// (appRoleAssignments), sorted by ResourceAppID then AppRoleID.
+	// (appRoleAssignments), sorted by ResourceAppID then AppRoleID (case-insensitively; see
+	// Normalize).
 	AppRoleGrants []AppRoleGrant
 	// DelegatedGrants are the delegated permission grants whose client is the service
-	// principal (oauth2PermissionGrants), sorted by ResourceAppID, ConsentType, PrincipalID.
+	// principal (oauth2PermissionGrants), one per resource and principal, sorted by
+	// ResourceAppID, ConsentType, PrincipalID, each with sorted, deduplicated Scopes.
 	DelegatedGrants []DelegatedGrant
 	// DirectoryRoles are the template IDs of the Entra directory roles assigned to the service
 	// principal at directory scope ("/"), sorted and without duplicates.
 	DirectoryRoles []roles.TemplateID
+}
+
+// Normalize puts s in the canonical form Driver.AppState documents, for driver authors: grants
+// and roles sorted (IDs compared case-insensitively), duplicate grants merged, scopes sorted and
+// deduplicated, and empty slices set to nil. It does not change IDs' case.
+func (s *AppState) Normalize() {
+	slices.SortFunc(s.AppRoleGrants, func(x, y AppRoleGrant) int {
+		return cmp.Or(compareFold(x.ResourceAppID, y.ResourceAppID), compareFold(x.AppRoleID, y.AppRoleID))
+	})
+	s.AppRoleGrants = slices.CompactFunc(s.AppRoleGrants, func(x, y AppRoleGrant) bool {
+		return strings.EqualFold(x.ResourceAppID, y.ResourceAppID) && strings.EqualFold(x.AppRoleID, y.AppRoleID)
+	})
+	for i := range s.DelegatedGrants {
+		g := &s.DelegatedGrants[i]
+		g.Scopes = slices.Clone(g.Scopes)
+		slices.SortFunc(g.Scopes, compareFold)
+		g.Scopes = slices.CompactFunc(g.Scopes, strings.EqualFold)
+	}
+	slices.SortStableFunc(s.DelegatedGrants, func(x, y DelegatedGrant) int {
+		return cmp.Or(compareFold(x.ResourceAppID, y.ResourceAppID), strings.Compare(string(x.ConsentType), string(y.ConsentType)), compareFold(x.PrincipalID, y.PrincipalID))
+	})
+	// Two grant objects for the same resource and principal (possible in Graph) merge into the
+	// first of them.
+	var merged []DelegatedGrant
+	for _, g := range s.DelegatedGrants {
+		if n := len(merged); n > 0 {
+			last := &merged[n-1]
+			if strings.EqualFold(last.ResourceAppID, g.ResourceAppID) && last.ConsentType == g.ConsentType && strings.EqualFold(last.PrincipalID, g.PrincipalID) {
+				last.Scopes = append(last.Scopes, g.Scopes...)
+				slices.SortFunc(last.Scopes, compareFold)
+				last.Scopes = slices.CompactFunc(last.Scopes, strings.EqualFold)
+				continue
+			}
+		}
+		merged = append(merged, g)
+	}
+	s.DelegatedGrants = merged
+	slices.SortFunc(s.DirectoryRoles, func(x, y roles.TemplateID) int { return compareFold(string(x), string(y)) })
+	s.DirectoryRoles = slices.CompactFunc(s.DirectoryRoles, func(x, y roles.TemplateID) bool { return strings.EqualFold(string(x), string(y)) })
+	if len(s.AppRoleGrants) == 0 {
+		s.AppRoleGrants = nil
+	}
+	if len(s.DelegatedGrants) == 0 {
+		s.DelegatedGrants = nil
+	}
+	if len(s.DirectoryRoles) == 0 {
+		s.DirectoryRoles = nil
+	}
+}
+
+// compareFold compares ASCII case-insensitively without allocating (IDs and scope values are
+// ASCII); ties break on the raw strings so the order is total.
+func compareFold(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := lowerASCII(a[i]), lowerASCII(b[i])
+		if ca != cb {
+			return cmp.Compare(ca, cb)
+		}
+	}
+	if c := cmp.Compare(len(a), len(b)); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // HasAppRole reports whether the state holds application permission appRoleID of resource
@@ -393,6 +467,84 @@ func (r Redeemed) GoString() string { return r.String() }
 // LogValue implements slog.LogValuer without the token cache.
 func (r Redeemed) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("tenant", r.TenantID), slog.String("user", r.UserObjectID), slog.String("upn", r.UserPrincipalName), slog.Any("scopes", r.Scopes))
+}
+
+// DelegatedProver is implemented by drivers that can prove a delegated app's consent still works:
+// they redeem the refresh token kept in a token cache from CodeRedeemer.RedeemCode, exactly as the
+// app does when it acts as the consent user (a non-interactive sign-in). This is the ground truth
+// behind the seed's delegated-app reasons: the consent user's password was changed or sessions
+// revoked, the user was deleted or disabled, MFA became required, or Conditional Access blocks
+// the address the app signs in from.
+type DelegatedProver interface {
+	// ProveDelegated refreshes the consent user's token from req.TokenCache. On success it
+	// reports the token's claims and the updated cache (refresh tokens rotate: store it, sealed,
+	// in place of the old one).
+	//
+	// Errors: ErrInvalidGrant when the tenant refuses the refresh, with DriverError.Code
+	// carrying the AADSTS code that says why: "AADSTS50173" (password changed or sessions
+	// revoked), "AADSTS50057" (user disabled), "AADSTS50034" (user deleted), "AADSTS50076"
+	// (MFA required), "AADSTS53003" (blocked by Conditional Access), "AADSTS65001" (the
+	// delegated grant was revoked), "AADSTS9002313" (the cache holds no usable refresh token);
+	// ErrNotConsented when the app's service principal is gone; ErrInvalidCredential when the
+	// app's own credential is rejected; ErrTenantNotFound; ErrThrottled / ErrTransient.
+	ProveDelegated(ctx context.Context, req DelegatedRefresh) (DelegatedProof, error)
+}
+
+// DelegatedRefresh is the input of DelegatedProver.ProveDelegated. Its String, GoString and
+// LogValue methods never print the token cache.
+type DelegatedRefresh struct {
+	// TenantID is the consent user's tenant (Redeemed.TenantID).
+	TenantID string
+	// AppID is the delegated app's client ID.
+	AppID string
+	// UserObjectID selects the consent user's account in the cache (Redeemed.UserObjectID).
+	UserObjectID string
+	// Scopes to request, e.g. "https://graph.microsoft.com/User.Read"; empty: those consented.
+	Scopes []string
+	// TokenCache is Redeemed.TokenCache or the cache a previous ProveDelegated returned.
+	TokenCache []byte
+	// Credential authenticates the app; nil means the driver's own configured credential.
+	Credential *CertificateCredential
+}
+
+// String describes the request without the token cache.
+func (r DelegatedRefresh) String() string {
+	return fmt.Sprintf("delegated refresh for user %s, app %s in tenant %s (token cache %d bytes)", r.UserObjectID, r.AppID, r.TenantID, len(r.TokenCache))
+}
+
+// GoString is String, so that %#v does not print the token cache.
+func (r DelegatedRefresh) GoString() string { return r.String() }
+
+// LogValue implements slog.LogValuer without the token cache.
+func (r DelegatedRefresh) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("tenant", r.TenantID), slog.String("app", r.AppID), slog.String("user", r.UserObjectID))
+}
+
+// DelegatedProof is what a refreshed delegated token says, plus the updated token cache.
+type DelegatedProof struct {
+	// TenantID, UserObjectID and UserPrincipalName are the token's tid, oid and upn claims.
+	TenantID          string
+	UserObjectID      string
+	UserPrincipalName string
+	// Scopes are the token's scp claim values, sorted.
+	Scopes []string
+	// ExpiresAt is the new access token's expiry.
+	ExpiresAt time.Time
+	// TokenCache is the updated cache; a secret, never printed by String, GoString or LogValue.
+	TokenCache []byte
+}
+
+// String describes the proof without the token cache.
+func (p DelegatedProof) String() string {
+	return fmt.Sprintf("delegated token for %s (%s) in tenant %s, scopes %v, token cache %d bytes", p.UserPrincipalName, p.UserObjectID, p.TenantID, p.Scopes, len(p.TokenCache))
+}
+
+// GoString is String, so that %#v does not print the token cache.
+func (p DelegatedProof) GoString() string { return p.String() }
+
+// LogValue implements slog.LogValuer without the token cache.
+func (p DelegatedProof) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("tenant", p.TenantID), slog.String("user", p.UserObjectID), slog.String("upn", p.UserPrincipalName), slog.Any("scopes", p.Scopes))
 }
 
 // UserStateReader is implemented by drivers that can read a user's account state (the consent

@@ -103,12 +103,11 @@ func (e *DriverError) Error() string {
 	if e.Code != "" {
 		fmt.Fprintf(&b, " (%s)", e.Code)
 	}
-	if hint := hintFor(e.Err); hint != "" {
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, "; retry after %s", e.RetryAfter)
+	} else if hint := hintFor(e.Err); hint != "" {
 		b.WriteString("; ")
 		b.WriteString(hint)
-	}
-	if e.RetryAfter > 0 {
-		fmt.Fprintf(&b, " after %s", e.RetryAfter)
 	}
 	return b.String()
 }
@@ -136,6 +135,10 @@ func hintFor(err error) string {
 		return "ask the user to consent again"
 	case errors.Is(err, ErrTenantNotFound):
 		return "check the tenant ID"
+	case errors.Is(err, ErrNotFound):
+		return "check the ID (an application registration lives in its home tenant)"
+	case errors.Is(err, ErrInvalidArgument):
+		return "fix the call; the tenant was not contacted"
 	}
 	return ""
 }

@@ -65,7 +65,7 @@ func TestDriverErrorMessage(t *testing.T) {
 		{
 			"throttled",
 			&consent.DriverError{Op: "AppState", TenantID: "11111111-1111-1111-1111-111111111111", AppID: "22222222-2222-2222-2222-222222222222", Code: "TooManyRequests", RetryAfter: 3 * time.Second, Err: consent.ErrThrottled},
-			"consent driver: AppState app 22222222-2222-2222-2222-222222222222 in tenant 11111111-1111-1111-1111-111111111111: throttled (TooManyRequests); retry later after 3s",
+			"consent driver: AppState app 22222222-2222-2222-2222-222222222222 in tenant 11111111-1111-1111-1111-111111111111: throttled (TooManyRequests); retry after 3s",
 		},
 		{
 			"forbidden",

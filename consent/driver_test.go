@@ -146,16 +146,20 @@ func TestTextFormsHideSecrets(t *testing.T) {
 	cred := consent.CertificateCredential{Chain: []*x509.Certificate{cert}, Key: key}
 	redemption := consent.CodeRedemption{TenantID: "t", AppID: "a", Code: "SECRET-CODE-0.AXYZ", RedirectURI: "https://x/cb", PKCEVerifier: "SECRET-VERIFIER", Credential: &cred}
 	redeemed := consent.Redeemed{TenantID: "t", UserObjectID: "u", UserPrincipalName: "admin@contoso", TokenCache: []byte("SECRET-REFRESH-TOKEN")}
-	secrets := []string{key.D.String(), key.Primes[0].String(), fmt.Sprint(key.D.Bytes()[:8]), "SECRET-CODE", "SECRET-VERIFIER", "SECRET-REFRESH-TOKEN"}
+	refresh := consent.DelegatedRefresh{TenantID: "t", AppID: "a", UserObjectID: "u", TokenCache: []byte("SECRET-CACHE-IN"), Credential: &cred}
+	proof := consent.DelegatedProof{TenantID: "t", UserObjectID: "u", TokenCache: []byte("SECRET-CACHE-OUT")}
+	secrets := []string{"SECRET-CACHE-IN", "SECRET-CACHE-OUT", key.D.String(), key.Primes[0].String(), fmt.Sprint(key.D.Bytes()[:8]), "SECRET-CODE", "SECRET-VERIFIER", "SECRET-REFRESH-TOKEN"}
 
 	var logged bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logged, nil))
 	logger.Info("x", "cred", cred, "redemption", redemption, "redeemed", redeemed)
 	logger.Info("y", "cred", &cred, "redeemed", &redeemed)
+	logger.Info("z", "refresh", refresh, "proof", proof)
 	texts := map[string]string{"slog": logged.String()}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		texts[verb] = fmt.Sprintf(verb+" "+verb+" "+verb, cred, redemption, redeemed)
 		texts["pointer "+verb] = fmt.Sprintf(verb+" "+verb, &cred, &redeemed)
+		texts["delegated "+verb] = fmt.Sprintf(verb+" "+verb+" "+verb+" "+verb, refresh, proof, &refresh, &proof)
 	}
 	for form, text := range texts {
 		for _, s := range secrets {

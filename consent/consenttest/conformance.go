@@ -61,6 +61,7 @@ func RunDriverConformance(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"AppState/RemoveDirectoryRole", testRemoveDirectoryRole},
 		{"AppState/DisableServicePrincipal", testDisableServicePrincipal},
 		{"AppState/DeleteServicePrincipal", testDeleteServicePrincipal},
+		{"AppState/TenantDeleted", testTenantDeleted},
 		{"AppState/Isolation", testIsolation},
 		{"AppState/Concurrent", testConcurrent},
 		{"AppState/Canceled", testCanceled},
@@ -69,6 +70,7 @@ func RunDriverConformance(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"KeyCredentialReader", testKeyCredentials},
 		{"CertificateProver", testProveCertificate},
 		{"CodeRedeemer", testRedeemCode},
+		{"DelegatedProver", testProveDelegated},
 		{"UserStateReader", testUserState},
 		{"SignInReader", testSignIns},
 		{"AzureRoleReader", testAzureRoles},
@@ -402,6 +404,23 @@ func testDeleteServicePrincipal(t *testing.T, s *suite) {
 	}
 	if strings.EqualFold(newSP, spID) {
 		t.Errorf("re-created service principal kept the deleted one's object ID %s", spID)
+	}
+}
+
+func testTenantDeleted(t *testing.T, s *suite) {
+	td, ok := s.Directory.(TenantDeleter)
+	if !ok {
+		t.Skipf("%T does not implement consenttest.TenantDeleter", s.Directory)
+	}
+	tenantID, appID, _ := s.consentedApp(t)
+	if got := s.state(t, tenantID, appID); !got.Exists {
+		t.Errorf("AppState before deleting the tenant: Exists = false")
+	}
+	must(t, "DeleteTenant", td.DeleteTenant(tenantID))
+	got, err := s.Driver.AppState(s.ctx(t), tenantID, appID)
+	checkErr(t, "AppState(deleted tenant)", err, consent.ErrTenantNotFound)
+	if got.Exists {
+		t.Errorf("AppState(deleted tenant) returned Exists = true")
 	}
 }
 
@@ -969,4 +988,125 @@ func testAzureRoles(t *testing.T, s *suite) {
 	noSP := s.app(t, s.tenant(t))
 	_, err := ar.AzureRoleAssignments(ctx, tenantID, noSP, sub)
 	checkErr(t, "AzureRoleAssignments(no service principal)", err, consent.ErrNotConsented)
+}
+
+// delegatedConsent sets up a fresh customer tenant where a user consented to a vendor's
+// delegated app and the code was redeemed.
+type delegatedConsent struct {
+	tenantID, appID, userID string
+	cred                    consent.CertificateCredential
+	redeemed                consent.Redeemed
+}
+
+func (s *suite) delegatedConsent(t *testing.T, cred consent.CertificateCredential) delegatedConsent {
+	t.Helper()
+	cr, ok := s.Driver.(consent.CodeRedeemer)
+	if !ok {
+		t.Skipf("%T implements consent.DelegatedProver but not consent.CodeRedeemer: no token cache to prove", s.Driver)
+	}
+	d := delegatedConsent{cred: cred}
+	d.appID = s.app(t, s.tenant(t), cred.Leaf())
+	d.tenantID = s.tenant(t)
+	var err error
+	d.userID, err = s.Directory.AddUser(d.tenantID, User{UserPrincipalName: "delegated." + newGUID()[:8] + "@example.onmicrosoft.com"})
+	must(t, "AddUser", err)
+	const redirect = "https://portal.example/consent/callback"
+	scopes := []string{"openid", "offline_access", "https://graph.microsoft.com/User.Read"}
+	verifier := base64.RawURLEncoding.EncodeToString([]byte(newGUID() + newGUID()))
+	code, err := s.Directory.AuthorizeUser(AuthorizeRequest{TenantID: d.tenantID, AppID: d.appID, UserID: d.userID, RedirectURI: redirect, Scopes: scopes, CodeChallenge: PKCEChallenge(verifier)})
+	must(t, "AuthorizeUser", err)
+	d.redeemed, err = cr.RedeemCode(s.ctx(t), consent.CodeRedemption{TenantID: d.tenantID, AppID: d.appID, Code: code, RedirectURI: redirect, PKCEVerifier: verifier, Scopes: scopes, Credential: &d.cred})
+	must(t, "RedeemCode", err)
+	return d
+}
+
+func (d delegatedConsent) refresh(cache []byte) consent.DelegatedRefresh {
+	return consent.DelegatedRefresh{
+		TenantID: d.tenantID, AppID: d.appID, UserObjectID: d.userID,
+		Scopes: []string{"https://graph.microsoft.com/User.Read"}, TokenCache: cache, Credential: &d.cred,
+	}
+}
+
+// checkCode reports whether err is a *consent.DriverError with the given service code.
+func checkCode(t *testing.T, call string, err error, code string) {
+	t.Helper()
+	var de *consent.DriverError
+	if errors.As(err, &de) && !strings.EqualFold(de.Code, code) {
+		t.Errorf("%s: DriverError.Code = %q, want %q", call, de.Code, code)
+	}
+}
+
+func testProveDelegated(t *testing.T, s *suite) {
+	dp, ok := s.Driver.(consent.DelegatedProver)
+	if !ok {
+		t.Skipf("%T does not implement consent.DelegatedProver", s.Driver)
+	}
+	cred := s.credential(t)
+	ctx := s.ctx(t)
+
+	d := s.delegatedConsent(t, cred)
+	proof, err := dp.ProveDelegated(ctx, d.refresh(d.redeemed.TokenCache))
+	if err != nil {
+		t.Fatalf("ProveDelegated(fresh consent): %v", err)
+	}
+	if !strings.EqualFold(proof.TenantID, d.tenantID) || !strings.EqualFold(proof.UserObjectID, d.userID) {
+		t.Errorf("ProveDelegated: token of user %q in %q, want %q in %q", proof.UserObjectID, proof.TenantID, d.userID, d.tenantID)
+	}
+	if !containsFold(proof.Scopes, "User.Read") {
+		t.Errorf("ProveDelegated: Scopes = %v, want User.Read", proof.Scopes)
+	}
+	if len(proof.TokenCache) == 0 || !proof.ExpiresAt.After(s.Now()) {
+		t.Errorf("ProveDelegated: token cache %d bytes, expiry %v; want a cache and a future expiry", len(proof.TokenCache), proof.ExpiresAt)
+	}
+	for _, text := range []string{fmt.Sprintf("%v %+v %#v", proof, proof, proof), fmt.Sprintf("%v %#v", d.refresh(proof.TokenCache), d.refresh(proof.TokenCache))} {
+		if strings.Contains(text, string(proof.TokenCache)) {
+			t.Errorf("text form leaks the token cache")
+		}
+	}
+	if _, err := dp.ProveDelegated(ctx, d.refresh(proof.TokenCache)); err != nil {
+		t.Errorf("ProveDelegated(the cache the previous refresh returned): %v", err)
+	}
+	_, err = dp.ProveDelegated(ctx, d.refresh([]byte("not a token cache "+newGUID())))
+	checkErr(t, "ProveDelegated(garbage cache)", err, consent.ErrInvalidGrant)
+
+	changes := []struct {
+		name   string
+		change func(d delegatedConsent) error
+		want   error
+		code   string
+	}{
+		{"password reset", func(d delegatedConsent) error { return s.Directory.ResetUserPassword(d.tenantID, d.userID) }, consent.ErrInvalidGrant, "AADSTS50173"},
+		{"user disabled", func(d delegatedConsent) error { return s.Directory.SetUserEnabled(d.tenantID, d.userID, false) }, consent.ErrInvalidGrant, "AADSTS50057"},
+		{"user deleted", func(d delegatedConsent) error { return s.Directory.DeleteUser(d.tenantID, d.userID) }, consent.ErrInvalidGrant, "AADSTS50034"},
+		{"MFA required after consent", func(d delegatedConsent) error { return s.Directory.RequireUserMFA(d.tenantID, d.userID) }, consent.ErrInvalidGrant, "AADSTS50076"},
+		{"delegated grant revoked", func(d delegatedConsent) error {
+			return s.Directory.RevokeDelegated(d.tenantID, d.appID, consent.MicrosoftGraphAppID, d.userID)
+		}, consent.ErrInvalidGrant, "AADSTS65001"},
+		{"service principal deleted", func(d delegatedConsent) error { return s.Directory.DeleteServicePrincipal(d.tenantID, d.appID) }, consent.ErrNotConsented, ""},
+	}
+	if s.DriverIP != "" {
+		changes = append(changes, struct {
+			name   string
+			change func(d delegatedConsent) error
+			want   error
+			code   string
+		}{"driver IP blocked by Conditional Access", func(d delegatedConsent) error { return s.Directory.BlockIP(d.tenantID, s.DriverIP) }, consent.ErrInvalidGrant, "AADSTS53003"})
+	}
+	for _, c := range changes {
+		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
+			d := s.delegatedConsent(t, cred)
+			if _, err := dp.ProveDelegated(ctx, d.refresh(d.redeemed.TokenCache)); err != nil {
+				t.Fatalf("ProveDelegated before the change: %v", err)
+			}
+			must(t, c.name, c.change(d))
+			got, err := dp.ProveDelegated(ctx, d.refresh(d.redeemed.TokenCache))
+			checkErr(t, "ProveDelegated after "+c.name, err, c.want)
+			if c.code != "" {
+				checkCode(t, "ProveDelegated after "+c.name, err, c.code)
+			}
+			if len(got.TokenCache) > 0 {
+				t.Errorf("ProveDelegated on error returned a token cache")
+			}
+		})
+	}
 }

@@ -98,6 +98,13 @@ type Directory interface {
 	AuthorizeUser(req AuthorizeRequest) (code string, err error)
 }
 
+// TenantDeleter is an optional Directory capability: deleting a whole tenant (the customer left,
+// or the tenant was removed), after which drivers must report consent.ErrTenantNotFound. The
+// conformance suite skips its tenant-deletion check when the Directory lacks it.
+type TenantDeleter interface {
+	DeleteTenant(tenantID string) error
+}
+
 // ErrUnknown is wrapped by Directory methods that name a tenant, app or user the directory does
 // not know.
 var ErrUnknown = errors.New("consenttest: unknown tenant, app or user")
@@ -210,4 +217,9 @@ type Env struct {
 	NewCredential func(t testing.TB) consent.CertificateCredential
 	// Now is the directory's clock, used to check timestamps; nil: time.Now.
 	Now func() time.Time
+	// DriverIP is the address the directory sees the driver's token requests come from (for the
+	// Fake, FakeClientIP; for an emulator on loopback, "127.0.0.1"). The suite blocks it with
+	// BlockIP to check that DelegatedProver reports a Conditional Access block; empty skips
+	// that check.
+	DriverIP string
 }

@@ -1,14 +1,37 @@
 // Package consenttest is the test kit for consent.Driver, in the style of net/http/httptest and
-// client-go's fake clientsets:
+// client-go's fake clientsets.
 //
-//   - Fake, an in-memory directory of tenants, applications, service principals, grants,
-//     directory and Azure roles, users and sign-ins that implements consent.Driver and every
-//     optional driver interface, records every call (Actions) and lets tests inject errors and
-//     latency per method (OnCall). Safe for concurrent use.
-//   - Directory, the interface of tenant changes tests make (register an app, grant a permission,
-//     reset a user's password, delete a service principal...), implemented by Fake and by the
-//     Entra/Graph emulator in consent/graphtest.
-//   - RunDriverConformance(t, newEnv), the driver conformance suite: every consent.Driver
-//     implementation must pass it against a Directory it reads (the Fake against itself, the
-//     Graph driver against the emulator).
+//   - Fake is an in-memory directory of tenants, application registrations, service principals,
+//     application and delegated grants, directory and Azure roles, users, sign-ins, authorization
+//     codes and token caches. It implements consent.Driver and every optional driver interface
+//     (RoleAssigner, KeyCredentialReader, CertificateProver, CodeRedeemer, DelegatedProver,
+//     UserStateReader, SignInReader, AzureRoleReader), records every driver call (Actions,
+//     CountActions) and runs per-method hooks before each call (OnCall with Fail, Throttle,
+//     Delay, ForTenant, Times). It is safe for concurrent use. OnlyDriver hides its optional
+//     interfaces to test code against a minimal driver.
+//   - Directory is the interface of tenant changes tests make (register an app, grant a
+//     permission, reset a user's password, block an IP, delete a service principal...). It is
+//     implemented by Fake and by the Entra/Graph emulator in consent/graphtest, so the same test
+//     can run against the fake and, over TLS, against the real driver. FaultInjector and
+//     TenantDeleter are optional extras.
+//   - RunDriverConformance is the driver conformance suite. Every consent.Driver
+//     implementation must pass it against a Directory it reads.
+//
+// Running the suite against a driver:
+//
+//	func TestConformance(t *testing.T) {
+//		consenttest.RunDriverConformance(t, func(t *testing.T) consenttest.Env {
+//			srv := graphtest.NewServer(...)     // or consenttest.NewFake()
+//			t.Cleanup(srv.Close)
+//			return consenttest.Env{
+//				Driver:    newDriverFor(srv),  // the driver under test, reading srv
+//				Directory: srv,
+//				Faults:    srv,                // optional: fault subtests skip when nil
+//				DriverIP:  "127.0.0.1",        // optional: enables the Conditional Access check
+//			}
+//		})
+//	}
+//
+// The suite reports every failing property (t.Errorf in named subtests), skips the subtests of
+// optional interfaces a driver lacks, and is itself tested against deliberately broken drivers.
 package consenttest

@@ -29,6 +29,7 @@ const (
 	MethodKeyCredentials       = "KeyCredentials"
 	MethodProveCertificate     = "ProveCertificate"
 	MethodRedeemCode           = "RedeemCode"
+	MethodProveDelegated       = "ProveDelegated"
 	MethodUserState            = "UserState"
 	MethodSignIns              = "SignIns"
 	MethodAzureRoleAssignments = "AzureRoleAssignments"
@@ -124,6 +125,17 @@ func WithRandom(r io.Reader) Option {
 	return func(f *Fake) { f.rand = r }
 }
 
+// FakeClientIP is the address the Fake sees the driver's requests come from (ProveDelegated's
+// non-interactive sign-ins) unless WithClientIP changes it; block it with BlockIP to simulate
+// Conditional Access refusing the app.
+const FakeClientIP = "192.0.2.10"
+
+// WithClientIP sets the address the Fake sees the driver's requests come from (default
+// FakeClientIP).
+func WithClientIP(ip string) Option {
+	return func(f *Fake) { f.ip = ip }
+}
+
 // WithTokenLifetime sets the lifetime of the tokens ProveCertificate and RedeemCode report
 // (default one hour).
 func WithTokenLifetime(d time.Duration) Option {
@@ -155,6 +167,8 @@ type Fake struct {
 	tenants map[string]*fakeTenant
 	apps    map[string]*fakeApp
 	codes   map[string]*fakeCode
+	caches  map[string]*fakeSession // by token cache contents
+	ip      string
 	actions []Action
 	hooks   map[string][]Hook
 	faults  map[string]FaultKind
@@ -166,12 +180,25 @@ var (
 	_ consent.KeyCredentialReader = (*Fake)(nil)
 	_ consent.CertificateProver   = (*Fake)(nil)
 	_ consent.CodeRedeemer        = (*Fake)(nil)
+	_ consent.DelegatedProver     = (*Fake)(nil)
 	_ consent.UserStateReader     = (*Fake)(nil)
 	_ consent.SignInReader        = (*Fake)(nil)
 	_ consent.AzureRoleReader     = (*Fake)(nil)
 	_ Directory                   = (*Fake)(nil)
 	_ FaultInjector               = (*Fake)(nil)
+	_ TenantDeleter               = (*Fake)(nil)
 )
+
+// OnlyDriver returns d with only the consent.Driver method visible, hiding every optional
+// interface d implements: use it to test how code behaves with a driver that cannot assign
+// roles, read users, prove certificates, and so on.
+func OnlyDriver(d consent.Driver) consent.Driver { return onlyDriver{d} }
+
+type onlyDriver struct{ d consent.Driver }
+
+func (o onlyDriver) AppState(ctx context.Context, tenantID, appID string) (consent.AppState, error) {
+	return o.d.AppState(ctx, tenantID, appID)
+}
 
 type fakeTenant struct {
 	info       Tenant
@@ -211,6 +238,15 @@ type fakeUser struct {
 	mfaRequired   bool
 }
 
+// fakeSession is what a token cache issued by the Fake stands for: a refresh token of userID
+// for appID, issued at issued, with MFA satisfied or not.
+type fakeSession struct {
+	tenantID, appID, userID string
+	scopes                  []string
+	issued                  time.Time
+	mfa                     bool
+}
+
 type fakeCode struct {
 	tenantID, appID, userID, redirectURI, challenge string
 	scopes                                          []string
@@ -244,6 +280,8 @@ func NewFake(opts ...Option) *Fake {
 		tenants:       make(map[string]*fakeTenant),
 		apps:          make(map[string]*fakeApp),
 		codes:         make(map[string]*fakeCode),
+		caches:        make(map[string]*fakeSession),
+		ip:            FakeClientIP,
 		hooks:         make(map[string][]Hook),
 		faults:        make(map[string]FaultKind),
 	}
@@ -430,21 +468,21 @@ func (f *Fake) AppState(ctx context.Context, tenantID, appID string) (consent.Ap
 		ObjectID: sp.objectID, AppID: sp.appID, DisplayName: sp.displayName,
 		Enabled: sp.enabled, AppOwnerTenantID: sp.ownerTenant,
 	}
+	if len(sp.appRoles) > 0 {
+		st.AppRoleGrants = make([]consent.AppRoleGrant, 0, len(sp.appRoles))
+	}
 	for _, g := range sp.appRoles {
 		st.AppRoleGrants = append(st.AppRoleGrants, g)
 	}
-	slices.SortFunc(st.AppRoleGrants, func(x, y consent.AppRoleGrant) int {
-		return strings.Compare(key(x.ResourceAppID, x.AppRoleID), key(y.ResourceAppID, y.AppRoleID))
-	})
 	for _, g := range sp.delegated {
 		c := *g
 		c.Scopes = slices.Clone(g.Scopes)
 		st.DelegatedGrants = append(st.DelegatedGrants, c)
 	}
-	slices.SortFunc(st.DelegatedGrants, func(x, y consent.DelegatedGrant) int {
-		return strings.Compare(key(x.ResourceAppID, string(x.ConsentType), x.PrincipalID), key(y.ResourceAppID, string(y.ConsentType), y.PrincipalID))
-	})
-	st.DirectoryRoles = sortedRoles(sp.dirRoles)
+	for r := range sp.dirRoles {
+		st.DirectoryRoles = append(st.DirectoryRoles, r)
+	}
+	st.Normalize()
 	return st, nil
 }
 
@@ -691,18 +729,133 @@ func (f *Fake) RedeemCode(ctx context.Context, req consent.CodeRedemption) (cons
 	if _, err := io.ReadFull(f.rand, cache); err != nil {
 		return consent.Redeemed{}, opErr(a, "", fmt.Errorf("%w: random source: %v", consent.ErrTransient, err))
 	}
+	tokenCache := "consenttest-token-cache:" + base64.RawURLEncoding.EncodeToString(cache)
+	f.caches[tokenCache] = &fakeSession{tenantID: t.info.ID, appID: c.appID, userID: u.objectID, scopes: slices.Clone(c.scopes), issued: f.now(), mfa: u.mfaRequired}
+	return consent.Redeemed{
+		TenantID: t.info.ID, UserObjectID: u.objectID, UserPrincipalName: u.upn,
+		Scopes: scpClaim(c.scopes), ExpiresAt: f.now().Add(f.tokenLifetime),
+		TokenCache: []byte(tokenCache),
+	}, nil
+}
+
+// scpClaim returns the scope values of requested scopes as an access token's scp claim lists
+// them: sorted, without offline_access.
+func scpClaim(requested []string) []string {
 	var scp []string
-	for _, s := range c.scopes {
+	for _, s := range requested {
 		if _, v, ok := ParseScope(s); ok && !strings.EqualFold(v, "offline_access") {
 			scp = append(scp, v)
 		}
 	}
 	slices.Sort(scp)
-	return consent.Redeemed{
+	return slices.Compact(scp)
+}
+
+// oidcScopes are granted implicitly with any delegated consent; the Fake does not require them
+// in the delegated grant when refreshing.
+var oidcScopes = map[string]bool{"openid": true, "profile": true, "email": true, "offline_access": true}
+
+// ProveDelegated implements consent.DelegatedProver for token caches returned by RedeemCode (or
+// a previous ProveDelegated). Every attempt is recorded as a non-interactive sign-in from the
+// client IP (see WithClientIP), successful or not, as Entra's sign-in logs do.
+func (f *Fake) ProveDelegated(ctx context.Context, req consent.DelegatedRefresh) (consent.DelegatedProof, error) {
+	a := Action{Method: MethodProveDelegated, TenantID: req.TenantID, AppID: req.AppID, Arg: req.UserObjectID}
+	if err := f.begin(ctx, a); err != nil {
+		return consent.DelegatedProof{}, err
+	}
+	switch {
+	case req.TenantID == "":
+		return consent.DelegatedProof{}, invalidArg(a, "tenant ID")
+	case req.AppID == "":
+		return consent.DelegatedProof{}, invalidArg(a, "app ID")
+	case len(req.TokenCache) == 0:
+		return consent.DelegatedProof{}, invalidArg(a, "token cache")
+	}
+	var keyErr error
+	if req.Credential != nil {
+		if req.Credential.Leaf() == nil || req.Credential.Key == nil {
+			return consent.DelegatedProof{}, invalidArg(a, "credential certificate or key")
+		}
+		keyErr = proveKey(*req.Credential)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, err := f.tenantLocked(a)
+	if err != nil {
+		return consent.DelegatedProof{}, err
+	}
+	refused := func(code int, why string) (consent.DelegatedProof, error) {
+		return consent.DelegatedProof{}, opErr(a, fmt.Sprintf("AADSTS%d", code), fmt.Errorf("%w: %s", consent.ErrInvalidGrant, why))
+	}
+	sess, ok := f.caches[string(req.TokenCache)]
+	if !ok || !strings.EqualFold(sess.appID, req.AppID) || !strings.EqualFold(sess.tenantID, req.TenantID) ||
+		(req.UserObjectID != "" && !strings.EqualFold(sess.userID, req.UserObjectID)) {
+		return refused(9002313, "the token cache holds no refresh token for this user, app and tenant")
+	}
+	sp, ok := t.sps[strings.ToLower(req.AppID)]
+	if !ok {
+		return consent.DelegatedProof{}, opErr(a, "AADSTS700016", consent.ErrNotConsented)
+	}
+	if !sp.enabled {
+		return consent.DelegatedProof{}, opErr(a, "AADSTS7000112", consent.ErrAppDisabled)
+	}
+	if req.Credential != nil {
+		if keyErr != nil {
+			return consent.DelegatedProof{}, opErr(a, "AADSTS700027", fmt.Errorf("%w: %v", consent.ErrInvalidCredential, keyErr))
+		}
+		if err := f.checkCredentialLocked(a, *req.Credential); err != nil {
+			return consent.DelegatedProof{}, err
+		}
+	}
+	signIn := f.evaluateSignInLocked(t, sp.appID, sess.userID, f.ip)
+	code, why := signIn.ErrorCode, signIn.FailureReason
+	u := t.users[sess.userID]
+	switch {
+	case code == 50034 || code == 50057 || code == 53003:
+		// Deleted, disabled, blocked by Conditional Access.
+	case u.sessionsFrom.After(sess.issued):
+		code, why = 50173, "The provided grant has expired due to it being revoked (password changed or sessions revoked)."
+	case code == 50076 && sess.mfa:
+		code, why = 0, "" // MFA was performed at consent; the refresh token carries it.
+	}
+	if code == 0 {
+		for _, s := range sess.scopes {
+			res, v, ok := ParseScope(s)
+			if !ok || oidcScopes[strings.ToLower(v)] {
+				continue
+			}
+			g := sp.delegated[key(res, sess.userID)]
+			all := sp.delegated[key(res, "")]
+			if !grantHas(g, v) && !grantHas(all, v) {
+				code, why = 65001, "The user or administrator has not consented to use the application."
+				break
+			}
+		}
+	}
+	signIn.ErrorCode, signIn.FailureReason = code, why
+	t.signIns = append(t.signIns, signIn)
+	if code != 0 {
+		return refused(code, why)
+	}
+	b := make([]byte, 48)
+	if _, err := io.ReadFull(f.rand, b); err != nil {
+		return consent.DelegatedProof{}, opErr(a, "", fmt.Errorf("%w: random source: %v", consent.ErrTransient, err))
+	}
+	next := "consenttest-token-cache:" + base64.RawURLEncoding.EncodeToString(b)
+	ns := *sess
+	ns.issued = f.now()
+	f.caches[next] = &ns
+	return consent.DelegatedProof{
 		TenantID: t.info.ID, UserObjectID: u.objectID, UserPrincipalName: u.upn,
-		Scopes: slices.Compact(scp), ExpiresAt: f.now().Add(f.tokenLifetime),
-		TokenCache: []byte("consenttest-token-cache:" + base64.RawURLEncoding.EncodeToString(cache)),
+		Scopes: scpClaim(sess.scopes), ExpiresAt: f.now().Add(f.tokenLifetime), TokenCache: []byte(next),
 	}, nil
+}
+
+func grantHas(g *consent.DelegatedGrant, scope string) bool {
+	if g == nil {
+		return false
+	}
+	return slices.ContainsFunc(g.Scopes, func(s string) bool { return strings.EqualFold(s, scope) })
 }
 
 func pkceChallenge(verifier string) string {

@@ -75,6 +75,19 @@ func (f *Fake) AddTenant(t Tenant) error {
 	return nil
 }
 
+// DeleteTenant implements TenantDeleter. Application registrations homed in the tenant stay
+// registered (the Fake keeps them so other tenants' service principals remain meaningful).
+func (f *Fake) DeleteTenant(tenantID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := strings.ToLower(tenantID)
+	if _, ok := f.tenants[k]; !ok {
+		return unknown("consenttest: tenant %q", tenantID)
+	}
+	delete(f.tenants, k)
+	return nil
+}
+
 // RegisterApp implements Directory. HomeTenantID may be empty (a vendor app whose home tenant
 // the test does not model).
 func (f *Fake) RegisterApp(app App) error {
@@ -508,18 +521,29 @@ func (f *Fake) SimulateSignIn(tenantID, appID, userID, ipAddress string) (consen
 	if !ok {
 		return consent.SignIn{}, unknown("consenttest: app %q is not registered", appID)
 	}
-	s := consent.SignIn{ID: f.newID(), Time: f.now().UTC(), AppID: app.AppID, IPAddress: ipAddress, ConditionalAccess: consent.ConditionalAccessNotApplied}
+	if t.findUser(userID) == nil {
+		if _, deleted := t.deleted[strings.ToLower(userID)]; !deleted {
+			return consent.SignIn{}, unknown("consenttest: user %q in tenant %q", userID, tenantID)
+		}
+	}
+	s := f.evaluateSignInLocked(t, app.AppID, userID, ipAddress)
+	t.signIns = append(t.signIns, s)
+	return s, nil
+}
+
+// evaluateSignInLocked evaluates a non-interactive sign-in of appID as userID (object ID or UPN,
+// existing or deleted) from ipAddress against the tenant's state. First match wins: deleted
+// user 50034, disabled user 50057, blocked IP 53003 (conditional access failure), MFA required
+// 50076, else success. f.mu held.
+func (f *Fake) evaluateSignInLocked(t *fakeTenant, appID, userID, ipAddress string) consent.SignIn {
+	s := consent.SignIn{ID: f.newID(), Time: f.now().UTC(), AppID: appID, IPAddress: ipAddress, ConditionalAccess: consent.ConditionalAccessNotApplied}
 	if len(t.blockedIPs) > 0 {
 		s.ConditionalAccess = consent.ConditionalAccessSuccess
 	}
 	u := t.findUser(userID)
 	switch {
 	case u == nil:
-		upn, deleted := t.deleted[strings.ToLower(userID)]
-		if !deleted {
-			return consent.SignIn{}, unknown("consenttest: user %q in tenant %q", userID, tenantID)
-		}
-		s.UserObjectID, s.UserPrincipalName = strings.ToLower(userID), upn
+		s.UserObjectID, s.UserPrincipalName = strings.ToLower(userID), t.deleted[strings.ToLower(userID)]
 		s.ErrorCode, s.FailureReason = 50034, "The user account does not exist in the directory."
 		s.ConditionalAccess = consent.ConditionalAccessNotApplied
 	case !u.enabled:
@@ -536,8 +560,7 @@ func (f *Fake) SimulateSignIn(tenantID, appID, userID, ipAddress string) (consen
 	default:
 		s.UserObjectID, s.UserPrincipalName = u.objectID, u.upn
 	}
-	t.signIns = append(t.signIns, s)
-	return s, nil
+	return s
 }
 
 // AuthorizeUser implements Directory: the user consents (a Principal delegated grant is recorded,

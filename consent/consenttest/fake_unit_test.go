@@ -3,6 +3,7 @@ package consenttest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -272,5 +273,136 @@ func TestFakeCodeExpires(t *testing.T) {
 	var de *consent.DriverError
 	if errors.As(err, &de) && de.Code != "AADSTS70008" {
 		t.Errorf("Code = %q, want AADSTS70008", de.Code)
+	}
+}
+
+func TestOnlyDriverHidesCapabilities(t *testing.T) {
+	f := setUp(t)
+	d := consenttest.OnlyDriver(f)
+	if _, ok := d.(consent.RoleAssigner); ok {
+		t.Errorf("OnlyDriver exposes RoleAssigner")
+	}
+	if _, ok := d.(consent.UserStateReader); ok {
+		t.Errorf("OnlyDriver exposes UserStateReader")
+	}
+	if _, ok := d.(consent.CertificateProver); ok {
+		t.Errorf("OnlyDriver exposes CertificateProver")
+	}
+	st, err := d.AppState(context.Background(), tenantA, appX)
+	if err != nil || !st.Exists {
+		t.Errorf("OnlyDriver AppState = %+v, %v", st, err)
+	}
+	if got := f.CountActions(consenttest.MethodAppState); got != 1 {
+		t.Errorf("OnlyDriver did not reach the Fake: %d calls", got)
+	}
+}
+
+// ProveDelegated attempts appear in the app's sign-in log, so a Conditional Access block can be
+// explained by address.
+func TestFakeProveDelegatedLogsSignIns(t *testing.T) {
+	const app = "22222222-2222-2222-2222-222222222222"
+	f := setUp(t, consenttest.WithClientIP("198.51.100.99"))
+	if err := f.RegisterApp(consenttest.App{AppID: app, RedirectURIs: []string{"https://cb"}}); err != nil {
+		t.Fatal(err)
+	}
+	uid, err := f.AddUser(tenantA, consenttest.User{UserPrincipalName: "u@a.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := f.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenantA, AppID: app, UserID: uid, RedirectURI: "https://cb", Scopes: []string{"offline_access", "User.Read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	red, err := f.RedeemCode(ctx, consent.CodeRedemption{TenantID: tenantA, AppID: app, Code: code, RedirectURI: "https://cb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := consent.DelegatedRefresh{TenantID: tenantA, AppID: app, UserObjectID: uid, TokenCache: red.TokenCache}
+	if _, err := f.ProveDelegated(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.BlockIP(tenantA, "198.51.100.99"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.ProveDelegated(ctx, req)
+	if !errors.Is(err, consent.ErrInvalidGrant) {
+		t.Fatalf("ProveDelegated from a blocked IP = %v, want ErrInvalidGrant", err)
+	}
+	got, err := f.SignIns(ctx, tenantA, app, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type brief struct {
+		IP   string
+		CA   consent.ConditionalAccessStatus
+		Code int
+	}
+	var gotBrief []brief
+	for _, s := range got {
+		gotBrief = append(gotBrief, brief{s.IPAddress, s.ConditionalAccess, s.ErrorCode})
+	}
+	want := []brief{{"198.51.100.99", consent.ConditionalAccessFailure, 53003}, {"198.51.100.99", consent.ConditionalAccessNotApplied, 0}}
+	if diff := cmp.Diff(want, gotBrief); diff != "" {
+		t.Errorf("sign-in log mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// Reads race with tenant changes; every read must be a consistent snapshot (the grant is
+// either there with its role or absent), and -race must stay quiet.
+func TestFakeConcurrentChangesAndReads(t *testing.T) {
+	f := setUp(t)
+	const role = "df021288-bdef-4463-88db-98f22de89214"
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if i%2 == 0 {
+				_ = f.GrantAppRole(tenantA, appX, consent.MicrosoftGraphAppID, role)
+				_ = f.AssignAppDirectoryRole(tenantA, appX, roles.ExchangeAdministrator)
+			} else {
+				_ = f.RevokeAppRole(tenantA, appX, consent.MicrosoftGraphAppID, role)
+				_ = f.RemoveAppDirectoryRole(tenantA, appX, roles.ExchangeAdministrator)
+			}
+		}
+	}()
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				st, err := f.AppState(ctx, tenantA, appX)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, g := range st.AppRoleGrants {
+					if g.AppRoleID != role || g.AssignmentID == "" {
+						errs <- fmt.Errorf("torn grant %+v", g)
+						return
+					}
+				}
+				_, _ = f.AssignDirectoryRole(ctx, tenantA, appX, roles.SharePointAdministrator)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := f.CountActions(consenttest.AnyMethod); got != 4*200*2 {
+		t.Errorf("recorded %d actions, want %d", got, 4*200*2)
 	}
 }

@@ -123,16 +123,29 @@ func (d *staleUserDriver) UserState(ctx context.Context, tenantID, userID string
 	return st, err
 }
 
+// lenientDelegatedDriver treats any refused refresh as fine (it would keep a delegated profile
+// Valid after the consent user's password was reset).
+type lenientDelegatedDriver struct{ *consenttest.Fake }
+
+func (d lenientDelegatedDriver) ProveDelegated(ctx context.Context, req consent.DelegatedRefresh) (consent.DelegatedProof, error) {
+	p, err := d.Fake.ProveDelegated(ctx, req)
+	if errors.Is(err, consent.ErrInvalidGrant) {
+		return consent.DelegatedProof{TenantID: req.TenantID, UserObjectID: req.UserObjectID, TokenCache: req.TokenCache}, nil
+	}
+	return p, err
+}
+
 var brokenDrivers = map[string]func(f *consenttest.Fake) consent.Driver{
 	"caching": func(f *consenttest.Fake) consent.Driver {
 		return &cachingDriver{Fake: f, cache: map[string]consent.AppState{}}
 	},
-	"missingIsError": func(f *consenttest.Fake) consent.Driver { return missingIsErrorDriver{f} },
-	"faultAsMissing": func(f *consenttest.Fake) consent.Driver { return faultAsMissingDriver{f} },
-	"flatErrors":     func(f *consenttest.Fake) consent.Driver { return flatErrorsDriver{f} },
-	"alwaysAssigns":  func(f *consenttest.Fake) consent.Driver { return alwaysAssignsDriver{f} },
-	"anyCert":        func(f *consenttest.Fake) consent.Driver { return anyCertDriver{f} },
-	"unsorted":       func(f *consenttest.Fake) consent.Driver { return unsortedDriver{f} },
+	"missingIsError":   func(f *consenttest.Fake) consent.Driver { return missingIsErrorDriver{f} },
+	"faultAsMissing":   func(f *consenttest.Fake) consent.Driver { return faultAsMissingDriver{f} },
+	"flatErrors":       func(f *consenttest.Fake) consent.Driver { return flatErrorsDriver{f} },
+	"alwaysAssigns":    func(f *consenttest.Fake) consent.Driver { return alwaysAssignsDriver{f} },
+	"anyCert":          func(f *consenttest.Fake) consent.Driver { return anyCertDriver{f} },
+	"unsorted":         func(f *consenttest.Fake) consent.Driver { return unsortedDriver{f} },
+	"lenientDelegated": func(f *consenttest.Fake) consent.Driver { return lenientDelegatedDriver{f} },
 	"staleUser": func(f *consenttest.Fake) consent.Driver {
 		return &staleUserDriver{Fake: f, seen: map[string]consent.UserState{}}
 	},
@@ -145,7 +158,10 @@ func TestBrokenDriverChild(t *testing.T) {
 	if name == "" {
 		t.Skip("child process of TestConformanceCatchesBrokenDrivers")
 	}
-	wrap := brokenDrivers[name]
+	wrap, ok := brokenDrivers[name]
+	if !ok {
+		t.Fatalf("no broken driver %q", name)
+	}
 	consenttest.RunDriverConformance(t, func(t *testing.T) consenttest.Env {
 		f := consenttest.NewFake()
 		return consenttest.Env{Driver: wrap(f), Directory: f, Faults: f}
@@ -169,6 +185,7 @@ func TestConformanceCatchesBrokenDrivers(t *testing.T) {
 		{"anyCert", "CertificateProver", "ProveCertificate(unregistered certificate): got nil error"},
 		{"unsorted", "AppState/Grants", "AppState mismatch"},
 		{"staleUser", "UserStateReader", "after a password reset: LastPasswordChange"},
+		{"lenientDelegated", "DelegatedProver/password_reset", "ProveDelegated after password reset: got nil error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.driver, func(t *testing.T) {
