@@ -33,13 +33,19 @@ type Permission struct {
 	Kind         PermissionKind `json:"kind"`
 }
 
-// Key identifies the permission regardless of display names.
-func (p Permission) key() string {
-	res := strings.ToLower(p.ResourceAppID)
+// permKey identifies a permission regardless of display names and case: Application permissions by
+// resource and app role ID when the ID is known, others by resource, kind and value.
+type permKey struct {
+	resource string
+	kind     PermissionKind
+	sel      string
+}
+
+func (p Permission) key() permKey {
 	if p.Kind == Application && p.ID != "" {
-		return res + "|id:" + strings.ToLower(p.ID)
+		return permKey{resource: strings.ToLower(p.ResourceAppID), kind: Application, sel: strings.ToLower(p.ID)}
 	}
-	return res + "|" + string(p.Kind) + ":" + strings.ToLower(p.Value)
+	return permKey{resource: strings.ToLower(p.ResourceAppID), kind: p.Kind, sel: strings.ToLower(p.Value)}
 }
 
 // String renders e.g. "Microsoft Graph Group.Create (Application)".

@@ -153,7 +153,7 @@ func Assess(p Profile, req Requirements, obs Observation, now time.Time, pol Pol
 	spExists := obs.ServicePrincipal.Exists
 
 	// Permissions added to the app type since consent.
-	added := map[string]bool{}
+	added := map[permKey]bool{}
 	if len(req.AddedSinceConsent) > 0 {
 		names := make([]string, 0, len(req.AddedSinceConsent))
 		for _, perm := range req.AddedSinceConsent {
@@ -167,11 +167,11 @@ func Assess(p Profile, req Requirements, obs Observation, now time.Time, pol Pol
 
 	// Grants, when the catalog publishes the permissions and the service principal exists.
 	if spExists && app.PermissionsPublished {
-		granted := map[string]bool{}
+		granted := map[permKey]bool{}
 		for _, g := range obs.Grants {
 			granted[g.key()] = true
 		}
-		required := map[string]bool{}
+		required := map[permKey]bool{}
 		var missing []string
 		for _, perm := range app.Permissions {
 			required[perm.key()] = true

@@ -2,7 +2,6 @@ package appprofile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -16,8 +15,8 @@ type VerifyAllOptions struct {
 	// PageSize is how many profiles are read from the store at a time (500 by default, at most
 	// store.MaxLimit). Memory use is bounded by it, not by the fleet's size.
 	PageSize int
-	// Progress, when set, is called after every page with the totals so far. It is called from
-	// the VerifyAll goroutine, never concurrently.
+	// Progress, when set, is called each time a page is completely handled, in page order, with
+	// the totals so far. It is never called concurrently.
 	Progress func(Progress)
 }
 
@@ -33,7 +32,8 @@ type Progress struct {
 	Superseded int
 	// Failed counts profiles that could not be handled at all (unreadable payload, store errors).
 	Failed int
-	// Cursor resumes after everything counted so far; "" when the run is complete.
+	// Cursor resumes after the last page whose profiles were all handled ("" when the run is
+	// complete); profiles of later pages that were already handled are verified again on resume.
 	Cursor string
 }
 
@@ -53,9 +53,10 @@ const maxFleetErrors = 100
 // profile that still cannot be read keeps its status with outcome CouldNotCheck. Results are
 // written back with optimistic concurrency: a concurrent edit wins (counted as Superseded).
 //
-// When ctx ends, VerifyAll returns the totals so far with a Cursor from which a later call
-// resumes, and ctx's error. Profiles of a page that was interrupted are verified again on resume;
-// verifying twice is harmless.
+// Pages are read ahead (at most two at a time) so that workers never wait for a page's slowest
+// profile. When ctx ends, VerifyAll returns the totals so far with a Cursor from which a later
+// call resumes, and ctx's error. Profiles of a page that was interrupted are verified again on
+// resume; verifying twice is harmless.
 func (m *Manager) VerifyAll(ctx context.Context, f store.Filter, opts VerifyAllOptions) (FleetResult, error) {
 	size := opts.PageSize
 	if size <= 0 {
@@ -64,97 +65,200 @@ func (m *Manager) VerifyAll(ctx context.Context, f store.Filter, opts VerifyAllO
 	if size > store.MaxLimit {
 		size = store.MaxLimit
 	}
-	var res FleetResult
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r := &fleetRun{m: m, ctx: ctx, progress: opts.Progress, tenants: map[string]*tenantQueue{}}
+	r.res.Cursor = opts.Cursor
+
+	jobs := make(chan fleetJob)
+	var workers sync.WaitGroup
+	for range m.o.workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for j := range jobs {
+				r.handle(j)
+			}
+		}()
+	}
+	// At most pagesInFlight pages are held at once: memory is bounded by the page size.
+	const pagesInFlight = 2
+	slots := make(chan struct{}, pagesInFlight)
+	var listErr error
 	cursor := opts.Cursor
-	res.Cursor = cursor
 	for {
-		if err := ctx.Err(); err != nil {
-			return res, err
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
 		}
 		recs, next, err := m.store.List(ctx, f, store.Page{Limit: size, Cursor: cursor})
 		if err != nil {
-			return res, fmt.Errorf("appprofile: VerifyAll: listing profiles (resume with cursor %q): %w", cursor, err)
+			if ctx.Err() == nil {
+				listErr = fmt.Errorf("appprofile: VerifyAll: listing profiles (resume with the result's cursor): %w", err)
+			}
+			break
 		}
-		m.verifyPage(ctx, recs, &res)
-		if err := ctx.Err(); err != nil {
-			// The page may be incomplete: resume from its start.
-			return res, err
-		}
-		cursor = next
-		res.Cursor = next
-		if opts.Progress != nil {
-			opts.Progress(res.Progress)
+		pg := r.addPage(len(recs), next, slots)
+		for _, rec := range recs {
+			select {
+			case jobs <- fleetJob{rec: rec, page: pg}:
+			case <-ctx.Done():
+			}
 		}
 		if next == "" {
-			return res, nil
+			break
 		}
+		cursor = next
+	}
+	close(jobs)
+	workers.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if listErr != nil {
+		return r.res, listErr
+	}
+	if err := ctx.Err(); err != nil && !r.finished {
+		return r.res, context.Cause(ctx)
+	}
+	return r.res, nil
+}
+
+type fleetJob struct {
+	rec  store.Record
+	page *fleetPage
+}
+
+type fleetPage struct {
+	remaining int
+	next      string
+	slot      chan struct{}
+}
+
+type tenantQueue struct {
+	running int
+	waiting []fleetJob
+}
+
+// fleetRun is the shared state of one VerifyAll.
+type fleetRun struct {
+	m        *Manager
+	ctx      context.Context
+	progress func(Progress)
+
+	mu       sync.Mutex
+	res      FleetResult
+	pages    []*fleetPage // pages not yet complete, in order
+	tenants  map[string]*tenantQueue
+	finished bool
+
+	progressMu sync.Mutex
+}
+
+func (r *fleetRun) addPage(n int, next string, slot chan struct{}) *fleetPage {
+	pg := &fleetPage{remaining: n, next: next, slot: slot}
+	r.mu.Lock()
+	r.pages = append(r.pages, pg)
+	r.mu.Unlock()
+	if n == 0 {
+		r.complete(nil)
+	}
+	return pg
+}
+
+// handle runs a job now if its tenant has a free slot, otherwise queues it behind the tenant's
+// running jobs; the worker that holds a tenant slot drains that tenant's queue.
+func (r *fleetRun) handle(j fleetJob) {
+	t := j.rec.Tenant
+	r.mu.Lock()
+	q := r.tenants[t]
+	if q == nil {
+		q = &tenantQueue{}
+		r.tenants[t] = q
+	}
+	if q.running >= r.m.o.tenantConc {
+		q.waiting = append(q.waiting, j)
+		r.mu.Unlock()
+		return
+	}
+	q.running++
+	r.mu.Unlock()
+	for {
+		r.run(j)
+		r.mu.Lock()
+		if len(q.waiting) > 0 {
+			j = q.waiting[0]
+			q.waiting = q.waiting[1:]
+			r.mu.Unlock()
+			continue
+		}
+		q.running--
+		if q.running == 0 {
+			delete(r.tenants, t)
+		}
+		r.mu.Unlock()
+		return
 	}
 }
 
-func (m *Manager) verifyPage(ctx context.Context, recs []store.Record, res *FleetResult) {
-	byTenant := map[string][]store.Record{}
-	var order []string
-	for _, r := range recs {
-		if _, ok := byTenant[r.Tenant]; !ok {
-			order = append(order, r.Tenant)
-		}
-		byTenant[r.Tenant] = append(byTenant[r.Tenant], r)
+func (r *fleetRun) run(j fleetJob) {
+	if r.ctx.Err() != nil {
+		return // interrupted: the page stays incomplete and is verified again on resume
 	}
-	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		workers = make(chan struct{}, m.o.workers)
-	)
-	record := func(r store.Record, vr VerifyResult, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		res.Done++
-		switch {
-		case err != nil:
-			res.Failed++
-			if len(res.Errors) < maxFleetErrors {
-				res.Errors = append(res.Errors, fmt.Errorf("profile %s (tenant %s): %w", r.ID, r.Tenant, err))
-			}
-		case vr.Superseded:
-			res.Superseded++
-		case vr.Outcome == CouldNotCheck:
-			res.CouldNotCheck++
-		default:
-			res.Checked++
-		}
-		if err == nil && vr.Changed {
-			res.Changed++
-		}
+	vr, err := r.m.verifyRecord(r.ctx, j.rec)
+	if r.ctx.Err() != nil && (err != nil || vr.Outcome == CouldNotCheck) {
+		return // interrupted, not a result
 	}
-	for _, tenant := range order {
-		queue := byTenant[tenant]
-		lanes := min(m.o.tenantConc, len(queue))
-		next := make(chan store.Record, len(queue))
-		for _, r := range queue {
-			next <- r
+	r.mu.Lock()
+	res := &r.res
+	res.Done++
+	switch {
+	case err != nil:
+		res.Failed++
+		if len(res.Errors) < maxFleetErrors {
+			res.Errors = append(res.Errors, fmt.Errorf("profile %s (tenant %s): %w", j.rec.ID, j.rec.Tenant, err))
 		}
-		close(next)
-		for range lanes {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for r := range next {
-					select {
-					case workers <- struct{}{}:
-					case <-ctx.Done():
-						return
-					}
-					vr, err := m.verifyRecord(ctx, r)
-					<-workers
-					if ctx.Err() != nil && (err != nil || vr.Outcome == CouldNotCheck) && errors.Is(errors.Join(err, vr.Err), ctx.Err()) {
-						return // interrupted, not a result
-					}
-					record(r, vr, err)
-				}
-			}()
+	case vr.Superseded:
+		res.Superseded++
+	case vr.Outcome == CouldNotCheck:
+		res.CouldNotCheck++
+	default:
+		res.Checked++
+	}
+	if err == nil && vr.Changed {
+		res.Changed++
+	}
+	j.page.remaining--
+	r.mu.Unlock()
+	r.complete(j.page)
+}
+
+// complete advances the resumable cursor over every leading page that is done and reports
+// progress once per page, in order.
+func (r *fleetRun) complete(*fleetPage) {
+	r.progressMu.Lock()
+	defer r.progressMu.Unlock()
+	for {
+		r.mu.Lock()
+		if len(r.pages) == 0 || r.pages[0].remaining > 0 {
+			r.mu.Unlock()
+			return
+		}
+		pg := r.pages[0]
+		r.pages = r.pages[1:]
+		r.res.Cursor = pg.next
+		if pg.next == "" {
+			r.finished = true
+		}
+		snapshot := r.res.Progress
+		r.mu.Unlock()
+		<-pg.slot
+		if r.progress != nil {
+			r.progress(snapshot)
 		}
 	}
-	wg.Wait()
 }
 
 func (m *Manager) verifyRecord(ctx context.Context, r store.Record) (VerifyResult, error) {

@@ -579,7 +579,7 @@ func consentMissing(p Profile, app AppSpec, obs Observation) []string {
 	}
 	var missing []string
 	if app.PermissionsPublished {
-		granted := map[string]bool{}
+		granted := map[permKey]bool{}
 		for _, g := range obs.Grants {
 			granted[g.key()] = true
 		}

@@ -117,8 +117,12 @@ func (m *Manager) toRecord(p Profile) (store.Record, error) {
 	if err != nil {
 		return store.Record{}, err
 	}
+	key := p.UniqueKey
+	if p.Version == 0 {
+		key = m.uniqueKey(p)
+	}
 	return store.Record{ID: p.ID, Version: p.Version, Customer: p.Customer, Tenant: p.Tenant, Services: slices.Clone(p.Services),
-		AppType: p.AppType, Mode: string(p.Mode), Status: string(p.Status), UniqueKey: m.uniqueKey(p), Payload: b}, nil
+		AppType: p.AppType, Mode: string(p.Mode), Status: string(p.Status), UniqueKey: key, Payload: b}, nil
 }
 
 func fromRecord(r store.Record) (Profile, error) {
@@ -126,7 +130,7 @@ func fromRecord(r store.Record) (Profile, error) {
 	if err != nil {
 		return Profile{}, fmt.Errorf("profile %s: %w", r.ID, err)
 	}
-	p.ID, p.Version, p.CreatedAt, p.UpdatedAt = r.ID, r.Version, r.CreatedAt, r.UpdatedAt
+	p.ID, p.Version, p.CreatedAt, p.UpdatedAt, p.UniqueKey = r.ID, r.Version, r.CreatedAt, r.UpdatedAt, r.UniqueKey
 	return p, nil
 }
 
@@ -216,6 +220,11 @@ func (m *Manager) call(ctx context.Context, tenant string, fn func(context.Conte
 		return err
 	}
 	if err := m.limiter.wait(ctx); err != nil {
+		return err
+	}
+	// A Retry-After may have arrived while waiting for the budget: check again right before the
+	// call starts.
+	if err := m.waitTenant(ctx, tenant); err != nil {
 		return err
 	}
 	err := fn(ctx)

@@ -161,6 +161,9 @@ type Profile struct {
 	UpdatedAt                time.Time `json:"updatedAt"`
 	// Version is the store version, for optimistic concurrency.
 	Version int64 `json:"-"`
+	// UniqueKey is the store's uniqueness key of the record ("tenant|app type"; empty for
+	// profiles created WithDuplicates(true)). The Manager sets it at creation and keeps it.
+	UniqueKey string `json:"-"`
 }
 
 // Check is the outcome of one verification attempt.
