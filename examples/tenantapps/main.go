@@ -15,10 +15,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+	"time"
+
+	"github.com/tenantapps/tenantapps/consent"
 )
 
 // command is one subcommand. run returns the process exit code.
@@ -32,6 +36,11 @@ type cliEnv struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// newDriver opens the tenant driver 'profiles verify' reads tenants with; tests inject a
+	// consenttest.Fake. close releases it.
+	newDriver func(ctx context.Context, env *cliEnv) (drv consent.Driver, close func(), err error)
+	// now is the clock of commands that record times (time.Now when nil).
+	now func() time.Time
 }
 
 const (
@@ -46,6 +55,7 @@ func commands() map[string]command {
 		"catalog":         catalogCommand(),
 		"consent-methods": consentMethodsCommand(),
 		"consent-url":     consentURLCommand(),
+		"profiles":        profilesCommand(),
 	}
 }
 
