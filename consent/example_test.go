@@ -96,7 +96,7 @@ func ExampleStateCodec_VerifyCallback() {
 		return
 	}
 	const tenant = "0b1f6c2e-8f0a-4a4e-9d2b-6c1d2e3f4a5b"
-	state, _, _ := codec.Issue("profile-42", tenant, consent.AdminConsent)
+	state, _, _ := codec.Issue(consent.State{ProfileID: "profile-42", Tenant: tenant, Method: consent.AdminConsent})
 
 	b := consent.URLBuilder{RedirectURIs: []string{"https://portal.example/consent/callback"}}
 	u, _ := b.AdminConsentURL(consent.AdminConsentRequest{

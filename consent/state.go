@@ -111,6 +111,12 @@ type State struct {
 	Nonce string `json:"n"`
 	// ExpiresAt is when the state stops being accepted (whole seconds).
 	ExpiresAt time.Time `json:"-"`
+	// ConsenterID and ConsenterUPN optionally name the account the portal expects to consent (its
+	// object ID and user principal name), for the consent record of an admin consent, whose
+	// callback does not say who consented. They are claims of the portal, not proof: Entra ID does
+	// not check them.
+	ConsenterID  string `json:"u,omitempty"`
+	ConsenterUPN string `json:"upn,omitempty"`
 }
 
 type stateWire struct {
@@ -225,23 +231,19 @@ func NewStateCodec(signing StateKey, opts ...StateOption) (*StateCodec, error) {
 	return c, nil
 }
 
-// Issue creates a state for a consent that starts now: a fresh nonce and an expiry of now + TTL.
-// tenant must be a tenant ID (GUID): a callback reports the tenant ID, so a domain name could not
-// be compared with it. It returns the encoded state for the consent URL and the State itself
-// (store nothing: the encoded state carries it all).
-func (c *StateCodec) Issue(profileID, tenant string, method Method) (string, State, error) {
+// Issue signs a state for a consent that starts now. The caller sets ProfileID, Tenant, Method and
+// optionally ConsenterID / ConsenterUPN; Issue sets a fresh Nonce and ExpiresAt = now + TTL
+// (whatever the caller put there). Tenant must be a tenant ID (GUID): a callback reports the
+// tenant ID, so a domain name could not be compared with it. It returns the encoded state for the
+// consent URL and the State itself; nothing needs to be stored, the encoded state carries it all.
+func (c *StateCodec) Issue(s State) (string, State, error) {
 	nonce := make([]byte, 32)
 	if _, err := io.ReadFull(c.rand, nonce); err != nil {
 		return "", State{}, fmt.Errorf("consent: reading random nonce: %w", err)
 	}
-	s := State{
-		ProfileID: profileID,
-		Tenant:    tenant,
-		Method:    method,
-		Nonce:     base64.RawURLEncoding.EncodeToString(nonce),
-		ExpiresAt: c.now().Add(c.ttl).Truncate(time.Second),
-	}
-	if t, ok := canonicalGUID(tenant); ok {
+	s.Nonce = base64.RawURLEncoding.EncodeToString(nonce)
+	s.ExpiresAt = c.now().Add(c.ttl).Truncate(time.Second)
+	if t, ok := canonicalGUID(s.Tenant); ok {
 		s.Tenant = t
 	}
 	enc, err := c.Seal(s)
@@ -261,6 +263,8 @@ func (s State) validate() error {
 		return errors.New("consent: state nonce must be 22-128 characters (at least 16 random bytes)")
 	case s.ExpiresAt.IsZero():
 		return errors.New("consent: state has no expiry")
+	case len(s.ConsenterID) > maxProfileIDLen || len(s.ConsenterUPN) > maxProfileIDLen || !utf8.ValidString(s.ConsenterID) || !utf8.ValidString(s.ConsenterUPN):
+		return fmt.Errorf("consent: state consenter ID and UPN must be at most %d bytes of UTF-8", maxProfileIDLen)
 	}
 	if t, ok := canonicalGUID(s.Tenant); !ok || t != s.Tenant {
 		return fmt.Errorf("consent: state tenant %q must be a lower-case tenant ID (GUID)", s.Tenant)

@@ -36,11 +36,11 @@ func newCodec(t testing.TB, clock *fakeClock, signing StateKey, opts ...StateOpt
 func TestStateRoundTrip(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	c := newCodec(t, clock, keyNew)
-	enc, st, err := c.Issue("profile-42", strings.ToUpper(tenantA), AdminConsent)
+	enc, st, err := c.Issue(State{ProfileID: "profile-42", Tenant: strings.ToUpper(tenantA), Method: AdminConsent, ConsenterUPN: "ga@contoso.com", Nonce: "ignored", ExpiresAt: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := State{ProfileID: "profile-42", Tenant: tenantA, Method: AdminConsent,
+	want := State{ProfileID: "profile-42", Tenant: tenantA, Method: AdminConsent, ConsenterUPN: "ga@contoso.com",
 		Nonce: base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)), ExpiresAt: t0.Add(DefaultStateTTL)}
 	if diff := cmp.Diff(want, st); diff != "" {
 		t.Errorf("Issue state mismatch (-want +got):\n%s", diff)
@@ -65,8 +65,8 @@ func TestStateNoncesDiffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, a, _ := c.Issue("p", tenantA, UserConsent)
-	_, b, _ := c.Issue("p", tenantA, UserConsent)
+	_, a, _ := c.Issue(State{ProfileID: "p", Tenant: tenantA, Method: UserConsent})
+	_, b, _ := c.Issue(State{ProfileID: "p", Tenant: tenantA, Method: UserConsent})
 	if a.Nonce == b.Nonce {
 		t.Error("two states share a nonce")
 	}
@@ -75,7 +75,7 @@ func TestStateNoncesDiffer(t *testing.T) {
 func TestStateKeyRotation(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	old := newCodec(t, clock, keyOld)
-	encOld, _, err := old.Issue("p", tenantA, AdminConsent)
+	encOld, _, err := old.Issue(State{ProfileID: "p", Tenant: tenantA, Method: AdminConsent})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestStateKeyRotation(t *testing.T) {
 	if _, err := rotated.Open(encOld); err != nil {
 		t.Errorf("state signed with the previous key: %v", err)
 	}
-	encNew, _, _ := rotated.Issue("p", tenantA, AdminConsent)
+	encNew, _, _ := rotated.Issue(State{ProfileID: "p", Tenant: tenantA, Method: AdminConsent})
 	if !strings.HasPrefix(encNew, "v1."+keyNew.ID+".") {
 		t.Errorf("rotated codec signs with %q", encNew)
 	}
@@ -93,7 +93,7 @@ func TestStateKeyRotation(t *testing.T) {
 	}
 	// Same key ID, different secret: tampering, not an unknown key.
 	impostor := newCodec(t, clock, StateKey{ID: keyNew.ID, Secret: bytes.Repeat([]byte{0x33}, 32)})
-	encImpostor, _, _ := impostor.Issue("p", tenantA, AdminConsent)
+	encImpostor, _, _ := impostor.Issue(State{ProfileID: "p", Tenant: tenantA, Method: AdminConsent})
 	if _, err := rotated.Open(encImpostor); !errors.Is(err, ErrStateTampered) {
 		t.Errorf("state signed with another secret: %v, want ErrStateTampered", err)
 	}
@@ -102,7 +102,7 @@ func TestStateKeyRotation(t *testing.T) {
 func TestStateTampering(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	c := newCodec(t, clock, keyNew)
-	enc, _, err := c.Issue("p", tenantA, AdminConsent)
+	enc, _, err := c.Issue(State{ProfileID: "p", Tenant: tenantA, Method: AdminConsent})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func flip(b byte) string {
 func TestStateExpiry(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	c := newCodec(t, clock, keyNew, WithStateTTL(5*time.Minute))
-	enc, st, _ := c.Issue("p", tenantA, AdminConsent)
+	enc, st, _ := c.Issue(State{ProfileID: "p", Tenant: tenantA, Method: AdminConsent})
 	clock.now = t0.Add(5*time.Minute - time.Second)
 	if _, err := c.Open(enc); err != nil {
 		t.Errorf("one second before expiry: %v", err)
@@ -165,8 +165,8 @@ func TestStateExpiry(t *testing.T) {
 func TestVerifyCallback(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	c := newCodec(t, clock, keyNew)
-	adminState, _, _ := c.Issue("p", tenantA, AdminConsent)
-	userState, _, _ := c.Issue("p", tenantA, UserConsent)
+	adminState, _, _ := c.Issue(State{ProfileID: "p", Tenant: tenantA, Method: AdminConsent})
+	userState, _, _ := c.Issue(State{ProfileID: "p", Tenant: tenantA, Method: UserConsent})
 	const tenantB = "11111111-2222-3333-4444-555555555555"
 	tests := []struct {
 		name string
@@ -260,12 +260,12 @@ func TestIssueValidates(t *testing.T) {
 		{"p", "organizations", UserConsent},
 		{"p", tenantA, "delegated"},
 	} {
-		if _, _, err := c.Issue(tt.profile, tt.tenant, tt.m); err == nil {
+		if _, _, err := c.Issue(State{ProfileID: tt.profile, Tenant: tt.tenant, Method: tt.m}); err == nil {
 			t.Errorf("Issue(%q, %q, %q) accepted", tt.profile, tt.tenant, tt.m)
 		}
 	}
 	failing := newCodec(t, &fakeClock{now: t0}, keyNew, WithStateRand(bytes.NewReader(nil)))
-	if _, _, err := failing.Issue("p", tenantA, AdminConsent); err == nil {
+	if _, _, err := failing.Issue(State{ProfileID: "p", Tenant: tenantA, Method: AdminConsent}); err == nil {
 		t.Error("Issue without randomness succeeded")
 	}
 }
@@ -273,7 +273,7 @@ func TestIssueValidates(t *testing.T) {
 func FuzzStateOpen(f *testing.F) {
 	clock := &fakeClock{now: t0}
 	c := newCodec(f, clock, keyNew, WithVerificationKeys(keyOld))
-	enc, _, _ := c.Issue("p", tenantA, AdminConsent)
+	enc, _, _ := c.Issue(State{ProfileID: "p", Tenant: tenantA, Method: AdminConsent})
 	f.Add(enc)
 	f.Add("v1.2026-11..")
 	f.Add("v1.2026-10.e30.AAAA")
@@ -296,7 +296,7 @@ func BenchmarkStateIssueOpen(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		enc, _, err := c.Issue("profile-42", tenantA, AdminConsent)
+		enc, _, err := c.Issue(State{ProfileID: "profile-42", Tenant: tenantA, Method: AdminConsent})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -104,6 +104,11 @@ type UserConsentRequest struct {
 	Scopes []string
 	// LoginHint pre-fills the account (e.g. the consent user's UPN); optional.
 	LoginHint string
+	// PKCEVerifier, when set, is used instead of a fresh random verifier — for a caller that
+	// derives it (e.g. HMAC of a server secret and the state's nonce) rather than storing it. It
+	// must be 43-128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636) and never derivable from the
+	// state alone.
+	PKCEVerifier PKCEVerifier
 }
 
 func (b URLBuilder) authority() (*url.URL, error) {
@@ -273,9 +278,13 @@ func (b URLBuilder) UserConsentURL(r UserConsentRequest) (*url.URL, PKCEVerifier
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	verifier, err := NewPKCEVerifier(rnd)
-	if err != nil {
-		return nil, "", err
+	verifier := r.PKCEVerifier
+	if verifier == "" {
+		if verifier, err = NewPKCEVerifier(rnd); err != nil {
+			return nil, "", err
+		}
+	} else if !verifier.valid() {
+		return nil, "", fmt.Errorf("%w: the PKCE verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~", ErrInvalidConsentRequest)
 	}
 	u.Path = "/" + tenant + "/oauth2/v2.0/authorize"
 	q := url.Values{}
@@ -306,6 +315,18 @@ func NewPKCEVerifier(r io.Reader) (PKCEVerifier, error) {
 		return "", fmt.Errorf("consent: reading random PKCE verifier: %w", err)
 	}
 	return PKCEVerifier(base64.RawURLEncoding.EncodeToString(b)), nil
+}
+
+func (v PKCEVerifier) valid() bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for _, r := range v {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '.' || r == '_' || r == '~') {
+			return false
+		}
+	}
+	return true
 }
 
 // Challenge returns the S256 code challenge: BASE64URL(SHA256(verifier)).

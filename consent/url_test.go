@@ -164,3 +164,22 @@ func TestURLBuilderValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestUserConsentURLCallerVerifier(t *testing.T) {
+	b := builder()
+	req := UserConsentRequest{Tenant: tenantA, ClientID: clientA, RedirectURI: redirect, State: "s",
+		PKCEVerifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"}
+	u, v, err := b.UserConsentURL(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v != req.PKCEVerifier || u.Query().Get("code_challenge") != "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" {
+		t.Errorf("verifier %q, challenge %q", string(v), u.Query().Get("code_challenge"))
+	}
+	for _, bad := range []PKCEVerifier{"short", PKCEVerifier(strings.Repeat("a", 129)), PKCEVerifier(strings.Repeat("a", 42) + "+")} {
+		req.PKCEVerifier = bad
+		if _, _, err := b.UserConsentURL(req); !errors.Is(err, ErrInvalidConsentRequest) {
+			t.Errorf("verifier %q: %v", string(bad), err)
+		}
+	}
+}

@@ -556,7 +556,7 @@ func (s *Server) mutateUser(tenantID, user string, f func(*tenantState, *userSta
 // (AADSTS50173).
 func (s *Server) ResetUserPassword(tenantID, userID string) error {
 	return s.mutateUser(tenantID, userID, func(_ *tenantState, u *userState) {
-		now := s.now().UTC().Truncate(time.Second)
+		now := s.now().UTC() // exact: a refresh token issued earlier in the same second is revoked
 		u.LastPasswordChange, u.SessionsValidFrom = now, now
 	})
 }
@@ -825,4 +825,25 @@ func (s *Server) ServicePrincipalID(tenantID, appID string) (string, error) {
 		return "", err
 	}
 	return sp.id, nil
+}
+
+var _ consenttest.TenantDeleter = (*Server)(nil)
+
+// DeleteTenant removes a tenant: the token endpoint then answers AADSTS90002 for it and Graph
+// refuses tokens already issued for it with 401 InvalidAuthenticationToken. Apps homed in the
+// tenant are deleted too.
+func (s *Server) DeleteTenant(tenantID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tenantLocked(tenantID)
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrNoTenant, tenantID)
+	}
+	delete(s.tenants, t.ID)
+	for id, app := range s.apps {
+		if app.HomeTenantID == t.ID {
+			delete(s.apps, id)
+		}
+	}
+	return nil
 }

@@ -6,9 +6,10 @@ import (
 	"unicode"
 )
 
-// filterClause is one "property eq literal" comparison of an OData $filter.
+// filterClause is one "property op literal" comparison of an OData $filter.
 type filterClause struct {
 	Prop  string
+	Op    string // eq, ne, ge, gt, le, lt
 	Value string
 }
 
@@ -25,8 +26,14 @@ func parseFilter(f string) ([]filterClause, error) {
 			return nil, fmt.Errorf("expected a property name at %q", trunc(rest))
 		}
 		op, after, ok := cutSpace(after)
-		if !ok || !strings.EqualFold(op, "eq") {
-			return nil, fmt.Errorf("only 'eq' comparisons are supported, got %q", trunc(op))
+		op = strings.ToLower(op)
+		switch op {
+		case "eq", "ne", "ge", "gt", "le", "lt":
+		default:
+			return nil, fmt.Errorf("only eq, ne, ge, gt, le and lt comparisons are supported, got %q", trunc(op))
+		}
+		if !ok {
+			return nil, fmt.Errorf("expected a comparison after %q", trunc(prop))
 		}
 		after = strings.TrimLeftFunc(after, unicode.IsSpace)
 		var val string
@@ -54,11 +61,11 @@ func parseFilter(f string) ([]filterClause, error) {
 		} else {
 			lit, r, _ := cutSpace(after)
 			if lit == "" || strings.ContainsAny(lit, "'()") {
-				return nil, fmt.Errorf("expected a literal after %s eq", prop)
+				return nil, fmt.Errorf("expected a literal after %s %s", prop, op)
 			}
 			val, rest = lit, r
 		}
-		out = append(out, filterClause{Prop: prop, Value: val})
+		out = append(out, filterClause{Prop: prop, Op: op, Value: val})
 		rest = strings.TrimSpace(rest)
 		if rest == "" {
 			break
@@ -103,9 +110,11 @@ func trunc(s string) string {
 	return s
 }
 
-// matchFilter reports whether the JSON object satisfies every clause. Values compare
+// matchFilter reports whether the JSON object satisfies every clause. eq and ne compare
 // case-insensitively (GUIDs and UPNs are case-insensitive in Entra); booleans and numbers by
-// their JSON text. A nested property uses a slash (status/errorCode).
+// their JSON text. ge/gt/le/lt compare the text, which orders the emulator's fixed-format UTC
+// timestamps (createdDateTime ge 2024-01-01T00:00:00Z). A nested property uses a slash
+// (status/errorCode).
 func matchFilter(obj map[string]any, clauses []filterClause) bool {
 	for _, c := range clauses {
 		var v any = obj
@@ -116,7 +125,23 @@ func matchFilter(obj map[string]any, clauses []filterClause) bool {
 			}
 			v = m[part]
 		}
-		if !strings.EqualFold(fmt.Sprint(v), c.Value) {
+		got := fmt.Sprint(v)
+		var ok bool
+		switch c.Op {
+		case "", "eq":
+			ok = strings.EqualFold(got, c.Value)
+		case "ne":
+			ok = !strings.EqualFold(got, c.Value)
+		case "ge":
+			ok = got >= c.Value
+		case "gt":
+			ok = got > c.Value
+		case "le":
+			ok = got <= c.Value
+		case "lt":
+			ok = got < c.Value
+		}
+		if !ok {
 			return false
 		}
 	}

@@ -136,8 +136,14 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, rest string)
 	writeJSON(w, res.status, res.body)
 }
 
-// graphRoute names the route of a path relative to /v1.0/.
+// graphRoute names the route of a path relative to /v1.0/ ("beta:" prefixed for /beta/).
 func graphRoute(rest string) string {
+	if b, ok := strings.CutPrefix(rest, "beta:"); ok {
+		if strings.HasPrefix(b, "users/") && strings.HasSuffix(b, "/authentication/requirements") {
+			return RouteMFARequirements
+		}
+		return RouteUnknown
+	}
 	p, _, _ := strings.Cut(rest, "?")
 	segs := strings.Split(strings.Trim(p, "/"), "/")
 	head, _, _ := strings.Cut(segs[0], "(")
@@ -229,6 +235,27 @@ func (s *Server) dispatch(c *caller, method, rest string, q url.Values, body []b
 	t, ok := s.tenants[c.tenant]
 	if !ok {
 		return odataErr(http.StatusUnauthorized, "InvalidAuthenticationToken", "The tenant of the token does not exist.")
+	}
+	if b, ok := strings.CutPrefix(rest, "beta:"); ok {
+		bsegs := strings.Split(strings.Trim(b, "/"), "/")
+		if len(bsegs) == 4 && bsegs[0] == "users" && bsegs[2] == "authentication" && bsegs[3] == "requirements" {
+			if !need([]string{"UserAuthenticationMethod.Read.All", "Policy.ReadWrite.AuthenticationMethod"}) {
+				return forbidden()
+			}
+			key, _ := url.PathUnescape(bsegs[1])
+			u := t.userLocked(key)
+			if u == nil {
+				return notFound(key)
+			}
+			state := "disabled"
+			if u.MFARequired {
+				state = "enforced"
+			}
+			return graphResult{status: http.StatusOK, body: map[string]any{
+				"@odata.context":  "https://graph.microsoft.com/beta/$metadata#users('" + u.ID + "')/authentication/requirements/$entity",
+				"perUserMfaState": state}}
+		}
+		return odataErr(http.StatusBadRequest, "BadRequest", "The emulator serves only users/{id}/authentication/requirements on beta.")
 	}
 	filter, err := parseFilter(q.Get("$filter"))
 	if err != nil {

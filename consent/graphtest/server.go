@@ -154,6 +154,7 @@ const (
 	RouteUsers                 = "graph.users"
 	RouteRegistrationDetails   = "graph.userRegistrationDetails"
 	RouteSignIns               = "graph.signIns"
+	RouteMFARequirements       = "graph.beta.authenticationRequirements"
 	RouteOrganization          = "graph.organization"
 	RouteBatch                 = "graph.$batch"
 	RouteUnknown               = "unknown"
@@ -173,6 +174,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	if rest, ok := strings.CutPrefix(path, "/v1.0/"); ok {
 		s.serveGraph(w, r, rest)
+		return
+	}
+	if rest, ok := strings.CutPrefix(path, "/beta/"); ok {
+		s.serveGraph(w, r, "beta:"+rest)
 		return
 	}
 	s.serveEntra(w, r)

@@ -106,7 +106,7 @@ func runConsentURL(env *cliEnv, args []string) int {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	encoded, st, err := codec.Issue(*profileID, *tenant, method)
+	encoded, st, err := codec.Issue(consent.State{ProfileID: *profileID, Tenant: *tenant, Method: method})
 	if err != nil {
 		return usageErr("%v", err)
 	}

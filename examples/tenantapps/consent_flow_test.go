@@ -99,7 +99,7 @@ func TestConsentFlowAgainstEmulator(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			state, issued, err := codec.Issue("p-1", flowTenant, tt.method)
+			state, issued, err := codec.Issue(consent.State{ProfileID: "p-1", Tenant: flowTenant, Method: tt.method})
 			if err != nil {
 				t.Fatal(err)
 			}

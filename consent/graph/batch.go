@@ -1,0 +1,160 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	absser "github.com/microsoft/kiota-abstractions-go/serialization"
+	jsonser "github.com/microsoft/kiota-serialization-json-go"
+	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
+
+	"github.com/tenantapps/tenantapps/consent"
+)
+
+// step is one request of a $batch: what to send, how to parse a success, and its outcome.
+type step struct {
+	info *abstractions.RequestInformation
+	ctor absser.ParsableFactory
+
+	status int
+	value  absser.Parsable
+	err    error // a *consent.DriverError for status >= 400
+}
+
+func (s *step) notFound() bool { return s.status == 404 }
+
+// runBatch sends steps in one Graph $batch (at most 20) and fills each step's outcome. Items
+// answered 429/503/504 are retried — Graph's SDK never retries them inside a batch — after their
+// Retry-After, at most MaxRetries times and only when the wait is at most MaxRetryWait. An error
+// is returned only when the batch as a whole failed; per-item failures are in step.err.
+//
+// It does not use msgraphgocore.GetBatchResponseById: that helper parses through Kiota's global
+// registry and panics on a missing id. Items are looked up by hand and parsed with a local JSON
+// parse node.
+func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps []*step) error {
+	if len(steps) == 0 || len(steps) > 20 {
+		return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("internal error: %d batch steps: %w", len(steps), consent.ErrInvalidArgument)}
+	}
+	pending := steps
+	for attempt := 0; ; attempt++ {
+		batch := msgraphgocore.NewBatchRequest(d.adapter)
+		ids := make([]string, len(pending))
+		for i, s := range pending {
+			item, err := batch.AddBatchRequestStep(*s.info)
+			if err != nil {
+				return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("building the batch: %w", err)}
+			}
+			if item.GetId() == nil {
+				return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: errors.New("building the batch: item without id")}
+			}
+			ids[i] = *item.GetId()
+		}
+		resp, err := batch.Send(ctx, d.adapter)
+		if err != nil {
+			mapped := graphError(ctx, op, tenant, appID, err)
+			ra, _ := consent.RetryAfter(mapped)
+			if ra == 0 {
+				ra = time.Second
+			}
+			if !errors.Is(mapped, errRetryable) || attempt >= d.cfg.MaxRetries || ra > d.cfg.MaxRetryWait {
+				return mapped
+			}
+			d.log.Debug("graph: retrying $batch", "wait", ra, "tenant", tenant, "attempt", attempt+1)
+			if err := sleep(ctx, ra); err != nil {
+				return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: err}
+			}
+			continue
+		}
+		if resp == nil {
+			return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("%w: empty batch response", consent.ErrTransient)}
+		}
+		byID := map[string]msgraphgocore.BatchItem{}
+		for _, it := range resp.GetResponses() {
+			if it != nil && it.GetId() != nil {
+				byID[*it.GetId()] = it
+			}
+		}
+		var retry []*step
+		var wait time.Duration
+		for i, s := range pending {
+			it, ok := byID[ids[i]]
+			if !ok || it.GetStatus() == nil {
+				s.status, s.value = 0, nil
+				s.err = &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("%w: the batch response lacks an item", consent.ErrTransient)}
+				continue
+			}
+			s.status = int(*it.GetStatus())
+			body := map[string]any(it.GetBody())
+			headers := map[string]string(it.GetHeaders())
+			if s.status >= 400 {
+				s.value = nil
+				s.err = itemError(op, tenant, appID, s.status, headers, body)
+				if s.status == 429 || s.status == 503 || s.status == 504 {
+					ra, _ := consent.RetryAfter(s.err)
+					if ra == 0 {
+						ra = time.Second
+					}
+					retry = append(retry, s)
+					wait = max(wait, ra)
+				}
+				continue
+			}
+			s.err = nil
+			s.value, err = parseBody(body, s.ctor)
+			if err != nil {
+				s.err = &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("%w: unreadable batch item: %v", consent.ErrTransient, err)}
+			}
+		}
+		if len(retry) == 0 || attempt >= d.cfg.MaxRetries || wait > d.cfg.MaxRetryWait {
+			return nil
+		}
+		d.log.Debug("graph: retrying batch items", "items", len(retry), "wait", wait, "tenant", tenant)
+		if err := sleep(ctx, wait); err != nil {
+			return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: err}
+		}
+		pending = retry
+	}
+}
+
+// parseBody turns a batch item's JSON body into a model, never panicking.
+func parseBody(body map[string]any, ctor absser.ParsableFactory) (v absser.Parsable, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, fmt.Errorf("parsing panicked: %v", r)
+		}
+	}()
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	node, err := jsonser.NewJsonParseNode(raw)
+	if err != nil {
+		return nil, err
+	}
+	return node.GetObjectValue(ctor)
+}
+
+// firstError returns the first step error (used when every step must have succeeded).
+func firstError(steps ...*step) error {
+	for _, s := range steps {
+		if s.err != nil {
+			return s.err
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,401 @@
+package graph
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
+	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+	"github.com/google/uuid"
+	absauth "github.com/microsoft/kiota-abstractions-go/authentication"
+	khttp "github.com/microsoft/kiota-http-go"
+	jsonser "github.com/microsoft/kiota-serialization-json-go"
+	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
+
+	"github.com/tenantapps/tenantapps/consent"
+)
+
+// Defaults of Config.
+const (
+	DefaultAuthorityHost = "https://login.microsoftonline.com"
+	DefaultGraphURL      = "https://graph.microsoft.com/v1.0"
+	DefaultGraphScope    = "https://graph.microsoft.com/.default"
+)
+
+// Config configures a Driver. ReaderAppID and ReaderCredential are required.
+type Config struct {
+	// ReaderAppID is the client ID of the driver's reading identity: the MSP's multi-tenant app
+	// that every customer tenant has consented to with read permissions (Application.Read.All,
+	// DelegatedPermissionGrant.Read.All or Directory.Read.All, RoleManagement.Read.Directory —
+	// RoleManagement.ReadWrite.Directory to assign roles —, User.Read.All, AuditLog.Read.All).
+	// Every Graph read runs as this app with an app-only token for the customer's tenant.
+	ReaderAppID string
+	// ReaderCredential authenticates ReaderAppID: its certificate chain (leaf first) and the
+	// leaf's RSA private key.
+	ReaderCredential consent.CertificateCredential
+	// AppCredentials returns the credential of an app whose authorization codes the driver
+	// redeems (RedeemCode without CodeRedemption.Credential). Nil: such calls fail with
+	// consent.ErrInvalidArgument.
+	AppCredentials func(appID string) (consent.CertificateCredential, bool)
+
+	// AuthorityHost is the Entra ID host: DefaultAuthorityHost, a national cloud
+	// ("https://login.microsoftonline.us"), or graphtest.Server.URL. Must be https.
+	AuthorityHost string
+	// GraphURL is the Graph base URL including the version: DefaultGraphURL, a national cloud,
+	// or graphtest.Server.GraphURL().
+	GraphURL string
+	// GraphScope is the scope of app-only Graph tokens; DefaultGraphScope. National clouds use
+	// their Graph host, e.g. "https://graph.microsoft.us/.default".
+	GraphScope string
+	// HTTPClient carries every request (MSAL and Graph). Its Transport is wrapped with the Graph
+	// middleware (retry, compression, telemetry). Default: a client with a 60 s timeout.
+	HTTPClient *http.Client
+
+	// MaxConcurrentPerTenant bounds the driver's concurrent operations per tenant, to stay in
+	// Graph's per-app-per-tenant throttling budget. Default 4.
+	MaxConcurrentPerTenant int
+	// MaxRetries is how many times a request (or a $batch item) answered 429, 503 or 504 is
+	// retried. Default 2; negative disables retries.
+	MaxRetries int
+	// MaxRetryWait is the longest Retry-After the driver waits for before a retry; a longer one
+	// is returned at once as consent.ErrThrottled with RetryAfter set. Default 10 s.
+	MaxRetryWait time.Duration
+	// Logger receives debug records of retries; nil discards them. Tokens, certificates and
+	// codes are never logged.
+	Logger *slog.Logger
+}
+
+// Driver is the Microsoft Graph implementation of consent.Driver and its optional interfaces.
+// It is safe for concurrent use. Create it with New.
+//
+// Token handling: one MSAL confidential client for the reading app, with per-tenant authority
+// (WithTenantID) and MSAL's in-memory cache partitioned by tenant, so a tenant costs one token
+// request per token lifetime (about an hour). Graph calls go through msgraph-sdk-go's request
+// adapter with the Graph middleware on Config.HTTPClient; reads that need several resources use
+// one $batch round trip.
+type Driver struct {
+	cfg       Config
+	reader    confidential.Client
+	adapter   *msgraphgocore.GraphRequestAdapterBase
+	graphHost string
+	log       *slog.Logger
+
+	semMu sync.Mutex
+	sems  map[string]chan struct{}
+
+	tokens *tenantCache
+
+	resMu     sync.Mutex
+	resources map[string]map[string]string // tenant -> resource SP object id -> appId
+}
+
+var (
+	_ consent.Driver              = (*Driver)(nil)
+	_ consent.RoleAssigner        = (*Driver)(nil)
+	_ consent.KeyCredentialReader = (*Driver)(nil)
+	_ consent.CertificateProver   = (*Driver)(nil)
+	_ consent.CodeRedeemer        = (*Driver)(nil)
+	_ consent.UserStateReader     = (*Driver)(nil)
+	_ consent.SignInReader        = (*Driver)(nil)
+)
+
+// UnsupportedKeyError reports a certificate credential whose private key MSAL Go cannot sign
+// client assertions with: Entra accepts RSA certificates for client assertions and MSAL Go
+// signs with RSA only. It wraps consent.ErrInvalidArgument.
+type UnsupportedKeyError struct {
+	// KeyType is the Go type of the key, e.g. "*ecdsa.PrivateKey".
+	KeyType string
+}
+
+func (e *UnsupportedKeyError) Error() string {
+	return fmt.Sprintf("graph: the certificate's private key is %s; Entra client assertions need an RSA key: create the certificate with an RSA 2048+ key and upload it again", e.KeyType)
+}
+
+func (e *UnsupportedKeyError) Unwrap() error { return consent.ErrInvalidArgument }
+
+// New validates cfg and builds a Driver. It does no I/O. Errors wrap consent.ErrInvalidArgument
+// (an *UnsupportedKeyError for a non-RSA key).
+func New(cfg Config) (*Driver, error) {
+	if _, err := uuid.Parse(cfg.ReaderAppID); err != nil {
+		return nil, fmt.Errorf("graph: Config.ReaderAppID %q is not a GUID: %w", cfg.ReaderAppID, consent.ErrInvalidArgument)
+	}
+	if cfg.AuthorityHost == "" {
+		cfg.AuthorityHost = DefaultAuthorityHost
+	}
+	cfg.AuthorityHost = strings.TrimSuffix(cfg.AuthorityHost, "/")
+	if u, err := url.Parse(cfg.AuthorityHost); err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("graph: Config.AuthorityHost %q must be an https URL (MSAL refuses others): %w", cfg.AuthorityHost, consent.ErrInvalidArgument)
+	}
+	if cfg.GraphURL == "" {
+		cfg.GraphURL = DefaultGraphURL
+	}
+	cfg.GraphURL = strings.TrimSuffix(cfg.GraphURL, "/")
+	gu, err := url.Parse(cfg.GraphURL)
+	if err != nil || gu.Scheme != "https" || gu.Host == "" {
+		return nil, fmt.Errorf("graph: Config.GraphURL %q must be an https URL: %w", cfg.GraphURL, consent.ErrInvalidArgument)
+	}
+	if cfg.GraphScope == "" {
+		cfg.GraphScope = DefaultGraphScope
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	if cfg.MaxConcurrentPerTenant <= 0 {
+		cfg.MaxConcurrentPerTenant = 4
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 2
+	}
+	if cfg.MaxRetries < 0 {
+		cfg.MaxRetries = 0
+	}
+	if cfg.MaxRetryWait <= 0 {
+		cfg.MaxRetryWait = 10 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &Driver{cfg: cfg, graphHost: gu.Host, log: log, sems: map[string]chan struct{}{}, resources: map[string]map[string]string{},
+		tokens: &tenantCache{parts: map[string][]byte{}}}
+
+	cred, err := msalCredential(cfg.ReaderCredential)
+	if err != nil {
+		return nil, fmt.Errorf("graph: Config.ReaderCredential: %w (%w)", err, consent.ErrInvalidArgument)
+	}
+	d.reader, err = d.newClient(cfg.ReaderAppID, "organizations", cred, d.tokens)
+	if err != nil {
+		return nil, err
+	}
+
+	// Graph: our http.Client with the Graph middleware; retries bounded by MaxRetries and
+	// MaxRetryWait.
+	retry := &khttp.RetryHandlerOptions{MaxRetries: max(cfg.MaxRetries, 1), ShouldRetry: d.shouldRetry}
+	kiotaMW, err := khttp.GetDefaultMiddlewaresWithOptions(retry)
+	if err != nil {
+		return nil, fmt.Errorf("graph: building the Graph middleware: %w", err)
+	}
+	opts := msgraphgocore.GraphClientOptions{GraphServiceVersion: "v1.0", GraphServiceLibraryVersion: "tenantapps"}
+	mw := append([]khttp.Middleware{msgraphgocore.NewGraphTelemetryHandler(&opts)}, kiotaMW...)
+	parent := cfg.HTTPClient.Transport
+	if parent == nil {
+		parent = http.DefaultTransport
+	}
+	graphClient := &http.Client{
+		Transport:     khttp.NewCustomTransportWithParentTransport(parent, mw...),
+		Timeout:       cfg.HTTPClient.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Jar:           cfg.HTTPClient.Jar,
+	}
+	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{d: d, hosts: absauth.NewAllowedHostsValidator([]string{gu.Hostname()})})
+	d.adapter, err = msgraphgocore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
+		auth, opts, jsonser.NewJsonParseNodeFactory(), jsonser.NewJsonSerializationWriterFactory(), graphClient)
+	if err != nil {
+		return nil, fmt.Errorf("graph: building the Graph request adapter: %w", err)
+	}
+	d.adapter.SetBaseUrl(cfg.GraphURL)
+	return d, nil
+}
+
+// shouldRetry bounds Kiota's retry handler: GETs only (a retried POST loses its compressed
+// body in kiota-http-go v1.5.4, so runBatch retries $batch itself), at most MaxRetries, never a
+// wait above MaxRetryWait.
+func (d *Driver) shouldRetry(delay time.Duration, n int, req *http.Request, resp *http.Response) bool {
+	ok := req.Method == http.MethodGet && n <= d.cfg.MaxRetries && delay <= d.cfg.MaxRetryWait
+	if ok && resp != nil {
+		d.log.Debug("graph: retrying", "status", resp.StatusCode, "attempt", n, "delay", delay, "path", req.URL.Path)
+	}
+	return ok
+}
+
+// newClient builds an MSAL confidential client for appID against tenant ("organizations" for a
+// client used with WithTenantID per call).
+func (d *Driver) newClient(appID, tenant string, cred confidential.Credential, c cache.ExportReplace) (confidential.Client, error) {
+	opts := []confidential.Option{
+		confidential.WithHTTPClient(d.cfg.HTTPClient),
+		confidential.WithInstanceDiscovery(false),
+	}
+	if c != nil {
+		opts = append(opts, confidential.WithCache(c))
+	}
+	client, err := confidential.New(d.cfg.AuthorityHost+"/"+tenant, appID, cred, opts...)
+	if err != nil {
+		return confidential.Client{}, fmt.Errorf("graph: creating the MSAL client for app %s: %v: %w", appID, err, consent.ErrInvalidArgument)
+	}
+	return client, nil
+}
+
+// msalCredential turns a certificate credential into an MSAL credential: MSAL signs the
+// assertion itself (PS256, x5t#S256) for *rsa.PrivateKey; other RSA crypto.Signers (HSM, KMS)
+// sign through an assertion callback; non-RSA keys give *UnsupportedKeyError.
+func msalCredential(c consent.CertificateCredential) (confidential.Credential, error) {
+	leaf := c.Leaf()
+	if leaf == nil || c.Key == nil {
+		return confidential.Credential{}, fmt.Errorf("a certificate chain and a private key are required: %w", consent.ErrInvalidArgument)
+	}
+	pub, ok := c.Key.Public().(*rsa.PublicKey)
+	if !ok {
+		return confidential.Credential{}, &UnsupportedKeyError{KeyType: fmt.Sprintf("%T", c.Key)}
+	}
+	if lp, ok := leaf.PublicKey.(*rsa.PublicKey); !ok || !lp.Equal(pub) {
+		return confidential.Credential{}, fmt.Errorf("the private key does not belong to the certificate %q (the tenant was not contacted); supply the .pfx that holds both: %w", leaf.Subject.String(), consent.ErrInvalidCredential)
+	}
+	if k, ok := c.Key.(*rsa.PrivateKey); ok {
+		cred, err := confidential.NewCredFromCert(c.Chain, k)
+		if err != nil {
+			return confidential.Credential{}, fmt.Errorf("%v: %w", err, consent.ErrInvalidArgument)
+		}
+		return cred, nil
+	}
+	return confidential.NewCredFromAssertionCallback(func(_ context.Context, o confidential.AssertionRequestOptions) (string, error) {
+		return signAssertion(c, o.ClientID, o.TokenEndpoint)
+	}), nil
+}
+
+// acquire takes one of the tenant's concurrency slots; release returns it.
+func (d *Driver) acquire(ctx context.Context, tenantID string) (release func(), err error) {
+	d.semMu.Lock()
+	sem, ok := d.sems[tenantID]
+	if !ok {
+		sem = make(chan struct{}, d.cfg.MaxConcurrentPerTenant)
+		d.sems[tenantID] = sem
+	}
+	d.semMu.Unlock()
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+type tenantKey struct{}
+
+// tokenProvider gives Kiota the reading app's token for the tenant the request's context names.
+type tokenProvider struct {
+	d     *Driver
+	hosts absauth.AllowedHostsValidator
+}
+
+func (p *tokenProvider) GetAuthorizationToken(ctx context.Context, u *url.URL, _ map[string]any) (string, error) {
+	if !p.hosts.IsUrlHostValid(u) {
+		return "", fmt.Errorf("graph: refusing to send a token to host %q (only %s)", u.Host, p.d.graphHost)
+	}
+	tenant, _ := ctx.Value(tenantKey{}).(string)
+	if tenant == "" {
+		return "", errors.New("graph: internal error: no tenant in the request context")
+	}
+	return p.d.readerToken(ctx, tenant)
+}
+
+func (p *tokenProvider) GetAllowedHostsValidator() *absauth.AllowedHostsValidator { return &p.hosts }
+
+// readerToken returns an app-only Graph token of the reading app for tenant, from MSAL's cache
+// when it has one with more than 5 minutes left. Errors are *consent.DriverError.
+func (d *Driver) readerToken(ctx context.Context, tenant string) (string, error) {
+	ar, err := d.reader.AcquireTokenByCredential(ctx, []string{d.cfg.GraphScope}, confidential.WithTenantID(tenant))
+	if err != nil {
+		return "", tokenError(ctx, "token", tenant, d.cfg.ReaderAppID, err, true)
+	}
+	return ar.AccessToken, nil
+}
+
+// begin validates IDs, takes a concurrency slot and makes sure a token can be had (so token
+// failures map precisely), returning the context to use for Graph calls.
+func (d *Driver) begin(ctx context.Context, op, tenantID, appID string) (context.Context, func(), error) {
+	if _, err := uuid.Parse(tenantID); err != nil {
+		return nil, nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("tenant ID %q is not a GUID: %w", tenantID, consent.ErrInvalidArgument)}
+	}
+	if appID != "" || op != "UserState" {
+		if _, err := uuid.Parse(appID); err != nil {
+			return nil, nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("app ID %q is not a GUID: %w", appID, consent.ErrInvalidArgument)}
+		}
+	}
+	release, err := d.acquire(ctx, tenantID)
+	if err != nil {
+		return nil, nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: err}
+	}
+	ctx = context.WithValue(ctx, tenantKey{}, tenantID)
+	if _, err := d.readerToken(ctx, tenantID); err != nil {
+		release()
+		return nil, nil, withOp(err, op, appID)
+	}
+	return ctx, release, nil
+}
+
+// withOp sets Op (and AppID when empty) on a *consent.DriverError.
+func withOp(err error, op, appID string) error {
+	var de *consent.DriverError
+	if errors.As(err, &de) {
+		cp := *de
+		cp.Op = op
+		if appID != "" {
+			cp.AppID = appID
+		}
+		return &cp
+	}
+	return err
+}
+
+// tenantCache is the reading app's MSAL token cache, partitioned by MSAL's partition key
+// ({clientID}_{tenant}_AppTokenCache): each tenant's tokens live apart, so one tenant's can be
+// dropped (evict) when Graph refuses them.
+type tenantCache struct {
+	mu    sync.Mutex
+	parts map[string][]byte
+}
+
+func (c *tenantCache) Replace(_ context.Context, u cache.Unmarshaler, h cache.ReplaceHints) error {
+	c.mu.Lock()
+	data, ok := c.parts[h.PartitionKey]
+	c.mu.Unlock()
+	if !ok {
+		data = []byte("{}")
+	}
+	return u.Unmarshal(data)
+}
+
+func (c *tenantCache) Export(_ context.Context, m cache.Marshaler, h cache.ExportHints) error {
+	data, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.parts[h.PartitionKey] = data
+	return nil
+}
+
+// evict drops the cached tokens of tenant.
+func (c *tenantCache) evict(tenant string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.parts {
+		if strings.Contains(strings.ToLower(k), "_"+strings.ToLower(tenant)+"_") {
+			delete(c.parts, k)
+		}
+	}
+}
+
+// retryUnauthorized runs fn; when Graph refused the cached token (401) it drops the tenant's
+// tokens, acquires a fresh one (which surfaces a deleted tenant as ErrTenantNotFound) and runs
+// fn once more.
+func (d *Driver) retryUnauthorized(ctx context.Context, op, tenantID, appID string, fn func() error) error {
+	err := fn()
+	if !errors.Is(err, errUnauthorized) {
+		return err
+	}
+	d.tokens.evict(tenantID)
+	if _, terr := d.readerToken(ctx, tenantID); terr != nil {
+		return withOp(terr, op, appID)
+	}
+	return fn()
+}

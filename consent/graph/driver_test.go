@@ -1,0 +1,177 @@
+package graph_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/consent/graphtest"
+	"github.com/tenantapps/tenantapps/roles"
+)
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+var ignoreIDs = cmpopts.IgnoreFields(consent.AppState{}, "ServicePrincipal.ObjectID")
+var ignoreGrantIDs = []cmp.Option{
+	cmpopts.IgnoreFields(consent.AppRoleGrant{}, "AssignmentID", "CreatedAt"),
+	cmpopts.IgnoreFields(consent.DelegatedGrant{}, "GrantID"),
+	cmpopts.EquateEmpty(),
+}
+
+func TestAppStateReadsTheTenant(t *testing.T) {
+	e := newEnv(t, graphtest.Options{PageSize: 2}, nil)
+	e.withCustomer(t)
+	ctx := ctxT(t)
+	must(t, e.srv.GrantAppRole(tenantA, appX, graphtest.MicrosoftGraphAppID, graphDirReadAll))
+	must(t, e.srv.GrantAppRole(tenantA, appX, graphtest.ExchangeOnlineAppID, "dc50a0fb-09a3-484d-be87-e023b12c6440"))
+	must(t, e.srv.GrantDelegated(tenantA, appX, graphtest.MicrosoftGraphAppID, "", "User.Read", "offline_access"))
+	must(t, e.srv.AssignAppDirectoryRole(tenantA, appX, roles.ExchangeAdministrator))
+	must(t, e.srv.AssignAppDirectoryRole(tenantA, appX, roles.GlobalReader))
+
+	got, err := e.drv.AppState(ctx, tenantA, appX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := consent.AppState{
+		TenantID: tenantA, AppID: appX, Exists: true,
+		ServicePrincipal: consent.ServicePrincipal{AppID: appX, DisplayName: "App X", Enabled: true, AppOwnerTenantID: mspTenant},
+		AppRoleGrants: []consent.AppRoleGrant{
+			{ResourceAppID: graphtest.ExchangeOnlineAppID, AppRoleID: "dc50a0fb-09a3-484d-be87-e023b12c6440"},
+			{ResourceAppID: graphtest.MicrosoftGraphAppID, AppRoleID: graphDirReadAll},
+			{ResourceAppID: graphtest.MicrosoftGraphAppID, AppRoleID: graphUserReadAll},
+		},
+		DelegatedGrants: []consent.DelegatedGrant{{ResourceAppID: graphtest.MicrosoftGraphAppID, ConsentType: consent.ConsentAllPrincipals, Scopes: []string{"User.Read", "offline_access"}}},
+		DirectoryRoles:  []roles.TemplateID{roles.ExchangeAdministrator, roles.GlobalReader},
+	}
+	if diff := cmp.Diff(want, got, append(ignoreGrantIDs, ignoreIDs)...); diff != "" {
+		t.Errorf("AppState mismatch (-want +got):\n%s", diff)
+	}
+	spID, _ := e.srv.ServicePrincipalID(tenantA, appX)
+	if got.ServicePrincipal.ObjectID != spID {
+		t.Errorf("ObjectID = %q, want %q", got.ServicePrincipal.ObjectID, spID)
+	}
+
+	// Tenant changes show up at once: the driver keeps no copy.
+	must(t, e.srv.RevokeAppRole(tenantA, appX, graphtest.MicrosoftGraphAppID, graphDirReadAll))
+	must(t, e.srv.RemoveAppDirectoryRole(tenantA, appX, roles.ExchangeAdministrator))
+	got, err = e.drv.AppState(ctx, tenantA, appX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.HasAppRole(graphtest.MicrosoftGraphAppID, graphDirReadAll) || got.HasDirectoryRole(roles.ExchangeAdministrator) || !got.HasAppRole(graphtest.MicrosoftGraphAppID, graphUserReadAll) {
+		t.Errorf("after revoking: %+v", got)
+	}
+
+	must(t, e.srv.DeleteServicePrincipal(tenantA, appX))
+	got, err = e.drv.AppState(ctx, tenantA, appX)
+	if err != nil {
+		t.Fatalf("deleted SP: %v", err)
+	}
+	if diff := cmp.Diff(consent.AppState{TenantID: tenantA, AppID: appX}, got, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("deleted SP mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestRequestCount proves the efficiency target: checking one application-permission profile
+// (service principal + grants + roles) costs one $batch round trip (two the first time a tenant
+// shows a resource, to resolve its appId) and one token request per tenant per token lifetime.
+func TestRequestCount(t *testing.T) {
+	e := newEnv(t, graphtest.Options{}, nil)
+	e.withCustomer(t)
+	ctx := ctxT(t)
+	for i := range 5 {
+		if _, err := e.drv.AppState(ctx, tenantA, appX); err != nil {
+			t.Fatalf("check %d: %v", i, err)
+		}
+		st := e.srv.Stats()
+		wantGraph := 2 + i // first check: batch + resource lookup; then one batch each
+		if got := st.GraphRoundTrips(tenantA); got != wantGraph {
+			t.Errorf("after %d checks: %d Graph round trips, want %d (routes %v)", i+1, got, wantGraph, st.Routes())
+		}
+		if got := st.Total(graphtest.RouteBatch, tenantA); got != wantGraph {
+			t.Errorf("after %d checks: %d $batch requests, want %d: reads must go through $batch", i+1, got, wantGraph)
+		}
+		if got := st.Total(graphtest.RouteToken, tenantA); got != 1 {
+			t.Errorf("after %d checks: %d token requests, want 1 (MSAL cache per tenant)", i+1, got)
+		}
+	}
+	st := e.srv.Stats()
+	if n := st.BatchItems[graphtest.RouteTenant{Route: graphtest.RouteAppRoleAssignments, Tenant: tenantA}]; n != 5 {
+		t.Errorf("appRoleAssignments read %d times in batches, want 5", n)
+	}
+}
+
+func TestProveCertificate(t *testing.T) {
+	e := newEnv(t, graphtest.Options{}, nil)
+	e.withCustomer(t)
+	ctx := ctxT(t)
+	proof, err := e.drv.ProveCertificate(ctx, tenantA, appX, e.appX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spID, _ := e.srv.ServicePrincipalID(tenantA, appX)
+	want := consent.TokenProof{TenantID: tenantA, AppID: appX, ServicePrincipalID: spID, Roles: []string{"User.Read.All"}}
+	if diff := cmp.Diff(want, proof, cmpopts.IgnoreFields(consent.TokenProof{}, "ExpiresAt")); diff != "" {
+		t.Errorf("TokenProof mismatch (-want +got):\n%s", diff)
+	}
+	if d := time.Until(proof.ExpiresAt); d < 50*time.Minute || d > 61*time.Minute {
+		t.Errorf("ExpiresAt in %v, want about an hour", d)
+	}
+
+	tests := []struct {
+		name     string
+		tenant   string
+		cred     consent.CertificateCredential
+		wantErr  error
+		wantCode string
+	}{
+		{"certificate not registered on the app", tenantA, newCredential(t), consent.ErrInvalidCredential, "AADSTS700027"},
+		{"app not consented in the tenant", mspTenant, e.appX, consent.ErrNotConsented, "AADSTS700016"},
+		{"tenant does not exist", "99999999-9999-4999-8999-999999999999", e.appX, consent.ErrTenantNotFound, "AADSTS90002"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.drv.ProveCertificate(ctx, tc.tenant, appX, tc.cred)
+			var de *consent.DriverError
+			if !errors.Is(err, tc.wantErr) || !errors.As(err, &de) || de.Code != tc.wantCode {
+				t.Fatalf("err = %v, want %v with code %s", err, tc.wantErr, tc.wantCode)
+			}
+			if consent.CouldNotCheck(err) {
+				t.Errorf("CouldNotCheck(%v) = true; a rejected certificate is ground truth", err)
+			}
+		})
+	}
+
+	// Rotating the app's certificate on the registration rejects the old one.
+	fresh := newCredential(t)
+	must(t, e.srv.RotateAppCertificates(appX, fresh.Leaf()))
+	if _, err := e.drv.ProveCertificate(ctx, tenantA, appX, e.appX); !errors.Is(err, consent.ErrInvalidCredential) {
+		t.Errorf("old certificate after rotation: %v, want ErrInvalidCredential", err)
+	}
+	if _, err := e.drv.ProveCertificate(ctx, tenantA, appX, fresh); err != nil {
+		t.Errorf("new certificate after rotation: %v", err)
+	}
+}
+
+// A wrong certificate of the driver's own reading app must never look like a fact about the
+// checked app.
+func TestWrongReaderCertificateIsCouldNotCheck(t *testing.T) {
+	wrong := newCredential(t)
+	e := newEnv(t, graphtest.Options{}, nil)
+	e.withCustomer(t)
+	drv := newDriverAgainst(t, e.srv, wrong)
+	_, err := drv.AppState(ctxT(t), tenantA, appX)
+	var de *consent.DriverError
+	if !errors.As(err, &de) || de.Code != "AADSTS700027" || !errors.Is(err, consent.ErrForbidden) || !consent.CouldNotCheck(err) {
+		t.Fatalf("AppState with a wrong reader certificate: %v; want ErrForbidden (could not check) with AADSTS700027", err)
+	}
+}

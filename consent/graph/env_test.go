@@ -1,0 +1,130 @@
+package graph_test
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/consent/graph"
+	"github.com/tenantapps/tenantapps/consent/graphtest"
+)
+
+const (
+	mspTenant = "33333333-3333-4333-8333-333333333333"
+	readerApp = "aaaaaaaa-0000-4000-8000-0000000000ff"
+	tenantA   = "11111111-1111-4111-8111-111111111111"
+	tenantB   = "22222222-2222-4222-8222-222222222222"
+	appX      = "aaaaaaaa-0000-4000-8000-000000000001"
+	redirect  = "https://portal.example/consent/callback"
+
+	graphUserReadAll = "df021288-bdef-4463-88db-98f22de89214"
+	graphDirReadAll  = "7ab1d382-f21e-4acd-a863-ba3e13f7da61"
+)
+
+var serial atomic.Int64
+
+// newCredential makes a self-signed RSA certificate credential valid for a day.
+func newCredential(t testing.TB) consent.CertificateCredential {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: "tenantapps-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return consent.CertificateCredential{Chain: []*x509.Certificate{cert}, Key: key}
+}
+
+type env struct {
+	srv    *graphtest.Server
+	drv    *graph.Driver
+	reader consent.CertificateCredential
+	appX   consent.CertificateCredential
+}
+
+// newEnv starts an emulator with the MSP tenant and its reading app consented everywhere, and a
+// driver reading through it over TLS.
+func newEnv(t testing.TB, opts graphtest.Options, tweak func(*graph.Config)) *env {
+	t.Helper()
+	srv := graphtest.NewServer(opts)
+	t.Cleanup(srv.Close)
+	e := &env{srv: srv, reader: newCredential(t), appX: newCredential(t)}
+	must(t, srv.AddTenant(consenttest.Tenant{ID: mspTenant, DisplayName: "MSP"}))
+	must(t, srv.RegisterApp(consenttest.App{AppID: readerApp, HomeTenantID: mspTenant, DisplayName: "MSP reader", Certificates: e.reader.Chain}))
+	must(t, srv.ProvisionEverywhere(readerApp,
+		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "Application.Read.All"},
+		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "Directory.Read.All"},
+		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "RoleManagement.ReadWrite.Directory"},
+		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "AuditLog.Read.All"},
+	))
+	cfg := graph.Config{
+		ReaderAppID:      readerApp,
+		ReaderCredential: e.reader,
+		AuthorityHost:    srv.URL,
+		GraphURL:         srv.GraphURL(),
+		HTTPClient:       srv.Client(),
+		MaxRetryWait:     2 * time.Second,
+		AppCredentials: func(appID string) (consent.CertificateCredential, bool) {
+			if appID == appX {
+				return e.appX, true
+			}
+			return consent.CertificateCredential{}, false
+		},
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	drv, err := graph.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.drv = drv
+	return e
+}
+
+// withCustomer adds tenant A with app X registered in the MSP tenant and consented in A with
+// Graph User.Read.All.
+func (e *env) withCustomer(t testing.TB) {
+	t.Helper()
+	must(t, e.srv.AddTenant(consenttest.Tenant{ID: tenantA, DisplayName: "Contoso", DefaultDomain: "contoso.onmicrosoft.com"}))
+	must(t, e.srv.RegisterApp(consenttest.App{AppID: appX, HomeTenantID: mspTenant, DisplayName: "App X", Certificates: e.appX.Chain, RedirectURIs: []string{redirect}}))
+	if _, err := e.srv.CreateServicePrincipal(tenantA, appX); err != nil {
+		t.Fatal(err)
+	}
+	must(t, e.srv.GrantAppRole(tenantA, appX, graphtest.MicrosoftGraphAppID, graphUserReadAll))
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func graphtestOptions() graphtest.Options { return graphtest.Options{} }
+
+// newDriverAgainst builds a driver whose reading app authenticates with cred.
+func newDriverAgainst(t testing.TB, srv *graphtest.Server, cred consent.CertificateCredential) *graph.Driver {
+	t.Helper()
+	drv, err := graph.New(graph.Config{ReaderAppID: readerApp, ReaderCredential: cred, AuthorityHost: srv.URL,
+		GraphURL: srv.GraphURL(), HTTPClient: srv.Client(), MaxRetryWait: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return drv
+}
