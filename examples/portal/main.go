@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	app, err := startDemo(ctx, ln.Addr().String(), *db, logger)
+	app, err := startDemo(ctx, ln.Addr().String(), *db, false, logger)
 	if err != nil {
 		ln.Close()
 		return err
@@ -104,10 +104,10 @@ func (a *demoApp) Close() {
 
 // startDemo builds the portal on the demo backend; hostport is where the portal is reachable
 // (the consent redirect URI is http://hostport/consent/callback).
-func startDemo(ctx context.Context, hostport, dbPath string, logger *slog.Logger) (*demoApp, error) {
+func startDemo(ctx context.Context, hostport, dbPath string, fake bool, logger *slog.Logger) (*demoApp, error) {
 	a := &demoApp{}
 	redirect := "http://" + hostport + "/consent/callback"
-	be, env, err := demo.Start(ctx, redirect, nil)
+	be, env, err := demo.Start(ctx, redirect, demo.StartOptions{Fake: fake})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +29,8 @@ type config struct {
 	onStep func(Step)
 	// now is the real clock (time.Now by default).
 	now func() time.Time
+	// fake runs against consenttest.Fake instead of the emulator and the Graph driver.
+	fake bool
 }
 
 // clock is the Manager's clock: real time plus an offset the walk-through advances to show what
@@ -66,7 +69,7 @@ func walk(ctx context.Context, cfg config) (Report, error) {
 	}
 	w := &walker{cfg: cfg, clock: &clock{base: cfg.now}}
 	cfg.progress.say("starting the local Entra ID + Microsoft Graph emulator")
-	be, env, err := demo.Start(ctx, redirectURI, cfg.now)
+	be, env, err := demo.Start(ctx, redirectURI, demo.StartOptions{Fake: cfg.fake, Now: cfg.now})
 	if err != nil {
 		return Report{}, fmt.Errorf("starting the emulator: %w", err)
 	}
@@ -283,6 +286,10 @@ func (w *walker) verifyAll(ctx context.Context, s *Step) error {
 
 func (w *walker) changeTenant(ctx context.Context) (Step, error) {
 	s := Step{Title: "Change the tenant and the catalog, then verify"}
+	// Graph reports lastPasswordChangeDateTime to the second; let the second of the last consent
+	// pass so the reset is visibly later than it, as it would be in real life.
+	now := w.cfg.now()
+	time.Sleep(now.Truncate(time.Second).Add(time.Second + 10*time.Millisecond).Sub(now))
 	if err := w.env.ResetPassword(demo.AlexUPN); err != nil {
 		return s, err
 	}
@@ -302,7 +309,7 @@ func (w *walker) changeTenant(ctx context.Context) (Step, error) {
 	if err != nil {
 		return s, err
 	}
-	s.Notes = append(s.Notes, "The vendor published "+added)
+	s.Notes = append(s.Notes, "The vendor published catalog version "+strings.TrimPrefix(added, "catalog "))
 	err = w.verifyAll(ctx, &s)
 	return s, err
 }

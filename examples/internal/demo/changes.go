@@ -96,5 +96,5 @@ func (e *Env) PublishExtraPermission(appType string) (string, error) {
 	for _, c := range permissions.Diff(cur, next) {
 		changes = append(changes, c.String())
 	}
-	return fmt.Sprintf("catalog %s published: %s", next.Version(), strings.Join(changes, "; ")), nil
+	return fmt.Sprintf("catalog %s: %s", next.Version(), strings.Join(changes, "; ")), nil
 }

@@ -76,7 +76,9 @@ type Env struct {
 // Setup fills dir with the demo: a vendor home tenant with one registered app per creatable app
 // type (asking for the catalog's permissions), and the customer tenant Contoso with three users.
 // srv, when not nil, is the emulator behind dir (it gets the permissions each app asks for).
-func Setup(dir consenttest.Directory, drv consent.Driver, srv *graphtest.Server, cat *Catalog, redirectURI string, now func() time.Time) (*Env, error) {
+// vendorCerts, when given, become the key credentials of every vendor app (the driver redeems
+// user-consent codes with them).
+func Setup(dir consenttest.Directory, drv consent.Driver, srv *graphtest.Server, cat *Catalog, redirectURI string, now func() time.Time, vendorCerts ...*x509.Certificate) (*Env, error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -87,7 +89,7 @@ func Setup(dir consenttest.Directory, drv consent.Driver, srv *graphtest.Server,
 		{ID: VendorTenantID, DisplayName: "AvePoint (vendor)", DefaultDomain: "vendor.example"},
 		{ID: CustomerTenantID, DisplayName: CustomerName, DefaultDomain: "contoso.example"},
 	} {
-		if err := dir.AddTenant(t); err != nil {
+		if err := dir.AddTenant(t); err != nil && !(t.ID == VendorTenantID && errors.Is(err, graphtest.ErrExists)) {
 			return nil, fmt.Errorf("demo: adding tenant %s: %w", t.DisplayName, err)
 		}
 	}
@@ -100,7 +102,7 @@ func Setup(dir consenttest.Directory, drv consent.Driver, srv *graphtest.Server,
 		if name == "" {
 			name = a.Name
 		}
-		if err := dir.RegisterApp(consenttest.App{AppID: id, HomeTenantID: VendorTenantID, DisplayName: name, RedirectURIs: []string{redirectURI}}); err != nil {
+		if err := dir.RegisterApp(consenttest.App{AppID: id, HomeTenantID: VendorTenantID, DisplayName: name, RedirectURIs: []string{redirectURI}, Certificates: vendorCerts}); err != nil {
 			return nil, fmt.Errorf("demo: registering %s: %w", a.Name, err)
 		}
 		if err := e.requirePermissions(id, a); err != nil {
@@ -257,7 +259,11 @@ func (e *Env) PlayConsent(ctx context.Context, consentURL, upn string) (appprofi
 		return appprofile.Callback{}, fmt.Errorf("demo: unknown user %q", upn)
 	}
 	if strings.HasSuffix(u.Path, "/oauth2/v2.0/authorize") {
-		scopes := e.expandDefault(appID, strings.Fields(q.Get("scope")))
+		scopes := strings.Fields(q.Get("scope"))
+		if e.Server == nil {
+			// The Fake does not know ".default"; Entra (and the emulator) expand it themselves.
+			scopes = e.expandDefault(appID, scopes)
+		}
 		code, err := e.Directory.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenant, AppID: appID, UserID: who.UserID,
 			RedirectURI: q.Get("redirect_uri"), Scopes: scopes, CodeChallenge: q.Get("code_challenge")})
 		if err != nil {
@@ -415,24 +421,41 @@ func (e *Env) expandDefault(appID string, scopes []string) []string {
 	return out
 }
 
-// newPFX generates an RSA-2048 key and a self-signed certificate valid from an hour before now for
-// validity, and returns them as a .pfx with a random password.
-func newPFX(commonName string, now time.Time, validity time.Duration) (*x509.Certificate, []byte, string, error) {
+// newCredential generates an RSA-2048 key and a self-signed certificate for it.
+func newCredential(commonName string, now time.Time, validity time.Duration) (consent.CertificateCredential, error) {
+	key, cert, err := newKeyAndCert(commonName, now, validity)
+	if err != nil {
+		return consent.CertificateCredential{}, err
+	}
+	return consent.CertificateCredential{Chain: []*x509.Certificate{cert}, Key: key}, nil
+}
+
+func newKeyAndCert(commonName string, now time.Time, validity time.Duration) (*rsa.PrivateKey, *x509.Certificate, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, err
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, err
 	}
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: commonName},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(validity), KeyUsage: x509.KeyUsageDigitalSignature}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, err
 	}
 	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, cert, nil
+}
+
+// newPFX generates an RSA-2048 key and a self-signed certificate valid from an hour before now for
+// validity, and returns them as a .pfx with a random password.
+func newPFX(commonName string, now time.Time, validity time.Duration) (*x509.Certificate, []byte, string, error) {
+	key, cert, err := newKeyAndCert(commonName, now, validity)
 	if err != nil {
 		return nil, nil, "", err
 	}
