@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -68,7 +69,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Flag("ignore-certificate-errors", true),
 		chromedp.WindowSize(1400, 1000),
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancelAlloc()
@@ -86,13 +87,31 @@ func TestBrowser(t *testing.T) {
 			return os.WriteFile(p, png, 0o644)
 		})
 	}
+	// landed waits until the portal redirected to the list with the given flash message: a
+	// check on the new page's URL, so the previous page's message never counts.
+	landed := func(flash string) chromedp.Action[chromedp.Void] {
+		expr := `location.pathname === "/profiles" && location.search.includes("flash=` + flash + `") && document.readyState === "complete" && !!document.getElementById("flash")`
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			for {
+				// Evaluating while the page navigates fails; that only means "not yet".
+				if ok, err := chromedp.Evaluate[bool](expr)(ctx, tg); err == nil && ok {
+					return nil
+				}
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("waiting for the list with flash=%s: %w", flash, ctx.Err())
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		})
+	}
 	// acceptConsent plays the administrator on the emulator's consent page.
 	acceptConsent := func(upn string) chromedp.Action[chromedp.Void] {
 		return chromedp.Steps(
 			chromedp.WaitVisible(chromedp.ID("accept")),
 			chromedp.SetValue(chromedp.ID("user"), upn),
 			chromedp.Click(chromedp.ID("accept")),
-			chromedp.WaitVisible(chromedp.ID("flash")),
+			landed("consented"),
 		)
 	}
 	text := func(sel string) string {
@@ -152,7 +171,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Navigate(srv.URL+"/demo"),
 		chromedp.WaitVisible(chromedp.ID("revoke-grant")),
 		chromedp.Click(chromedp.CSS(`#revoke-grant button`)),
-		chromedp.WaitVisible(chromedp.ID("flash")),
+		landed("changed"),
 	)
 	if err != nil {
 		t.Fatalf("change the tenant: %v", err)
@@ -162,7 +181,7 @@ func TestBrowser(t *testing.T) {
 	}
 	err = chromedp.Do(bctx,
 		chromedp.Click(chromedp.CSS(row+` button.verify`)),
-		chromedp.WaitVisible(chromedp.ID("flash")),
+		landed("verified"),
 		shot("5-list-invalid"),
 	)
 	if err != nil {
