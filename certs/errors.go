@@ -100,6 +100,9 @@ var (
 	ErrCertMismatch      error = &Error{Code: CodeCertMismatch}
 )
 
+// ErrInvalidOptions is wrapped by NewSelfSigned when its options are unusable.
+var ErrInvalidOptions = errors.New("certs: invalid options")
+
 // ProblemOf converts an error from this package into a Problem; any other error becomes a
 // corrupt Problem with its message. It returns false for a nil error.
 func ProblemOf(err error) (Problem, bool) {

@@ -1,0 +1,306 @@
+package main
+
+// tenantapps cert inspect | new
+//
+//	tenantapps cert inspect --pfx FILE [--cert FILE] [--password-env VAR | --password-stdin]
+//	                        [--expiring-days N] [--at RFC3339] [--format table|json]
+//	tenantapps cert new --cn NAME --out PREFIX --password-env VAR [--years N] [--key-bits N]
+//	                    [--force] [--format table|json]
+//
+// cert inspect JSON (stable):
+//
+//	{"ok": bool, "problems": [{"code", "severity", "message"}], "sha1Thumbprint", "sha256Thumbprint",
+//	 "subject", "issuer", "notBefore", "notAfter", "keyType", "keyBits", "chainLength", "paired": bool|null}
+//
+// ok is false when any problem has severity "error" (including a .pfx that cannot be opened:
+// wrong_password, corrupt, unsupported_format); exit status 0 when ok, 1 when not, 2 on usage
+// errors (bad flags, unreadable files). paired is null without --cert. Codes are certs.Code.
+//
+// cert new JSON: {"pfx", "cer", "crt", "subject", "sha1Thumbprint", "customKeyIdentifier",
+// "sha256Thumbprint", "notBefore", "notAfter"}.
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tenantapps/tenantapps/certs"
+)
+
+func runCert(env *cliEnv, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(env.stderr, "usage: tenantapps cert inspect|new [flags]\n\n  inspect  check a .pfx (and that it is paired with a .cer/.crt)\n  new      create a self-signed app certificate (.pfx, .cer, .crt)")
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	switch args[0] {
+	case "inspect":
+		return runCertInspect(env, args[1:])
+	case "new":
+		return runCertNew(env, args[1:])
+	}
+	fmt.Fprintf(env.stderr, "tenantapps cert: unknown subcommand %q (want inspect or new)\n", args[0])
+	return exitUsage
+}
+
+// certInspectJSON is the stable JSON shape of cert inspect.
+type certInspectJSON struct {
+	OK               bool            `json:"ok"`
+	Problems         []certs.Problem `json:"problems"`
+	SHA1Thumbprint   string          `json:"sha1Thumbprint"`
+	SHA256Thumbprint string          `json:"sha256Thumbprint"`
+	Subject          string          `json:"subject"`
+	Issuer           string          `json:"issuer"`
+	NotBefore        string          `json:"notBefore"`
+	NotAfter         string          `json:"notAfter"`
+	KeyType          string          `json:"keyType"`
+	KeyBits          int             `json:"keyBits"`
+	ChainLength      int             `json:"chainLength"`
+	Paired           *bool           `json:"paired"`
+}
+
+func newFlagSet(env *cliEnv, name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	return fs
+}
+
+// readPassword reads the .pfx password from an environment variable or stdin, never from a flag.
+func readPassword(env *cliEnv, envVar string, fromStdin bool) (string, error) {
+	switch {
+	case envVar != "" && fromStdin:
+		return "", errors.New("use either --password-env or --password-stdin, not both")
+	case envVar != "":
+		pw := env.getenv(envVar)
+		if pw == "" {
+			fmt.Fprintf(env.stderr, "tenantapps: note: $%s is empty or unset; using an empty password\n", envVar)
+		}
+		return pw, nil
+	case fromStdin:
+		b, err := io.ReadAll(io.LimitReader(env.stdin, 1<<16))
+		if err != nil {
+			return "", fmt.Errorf("reading the password from stdin: %w", err)
+		}
+		s := strings.TrimSuffix(string(b), "\n")
+		return strings.TrimSuffix(s, "\r"), nil
+	}
+	return "", nil
+}
+
+func runCertInspect(env *cliEnv, args []string) int {
+	fs := newFlagSet(env, "cert inspect")
+	pfxPath := fs.String("pfx", "", "the .pfx/.p12 file (required)")
+	certPath := fs.String("cert", "", "the .cer/.crt uploaded to Entra ID; checks the pairing")
+	pwEnv := fs.String("password-env", "", "name of the environment variable holding the .pfx password")
+	pwStdin := fs.Bool("password-stdin", false, "read the .pfx password from stdin (one line)")
+	days := fs.Int("expiring-days", 30, "warn (expiring_soon) when the certificate expires within this many days; 0 turns it off")
+	at := fs.String("at", "", "validate as of this time (RFC 3339) instead of now")
+	format := fs.String("format", "table", "output format: table or json")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *pfxPath == "" || fs.NArg() != 0 || (*format != "table" && *format != "json") {
+		fmt.Fprintln(env.stderr, "usage: tenantapps cert inspect --pfx FILE [--cert FILE] [--password-env VAR | --password-stdin] [--format table|json]")
+		return exitUsage
+	}
+	now := time.Now
+	if *at != "" {
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "tenantapps: --at: %v\n", err)
+			return exitUsage
+		}
+		now = func() time.Time { return t }
+	}
+	password, err := readPassword(env, *pwEnv, *pwStdin)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "tenantapps: %v\n", err)
+		return exitUsage
+	}
+	pfxData, err := os.ReadFile(*pfxPath)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "tenantapps: %v\n", err)
+		return exitUsage
+	}
+	var cer []byte
+	if *certPath != "" {
+		if cer, err = os.ReadFile(*certPath); err != nil {
+			fmt.Fprintf(env.stderr, "tenantapps: %v\n", err)
+			return exitUsage
+		}
+	}
+	window := time.Duration(*days) * 24 * time.Hour
+	if *days <= 0 {
+		window = -1
+	}
+
+	out := certInspectJSON{Problems: []certs.Problem{}}
+	b, err := certs.Inspect(pfxData, password)
+	if err != nil {
+		p, _ := certs.ProblemOf(err)
+		out.Problems = append(out.Problems, p)
+		if cer != nil {
+			f := false
+			out.Paired = &f
+		}
+	} else {
+		out.Problems = append(out.Problems, certs.Validate(b, certs.Options{Now: now, ExpiringWithin: window})...)
+		if cer != nil {
+			perr := certs.Pair(b, cer)
+			paired := perr == nil
+			out.Paired = &paired
+			if p, ok := certs.ProblemOf(perr); ok {
+				out.Problems = append(out.Problems, p)
+			}
+		}
+		out.SHA1Thumbprint, out.SHA256Thumbprint = b.SHA1Thumbprint, b.SHA256Thumbprint
+		out.Subject, out.Issuer = b.Subject, b.Issuer
+		if b.Leaf != nil {
+			out.NotBefore, out.NotAfter = b.NotBefore.UTC().Format(time.RFC3339), b.NotAfter.UTC().Format(time.RFC3339)
+		}
+		out.KeyType, out.KeyBits, out.ChainLength = string(b.KeyType), b.KeyBits, len(b.Chain)
+	}
+	out.OK = !certs.HasErrors(out.Problems)
+
+	if *format == "json" {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			fmt.Fprintf(env.stderr, "tenantapps: %v\n", err)
+			return exitUsage
+		}
+	} else {
+		printInspectTable(env.stdout, *pfxPath, out)
+	}
+	if !out.OK {
+		return exitNegative
+	}
+	return exitOK
+}
+
+func printInspectTable(w io.Writer, path string, o certInspectJSON) {
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%-12s %s\n", k+":", v)
+		}
+	}
+	row("file", path)
+	row("subject", o.Subject)
+	row("issuer", o.Issuer)
+	row("thumbprint", o.SHA1Thumbprint)
+	row("x5t#S256", o.SHA256Thumbprint)
+	if o.NotAfter != "" {
+		row("valid", o.NotBefore+" to "+o.NotAfter)
+	}
+	if o.KeyType != "" {
+		row("key", fmt.Sprintf("%s %d", o.KeyType, o.KeyBits))
+	}
+	if o.ChainLength > 0 {
+		row("chain", fmt.Sprintf("%d certificate(s), leaf first", o.ChainLength))
+	}
+	switch {
+	case o.Paired == nil:
+		row("paired", "not checked (use --cert)")
+	case *o.Paired:
+		row("paired", "yes")
+	default:
+		row("paired", "NO")
+	}
+	if o.OK {
+		row("verdict", "OK")
+	} else {
+		row("verdict", "NOT USABLE")
+	}
+	for _, p := range o.Problems {
+		fmt.Fprintf(w, "  %-7s %s: %s\n", p.Severity, p.Code, p.Message)
+	}
+}
+
+type certNewJSON struct {
+	PFX                 string `json:"pfx"`
+	CER                 string `json:"cer"`
+	CRT                 string `json:"crt"`
+	Subject             string `json:"subject"`
+	SHA1Thumbprint      string `json:"sha1Thumbprint"`
+	CustomKeyIdentifier string `json:"customKeyIdentifier"`
+	SHA256Thumbprint    string `json:"sha256Thumbprint"`
+	NotBefore           string `json:"notBefore"`
+	NotAfter            string `json:"notAfter"`
+}
+
+func runCertNew(env *cliEnv, args []string) int {
+	fs := newFlagSet(env, "cert new")
+	cn := fs.String("cn", "", "certificate common name, for example the app's name (required)")
+	out := fs.String("out", "", "output path prefix: writes PREFIX.pfx, PREFIX.cer, PREFIX.crt (required)")
+	years := fs.Int("years", 2, "validity in years (1 to 10)")
+	keyBits := fs.Int("key-bits", certs.DefaultKeyBits, "RSA key size (2048 to 8192)")
+	pwEnv := fs.String("password-env", "", "name of the environment variable holding the new .pfx password (required)")
+	force := fs.Bool("force", false, "overwrite existing files")
+	format := fs.String("format", "table", "output format: table or json")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *cn == "" || *out == "" || *pwEnv == "" || fs.NArg() != 0 || (*format != "table" && *format != "json") {
+		fmt.Fprintln(env.stderr, "usage: tenantapps cert new --cn NAME --out PREFIX --password-env VAR [--years N] [--key-bits N] [--force] [--format table|json]")
+		return exitUsage
+	}
+	if *years < 1 || *years > 10 {
+		fmt.Fprintln(env.stderr, "tenantapps: --years must be between 1 and 10")
+		return exitUsage
+	}
+	password := env.getenv(*pwEnv)
+	if password == "" {
+		fmt.Fprintf(env.stderr, "tenantapps: $%s is empty or unset; set it to the password that will protect the .pfx\n", *pwEnv)
+		return exitUsage
+	}
+	paths := [3]string{*out + ".pfx", *out + ".cer", *out + ".crt"}
+	if !*force {
+		for _, p := range paths {
+			if _, err := os.Stat(p); err == nil {
+				fmt.Fprintf(env.stderr, "tenantapps: %s exists; use --force to overwrite it\n", p)
+				return exitUsage
+			}
+		}
+	}
+	g, err := certs.NewSelfSigned(certs.SelfSignedOptions{
+		CommonName: *cn, Password: password, KeyBits: *keyBits,
+		Validity: time.Duration(*years) * 365 * 24 * time.Hour,
+	})
+	if err != nil {
+		fmt.Fprintf(env.stderr, "tenantapps: %v\n", err)
+		return exitUsage
+	}
+	for i, data := range [][]byte{g.PFX, g.CER, g.CRT} {
+		mode := os.FileMode(0o644)
+		if i == 0 {
+			mode = 0o600 // the private key
+		}
+		if err := os.WriteFile(paths[i], data, mode); err != nil {
+			fmt.Fprintf(env.stderr, "tenantapps: %v\n", err)
+			return exitNegative
+		}
+	}
+	b := g.Bundle
+	res := certNewJSON{
+		PFX: paths[0], CER: paths[1], CRT: paths[2], Subject: b.Subject,
+		SHA1Thumbprint: b.SHA1Thumbprint, CustomKeyIdentifier: b.CustomKeyIdentifier, SHA256Thumbprint: b.SHA256Thumbprint,
+		NotBefore: b.NotBefore.UTC().Format(time.RFC3339), NotAfter: b.NotAfter.UTC().Format(time.RFC3339),
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(res)
+		return exitOK
+	}
+	fmt.Fprintf(env.stdout, "wrote %s (keep it secret), %s and %s\n", res.PFX, res.CER, res.CRT)
+	fmt.Fprintf(env.stdout, "%-12s %s\n%-12s %s\n%-12s %s to %s\n", "subject:", res.Subject, "thumbprint:", res.SHA1Thumbprint, "valid:", res.NotBefore, res.NotAfter)
+	fmt.Fprintf(env.stdout, "Upload %s to the app registration in Entra ID (Certificates & secrets), then use %s with its password.\n", res.CER, res.PFX)
+	return exitOK
+}

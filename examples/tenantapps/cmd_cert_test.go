@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tenantapps/tenantapps/certs"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const corpus = "../../certs/testdata/corpus/"
+
+func runCertCLI(t *testing.T, stdin string, env map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &cliEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return env[k] }}
+	code = run(e, args)
+	return out.String(), errb.String(), code
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+	}
+}
+
+func TestCertInspectGolden(t *testing.T) {
+	pw := map[string]string{"PFX_PW": "Pa55-word"}
+	at := "--at=2027-06-01T00:00:00Z"
+	tests := []struct {
+		name   string
+		stdin  string
+		args   []string
+		code   int
+		golden string
+	}{
+		{"ok and paired", "", []string{"cert", "inspect", "--pfx", corpus + "openssl3-default-chain.pfx", "--cert", corpus + "leaf.cer", "--password-env", "PFX_PW", "--format", "json", at}, exitOK, "cert_inspect_ok.json"},
+		{"password on stdin, not paired", "Pa55-word\n", []string{"cert", "inspect", "--pfx", corpus + "openssl3-default-chain.pfx", "--cert", corpus + "other.crt", "--password-stdin", "--format", "json", at}, exitNegative, "cert_inspect_mismatch.json"},
+		{"wrong password", "", []string{"cert", "inspect", "--pfx", corpus + "openssl3-rsa2048.pfx", "--format", "json", at}, exitNegative, "cert_inspect_wrong_password.json"},
+		{"EC key, warnings and errors", "", []string{"cert", "inspect", "--pfx", corpus + "openssl3-p256.pfx", "--password-env", "PFX_PW", "--format", "json", "--at=2028-11-01T00:00:00Z"}, exitNegative, "cert_inspect_ec.json"},
+		{"table", "", []string{"cert", "inspect", "--pfx", corpus + "openssl3-sha1signed.pfx", "--password-env", "PFX_PW", at}, exitOK, "cert_inspect_table.txt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, stderr, code := runCertCLI(t, tt.stdin, pw, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit code %d, want %d; stderr: %s", code, tt.code, stderr)
+			}
+			if strings.Contains(out+stderr, "Pa55-word") {
+				t.Error("output contains the password")
+			}
+			golden(t, tt.golden, out)
+		})
+	}
+}
+
+func TestCertInspectJSONShape(t *testing.T) {
+	out, _, _ := runCertCLI(t, "", map[string]string{"P": "Pa55-word"}, "cert", "inspect", "--pfx", corpus+"iter-1.pfx", "--password-env", "P", "--format", "json")
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	want := []string{"chainLength", "issuer", "keyBits", "keyType", "notAfter", "notBefore", "ok", "paired", "problems", "sha1Thumbprint", "sha256Thumbprint", "subject"}
+	if diff := cmp.Diff(want, keys, cmpSorted); diff != "" {
+		t.Errorf("JSON keys mismatch (-want +got):\n%s", diff)
+	}
+	if m["paired"] != nil {
+		t.Errorf("paired = %v without --cert, want null", m["paired"])
+	}
+}
+
+var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
+	out := append([]string(nil), in...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+})
+
+func TestCertUsageErrors(t *testing.T) {
+	tests := [][]string{
+		{"cert"},
+		{"cert", "frobnicate"},
+		{"cert", "inspect"},
+		{"cert", "inspect", "--pfx", corpus + "iter-1.pfx", "--password-env", "P", "--password-stdin"},
+		{"cert", "inspect", "--pfx", corpus + "no-such-file.pfx"},
+		{"cert", "inspect", "--pfx", corpus + "iter-1.pfx", "--format", "xml"},
+		{"cert", "inspect", "--pfx", corpus + "iter-1.pfx", "--at", "yesterday"},
+		{"cert", "inspect", "--pfx", corpus + "iter-1.pfx", "--password", "Pa55-word"}, // no password flags, by design
+		{"cert", "new", "--cn", "x", "--out", "y"},
+		{"cert", "new", "--cn", "x", "--out", "y", "--password-env", "UNSET"},
+		{"cert", "new", "--cn", "x", "--out", "y", "--password-env", "P", "--years", "0"},
+	}
+	for _, args := range tests {
+		if _, _, code := runCertCLI(t, "", map[string]string{"P": "pw"}, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
+
+func TestCertNewThenInspect(t *testing.T) {
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "app")
+	env := map[string]string{"NEW_PW": "n3w-pässword"}
+	out, stderr, code := runCertCLI(t, "", env, "cert", "new", "--cn", "Contoso Backup", "--out", prefix, "--password-env", "NEW_PW", "--years", "1", "--key-bits", "2048", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("cert new: exit %d: %s", code, stderr)
+	}
+	var res certNewJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(prefix + ".pfx"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf(".pfx mode: %v %v, want 0600", fi.Mode(), err)
+	}
+	out, stderr, code = runCertCLI(t, "", env, "cert", "inspect", "--pfx", prefix+".pfx", "--cert", prefix+".crt", "--password-env", "NEW_PW", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("cert inspect of the new files: exit %d: %s %s", code, out, stderr)
+	}
+	var insp certInspectJSON
+	if err := json.Unmarshal([]byte(out), &insp); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(res.SHA1Thumbprint, insp.SHA1Thumbprint); diff != "" || insp.Paired == nil || !*insp.Paired || insp.KeyBits != 2048 || insp.Subject != "CN=Contoso Backup" {
+		t.Errorf("inspect of the new certificate: %+v (thumbprint diff %s)", insp, diff)
+	}
+	// A second run does not overwrite without --force.
+	if _, _, code := runCertCLI(t, "", env, "cert", "new", "--cn", "x", "--out", prefix, "--password-env", "NEW_PW", "--key-bits", "2048"); code != exitUsage {
+		t.Errorf("overwrite without --force: exit %d, want %d", code, exitUsage)
+	}
+	if _, err := certs.Inspect(mustRead(t, prefix+".pfx"), env["NEW_PW"]); err != nil {
+		t.Errorf("the .pfx was overwritten or damaged: %v", err)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
