@@ -200,3 +200,72 @@ func BenchmarkListTenantStatusRaw(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/float64(i), "records/op")
 }
+
+// BenchmarkListVsRaw alternates List and the raw query on the same filters in one loop and reports
+// their time ratio, which stays meaningful on a loaded machine where separate runs drift.
+func BenchmarkListVsRaw(b *testing.B) {
+	st := benchStore(b)
+	pool, err := pgxpool.New(context.Background(), dsn(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	query := `SELECT r.id, r.version, r.customer, r.tenant, r.services, r.app_type, r.mode, r.status, r.unique_key, r.created_at, r.updated_at, r.payload
+		FROM ` + pgx.Identifier{st.Schema(), "records"}.Sanitize() + ` r WHERE r.tenant = $1 AND r.status = $2 ORDER BY r.id LIMIT $3`
+	ctx := context.Background()
+	raw := func(tenant, status string) int {
+		rows, err := pool.Query(ctx, query, tenant, status, 101)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		var (
+			id, customer, tenantCol, appType, mode, statusCol string
+			services                                          []string
+			uniqueKey                                         *string
+			version                                           int64
+			created, updated                                  time.Time
+			payload                                           []byte
+		)
+		for rows.Next() {
+			if err := rows.Scan(&id, &version, &customer, &tenantCol, &services, &appType, &mode, &statusCol, &uniqueKey, &created, &updated, &payload); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		return n
+	}
+	var listTime, rawTime time.Duration
+	i := 0
+	for b.Loop() {
+		tenant, status := benchTenant(i), benchStatuses[i%3]
+		list := func() int {
+			t0 := time.Now()
+			recs, _, err := st.List(ctx, store.Filter{Tenant: tenant, Status: status}, store.Page{Limit: 100})
+			if err != nil {
+				b.Fatal(err)
+			}
+			listTime += time.Since(t0)
+			return len(recs)
+		}
+		direct := func() int {
+			t0 := time.Now()
+			n := raw(tenant, status)
+			rawTime += time.Since(t0)
+			return n
+		}
+		// Alternate which runs first, so neither always gets the pages the other warmed.
+		var nList, nRaw int
+		if i%2 == 0 {
+			nList, nRaw = list(), direct()
+		} else {
+			nRaw, nList = direct(), list()
+		}
+		if nList != nRaw {
+			b.Fatalf("raw query found %d records, List %d", nRaw, nList)
+		}
+		i++
+	}
+	b.ReportMetric(float64(listTime)/float64(rawTime), "list/raw")
+}

@@ -256,18 +256,38 @@ func scanRecord(sc scanner) (store.Record, error) {
 		&uniqueKey, &created, &updated, &payloadRaw); err != nil {
 		return store.Record{}, err
 	}
-	if services != "[]" {
-		if err := json.Unmarshal([]byte(services), &r.Services); err != nil {
-			return store.Record{}, fmt.Errorf("record %q has corrupt services column: %w", r.ID, err)
-		}
+	var err error
+	if r.Services, err = decodeServices(services); err != nil {
+		return store.Record{}, fmt.Errorf("record %q has a corrupt services column: %w", r.ID, err)
 	}
 	r.UniqueKey = uniqueKey.String
 	r.CreatedAt = time.UnixMicro(created).UTC()
 	r.UpdatedAt = time.UnixMicro(updated).UTC()
 	if len(payloadRaw) > 0 {
-		r.Payload = append([]byte(nil), payloadRaw...)
+		r.Payload = payloadRaw // database/sql copies into a *[]byte destination
 	}
 	return r, nil
+}
+
+// decodeServices parses the JSON array encodeServices wrote. Arrays without escapes (the usual
+// case: service names are plain identifiers) take a fast path without encoding/json.
+func decodeServices(s string) ([]string, error) {
+	if s == "[]" {
+		return nil, nil
+	}
+	if inner, ok := strings.CutPrefix(s, `["`); ok && !strings.ContainsRune(s, '\\') {
+		if inner, ok = strings.CutSuffix(inner, `"]`); ok {
+			parts := strings.Split(inner, `","`)
+			if strings.Count(s, `"`) == 2*len(parts) { // no stray quotes: exactly our encoding
+				return parts, nil
+			}
+		}
+	}
+	var out []string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func encodeServices(s []string) string {
