@@ -81,6 +81,9 @@ type DriverError struct {
 
 // Error says what failed and what to do next.
 func (e *DriverError) Error() string {
+	if e == nil {
+		return "consent driver: <nil>"
+	}
 	var b strings.Builder
 	b.WriteString("consent driver: ")
 	if e.Op != "" {
@@ -113,7 +116,12 @@ func (e *DriverError) Error() string {
 }
 
 // Unwrap returns Err.
-func (e *DriverError) Unwrap() error { return e.Err }
+func (e *DriverError) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
 
 func hintFor(err error) string {
 	switch {

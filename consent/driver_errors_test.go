@@ -124,3 +124,13 @@ func TestRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+func TestNilDriverError(t *testing.T) {
+	var de *consent.DriverError
+	if got := de.Error(); got != "consent driver: <nil>" {
+		t.Errorf("nil Error() = %q", got)
+	}
+	if de.Unwrap() != nil {
+		t.Errorf("nil Unwrap() != nil")
+	}
+}

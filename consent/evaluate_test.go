@@ -495,3 +495,90 @@ func TestVocabularySlicesAreCopies(t *testing.T) {
 		t.Error("a returned slice aliases package data")
 	}
 }
+
+func TestRoleIDsCompareCaseInsensitively(t *testing.T) {
+	who := Consenter{Roles: []roles.TemplateID{roles.TemplateID(strings.ToUpper(string(ga)))}}
+	d, err := Evaluate(Target{AppType: appMyHub}, AdminConsent, who, TenantFacts{})
+	if err != nil || !d.Allowed {
+		t.Errorf("upper-case Global Administrator template ID: %+v, %v", d, err)
+	}
+}
+
+// FuzzEvaluateMonotone: for any target and facts, giving the account more roles, licences or
+// groups never adds a missing requirement, Allowed is exactly "nothing missing", and every missing
+// requirement comes from the policy.
+func FuzzEvaluateMonotone(f *testing.F) {
+	f.Add(uint8(23), uint8(1), true, uint16(0x0001), uint16(0x0400), uint8(3), uint8(0x41))
+	f.Add(uint8(11), uint8(0), false, uint16(0x00ff), uint16(0xffff), uint8(0), uint8(0xff))
+	allRoles := []roles.TemplateID{ga, pra, yammer, teams, ppa, fabric, backup, exchange}
+	f.Fuzz(func(t *testing.T, appIdx, svcIdx uint8, user bool, rolesA, rolesB uint16, lic, factBits uint8) {
+		a := appTypeTable[int(appIdx)%len(appTypeTable)]
+		target := Target{AppType: a.name, Service: a.services[int(svcIdx)%len(a.services)]}
+		if factBits&0x80 != 0 && takesFunctions(target.AppType, target.Service) {
+			target.Functions = []BackupFunction{FunctionProtectPowerBI}
+		}
+		method := AdminConsent
+		if user {
+			method = UserConsent
+		}
+		facts := TenantFacts{AdminConsentGranted: factBits&1 != 0}
+		for i, o := range ScanObjects() {
+			if factBits&(1<<(i%7+1)) != 0 {
+				facts.Scans = append(facts.Scans, o)
+			}
+		}
+		if factBits&0x40 != 0 {
+			facts.GroupsWithSettingChanges = []string{"g1", "g2"}
+		}
+		account := func(mask uint16, lic uint8) Consenter {
+			var c Consenter
+			for i, r := range allRoles {
+				if mask&(1<<i) != 0 {
+					c.Roles = append(c.Roles, r)
+				}
+			}
+			if lic&1 != 0 {
+				c.Licenses = append(c.Licenses, LicensePowerBI)
+			}
+			if lic&2 != 0 {
+				c.Licenses = append(c.Licenses, LicenseVivaEngage)
+			}
+			c.VivaEngageVerifiedAdmin = lic&4 != 0
+			if lic&8 != 0 {
+				c.OwnedGroups = append(c.OwnedGroups, "g1")
+			}
+			if lic&16 != 0 {
+				c.OwnedGroups = append(c.OwnedGroups, "g2")
+			}
+			return c
+		}
+		small := account(rolesA, lic)
+		big := account(rolesA|rolesB, lic|uint8(rolesB>>8))
+		p, perr := PolicyFor(target, method)
+		d1, err1 := Evaluate(target, method, small, facts)
+		d2, err2 := Evaluate(target, method, big, facts)
+		if (perr == nil) != (err1 == nil) || (err1 == nil) != (err2 == nil) {
+			t.Fatalf("errors disagree: %v / %v / %v", perr, err1, err2)
+		}
+		if err1 != nil {
+			return
+		}
+		for _, d := range []Decision{d1, d2} {
+			if d.Allowed != (len(d.Missing) == 0) {
+				t.Fatalf("Allowed=%t with %d missing", d.Allowed, len(d.Missing))
+			}
+			for _, m := range d.Missing {
+				found := false
+				for _, r := range p.Requirements {
+					found = found || (r.Kind == m.Kind && r.Rule == m.Rule && r.Condition == m.Condition)
+				}
+				if !found {
+					t.Fatalf("missing %v is not in the policy", m)
+				}
+			}
+		}
+		if len(d2.Missing) > len(d1.Missing) {
+			t.Fatalf("more capable account misses more: %v vs %v", d2.Missing, d1.Missing)
+		}
+	})
+}

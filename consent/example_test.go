@@ -176,3 +176,13 @@ func ExampleURLBuilder_UserConsentURL() {
 	// login.microsoftonline.us consent code S256 openid profile offline_access https://graph.microsoft.us/.default
 	// [redacted PKCE verifier]
 }
+
+func ExampleUserConsentTable() {
+	rows := consent.UserConsentTable()
+	fmt.Println(len(rows), "rows")
+	last := rows[len(rows)-1]
+	fmt.Println(last.AppType, "—", len(last.Services), "services")
+	// Output:
+	// 23 rows
+	// Custom Azure app with delegated permissions — 9 services
+}

@@ -1,6 +1,7 @@
 package consent
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -208,9 +209,10 @@ func (s RoleSet) String() string {
 	return strings.Join(names, " + ")
 }
 
+// heldBy reports whether held contains every role of s; template IDs compare case-insensitively.
 func (s RoleSet) heldBy(held []roles.TemplateID) bool {
 	for _, id := range s {
-		if !slices.Contains(held, id) {
+		if !slices.ContainsFunc(held, func(h roles.TemplateID) bool { return strings.EqualFold(strings.TrimSpace(string(h)), string(id)) }) {
 			return false
 		}
 	}
@@ -279,11 +281,17 @@ func (r Requirement) String() string {
 // Decision can be sent to a browser as is. Unmarshalling ignores them.
 func (r Requirement) MarshalJSON() ([]byte, error) {
 	type plain Requirement
-	return json.Marshal(struct {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	// json.Marshal still escapes HTML in the result; an Encoder with SetEscapeHTML(false) keeps
+	// "Roles & admins" readable.
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(struct {
 		plain
 		Message     string `json:"message"`
 		Remediation string `json:"remediation"`
 	}{plain(r), r.String(), r.Remediation()})
+	return bytes.TrimRight(b.Bytes(), "\n"), err
 }
 
 // Remediation says what to do to meet the requirement.

@@ -197,6 +197,10 @@ func TestVerifyCallback(t *testing.T) {
 	if !errors.As(err, &me) || me.Want != tenantA || me.Got != tenantB {
 		t.Errorf("mismatch detail: %v", err)
 	}
+	wantMsg := "consent: callback tenant differs from the consent's tenant: started for tenant " + tenantA + ", callback is for tenant " + tenantB + "; the consenting account must sign in to the customer's tenant"
+	if err.Error() != wantMsg {
+		t.Errorf("message %q\nwant    %q", err, wantMsg)
+	}
 }
 
 func TestStateCheckTenant(t *testing.T) {

@@ -498,6 +498,7 @@ func testFaults(t *testing.T, s *suite) {
 	s.setUpGrants(t, tenantID, appID)
 	userID, err := s.Directory.AddUser(tenantID, User{UserPrincipalName: "fault." + newGUID()[:8] + "@example.onmicrosoft.com"})
 	must(t, "AddUser", err)
+	customApp := s.app(t, tenantID) // registered in the faulty tenant, for KeyCredentials
 	other := s.tenant(t)
 	for _, tc := range []struct {
 		kind FaultKind
@@ -532,6 +533,21 @@ func testFaults(t *testing.T, s *suite) {
 			if r, ok := s.Driver.(consent.RoleAssigner); ok {
 				_, err := r.AssignDirectoryRole(s.ctx(t), tenantID, appID, roles.SharePointAdministrator)
 				checkErr(t, "AssignDirectoryRole under fault "+tc.kind.String(), err, tc.want)
+			}
+			if r, ok := s.Driver.(consent.KeyCredentialReader); ok {
+				keys, err := r.KeyCredentials(s.ctx(t), tenantID, customApp)
+				checkErr(t, "KeyCredentials under fault "+tc.kind.String(), err, tc.want)
+				if len(keys) > 0 {
+					t.Errorf("KeyCredentials under fault returned credentials along with the error")
+				}
+			}
+			if r, ok := s.Driver.(consent.SignInReader); ok {
+				_, err := r.SignIns(s.ctx(t), tenantID, appID, s.Now().Add(-time.Hour), 0)
+				checkErr(t, "SignIns under fault "+tc.kind.String(), err, tc.want)
+			}
+			if r, ok := s.Driver.(consent.AzureRoleReader); ok {
+				_, err := r.AzureRoleAssignments(s.ctx(t), tenantID, appID, "")
+				checkErr(t, "AzureRoleAssignments under fault "+tc.kind.String(), err, tc.want)
 			}
 			// Other tenants are unaffected.
 			if _, err := s.Driver.AppState(s.ctx(t), other, appID); err != nil {

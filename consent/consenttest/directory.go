@@ -123,7 +123,8 @@ type Tenant struct {
 type App struct {
 	// AppID is the application (client) ID, a GUID.
 	AppID string
-	// HomeTenantID is the tenant where the app is registered; it must exist.
+	// HomeTenantID is the tenant where the app is registered; it must exist. (The Fake also
+	// accepts an empty HomeTenantID: a vendor app whose home tenant the test does not model.)
 	HomeTenantID string
 	// DisplayName is the app's name.
 	DisplayName string
@@ -170,7 +171,9 @@ type FaultKind int
 
 const (
 	// FaultThrottled: every request answers HTTP 429 with a Retry-After; the driver must
-	// return an error wrapping consent.ErrThrottled with RetryAfter > 0.
+	// return an error wrapping consent.ErrThrottled with RetryAfter > 0. Announce a short
+	// Retry-After (about a second): drivers that honour it retry before giving up, and each
+	// suite call has a 30-second deadline.
 	FaultThrottled FaultKind = iota + 1
 	// FaultUnavailable: every request answers HTTP 503; consent.ErrTransient.
 	FaultUnavailable

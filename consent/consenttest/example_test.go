@@ -2,6 +2,7 @@ package consenttest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -53,4 +54,44 @@ func ExampleFake() {
 	// after revoke, User.Read.All granted: false
 	// could not check: true retry after: 2s
 	// driver calls: 3
+}
+
+// A delegated app's life in a test: the user consents, the code is redeemed, the token cache is
+// proved later; after the consent user's password is reset the proof fails with ground truth
+// (ErrInvalidGrant, AADSTS50173), not with a could-not-check error.
+func ExampleFake_delegated() {
+	const (
+		customer = "3f2a0d5e-8c1b-4a7e-9d3c-5b6a7c8d9e0f"
+		appID    = "6e4c5b2a-1d3f-4e8a-9b7c-2d1e0f3a4b5c"
+		callback = "https://portal.example/consent/callback"
+	)
+	f := consenttest.NewFake()
+	_ = f.AddTenant(consenttest.Tenant{ID: customer})
+	_ = f.RegisterApp(consenttest.App{AppID: appID, DisplayName: "Delegated App", RedirectURIs: []string{callback}})
+	userID, _ := f.AddUser(customer, consenttest.User{UserPrincipalName: "admin@contoso.example"})
+
+	// What the browser does: the user signs in, consents and comes back with a code.
+	verifier := "a-long-random-pkce-verifier-kept-server-side"
+	code, _ := f.AuthorizeUser(consenttest.AuthorizeRequest{
+		TenantID: customer, AppID: appID, UserID: userID, RedirectURI: callback,
+		Scopes: []string{"offline_access", "https://graph.microsoft.com/User.Read"}, CodeChallenge: consenttest.PKCEChallenge(verifier),
+	})
+
+	ctx := context.Background()
+	redeemed, err := f.RedeemCode(ctx, consent.CodeRedemption{TenantID: customer, AppID: appID, Code: code, RedirectURI: callback, PKCEVerifier: verifier})
+	fmt.Println("consented by:", redeemed.UserPrincipalName, "scopes:", redeemed.Scopes, "err:", err)
+
+	refresh := consent.DelegatedRefresh{TenantID: customer, AppID: appID, UserObjectID: redeemed.UserObjectID, TokenCache: redeemed.TokenCache}
+	_, err = f.ProveDelegated(ctx, refresh)
+	fmt.Println("proof before reset:", err)
+
+	_ = f.ResetUserPassword(customer, userID)
+	_, err = f.ProveDelegated(ctx, refresh)
+	var de *consent.DriverError
+	errors.As(err, &de)
+	fmt.Println("proof after reset: invalid grant:", errors.Is(err, consent.ErrInvalidGrant), "code:", de.Code, "could not check:", consent.CouldNotCheck(err))
+	// Output:
+	// consented by: admin@contoso.example scopes: [User.Read] err: <nil>
+	// proof before reset: <nil>
+	// proof after reset: invalid grant: true code: AADSTS50173 could not check: false
 }

@@ -114,15 +114,24 @@ func Times(n int, h Hook) Hook {
 // Option configures a Fake.
 type Option func(*Fake)
 
-// WithClock sets the Fake's clock (default time.Now).
+// WithClock sets the Fake's clock (default time.Now; nil keeps it).
 func WithClock(now func() time.Time) Option {
-	return func(f *Fake) { f.now = now }
+	return func(f *Fake) {
+		if now != nil {
+			f.now = now
+		}
+	}
 }
 
 // WithRandom sets the source of randomness for object IDs, codes and token caches (default
-// crypto/rand.Reader). Use a seeded reader for reproducible IDs.
+// crypto/rand.Reader; nil keeps it). Use a seeded reader for reproducible IDs; it is only read
+// with the Fake's lock held, so it need not be safe for concurrent use.
 func WithRandom(r io.Reader) Option {
-	return func(f *Fake) { f.rand = r }
+	return func(f *Fake) {
+		if r != nil {
+			f.rand = r
+		}
+	}
 }
 
 // FakeClientIP is the address the Fake sees the driver's requests come from (ProveDelegated's
@@ -137,9 +146,13 @@ func WithClientIP(ip string) Option {
 }
 
 // WithTokenLifetime sets the lifetime of the tokens ProveCertificate and RedeemCode report
-// (default one hour).
+// (default one hour; a non-positive d keeps it).
 func WithTokenLifetime(d time.Duration) Option {
-	return func(f *Fake) { f.tokenLifetime = d }
+	return func(f *Fake) {
+		if d > 0 {
+			f.tokenLifetime = d
+		}
+	}
 }
 
 // WithAppRoleValue teaches the Fake the value of an app role, which ProveCertificate reports in
@@ -289,7 +302,9 @@ func NewFake(opts ...Option) *Fake {
 		f.roleValues[k] = v
 	}
 	for _, o := range opts {
-		o(f)
+		if o != nil {
+			o(f)
+		}
 	}
 	return f
 }

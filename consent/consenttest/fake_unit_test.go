@@ -406,3 +406,15 @@ func TestFakeConcurrentChangesAndReads(t *testing.T) {
 		t.Errorf("recorded %d actions, want %d", got, 4*200*2)
 	}
 }
+
+// Nil and zero options keep the defaults instead of making the Fake panic later.
+func TestFakeNilOptions(t *testing.T) {
+	f := setUp(t, nil, consenttest.WithClock(nil), consenttest.WithRandom(nil), consenttest.WithTokenLifetime(-time.Hour))
+	if _, err := f.AddUser(tenantA, consenttest.User{UserPrincipalName: "x@a.example"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.AppState(context.Background(), tenantA, appX)
+	if err != nil || !st.Exists || st.ServicePrincipal.ObjectID == "" {
+		t.Errorf("AppState = %+v, %v", st, err)
+	}
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/roles"
+)
+
+// consentCheckCommand decides whether an account may consent, with every missing requirement.
+//
+//	tenantapps consent-check --app-type NAME [--service NAME] [--method admin|user]
+//	    [--role NAME]... [--license viva-engage|power-bi]... [--verified-admin]
+//	    [--owned-group ID]... [--admin-consent-granted] [--scan OBJECT]...
+//	    [--changed-group ID]... [--function NAME]... [--format table|json]
+//
+// Roles are given by name, alias or template ID ("Engage Administrator", "Global Administrator").
+// --format json prints consent.Decision ({"target", "method", "allowed", "missing": [{"kind",
+// "rule", ..., "message", "remediation"}], "notes"}). Exit 0 when the account may consent, 1 when
+// it may not, 2 for a usage error.
+func consentCheckCommand() command {
+	return command{summary: "may this account consent? every missing role, licence or precondition", run: runConsentCheck}
+}
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func runConsentCheck(env *cliEnv, args []string) int {
+	fs := flag.NewFlagSet("consent-check", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	format := fs.String("format", "table", "output `format`: table or json")
+	appType := fs.String("app-type", "", "the app type `name` (required)")
+	service := fs.String("service", "", "the service `name`; required when the app type serves several services")
+	methodFlag := fs.String("method", "admin", "consent `method`: admin or user")
+	var roleNames, licenses, ownedGroups, scans, changedGroups, functions listFlag
+	fs.Var(&roleNames, "role", "a directory role the account holds (`name` or template ID); repeatable")
+	fs.Var(&licenses, "license", "a licence the account has: viva-engage or power-bi; repeatable")
+	verifiedAdmin := fs.Bool("verified-admin", false, "the account is a Viva Engage Verified Admin")
+	fs.Var(&ownedGroups, "owned-group", "a group `ID` the account owns; repeatable")
+	granted := fs.Bool("admin-consent-granted", false, "admin consent was already granted to the app in the tenant")
+	fs.Var(&scans, "scan", "an `object` kind the profile scans (Environments, Power BI, ...); repeatable")
+	fs.Var(&changedGroups, "changed-group", "a group `ID` whose Outside Senders / Subscribe Members settings will change; repeatable")
+	fs.Var(&functions, "function", "a Cloud Backup `function` that will use the Delegated App; repeatable")
+	fs.Usage = func() {
+		fmt.Fprintln(env.stderr, "usage: tenantapps consent-check --app-type NAME [--service NAME] [--method admin|user] [--role NAME]... [flags]\n\nDecides whether the described account may consent (seed 003). Exit 0 yes, 1 no.\n\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(env.stderr, "tenantapps consent-check: "+format+"\n", a...)
+		return exitUsage
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	case *format != "table" && *format != "json":
+		return usageErr("unknown --format %q: use table or json", *format)
+	case strings.TrimSpace(*appType) == "":
+		return usageErr("--app-type is required")
+	}
+	method, err := consent.ParseMethod(*methodFlag)
+	if err != nil {
+		return usageErr("--method: %v", err)
+	}
+	who := consent.Consenter{VivaEngageVerifiedAdmin: *verifiedAdmin, OwnedGroups: ownedGroups}
+	for _, n := range roleNames {
+		r, ok := roles.LookupDirectoryRole(n)
+		if !ok {
+			return usageErr("--role: unknown directory role %q", n)
+		}
+		who.Roles = append(who.Roles, r.TemplateID)
+	}
+	for _, l := range licenses {
+		switch lic := consent.License(strings.ToLower(strings.TrimSpace(l))); lic {
+		case consent.LicenseVivaEngage, consent.LicensePowerBI:
+			who.Licenses = append(who.Licenses, lic)
+		default:
+			return usageErr("--license: unknown licence %q; use %s or %s", l, consent.LicenseVivaEngage, consent.LicensePowerBI)
+		}
+	}
+	facts := consent.TenantFacts{AdminConsentGranted: *granted, GroupsWithSettingChanges: changedGroups}
+	for _, s := range scans {
+		o, err := consent.ParseScanObject(s)
+		if err != nil {
+			return usageErr("--scan: %v", err)
+		}
+		facts.Scans = append(facts.Scans, o)
+	}
+	target := consent.Target{AppType: *appType, Service: *service}
+	for _, f := range functions {
+		fn, err := consent.ParseBackupFunction(f)
+		if err != nil {
+			return usageErr("--function: %v", err)
+		}
+		target.Functions = append(target.Functions, fn)
+	}
+	d, err := consent.Evaluate(target, method, who, facts)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		err = enc.Encode(d)
+	} else {
+		err = writeDecisionTable(env.stdout, d)
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "tenantapps consent-check: %v\n", err)
+		return exitNegative
+	}
+	if !d.Allowed {
+		return exitNegative
+	}
+	return exitOK
+}
+
+func writeDecisionTable(w io.Writer, d consent.Decision) error {
+	verdict := "may consent"
+	if !d.Allowed {
+		verdict = "may NOT consent yet"
+	}
+	fmt.Fprintf(w, "%s to %s (%s): the account %s\n", d.Method.Describe(), d.Target.AppType, d.Target.Service, verdict)
+	for _, m := range d.Missing {
+		fmt.Fprintf(w, "  - %s\n    what to do: %s\n", m, m.Remediation())
+	}
+	for _, n := range d.Notes {
+		fmt.Fprintf(w, "  Note: %s\n", n.Text)
+	}
+	return nil
+}
