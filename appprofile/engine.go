@@ -71,6 +71,10 @@ type DelegatedState struct {
 	// MFARequired: sign-ins fail because the consent user must now perform multi-factor
 	// authentication (AADSTS50076 / 50079).
 	MFARequired bool
+	// RefreshRejected is the AADSTS code with which the token endpoint refused to refresh the
+	// consent user's token (consent.DelegatedProver), e.g. "AADSTS50173"; empty when it was not
+	// tried or succeeded.
+	RefreshRejected string
 }
 
 // Failure is one part of an observation that could not be read.
@@ -229,7 +233,9 @@ func consentedVersion(p Profile) string {
 
 // dependsOnConsentUser reports whether the profile acts as its consent user: delegated mode or a
 // hybrid / purebred app shape.
-func dependsOnConsentUser(p Profile) bool { return p.Mode == Delegated || p.Shape.UsesDelegated() }
+func dependsOnConsentUser(p Profile) bool {
+	return p.Mode == Delegated || p.Shape.UsesDelegated() || (p.Consent != nil && p.Consent.Method == UserConsent)
+}
 
 func roleReasons(p Profile, app AppSpec, obs Observation, now time.Time, pol Policy) []Reason {
 	uses := make([]roles.Condition, len(p.Uses))
@@ -352,6 +358,7 @@ func userReasons(p Profile, obs Observation, now time.Time, pol Policy) []Reason
 		if last.IsZero() {
 			last = c.At
 		}
+		rs = append(rs, refreshReasons(rs, d.RefreshRejected, who, c.OriginalIP)...)
 		if d.RefreshTokenExpired || now.Sub(last) > pol.RefreshTokenLifetime {
 			rs = append(rs, newReason(ReasonRefreshTokenExpired, "the refresh token of the delegated consent by %s has expired (last used %s)", who, last.UTC().Format(time.RFC3339)))
 		}
@@ -375,4 +382,53 @@ func cloneReasons(rs []Reason) []Reason {
 		out[i] = r.clone()
 	}
 	return out
+}
+
+// refreshReasons maps a refused token refresh to a reason, unless the directory already explained
+// it (have).
+func refreshReasons(have []Reason, code, who, ip string) []Reason {
+	if code == "" {
+		return nil
+	}
+	already := func(codes ...ReasonCode) bool {
+		for _, r := range have {
+			if slices.Contains(codes, r.Code) {
+				return true
+			}
+		}
+		return false
+	}
+	switch code {
+	case "AADSTS50173", "AADSTS50133", "AADSTS70043":
+		if !already(ReasonUserPasswordReset, ReasonUserSessionsRevoked) {
+			return []Reason{newReason(ReasonUserSessionsRevoked, "the token of consent user %s was revoked (%s: password changed or sessions revoked)", who, code)}
+		}
+	case "AADSTS50057":
+		if !already(ReasonUserDisabled) {
+			return []Reason{newReason(ReasonUserDisabled, "the consent user %s is disabled (%s)", who, code)}
+		}
+	case "AADSTS50034":
+		if !already(ReasonUserDeleted) {
+			return []Reason{newReason(ReasonUserDeleted, "the consent user %s no longer exists (%s)", who, code)}
+		}
+	case "AADSTS50076", "AADSTS50079":
+		if !already(ReasonUserMFAEnabled) {
+			return []Reason{newReason(ReasonUserMFAEnabled, "consent user %s must now use multi-factor authentication (%s)", who, code)}
+		}
+	case "AADSTS53003":
+		if !already(ReasonConditionalAccessIP) {
+			r := newReason(ReasonConditionalAccessIP, "a Conditional Access policy blocks the delegated sign-ins of %s (%s); allow the original IP address %s", who, code, ipOrUnknown(ip))
+			r.IP = ip
+			return []Reason{r}
+		}
+	case "AADSTS65001":
+		if !already(ReasonGrantMissing) {
+			return []Reason{newReason(ReasonGrantMissing, "the delegated grant of consent user %s was revoked (%s)", who, code)}
+		}
+	default: // AADSTS700082 (expired), AADSTS9002313 (no usable refresh token) and others
+		if !already(ReasonRefreshTokenExpired) {
+			return []Reason{newReason(ReasonRefreshTokenExpired, "the refresh token of the delegated consent by %s was refused (%s)", who, code)}
+		}
+	}
+	return nil
 }

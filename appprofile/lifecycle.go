@@ -358,6 +358,10 @@ type BeginConsentRequest struct {
 	Consenter Consenter
 	// BackupFunctions: required for the Cloud Backup for Microsoft 365 Delegated App.
 	BackupFunctions []string
+	// Scopes overrides the scopes a user consent asks for (resource-qualified, e.g.
+	// "https://graph.microsoft.com/User.Read"); by default they are the app type's delegated
+	// permissions, or the resource's .default when the catalog does not publish them.
+	Scopes []string
 	// Facts describe the intended use (Power Platform / Power BI scans, groups whose settings
 	// change); AdminConsentGranted is read from the tenant by the Manager.
 	Facts consent.TenantFacts
@@ -450,11 +454,11 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 	exp := m.now().Add(m.o.stateTTL).Truncate(time.Second)
 	n := hexNonce(nonce)
 	state, err := signState(m.o.stateKey, consentState{ProfileID: p.ID, Tenant: p.Tenant, Method: method, Nonce: n,
-		Expires: exp.Unix(), UserID: req.Consenter.UserID, UPN: req.Consenter.UserPrincipalName})
+		Expires: exp.Unix(), UserID: req.Consenter.UserID, UPN: req.Consenter.UserPrincipalName, Scopes: slices.Clone(req.Scopes)})
 	if err != nil {
 		return ConsentStart{}, err
 	}
-	return ConsentStart{URL: m.consentURL(p, app, method, state, n), State: state, ExpiresAt: exp}, nil
+	return ConsentStart{URL: m.consentURL(p, app, method, state, n, req.Scopes), State: state, ExpiresAt: exp}, nil
 }
 
 // pkceVerifier derives the PKCE verifier of a state from the state key, so nothing has to be
@@ -537,7 +541,10 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	}
 	np.Consent = rec
 	// Ground truth: the service principal and the grants must be visible in the tenant.
-	obs := m.observe(ctx, np)
+	obs, newCache := m.observeWithCache(ctx, np)
+	if newCache != nil {
+		np.DelegatedTokenCache = *newCache
+	}
 	if len(obs.Failures) > 0 {
 		return Profile{}, fmt.Errorf("%w: %w", ErrCouldNotCheck, errors.Join(failureErrs(obs.Failures)...))
 	}
@@ -601,7 +608,7 @@ func (m *Manager) redeem(ctx context.Context, p *Profile, app AppSpec, st consen
 	err := m.call(ctx, p.Tenant, func(ctx context.Context) error {
 		var err error
 		red, err = cr.RedeemCode(ctx, consent.CodeRedemption{TenantID: p.Tenant, AppID: p.AppID, Code: cb.Code, RedirectURI: m.o.redirectURI,
-			PKCEVerifier: m.pkceVerifier(st.Nonce), Scopes: userScopes(app)})
+			PKCEVerifier: m.pkceVerifier(st.Nonce), Scopes: scopesOr(st.Scopes, app)})
 		return err
 	})
 	switch {
@@ -614,7 +621,18 @@ func (m *Manager) redeem(ctx context.Context, p *Profile, app AppSpec, st consen
 		return fmt.Errorf("%w: the consenting user belongs to tenant %s, the profile to %s", ErrTenantMismatch, red.TenantID, p.Tenant)
 	}
 	rec.UserID, rec.UserPrincipalName = red.UserObjectID, red.UserPrincipalName
-	clear(red.TokenCache) // this Manager does not keep delegated token caches
+	defer clear(red.TokenCache)
+	switch {
+	case len(red.TokenCache) == 0:
+	case m.o.sealer == nil:
+		m.o.logger.Warn("delegated token cache not kept: no sealer configured (WithSealer); delegated consents are checked from directory state only", "profile", p.ID)
+	default:
+		sealed, err := m.o.sealer.Seal(red.TokenCache, aad(p.ID, "token-cache"))
+		if err != nil {
+			return fmt.Errorf("appprofile: sealing the delegated token cache: %w", err)
+		}
+		p.DelegatedTokenCache = sealed
+	}
 	return nil
 }
 
@@ -735,11 +753,14 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 	if err := CheckDelete(p, app); err != nil {
 		return err
 	}
-	if p.Custom != nil {
+	if p.Custom != nil || !p.DelegatedTokenCache.IsZero() {
 		// Overwrite the sealed secrets first, so that no copy outlives the profile in stores that
 		// keep old row versions until compaction.
 		np := p.clone()
-		np.Custom.PFX, np.Custom.Password = SealedSecret{}, SealedSecret{}
+		if np.Custom != nil {
+			np.Custom.PFX, np.Custom.Password = SealedSecret{}, SealedSecret{}
+		}
+		np.DelegatedTokenCache = SealedSecret{}
 		if p, err = m.save(ctx, np, p.Status); err != nil {
 			return err
 		}

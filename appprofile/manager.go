@@ -272,7 +272,15 @@ func (m *Manager) pauseTenant(tenant string, d time.Duration) {
 // observe reads the ground truth for p. Failures that say nothing about the tenant become
 // Observation.Failures; ground-truth errors (not consented, not found) become facts.
 func (m *Manager) observe(ctx context.Context, p Profile) Observation {
+	o, _ := m.observeWithCache(ctx, p)
+	return o
+}
+
+// observeWithCache is observe that also returns the rotated, sealed delegated token cache when the
+// driver refreshed it (nil otherwise).
+func (m *Manager) observeWithCache(ctx context.Context, p Profile) (Observation, *SealedSecret) {
 	var o Observation
+	var newCache *SealedSecret
 	fail := func(part string, err error) { o.Failures = append(o.Failures, Failure{Part: part, Err: err}) }
 	var st consent.AppState
 	err := m.call(ctx, p.Tenant, func(ctx context.Context) error {
@@ -287,7 +295,7 @@ func (m *Manager) observe(ctx context.Context, p Profile) Observation {
 		o.DirectoryRoles = slices.Clone(st.DirectoryRoles)
 	case consent.CouldNotCheck(err):
 		fail("app state", err)
-		return o
+		return o, nil
 	default: // ground truth: not consented, tenant not found
 		o.ServicePrincipal = ServicePrincipalState{}
 	}
@@ -344,8 +352,54 @@ func (m *Manager) observe(ctx context.Context, p Profile) Observation {
 				fail("sign-ins", err)
 			}
 		}
+		if dp, ok := m.driver.(consent.DelegatedProver); ok && !p.DelegatedTokenCache.IsZero() && m.o.sealer != nil {
+			newCache = m.proveDelegated(ctx, p, dp, &o, fail)
+		}
 	}
-	return o
+	return o, newCache
+}
+
+// proveDelegated refreshes the consent user's token: the ground truth for delegated consents.
+func (m *Manager) proveDelegated(ctx context.Context, p Profile, dp consent.DelegatedProver, o *Observation, fail func(string, error)) *SealedSecret {
+	cache, err := m.o.sealer.Open(p.DelegatedTokenCache, aad(p.ID, "token-cache"))
+	if err != nil {
+		m.o.logger.Warn("cannot open the delegated token cache; re-authorize the profile", "profile", p.ID, "err", err)
+		return nil
+	}
+	defer clear(cache)
+	var proof consent.DelegatedProof
+	err = m.call(ctx, p.Tenant, func(ctx context.Context) error {
+		var err error
+		proof, err = dp.ProveDelegated(ctx, consent.DelegatedRefresh{TenantID: p.Tenant, AppID: p.AppID, UserObjectID: p.Consent.UserID, TokenCache: cache})
+		return err
+	})
+	if o.Delegated == nil {
+		o.Delegated = &DelegatedState{}
+	}
+	switch {
+	case err == nil:
+		o.Delegated.LastUsed = m.now()
+		defer clear(proof.TokenCache)
+		if len(proof.TokenCache) == 0 {
+			return nil
+		}
+		sealed, err := m.o.sealer.Seal(proof.TokenCache, aad(p.ID, "token-cache"))
+		if err != nil {
+			m.o.logger.Warn("cannot seal the rotated delegated token cache", "profile", p.ID, "err", err)
+			return nil
+		}
+		return &sealed
+	case consent.CouldNotCheck(err):
+		fail("delegated token refresh", err)
+	case errors.Is(err, consent.ErrInvalidGrant):
+		var de *consent.DriverError
+		code := "invalid_grant"
+		if errors.As(err, &de) && de.Code != "" {
+			code = de.Code
+		}
+		o.Delegated.RefreshRejected = code
+	}
+	return nil
 }
 
 func consentUserID(p Profile) string {
@@ -489,9 +543,10 @@ func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int) (V
 		return VerifyResult{}, err
 	}
 	var obs Observation
+	var newCache *SealedSecret
 	if p.Consent != nil {
 		for i := 0; i < attempts; i++ {
-			obs = m.observe(ctx, p)
+			obs, newCache = m.observeWithCache(ctx, p)
 			if len(obs.Failures) == 0 || ctx.Err() != nil || !retryable(obs.Failures) || i == attempts-1 {
 				break
 			}
@@ -507,6 +562,9 @@ func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int) (V
 	np := p.clone()
 	np.Status, np.Reasons = a.Status, a.Reasons
 	np.LastCheck = &Check{At: m.now(), Outcome: a.Outcome}
+	if newCache != nil {
+		np.DelegatedTokenCache = *newCache
+	}
 	if a.Err != nil {
 		np.LastCheck.Error = a.Err.Error()
 	}
@@ -535,7 +593,7 @@ func retryable(fs []Failure) bool {
 
 // --- consent URLs ---
 
-func (m *Manager) consentURL(p Profile, app AppSpec, method ConsentMethod, state, nonce string) string {
+func (m *Manager) consentURL(p Profile, app AppSpec, method ConsentMethod, state, nonce string, scopes []string) string {
 	q := url.Values{}
 	q.Set("client_id", p.AppID)
 	q.Set("redirect_uri", m.o.redirectURI)
@@ -545,7 +603,7 @@ func (m *Manager) consentURL(p Profile, app AppSpec, method ConsentMethod, state
 		q.Set("response_type", "code")
 		q.Set("response_mode", "query")
 		q.Set("prompt", "consent")
-		q.Set("scope", strings.Join(userScopes(app), " "))
+		q.Set("scope", strings.Join(scopesOr(scopes, app), " "))
 		sum := sha256.Sum256([]byte(m.pkceVerifier(nonce)))
 		q.Set("code_challenge", base64.RawURLEncoding.EncodeToString(sum[:]))
 		q.Set("code_challenge_method", "S256")
@@ -553,6 +611,13 @@ func (m *Manager) consentURL(p Profile, app AppSpec, method ConsentMethod, state
 	}
 	q.Set("scope", "https://graph.microsoft.com/.default")
 	return base + "/v2.0/adminconsent?" + q.Encode()
+}
+
+func scopesOr(chosen []string, app AppSpec) []string {
+	if len(chosen) > 0 {
+		return append(slices.Clone(chosen), "offline_access", "openid", "profile")
+	}
+	return userScopes(app)
 }
 
 func userScopes(app AppSpec) []string {

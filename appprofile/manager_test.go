@@ -22,12 +22,13 @@ import (
 )
 
 const (
-	tenantID   = "6f1e2d3c-1111-4a5b-9c8d-000000000001"
-	baselineID = "a1b2c3d4-0000-4000-8000-00000000ba5e"
-	nitroID    = "a1b2c3d4-0000-4000-8000-0000000017a0"
-	secAnID    = "a1b2c3d4-0000-4000-8000-0000000005a5"
-	insightsID = "a1b2c3d4-0000-4000-8000-000000001525"
-	adminIP    = "198.51.100.23"
+	tenantID    = "6f1e2d3c-1111-4a5b-9c8d-000000000001"
+	baselineID  = "a1b2c3d4-0000-4000-8000-00000000ba5e"
+	nitroID     = "a1b2c3d4-0000-4000-8000-0000000017a0"
+	secAnID     = "a1b2c3d4-0000-4000-8000-0000000005a5"
+	insightsID  = "a1b2c3d4-0000-4000-8000-000000001525"
+	adminIP     = "198.51.100.23"
+	redirectURI = "https://portal.example/consent/callback"
 )
 
 // clock is a settable test clock.
@@ -63,7 +64,7 @@ func newEnv(t *testing.T, opts ...appprofile.Option) *env {
 	e.store = memstore.New(memstore.WithClock(e.clock.Now))
 	must(t, e.fake.AddTenant(consenttest.Tenant{ID: tenantID, DisplayName: "Contoso"}))
 	for _, id := range []string{baselineID, nitroID, secAnID, insightsID} {
-		must(t, e.fake.RegisterApp(consenttest.App{AppID: id, DisplayName: "vendor " + id}))
+		must(t, e.fake.RegisterApp(consenttest.App{AppID: id, DisplayName: "vendor " + id, RedirectURIs: []string{redirectURI}}))
 	}
 	var err error
 	e.admin, err = e.fake.AddUser(tenantID, consenttest.User{UserPrincipalName: "admin@contoso.example", Licenses: []string{"E5"}, DirectoryRoles: []roles.TemplateID{roles.GlobalAdministrator}})
@@ -75,7 +76,7 @@ func newEnv(t *testing.T, opts ...appprofile.Option) *env {
 		appprofile.WithLogger(slog.New(slog.DiscardHandler)),
 		appprofile.WithSealer(sealer),
 		appprofile.WithStateKey(bytes.Repeat([]byte{9}, 32)),
-		appprofile.WithRedirectURI("https://portal.example/consent/callback"),
+		appprofile.WithRedirectURI(redirectURI),
 		appprofile.WithVendorAppIDs(map[string]string{
 			"APElements Baseline Management":   baselineID,
 			"APElements Automation":            nitroID,
@@ -323,4 +324,48 @@ func consenttestUser(upn string, rs ...roles.TemplateID) consenttest.User {
 
 func consenterOf(id, upn string, rs ...roles.TemplateID) appprofile.Consenter {
 	return appprofile.Consenter{UserID: id, UserPrincipalName: upn, Consenter: consent.Consenter{Roles: rs}}
+}
+
+func TestLifecycleUserConsent(t *testing.T) {
+	e := newEnv(t)
+	// An administrator granted admin consent to the app earlier (the precondition of user consent).
+	_, err := e.fake.CreateServicePrincipal(tenantID, insightsID)
+	must(t, err)
+	must(t, e.fake.GrantDelegated(tenantID, insightsID, "00000003-0000-0000-c000-000000000000", "", "User.Read"))
+	user, err := e.fake.AddUser(tenantID, consenttest.User{UserPrincipalName: "analyst@contoso.example", Licenses: []string{"E3"}})
+	must(t, err)
+
+	ps, err := e.mgr.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Insights"}, AppType: "Insights for Microsoft 365"})
+	must(t, err)
+	id := ps[0].ID
+	start, err := e.mgr.BeginConsent(e.ctx, id, appprofile.BeginConsentRequest{Method: appprofile.UserConsent, Consenter: consenterOf(user, "analyst@contoso.example"),
+		Scopes: []string{"https://graph.microsoft.com/User.Read"}})
+	must(t, err)
+	u, err := url.Parse(start.URL)
+	must(t, err)
+	q := u.Query()
+	if u.Path != "/"+tenantID+"/oauth2/v2.0/authorize" || q.Get("code_challenge_method") != "S256" || q.Get("response_type") != "code" {
+		t.Fatalf("user consent URL = %s", start.URL)
+	}
+	code, err := e.fake.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenantID, AppID: insightsID, UserID: user, RedirectURI: redirectURI,
+		Scopes: strings.Fields(q.Get("scope")), CodeChallenge: q.Get("code_challenge")})
+	must(t, err)
+	p, err := e.mgr.CompleteConsent(e.ctx, appprofile.Callback{State: start.State, Code: code, RemoteIP: "203.0.113.9"})
+	must(t, err)
+	if p.Status != appprofile.Valid || p.Consent.Method != appprofile.UserConsent || p.Consent.UserID != user || p.DelegatedTokenCache.IsZero() {
+		t.Fatalf("after user consent: %s %v consent %+v cache kept %v", p.Status, codes(p), p.Consent, !p.DelegatedTokenCache.IsZero())
+	}
+	if res := e.verify(id); res.Profile.Status != appprofile.Valid || e.fake.CountActions(consenttest.MethodProveDelegated) != 2 { // one at consent, one now
+		t.Fatalf("verify: %s %v, %d delegated proofs", res.Profile.Status, codes(res.Profile), e.fake.CountActions(consenttest.MethodProveDelegated))
+	}
+	e.clock.Advance(time.Hour)
+	must(t, e.fake.ResetUserPassword(tenantID, user))
+	res := e.verify(id)
+	if diff := cmp.Diff([]appprofile.ReasonCode{appprofile.ReasonUserPasswordReset}, codes(res.Profile)); diff != "" || res.Profile.Status != appprofile.Invalid {
+		t.Fatalf("after password reset: %s, reasons (-want +got):\n%s", res.Profile.Status, diff)
+	}
+	// A non-administrator cannot use admin consent.
+	if _, err := e.mgr.BeginConsent(e.ctx, id, appprofile.BeginConsentRequest{Consenter: consenterOf(user, "analyst@contoso.example")}); !errors.Is(err, appprofile.ErrNotEligible) {
+		t.Errorf("admin consent by a non-admin: %v", err)
+	}
 }

@@ -148,6 +148,9 @@ type Profile struct {
 	LastCheck *Check         `json:"lastCheck,omitempty"`
 	Consent   *ConsentRecord `json:"consent,omitempty"`
 	Custom    *CustomApp     `json:"custom,omitempty"`
+	// DelegatedTokenCache is the sealed token cache (with the consent user's refresh token) kept
+	// from a user consent; the Manager refreshes it to prove the delegated consent still works.
+	DelegatedTokenCache SealedSecret `json:"delegatedTokenCache,omitzero"`
 	// BackupFunctions are the Cloud Backup for Microsoft 365 functions that use a Delegated App
 	// profile (seed 003), e.g. "Protect Power BI".
 	BackupFunctions []string `json:"backupFunctions,omitempty"`
@@ -248,6 +251,8 @@ func (p Profile) clone() Profile {
 		c := *p.Consent
 		p.Consent = &c
 	}
+	p.DelegatedTokenCache.Nonce = slices.Clone(p.DelegatedTokenCache.Nonce)
+	p.DelegatedTokenCache.Ciphertext = slices.Clone(p.DelegatedTokenCache.Ciphertext)
 	if p.Custom != nil {
 		c := *p.Custom
 		c.AppThumbprints = slices.Clone(c.AppThumbprints)

@@ -29,6 +29,8 @@ type consentState struct {
 	// do not say who consented).
 	UserID string `json:"u,omitempty"`
 	UPN    string `json:"un,omitempty"`
+	// Scopes requested from a user consent, when the caller chose them.
+	Scopes []string `json:"sc,omitempty"`
 }
 
 const maxStateLen = 4096
