@@ -75,9 +75,7 @@ func (d *Driver) appState(ctx context.Context, op string, tenantID, appID string
 	}
 	steps := []*step{sp, ara, grants, dirRoles}
 	for i, mk := range infos {
-		if steps[i].info, err = mk(); err != nil {
-			return consent.AppState{}, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: err}
-		}
+		steps[i].build = mk
 	}
 	if err := d.runBatch(ctx, op, tenantID, appID, steps); err != nil {
 		return consent.AppState{}, err
@@ -239,11 +237,10 @@ func (d *Driver) resolveResources(ctx context.Context, op, tenant, appID string,
 		unknown = unknown[len(chunk):]
 		steps := make([]*step, len(chunk))
 		for i, id := range chunk {
-			info, err := serviceprincipals.NewServicePrincipalItemRequestBuilder(d.cfg.GraphURL+"/servicePrincipals/"+url.PathEscape(id)+"?$select=id,appId", d.adapter).ToGetRequestInformation(ctx, nil)
-			if err != nil {
-				return nil, &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: err}
-			}
-			steps[i] = &step{info: info, ctor: models.CreateServicePrincipalFromDiscriminatorValue}
+			u := d.cfg.GraphURL + "/servicePrincipals/" + url.PathEscape(id) + "?$select=id,appId"
+			steps[i] = &step{ctor: models.CreateServicePrincipalFromDiscriminatorValue, build: func() (*abstractions.RequestInformation, error) {
+				return serviceprincipals.NewServicePrincipalItemRequestBuilder(u, d.adapter).ToGetRequestInformation(ctx, nil)
+			}}
 		}
 		if err := d.runBatch(ctx, op, tenant, appID, steps); err != nil {
 			return nil, err
@@ -298,11 +295,11 @@ func (d *Driver) assignDirectoryRole(ctx context.Context, op string, tenantID, a
 	base := d.spURL(appID)
 	sp := &step{ctor: models.CreateServicePrincipalFromDiscriminatorValue}
 	dirRoles := &step{ctor: models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue}
-	if sp.info, err = serviceprincipals.NewServicePrincipalItemRequestBuilder(base+"?$select=id", d.adapter).ToGetRequestInformation(ctx, nil); err != nil {
-		return false, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: err}
+	sp.build = func() (*abstractions.RequestInformation, error) {
+		return serviceprincipals.NewServicePrincipalItemRequestBuilder(base+"?$select=id", d.adapter).ToGetRequestInformation(ctx, nil)
 	}
-	if dirRoles.info, err = serviceprincipals.NewItemMemberOfGraphDirectoryRoleRequestBuilder(base+"/memberOf/microsoft.graph.directoryRole", d.adapter).ToGetRequestInformation(ctx, nil); err != nil {
-		return false, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: err}
+	dirRoles.build = func() (*abstractions.RequestInformation, error) {
+		return serviceprincipals.NewItemMemberOfGraphDirectoryRoleRequestBuilder(base+"/memberOf/microsoft.graph.directoryRole", d.adapter).ToGetRequestInformation(ctx, nil)
 	}
 	if err := d.runBatch(ctx, op, tenantID, appID, []*step{sp, dirRoles}); err != nil {
 		return false, err

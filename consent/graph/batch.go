@@ -15,10 +15,13 @@ import (
 	"github.com/tenantapps/tenantapps/consent"
 )
 
-// step is one request of a $batch: what to send, how to parse a success, and its outcome.
+// step is one request of a $batch: how to build it, how to parse a success, and its outcome.
+// The request is built afresh for every attempt: Kiota's RequestInformation is single-use
+// (GetUri on a raw-URL request clears the path parameters map that copies share, so a resent
+// copy silently targets another URL).
 type step struct {
-	info *abstractions.RequestInformation
-	ctor absser.ParsableFactory
+	build func() (*abstractions.RequestInformation, error)
+	ctor  absser.ParsableFactory
 
 	status int
 	value  absser.Parsable
@@ -44,7 +47,11 @@ func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps [
 		batch := msgraphgocore.NewBatchRequest(d.adapter)
 		ids := make([]string, len(pending))
 		for i, s := range pending {
-			item, err := batch.AddBatchRequestStep(*s.info)
+			info, err := s.build()
+			if err != nil {
+				return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("building the batch: %w", err)}
+			}
+			item, err := batch.AddBatchRequestStep(*info)
 			if err != nil {
 				return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("building the batch: %w", err)}
 			}
@@ -60,7 +67,7 @@ func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps [
 			if ra == 0 {
 				ra = time.Second
 			}
-			if !errors.Is(mapped, errRetryable) || attempt >= d.cfg.MaxRetries || ra > d.cfg.MaxRetryWait {
+			if !errors.Is(mapped, errRetryable) || attempt >= d.cfg.MaxRetries || ra > d.cfg.MaxRetryWait || !fitsDeadline(ctx, ra) {
 				return mapped
 			}
 			d.log.Debug("graph: retrying $batch", "wait", ra, "tenant", tenant, "attempt", attempt+1)
@@ -109,7 +116,7 @@ func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps [
 				s.err = &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("%w: unreadable batch item: %v", consent.ErrTransient, err)}
 			}
 		}
-		if len(retry) == 0 || attempt >= d.cfg.MaxRetries || wait > d.cfg.MaxRetryWait {
+		if len(retry) == 0 || attempt >= d.cfg.MaxRetries || wait > d.cfg.MaxRetryWait || !fitsDeadline(ctx, wait) {
 			return nil
 		}
 		d.log.Debug("graph: retrying batch items", "items", len(retry), "wait", wait, "tenant", tenant)
@@ -157,4 +164,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// fitsDeadline reports whether waiting d still leaves time before ctx's deadline: when it does
+// not, the driver returns the throttled/transient error at once instead of sleeping into a
+// deadline error.
+func fitsDeadline(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return !ok || time.Until(dl) > d+100*time.Millisecond
 }

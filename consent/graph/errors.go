@@ -60,10 +60,34 @@ func tokenError(ctx context.Context, op, tenant, appID string, err error, reader
 		status = ce.Resp.StatusCode
 		de.RetryAfter = parseRetryAfter(ce.Resp.Header.Get("Retry-After"))
 	}
-	code := aadstsCode(msg)
+	body := tokenErrorBody(msg)
+	code := 0
+	if len(body.ErrorCodes) > 0 {
+		code = body.ErrorCodes[0]
+	} else if c, ok := consent.ParseAADSTS(body.Description); ok {
+		code = c
+	} else {
+		code = aadstsCode(msg)
+	}
 	if code != 0 {
 		de.Code = "AADSTS" + strconv.Itoa(code)
 	}
+	// The tenant's own words (consent.AADSTSError: code, first line, remediation), for
+	// errors about the checked app only; for the reader they stay out of the chain so no
+	// ground-truth sentinel about the app can leak in.
+	var detail error
+	if !reader && (body.Error != "" || body.Description != "") {
+		desc := body.Description
+		if code != 0 && !strings.Contains(desc, "AADSTS") {
+			desc = "AADSTS" + strconv.Itoa(code) + ": " + desc
+		}
+		detail = consent.ErrorFromAADSTS(body.Error, desc)
+	}
+	defer func() {
+		if detail != nil && de.Err != nil && !errors.Is(de.Err, context.Canceled) {
+			de.Err = fmt.Errorf("%w: %w", de.Err, detail)
+		}
+	}()
 	switch {
 	case status == http.StatusTooManyRequests:
 		de.Err = consent.ErrThrottled
@@ -92,6 +116,26 @@ func tokenError(ctx context.Context, op, tenant, appID string, err error, reader
 		de.Err = fmt.Errorf("token endpoint rejected the request: %s", firstLine(msg))
 	}
 	return de
+}
+
+// tokenBody is the token endpoint's JSON error body.
+type tokenBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+	ErrorCodes  []int  `json:"error_codes"`
+}
+
+// tokenErrorBody finds the JSON error body MSAL embeds in its error message ("...reply status
+// code was 400:\n{...}"). Missing or unreadable bodies give the zero value.
+func tokenErrorBody(msg string) tokenBody {
+	var b tokenBody
+	if i := strings.Index(msg, "{"); i >= 0 {
+		dec := json.NewDecoder(strings.NewReader(msg[i:]))
+		if err := dec.Decode(&b); err != nil {
+			return tokenBody{}
+		}
+	}
+	return b
 }
 
 func isCredentialCode(code int) bool {
@@ -252,8 +296,7 @@ func itemError(op, tenant, appID string, status int, headers map[string]string, 
 	}
 	code, msg := "", ""
 	if e, ok := body["error"].(map[string]any); ok {
-		code, _ = e["code"].(string)
-		msg, _ = e["message"].(string)
+		code, msg = rawString(e["code"]), rawString(e["message"])
 	}
 	out.Code = code
 	return classifyStatus(out, status, code, msg)
@@ -275,4 +318,18 @@ func claims(token string) (map[string]any, error) {
 		return nil, fmt.Errorf("the access token payload is not JSON: %w", err)
 	}
 	return m, nil
+}
+
+// rawString reads a string from a batch item body, which Kiota decodes with pointers
+// (*string) rather than plain values.
+func rawString(v any) string {
+	switch s := v.(type) {
+	case string:
+		return s
+	case *string:
+		if s != nil {
+			return *s
+		}
+	}
+	return ""
 }

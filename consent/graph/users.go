@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/auditlogs"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/reports"
@@ -44,19 +45,18 @@ func (d *Driver) UserState(ctx context.Context, tenantID, userID string) (consen
 }
 
 func (d *Driver) userState(ctx context.Context, op string, tenantID, userID string) (consent.UserState, error) {
-	var err error
 	esc := url.PathEscape(userID)
 	user := &step{ctor: models.CreateUserFromDiscriminatorValue}
 	dirRoles := &step{ctor: models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue}
 	reg := &step{ctor: models.CreateUserRegistrationDetailsFromDiscriminatorValue}
-	if user.info, err = users.NewUserItemRequestBuilder(d.cfg.GraphURL+"/users/"+esc+"?$select=id,userPrincipalName,accountEnabled,lastPasswordChangeDateTime,signInSessionsValidFromDateTime,assignedLicenses", d.adapter).ToGetRequestInformation(ctx, nil); err != nil {
-		return consent.UserState{}, &consent.DriverError{Op: op, TenantID: tenantID, Err: err}
+	user.build = func() (*abstractions.RequestInformation, error) {
+		return users.NewUserItemRequestBuilder(d.cfg.GraphURL+"/users/"+esc+"?$select=id,userPrincipalName,accountEnabled,lastPasswordChangeDateTime,signInSessionsValidFromDateTime,assignedLicenses", d.adapter).ToGetRequestInformation(ctx, nil)
 	}
-	if dirRoles.info, err = users.NewItemMemberOfGraphDirectoryRoleRequestBuilder(d.cfg.GraphURL+"/users/"+esc+"/memberOf/microsoft.graph.directoryRole", d.adapter).ToGetRequestInformation(ctx, nil); err != nil {
-		return consent.UserState{}, &consent.DriverError{Op: op, TenantID: tenantID, Err: err}
+	dirRoles.build = func() (*abstractions.RequestInformation, error) {
+		return users.NewItemMemberOfGraphDirectoryRoleRequestBuilder(d.cfg.GraphURL+"/users/"+esc+"/memberOf/microsoft.graph.directoryRole", d.adapter).ToGetRequestInformation(ctx, nil)
 	}
-	if reg.info, err = reports.NewAuthenticationMethodsUserRegistrationDetailsUserRegistrationDetailsItemRequestBuilder(d.cfg.GraphURL+"/reports/authenticationMethods/userRegistrationDetails/"+esc, d.adapter).ToGetRequestInformation(ctx, nil); err != nil {
-		return consent.UserState{}, &consent.DriverError{Op: op, TenantID: tenantID, Err: err}
+	reg.build = func() (*abstractions.RequestInformation, error) {
+		return reports.NewAuthenticationMethodsUserRegistrationDetailsUserRegistrationDetailsItemRequestBuilder(d.cfg.GraphURL+"/reports/authenticationMethods/userRegistrationDetails/"+esc, d.adapter).ToGetRequestInformation(ctx, nil)
 	}
 	if err := d.runBatch(ctx, op, tenantID, "", []*step{user, dirRoles, reg}); err != nil {
 		return consent.UserState{}, err

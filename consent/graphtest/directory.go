@@ -4,11 +4,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/roles"
 )
 
@@ -144,8 +146,41 @@ type consentPlan struct {
 	description string
 }
 
-// builtinResources are seeded into every tenant. IDs are Microsoft's real ones.
+// builtinResources are seeded into every tenant: the resource service principals of Microsoft's
+// first-party APIs with every app role and scope the catalog (permissions.Default) requests,
+// plus the ones the emulator itself needs. IDs are Microsoft's real ones.
 func builtinResources() []*servicePrincipal {
+	out := literalResources()
+	byApp := map[string]*servicePrincipal{}
+	for _, sp := range out {
+		byApp[sp.appID] = sp
+	}
+	for _, r := range permissions.Default().Resources() {
+		appID := strings.ToLower(r.AppID)
+		sp, ok := byApp[appID]
+		if !ok {
+			sp = &servicePrincipal{appID: appID, displayName: r.Name, resource: true, enabled: true}
+			byApp[appID] = sp
+			out = append(out, sp)
+		}
+		for _, p := range r.Permissions {
+			id := strings.ToLower(p.ID)
+			switch p.Type {
+			case permissions.Application:
+				if !slices.ContainsFunc(sp.appRoles, func(a appRole) bool { return a.ID == id }) {
+					sp.appRoles = append(sp.appRoles, appRole{ID: id, Value: p.Value, DisplayName: p.Description})
+				}
+			case permissions.Delegated:
+				if !slices.ContainsFunc(sp.scopes, func(s scope) bool { return s.ID == id }) {
+					sp.scopes = append(sp.scopes, scope{ID: id, Value: p.Value, Type: "User"})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func literalResources() []*servicePrincipal {
 	return []*servicePrincipal{
 		{appID: MicrosoftGraphAppID, displayName: "Microsoft Graph", resource: true, enabled: true,
 			appRoles: []appRole{

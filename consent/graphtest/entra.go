@@ -164,6 +164,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route, tenan
 			s.writeAADSTS(w, aadstsError{http.StatusBadRequest, "unauthorized_client", 700016, "Forbidden by graphtest fault injection."})
 		}
 		return true, false
+	case FaultErrorWithoutMessage:
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"code": "Request_BadRequest"}})
+		return true, false
 	case FaultTruncatedJSON:
 		return false, true
 	}

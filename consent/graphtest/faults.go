@@ -36,6 +36,9 @@ const (
 	// FaultForbidden answers 403 Authorization_RequestDenied, as Graph does when the caller lacks
 	// a permission.
 	FaultForbidden
+	// FaultErrorWithoutMessage answers 400 with an OData error body that has a code but no
+	// message: msgraph-sdk-go's ODataError.Error() panics on it, so clients must not call it.
+	FaultErrorWithoutMessage
 )
 
 func (k FaultKind) String() string {
@@ -56,6 +59,8 @@ func (k FaultKind) String() string {
 		return "malformed-json"
 	case FaultForbidden:
 		return "forbidden"
+	case FaultErrorWithoutMessage:
+		return "error-without-message"
 	}
 	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -167,6 +172,9 @@ type Stats struct {
 	// the same client (app) in the same tenant was still running: a well-behaved client keeps
 	// this at zero.
 	InsideRetryAfter map[RouteTenant]int
+	// MaxConcurrentGraph is the largest number of Graph requests in flight at once, by tenant
+	// (of the bearer token).
+	MaxConcurrentGraph map[string]int
 }
 
 // Total returns the number of HTTP requests on route (all tenants when tenant is "*").
@@ -212,6 +220,8 @@ type statsState struct {
 	faults     map[string]int
 	inside     map[RouteTenant]int
 	retryUntil map[string]time.Time // tenant|client -> end of announced Retry-After
+	inFlight   map[string]int
+	maxFlight  map[string]int
 }
 
 func (st *statsState) init() {
@@ -220,6 +230,23 @@ func (st *statsState) init() {
 	st.faults = map[string]int{}
 	st.inside = map[RouteTenant]int{}
 	st.retryUntil = map[string]time.Time{}
+	st.inFlight = map[string]int{}
+	st.maxFlight = map[string]int{}
+}
+
+// enter records a Graph request in flight for tenant; the returned func records its end.
+func (s *Server) enter(tenant string) (leave func()) {
+	s.stats.mu.Lock()
+	s.stats.inFlight[tenant]++
+	if n := s.stats.inFlight[tenant]; n > s.stats.maxFlight[tenant] {
+		s.stats.maxFlight[tenant] = n
+	}
+	s.stats.mu.Unlock()
+	return func() {
+		s.stats.mu.Lock()
+		s.stats.inFlight[tenant]--
+		s.stats.mu.Unlock()
+	}
 }
 
 // Stats returns a copy of the counters.
@@ -237,16 +264,20 @@ func (s *Server) Stats() Stats {
 	for k, v := range s.stats.faults {
 		f[k] = v
 	}
-	return Stats{Requests: cp(s.stats.requests), BatchItems: cp(s.stats.batchItems), Faults: f, InsideRetryAfter: cp(s.stats.inside)}
+	mf := make(map[string]int, len(s.stats.maxFlight))
+	for k, v := range s.stats.maxFlight {
+		mf[k] = v
+	}
+	return Stats{Requests: cp(s.stats.requests), BatchItems: cp(s.stats.batchItems), Faults: f, InsideRetryAfter: cp(s.stats.inside), MaxConcurrentGraph: mf}
 }
 
 // ResetStats zeroes every counter (announced Retry-After windows are kept).
 func (s *Server) ResetStats() {
 	s.stats.mu.Lock()
 	defer s.stats.mu.Unlock()
-	until := s.stats.retryUntil
+	until, flight := s.stats.retryUntil, s.stats.inFlight
 	s.stats.init()
-	s.stats.retryUntil = until
+	s.stats.retryUntil, s.stats.inFlight = until, flight
 }
 
 // count records one request (or batch item) and whether it came inside a Retry-After window.
@@ -255,10 +286,11 @@ func (s *Server) count(route, tenant, client string, batchItem bool) {
 	defer s.stats.mu.Unlock()
 	k := RouteTenant{route, tenant}
 	if batchItem {
+		// An item travels in a $batch request that was itself checked on arrival.
 		s.stats.batchItems[k]++
-	} else {
-		s.stats.requests[k]++
+		return
 	}
+	s.stats.requests[k]++
 	if until, ok := s.stats.retryUntil[tenant+"|"+client]; ok && s.now().Before(until) {
 		s.stats.inside[k]++
 	}

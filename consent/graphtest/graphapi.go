@@ -101,6 +101,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, rest string)
 	}
 	route := graphRoute(rest)
 	s.count(route, tenant, client, false)
+	defer s.enter(tenant)()
 	if c == nil {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
 		writeODataError(w, r, http.StatusUnauthorized, "InvalidAuthenticationToken", authErr)
@@ -806,6 +807,8 @@ func (s *Server) batchItem(c *caller, it batchRequest) graphResult {
 			return odataErr(http.StatusGatewayTimeout, "GatewayTimeout", "The gateway timed out.")
 		case FaultForbidden:
 			return forbidden()
+		case FaultErrorWithoutMessage:
+			return graphResult{status: http.StatusBadRequest, body: map[string]any{"error": map[string]any{"code": "Request_BadRequest"}}}
 		case FaultLatency:
 			time.Sleep(f.Latency)
 		}

@@ -93,7 +93,7 @@ type fixture struct {
 
 // newFixture: tenants A and B and home; app X registered in home with cert, consented in A with
 // Graph User.Read.All; the reader app provisioned everywhere.
-func newFixture(t *testing.T, opts Options) *fixture {
+func newFixture(t testing.TB, opts Options) *fixture {
 	t.Helper()
 	srv := NewServer(opts)
 	t.Cleanup(srv.Close)
@@ -121,7 +121,7 @@ func must(t testing.TB, err error) {
 }
 
 // token posts a client_credentials request and returns status and decoded JSON.
-func (f *fixture) token(t *testing.T, tenant, appID string, form url.Values) (int, map[string]any) {
+func (f *fixture) token(t testing.TB, tenant, appID string, form url.Values) (int, map[string]any) {
 	t.Helper()
 	if form == nil {
 		form = url.Values{}
@@ -150,7 +150,7 @@ func (f *fixture) token(t *testing.T, tenant, appID string, form url.Values) (in
 	return resp.StatusCode, out
 }
 
-func (f *fixture) accessToken(t *testing.T, tenant, appID string) string {
+func (f *fixture) accessToken(t testing.TB, tenant, appID string) string {
 	t.Helper()
 	st, body := f.token(t, tenant, appID, nil)
 	if st != http.StatusOK {
@@ -160,7 +160,7 @@ func (f *fixture) accessToken(t *testing.T, tenant, appID string) string {
 }
 
 // graph sends a Graph request with a bearer token and decodes the JSON answer.
-func (f *fixture) graph(t *testing.T, method, path, token string, body io.Reader, hdr map[string]string) (int, http.Header, map[string]any) {
+func (f *fixture) graph(t testing.TB, method, path, token string, body io.Reader, hdr map[string]string) (int, http.Header, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(method, f.srv.GraphURL()+path, body)
 	if err != nil {

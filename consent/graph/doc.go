@@ -1,0 +1,61 @@
+// Package graph is the real consent.Driver: it reads a customer tenant's ground truth with
+// Microsoft Graph (msgraph-sdk-go) using tokens from Microsoft Entra ID (MSAL Go). It is the only
+// package of the module that imports either SDK; building it costs ~90 s and ~4.5 GB of memory
+// cold (msgraph-sdk-go's models package), so everything else stays buildable without it.
+//
+// # Identities
+//
+// Reads run as the MSP's reading app (Config.ReaderAppID with a certificate credential), an
+// app-only identity consented in every customer tenant with read permissions. The checked apps'
+// own certificates are used only to prove them (ProveCertificate) or to redeem and refresh a
+// delegated consent (RedeemCode, ProveDelegated). A failure of the reading app — its
+// certificate rejected, not consented in a tenant, Graph 403 — is reported as
+// consent.ErrForbidden (could not check), never as a fact about the checked app.
+//
+// # Tokens
+//
+// One MSAL confidential client per app registration; the tenant is chosen per call
+// (WithTenantID), and the reading app's token cache is partitioned by tenant, so each tenant costs
+// one token request per token lifetime (about an hour). When Graph refuses a cached token (401,
+// for example after the tenant was deleted) the tenant's tokens are dropped and the call is
+// retried once with a fresh token, which turns a deleted tenant into consent.ErrTenantNotFound.
+// MSAL requires an https authority and, for hosts other than Microsoft's, instance discovery
+// off: the driver always disables it, so AuthorityHost may be a national cloud or the
+// graphtest emulator. Certificates must have RSA keys (MSAL Go and Entra client assertions);
+// an EC or Ed25519 key gives *UnsupportedKeyError. RSA keys behind crypto.Signer (HSM, KMS)
+// sign through an assertion callback.
+//
+// # Graph
+//
+// Requests go through a Kiota request adapter built on Config.HTTPClient with the Graph
+// middleware (compression, telemetry, bounded retries of 429/503/504 GETs honouring
+// Retry-After). AppState reads the service principal, appRoleAssignments,
+// oauth2PermissionGrants and directory roles in one $batch addressed by appId
+// (servicePrincipals(appId='…')), so a check costs one Graph round trip (two the first time a
+// tenant shows a resource whose appId the driver has not resolved yet; resource IDs are cached
+// per tenant). The driver retries 429/503/504 $batch requests and items itself — the SDK never
+// retries items, and resending a compressed $batch through its retry handler loses the body —
+// after Retry-After, at most Config.MaxRetries times, never for longer than Config.MaxRetryWait
+// nor past the context's deadline; a longer wait is returned at once as consent.ErrThrottled
+// with RetryAfter set. Concurrency is bounded per tenant (Config.MaxConcurrentPerTenant).
+//
+// The driver never panics on odd answers: batch items are looked up by hand (the SDK's
+// GetBatchResponseById panics on a missing id and parses through Kiota's global registry, which
+// the driver leaves untouched), OData errors are read field by field (ODataError.Error panics
+// without error.message), and Kiota RequestInformation values are rebuilt for every attempt
+// (they are single-use: resolving a raw URL clears the path parameters that copies share).
+//
+// # Errors
+//
+// Every error is a *consent.DriverError wrapping one sentinel of package consent: Graph 404 →
+// absence in the result (Exists == false) or ErrNotFound; 403 → ErrForbidden; 429 →
+// ErrThrottled with RetryAfter; 5xx, timeouts, truncated or malformed JSON → ErrTransient;
+// token-endpoint AADSTS codes → ErrTenantNotFound (90002), ErrNotConsented (700016),
+// ErrAppDisabled (7000112), ErrInvalidCredential (700027, 700024, …), ErrInvalidGrant (50173,
+// 54005, 53003, 50076, …), with consent.AADSTSError (the tenant's words and a remediation)
+// wrapped underneath for errors about the checked app. consent.CouldNotCheck tells "the grant
+// is missing" from "we could not check".
+//
+// Tests run this driver over TLS against consent/graphtest, including the shared conformance
+// suite (consenttest.RunDriverConformance).
+package graph
