@@ -62,7 +62,7 @@ func commands() map[string]command {
 }
 
 func main() {
-	env := &cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	env := &cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, newDriver: graphDriverFromEnv}
 	os.Exit(run(env, os.Args[1:]))
 }
 

@@ -26,7 +26,10 @@ type Backend struct {
 	Directory consenttest.Directory
 	Driver    consent.Driver
 	Server    *graphtest.Server
-	closers   []func()
+	// ReaderCredential is the certificate and key of the MSP's reading app (ReaderAppID), for
+	// tools that build their own driver against the emulator.
+	ReaderCredential consent.CertificateCredential
+	closers          []func()
 }
 
 // Close stops the emulator.
@@ -73,6 +76,7 @@ func Start(ctx context.Context, redirectURI string, opts StartOptions) (*Backend
 	if err != nil {
 		return fail(err)
 	}
+	b.ReaderCredential = readerCred
 	vendorCred, err := newCredential("Vendor apps", opts.Now(), 365*24*time.Hour)
 	if err != nil {
 		return fail(err)
