@@ -20,13 +20,13 @@ import (
 // app is the MSP's multi-tenant app consented in every customer tenant (see consent/graph.Config).
 // Its .pfx password is a secret, so it is only ever read from the environment.
 const (
-	envReaderAppID     = "TENANTAPPS_READER_APP_ID"      // the reading app's application (client) ID
-	envReaderPFX       = "TENANTAPPS_READER_PFX"         // path of its .pfx (certificate + RSA key)
+	envReaderAppID     = "TENANTAPPS_READER_APP_ID"       // the reading app's application (client) ID
+	envReaderPFX       = "TENANTAPPS_READER_PFX"          // path of its .pfx (certificate + RSA key)
 	envReaderPassword  = "TENANTAPPS_READER_PFX_PASSWORD" // the .pfx password (may be empty)
-	envAuthorityHost   = "TENANTAPPS_AUTHORITY"          // optional: Entra host (national cloud, emulator)
-	envGraphURL        = "TENANTAPPS_GRAPH_URL"          // optional: Graph base URL with version
-	envGraphScope      = "TENANTAPPS_GRAPH_SCOPE"        // optional: app-only Graph scope
-	envExtraRootCAFile = "TENANTAPPS_CA_FILE"            // optional: PEM roots to trust (an emulator's)
+	envAuthorityHost   = "TENANTAPPS_AUTHORITY"           // optional: Entra host (national cloud, emulator)
+	envGraphURL        = "TENANTAPPS_GRAPH_URL"           // optional: Graph base URL with version
+	envGraphScope      = "TENANTAPPS_GRAPH_SCOPE"         // optional: app-only Graph scope
+	envExtraRootCAFile = "TENANTAPPS_CA_FILE"             // optional: PEM roots to trust (an emulator's)
 )
 
 // graphDriverFromEnv builds the real Graph driver from the environment.
