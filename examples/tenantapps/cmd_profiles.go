@@ -7,20 +7,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/tenantapps/tenantapps/appprofile"
+	"github.com/tenantapps/tenantapps/examples/internal/envconfig"
 	"github.com/tenantapps/tenantapps/store"
-	"github.com/tenantapps/tenantapps/store/postgres"
-	"github.com/tenantapps/tenantapps/store/sqlite"
 )
 
 // envStoreDSN names the store when --db is not given: a SQLite file path, or a postgres:// DSN
 // (which may carry a password, so it is never a flag).
-const envStoreDSN = "TENANTAPPS_STORE_DSN"
+const envStoreDSN = envconfig.StoreDSN
 
 // profilesCommand reads (and verifies) the profiles in a store.
 //
@@ -176,32 +174,10 @@ func openStore(ctx context.Context, env *cliEnv, db string) (store.Store, error)
 	if dsn == "" {
 		return nil, fmt.Errorf("no store: pass --db PATH or set $%s", envStoreDSN)
 	}
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		if db != "" {
-			return nil, fmt.Errorf("--db takes a SQLite file; put a postgres DSN in $%s (it may carry a password)", envStoreDSN)
-		}
-		var opts []postgres.Option
-		if env.now != nil {
-			opts = append(opts, postgres.WithClock(env.now))
-		}
-		st, err := postgres.Open(ctx, dsn, opts...)
-		if err != nil {
-			return nil, fmt.Errorf("opening the postgres store named by $%s: %w", envStoreDSN, err)
-		}
-		return st, nil
+	if db != "" && (strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")) {
+		return nil, fmt.Errorf("--db takes a SQLite file; put a postgres DSN in $%s (it may carry a password)", envStoreDSN)
 	}
-	if _, err := os.Stat(dsn); err != nil {
-		return nil, fmt.Errorf("no store at %s: %w", dsn, err)
-	}
-	var opts []sqlite.Option
-	if env.now != nil {
-		opts = append(opts, sqlite.WithClock(env.now))
-	}
-	st, err := sqlite.Open(ctx, dsn, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", dsn, err)
-	}
-	return st, nil
+	return envconfig.OpenStore(ctx, dsn, false, env.now)
 }
 
 func decode(rec store.Record) (appprofile.Profile, error) {
