@@ -20,10 +20,29 @@
 // with the demo tenant Contoso and the embedded SQLite store, and adds a "Change the demo tenant"
 // page (reset a password, revoke a grant, publish a catalog version).
 //
+// Against a real tenant (selected by setting TENANTAPPS_READER_APP_ID), the portal is configured
+// from the environment, never from flags, because most of it is secret:
+//
+//	TENANTAPPS_READER_APP_ID        the MSP's reading app (consented in every customer tenant)
+//	TENANTAPPS_READER_PFX           path of the reading app's .pfx
+//	TENANTAPPS_READER_PFX_PASSWORD  its password
+//	TENANTAPPS_PUBLIC_URL           the portal's public URL; the redirect URI is <URL>/consent/callback
+//	                                (register it on the vendor apps); https makes cookies Secure
+//	TENANTAPPS_CUSTOMERS            Contoso=<tenant GUID>,Fabrikam=<tenant GUID>
+//	TENANTAPPS_VENDOR_APP_IDS       optional: <app type>=<application ID>;...
+//	TENANTAPPS_STATE_KEY            base64, >= 32 bytes: signs consent state
+//	TENANTAPPS_SEAL_KEY             base64, 32 bytes: seals .pfx files and passwords (AES-256-GCM)
+//	TENANTAPPS_CSRF_KEY             base64, >= 32 bytes: signs CSRF tokens
+//	TENANTAPPS_STORE_DSN            SQLite path or postgres:// DSN (or -db PATH)
+//	TENANTAPPS_AUTHORITY, TENANTAPPS_GRAPH_URL, TENANTAPPS_GRAPH_SCOPE, TENANTAPPS_CA_FILE
+//	                                optional: national clouds, or an emulator and its TLS root
+//
+// Serve it behind a TLS-terminating proxy at TENANTAPPS_PUBLIC_URL.
+//
 // Flags:
 //
 //	-addr 127.0.0.1:8080   listen address (plain HTTP on loopback for the demo)
-//	-db PATH               SQLite file (default: a temporary file)
+//	-db PATH               SQLite file (default: a temporary file in the demo)
 package main
 
 import (
@@ -43,19 +62,20 @@ import (
 
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/examples/internal/demo"
+	"github.com/tenantapps/tenantapps/examples/internal/envconfig"
 	"github.com/tenantapps/tenantapps/store/sqlite"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "portal: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
@@ -68,20 +88,33 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	app, err := startDemo(ctx, ln.Addr().String(), *db, false, logger)
-	if err != nil {
-		ln.Close()
-		return err
+	var handler http.Handler
+	var banner string
+	if getenv(envconfig.ReaderAppID) != "" {
+		app, err := startReal(ctx, getenv, *db, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer app.Close()
+		handler, banner = app.Handler(), fmt.Sprintf("portal: serving %s on http://%s", getenv(envPublicURL), ln.Addr())
+	} else {
+		app, err := startDemo(ctx, ln.Addr().String(), *db, false, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer app.Close()
+		handler, banner = app.Handler(), fmt.Sprintf("portal: open http://%s/profiles (demo tenant %s, emulator %s)", ln.Addr(), demo.CustomerName, app.backend.URL)
 	}
-	defer app.Close()
-	srv := &http.Server{Handler: app.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shut)
 	}()
-	fmt.Fprintf(stderr, "portal: open http://%s/profiles (demo tenant %s, emulator %s)\n", ln.Addr(), demo.CustomerName, app.backend.URL)
+	fmt.Fprintln(stderr, banner)
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
