@@ -60,7 +60,9 @@ func TestRealTenantPortal(t *testing.T) {
 	ts := httptest.NewTLSServer(nil) // every httptest TLS server, the emulator's too, uses this certificate
 	os.WriteFile(caPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o644)
 	ts.Close()
-	key := func(b byte) string { return base64.StdEncoding.EncodeToString([]byte(strings.Repeat(string(rune(b)), 32))) }
+	key := func(b byte) string {
+		return base64.StdEncoding.EncodeToString([]byte(strings.Repeat(string(rune(b)), 32)))
+	}
 	var vendor []string
 	for name, id := range denv.VendorAppIDs {
 		vendor = append(vendor, name+"="+id)
