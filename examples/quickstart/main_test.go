@@ -81,6 +81,27 @@ func TestQuickstartJSON(t *testing.T) {
 	if strings.Contains(stdout.String(), "PRIVATE KEY") || strings.Contains(stderr.String(), "password\":") {
 		t.Error("a secret leaked into the output")
 	}
+	// The in-memory Fake, which the examples' fast tests use, tells the same story as the emulator
+	// read through the real Graph driver.
+	fake, err := walk(context.Background(), config{fake: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range fake.Steps {
+		if diff := cmp.Diff(summarize(rep.Steps[i]), summarize(s)); diff != "" {
+			t.Errorf("step %d: the Fake differs from the emulator (-emulator +fake):\n%s", s.Number, diff)
+		}
+	}
+}
+
+// BenchmarkQuickstart measures the whole walk-through against the emulator and the Graph driver
+// (the goal: well under a minute; it takes about a second).
+func BenchmarkQuickstart(b *testing.B) {
+	for b.Loop() {
+		if _, err := walk(context.Background(), config{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func TestQuickstartTable(t *testing.T) {
