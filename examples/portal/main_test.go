@@ -322,3 +322,13 @@ func TestCreateWizardProblemsNextToFields(t *testing.T) {
 		t.Fatalf("custom create: %d\n%s", r.status, r.body)
 	}
 }
+
+func TestListRefusesBadFilterAndCursor(t *testing.T) {
+	tp := newTestPortal(t)
+	for _, q := range []string{"?cursor=garbage", "?tenant=" + strings.Repeat("x", 5000)} {
+		r := tp.get("/profiles" + q)
+		if r.status != http.StatusBadRequest || !strings.Contains(r.body, `id="error"`) {
+			t.Errorf("GET /profiles%.40s: %d, want 400 with the problem shown", q, r.status)
+		}
+	}
+}

@@ -173,12 +173,16 @@ var flashes = map[string]string{
 // ---- list ----
 
 type listData struct {
+	// Problem says why the filter was refused.
+	Problem   string
 	Customers []Customer
 	Filter    store.Filter
 	Statuses  []string
 	Profiles  []profileView
 	Next      string
 }
+
+func (d listData) pageError() string { return d.Problem }
 
 type profileView struct {
 	appprofile.Profile
@@ -200,10 +204,16 @@ func (p *Portal) list(w http.ResponseWriter, r *http.Request) {
 	f := store.Filter{Customer: q.Get("customer"), Tenant: strings.TrimSpace(q.Get("tenant")), Status: q.Get("status")}
 	d := listData{Customers: p.customers, Filter: f, Statuses: []string{"pending", "valid", "expired", "invalid"}}
 	if err := f.Validate(); err != nil {
+		d.Problem = "The filter is not valid: " + err.Error()
 		p.render(w, r, http.StatusBadRequest, "list.html", "Customer app profiles", d)
 		return
 	}
 	profiles, next, err := p.mgr.List(r.Context(), f, store.Page{Limit: 100, Cursor: q.Get("cursor")})
+	if errors.Is(err, store.ErrInvalid) {
+		d.Problem = "The page link is not valid for this filter; start from the first page."
+		p.render(w, r, http.StatusBadRequest, "list.html", "Customer app profiles", d)
+		return
+	}
 	if err != nil {
 		p.fail(w, r, http.StatusInternalServerError, "The profiles could not be listed: "+err.Error())
 		return
