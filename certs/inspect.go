@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -56,9 +57,9 @@ type Bundle struct {
 	Extra []*x509.Certificate
 	// PrivateKey is the key for Leaf (or the only key when none matches); nil for a
 	// certificate-only file. *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey.
-	PrivateKey crypto.Signer
+	PrivateKey crypto.Signer `json:"-"`
 	// ExtraKeys holds further private keys; Validate reports multiple_keys when it is not empty.
-	ExtraKeys []crypto.Signer
+	ExtraKeys []crypto.Signer `json:"-"`
 	// KeyMatchesLeaf is true when PrivateKey belongs to Leaf.
 	KeyMatchesLeaf bool
 
@@ -85,6 +86,40 @@ type Bundle struct {
 	SHA256Thumbprint string
 
 	Format Format
+}
+
+// String summarises the bundle without key material, so that fmt's %v and %+v of a *Bundle
+// never print the private key.
+func (b *Bundle) String() string {
+	if b == nil {
+		return "<nil certs.Bundle>"
+	}
+	return fmt.Sprintf("certs.Bundle{Subject: %q, SHA1Thumbprint: %s, KeyType: %s, KeyBits: %d, NotAfter: %s, Chain: %d, PrivateKey: %s}",
+		b.Subject, b.SHA1Thumbprint, b.KeyType, b.KeyBits, b.NotAfter.UTC().Format(time.RFC3339), len(b.Chain), redacted(b.PrivateKey))
+}
+
+// GoString makes %#v as safe as %v.
+func (b *Bundle) GoString() string { return b.String() }
+
+// LogValue makes log/slog record the bundle's identifying facts, never the key.
+func (b *Bundle) LogValue() slog.Value {
+	if b == nil {
+		return slog.StringValue("<nil>")
+	}
+	return slog.GroupValue(
+		slog.String("subject", b.Subject),
+		slog.String("sha1Thumbprint", b.SHA1Thumbprint),
+		slog.String("keyType", string(b.KeyType)),
+		slog.Int("keyBits", b.KeyBits),
+		slog.Time("notAfter", b.NotAfter),
+	)
+}
+
+func redacted(k crypto.Signer) string {
+	if k == nil {
+		return "none"
+	}
+	return "[redacted]"
 }
 
 // Inspector opens .pfx files with limits for untrusted uploads. The zero value is ready to use

@@ -71,3 +71,56 @@ func TestIDsMatchMicrosoftExport(t *testing.T) {
 		}
 	}
 }
+
+// TestCrossCheckTableCoversNonGraphIDs: testdata/SOURCES.md has exactly one row in its per-ID
+// cross-check table for every non-Graph row of microsoft_ids.tsv, with the same id and one of
+// the documented verdicts, so the record of which sources confirm an id cannot drift from the ids.
+func TestCrossCheckTableCoversNonGraphIDs(t *testing.T) {
+	const graph = "00000003-0000-0000-c000-000000000000"
+	type row struct{ sp, kind, value string }
+	want := map[row]string{}
+	for k, r := range readMicrosoftIDs(t) {
+		if k.ResourceAppID != graph {
+			want[row{r.ServicePrincipal, string(k.Type), k.Value}] = r.ID
+		}
+	}
+	data, err := os.ReadFile("testdata/SOURCES.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(data), "| Service principal | Type | Value | ID | Confirmed by | Verdict |\n|---|---|---|---|---|---|\n")
+	if !ok {
+		t.Fatal("SOURCES.md: per-ID cross-check table not found")
+	}
+	got := map[row]string{}
+	for _, line := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		c := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range c {
+			c[i] = strings.TrimSpace(c[i])
+		}
+		if len(c) != 6 {
+			t.Errorf("SOURCES.md table row %q: %d columns, want 6", line, len(c))
+			continue
+		}
+		r := row{c[0], c[1], c[2]}
+		if _, dup := got[r]; dup {
+			t.Errorf("SOURCES.md table: %v twice", r)
+		}
+		got[r] = c[3]
+		verdict, _, _ := strings.Cut(c[5], ",")
+		switch verdict {
+		case "Microsoft", "independent", "export only", "contradicted":
+		default:
+			t.Errorf("SOURCES.md table %v: verdict %q, want Microsoft, independent, export only or contradicted", r, c[5])
+		}
+		if (verdict == "export only") != (c[4] == "—") {
+			t.Errorf("SOURCES.md table %v: confirmed by %q but verdict %q", r, c[4], c[5])
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("SOURCES.md cross-check table vs microsoft_ids.tsv (-tsv +table):\n%s", diff)
+	}
+}

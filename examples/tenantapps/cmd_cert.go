@@ -32,6 +32,10 @@ import (
 	"github.com/tenantapps/tenantapps/certs"
 )
 
+func certCommand() command {
+	return command{summary: "inspect a .pfx (and its pairing with a .cer/.crt), or create a self-signed app certificate", run: runCert}
+}
+
 func runCert(env *cliEnv, args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(env.stderr, "usage: tenantapps cert inspect|new [flags]\n\n  inspect  check a .pfx (and that it is paired with a .cer/.crt)\n  new      create a self-signed app certificate (.pfx, .cer, .crt)")

@@ -14,9 +14,9 @@ import (
 	"github.com/tenantapps/tenantapps/certs"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var updateCertGolden = flag.Bool("update-cert", false, "rewrite the cert command's golden files in testdata")
 
-const corpus = "../../certs/testdata/corpus/"
+const certCorpus = "../../certs/testdata/corpus/"
 
 func runCertCLI(t *testing.T, stdin string, env map[string]string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
@@ -26,17 +26,17 @@ func runCertCLI(t *testing.T, stdin string, env map[string]string, args ...strin
 	return out.String(), errb.String(), code
 }
 
-func golden(t *testing.T, name, got string) {
+func certGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if *update {
+	if *updateCertGolden {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
+		t.Fatalf("%v (run with -update-cert to create it)", err)
 	}
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
@@ -53,11 +53,11 @@ func TestCertInspectGolden(t *testing.T) {
 		code   int
 		golden string
 	}{
-		{"ok and paired", "", []string{"cert", "inspect", "--pfx", corpus + "openssl3-default-chain.pfx", "--cert", corpus + "leaf.cer", "--password-env", "PFX_PW", "--format", "json", at}, exitOK, "cert_inspect_ok.json"},
-		{"password on stdin, not paired", "Pa55-word\n", []string{"cert", "inspect", "--pfx", corpus + "openssl3-default-chain.pfx", "--cert", corpus + "other.crt", "--password-stdin", "--format", "json", at}, exitNegative, "cert_inspect_mismatch.json"},
-		{"wrong password", "", []string{"cert", "inspect", "--pfx", corpus + "openssl3-rsa2048.pfx", "--format", "json", at}, exitNegative, "cert_inspect_wrong_password.json"},
-		{"EC key, warnings and errors", "", []string{"cert", "inspect", "--pfx", corpus + "openssl3-p256.pfx", "--password-env", "PFX_PW", "--format", "json", "--at=2028-11-01T00:00:00Z"}, exitNegative, "cert_inspect_ec.json"},
-		{"table", "", []string{"cert", "inspect", "--pfx", corpus + "openssl3-sha1signed.pfx", "--password-env", "PFX_PW", at}, exitOK, "cert_inspect_table.txt"},
+		{"ok and paired", "", []string{"cert", "inspect", "--pfx", certCorpus + "openssl3-default-chain.pfx", "--cert", certCorpus + "leaf.cer", "--password-env", "PFX_PW", "--format", "json", at}, exitOK, "cert_inspect_ok.json"},
+		{"password on stdin, not paired", "Pa55-word\n", []string{"cert", "inspect", "--pfx", certCorpus + "openssl3-default-chain.pfx", "--cert", certCorpus + "other.crt", "--password-stdin", "--format", "json", at}, exitNegative, "cert_inspect_mismatch.json"},
+		{"wrong password", "", []string{"cert", "inspect", "--pfx", certCorpus + "openssl3-rsa2048.pfx", "--format", "json", at}, exitNegative, "cert_inspect_wrong_password.json"},
+		{"EC key, warnings and errors", "", []string{"cert", "inspect", "--pfx", certCorpus + "openssl3-p256.pfx", "--password-env", "PFX_PW", "--format", "json", "--at=2028-11-01T00:00:00Z"}, exitNegative, "cert_inspect_ec.json"},
+		{"table", "", []string{"cert", "inspect", "--pfx", certCorpus + "openssl3-sha1signed.pfx", "--password-env", "PFX_PW", at}, exitOK, "cert_inspect_table.txt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,13 +68,13 @@ func TestCertInspectGolden(t *testing.T) {
 			if strings.Contains(out+stderr, "Pa55-word") {
 				t.Error("output contains the password")
 			}
-			golden(t, tt.golden, out)
+			certGolden(t, tt.golden, out)
 		})
 	}
 }
 
 func TestCertInspectJSONShape(t *testing.T) {
-	out, _, _ := runCertCLI(t, "", map[string]string{"P": "Pa55-word"}, "cert", "inspect", "--pfx", corpus+"iter-1.pfx", "--password-env", "P", "--format", "json")
+	out, _, _ := runCertCLI(t, "", map[string]string{"P": "Pa55-word"}, "cert", "inspect", "--pfx", certCorpus+"iter-1.pfx", "--password-env", "P", "--format", "json")
 	var m map[string]any
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func TestCertInspectJSONShape(t *testing.T) {
 		keys = append(keys, k)
 	}
 	want := []string{"chainLength", "issuer", "keyBits", "keyType", "notAfter", "notBefore", "ok", "paired", "problems", "sha1Thumbprint", "sha256Thumbprint", "subject"}
-	if diff := cmp.Diff(want, keys, cmpSorted); diff != "" {
+	if diff := cmp.Diff(want, keys, certSortedKeys); diff != "" {
 		t.Errorf("JSON keys mismatch (-want +got):\n%s", diff)
 	}
 	if m["paired"] != nil {
@@ -92,7 +92,7 @@ func TestCertInspectJSONShape(t *testing.T) {
 	}
 }
 
-var cmpSorted = cmp.Transformer("sort", func(in []string) []string {
+var certSortedKeys = cmp.Transformer("sort", func(in []string) []string {
 	out := append([]string(nil), in...)
 	for i := range out {
 		for j := i + 1; j < len(out); j++ {
@@ -109,11 +109,11 @@ func TestCertUsageErrors(t *testing.T) {
 		{"cert"},
 		{"cert", "frobnicate"},
 		{"cert", "inspect"},
-		{"cert", "inspect", "--pfx", corpus + "iter-1.pfx", "--password-env", "P", "--password-stdin"},
-		{"cert", "inspect", "--pfx", corpus + "no-such-file.pfx"},
-		{"cert", "inspect", "--pfx", corpus + "iter-1.pfx", "--format", "xml"},
-		{"cert", "inspect", "--pfx", corpus + "iter-1.pfx", "--at", "yesterday"},
-		{"cert", "inspect", "--pfx", corpus + "iter-1.pfx", "--password", "Pa55-word"}, // no password flags, by design
+		{"cert", "inspect", "--pfx", certCorpus + "iter-1.pfx", "--password-env", "P", "--password-stdin"},
+		{"cert", "inspect", "--pfx", certCorpus + "no-such-file.pfx"},
+		{"cert", "inspect", "--pfx", certCorpus + "iter-1.pfx", "--format", "xml"},
+		{"cert", "inspect", "--pfx", certCorpus + "iter-1.pfx", "--at", "yesterday"},
+		{"cert", "inspect", "--pfx", certCorpus + "iter-1.pfx", "--password", "Pa55-word"}, // no password flags, by design
 		{"cert", "new", "--cn", "x", "--out", "y"},
 		{"cert", "new", "--cn", "x", "--out", "y", "--password-env", "UNSET"},
 		{"cert", "new", "--cn", "x", "--out", "y", "--password-env", "P", "--years", "0"},
@@ -155,12 +155,12 @@ func TestCertNewThenInspect(t *testing.T) {
 	if _, _, code := runCertCLI(t, "", env, "cert", "new", "--cn", "x", "--out", prefix, "--password-env", "NEW_PW", "--key-bits", "2048"); code != exitUsage {
 		t.Errorf("overwrite without --force: exit %d, want %d", code, exitUsage)
 	}
-	if _, err := certs.Inspect(mustRead(t, prefix+".pfx"), env["NEW_PW"]); err != nil {
+	if _, err := certs.Inspect(readCertFile(t, prefix+".pfx"), env["NEW_PW"]); err != nil {
 		t.Errorf("the .pfx was overwritten or damaged: %v", err)
 	}
 }
 
-func mustRead(t *testing.T, p string) []byte {
+func readCertFile(t *testing.T, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {

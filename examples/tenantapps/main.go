@@ -103,7 +103,7 @@ func commands() map[string]command {
 	return map[string]command{
 		// Each subcommand lives in its own cmd_*.go file.
 		"catalog":         catalogCommand(),
-		"cert":            {summary: "inspect a .pfx (and its pairing with a .cer/.crt), or create a self-signed app certificate", run: runCert},
+		"cert":            certCommand(),
 		"consent-check":   consentCheckCommand(),
 		"consent-methods": consentMethodsCommand(),
 		"consent-url":     consentURLCommand(),

@@ -130,6 +130,9 @@ type decoder struct {
 	info   Info
 	res    Result
 	anyDec bool // some encrypted content was decrypted successfully
+	// macVerified is true once the MAC proved the password; until then a plaintext that does not
+	// parse is blamed on the password candidate, not on the file.
+	macVerified bool
 }
 
 // Decode reads a PKCS#12 file (DER or BER) with password. It returns *Error on failure.
@@ -182,11 +185,13 @@ func Decode(data []byte, password string, lim Limits) (*Result, error) {
 				if mac.verify(c, content) {
 					d.bmp = [][]byte{d.bmp[i]} // the MAC fixes the password encoding
 					macVerified = true
+					d.macVerified = true
 					break
 				}
 			}
 		} else {
 			macVerified = mac.verify(d.raw, content)
+			d.macVerified = macVerified
 		}
 	}
 
@@ -205,13 +210,13 @@ func Decode(data []byte, password string, lim Limits) (*Result, error) {
 	case mac != nil && errors.Is(err, errDecrypt):
 		return nil, &Error{Kind: KindWrongPassword, Message: "the password is wrong: the file's integrity check does not match it"}
 	case mac != nil:
-		// The contents do not even parse: wrong password cannot explain that for unencrypted
-		// parts; report what we found but as a password problem only if nothing else is wrong.
+		// An unencrypted part of the file does not parse (failures inside decrypted parts were
+		// blamed on the password above): no password explains that, the file is damaged.
 		var e *Error
 		if errors.As(err, &e) && e.Kind == KindUnsupported {
 			return nil, err
 		}
-		return nil, &Error{Kind: KindWrongPassword, Message: "the password is wrong: the file's integrity check does not match it"}
+		return nil, corrupt("the file is damaged: its integrity check fails and part of its structure does not parse; export it again")
 	case errors.Is(err, errDecrypt):
 		return nil, &Error{Kind: KindWrongPassword, Message: "the password does not decrypt the file; note the file has no integrity check (MAC), so a wrong password and a damaged file look the same"}
 	case err != nil:
@@ -345,7 +350,8 @@ func (d *decoder) decrypt(spec *cipherSpec, ct []byte, use func(plain []byte) er
 			continue
 		}
 		if err := use(plain); err != nil {
-			if errors.Is(err, errDecrypt) {
+			var e *Error
+			if errors.Is(err, errDecrypt) || (!d.macVerified && errors.As(err, &e) && e.Kind == KindCorrupt) {
 				continue
 			}
 			return err

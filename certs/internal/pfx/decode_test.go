@@ -97,3 +97,47 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeTamperedFiles: damage with a right password is corrupt, never wrong_password.
+func TestDecodeTamperedFiles(t *testing.T) {
+	tests := []struct {
+		name   string
+		file   string
+		pw     string
+		tamper func([]byte)
+		want   Kind
+	}{
+		{"MAC digest changed", "openssl3-rsa2048.pfx", "Pa55-word", func(b []byte) { b[len(b)-30] ^= 0x80 }, KindCorrupt},
+		{"encrypted key bag changed", "openssl3-rsa2048.pfx", "Pa55-word", func(b []byte) { b[len(b)-300] ^= 0x01 }, KindCorrupt},
+		{"same change, wrong password", "openssl3-rsa2048.pfx", "nope", func(b []byte) { b[len(b)-300] ^= 0x01 }, KindWrongPassword},
+		// keyvault-nopassword holds everything unencrypted: a broken tag in the key bag cannot
+		// be explained by any password.
+		{"unencrypted structure broken", "keyvault-nopassword.pfx", "", func(b []byte) {
+			breakFirst(b, []byte{0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c, 0x0a, 0x01, 0x01})
+		}, KindCorrupt},
+	}
+	for _, tt := range tests {
+		data, err := os.ReadFile("../../testdata/corpus/" + tt.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tt.tamper(data)
+		_, err = Decode(data, tt.pw, Limits{})
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != tt.want {
+			t.Errorf("%s: Decode = %v, want kind %d", tt.name, err, tt.want)
+		}
+	}
+}
+
+// breakFirst turns the OID tag of the first occurrence of oid in b into a SET tag, so the bag no
+// longer parses.
+func breakFirst(b, oid []byte) {
+	for i := 0; i+len(oid) <= len(b); i++ {
+		if string(b[i:i+len(oid)]) == string(oid) {
+			b[i] = 0x31
+			return
+		}
+	}
+	panic("oid not found")
+}
