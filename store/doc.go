@@ -25,8 +25,8 @@
 //
 // Update and Delete take the version the caller last read (optimistic concurrency). When another
 // writer got there first, the call fails with [ErrConflict] and changes nothing; the caller reads
-// again and retries. Every Store is safe for concurrent use by multiple goroutines, and the SQL
-// stores are safe when several processes share one database.
+// again and retries ([Modify] is that loop). Every Store is safe for concurrent use by multiple
+// goroutines, and the SQL stores are safe when several processes share one database.
 //
 // # Errors
 //

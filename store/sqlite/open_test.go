@@ -105,7 +105,7 @@ func TestOpenRefusesForeignFiles(t *testing.T) {
 		{other, "another application"},
 		{appID, "another application"},
 		{text, "not a database"},
-		{filepath.Join(dir, "missing-dir", "p.db"), "unable to open"},
+		{filepath.Join(dir, "missing-dir", "p.db"), "directory " + filepath.Join(dir, "missing-dir") + " does not exist"},
 	}
 	for _, tc := range tests {
 		_, err := sqlite.Open(t.Context(), tc.path)

@@ -20,6 +20,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -119,6 +121,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	if err := checkPath(path); err != nil {
 		return nil, err
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("sqlite: open %s: directory %s does not exist; create it first (Open creates only the file)", path, filepath.Dir(path))
 	}
 	syncMode := "FULL"
 	if cfg.sync == SyncNormal {
