@@ -435,7 +435,7 @@ func invalidArg(a Action, what string) error {
 	return opErr(a, "", fmt.Errorf("%w: %s is empty", consent.ErrInvalidArgument, what))
 }
 
-// tenant returns the tenant or a not-found error; f.mu must be held.
+// tenantLocked returns the tenant or a tenant-not-found error; f.mu must be held.
 func (f *Fake) tenantLocked(a Action) (*fakeTenant, error) {
 	t, ok := f.tenants[strings.ToLower(a.TenantID)]
 	if !ok {
