@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
@@ -62,7 +63,7 @@ func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps [
 		}
 		resp, err := batch.Send(ctx, d.adapter)
 		if err != nil {
-			mapped := graphError(ctx, op, tenant, appID, err)
+			mapped := endpointNotFound(graphError(ctx, op, tenant, appID, err))
 			ra, _ := consent.RetryAfter(mapped)
 			if ra == 0 {
 				ra = time.Second
@@ -172,4 +173,17 @@ func sleep(ctx context.Context, d time.Duration) error {
 func fitsDeadline(ctx context.Context, d time.Duration) bool {
 	dl, ok := ctx.Deadline()
 	return !ok || time.Until(dl) > d+100*time.Millisecond
+}
+
+// endpointNotFound turns a 404 for a whole request (not an object inside it) into a
+// could-not-check error: a missing endpoint says nothing about the tenant, typically a wrong
+// Config.GraphURL.
+func endpointNotFound(err error) error {
+	var de *consent.DriverError
+	if !errors.Is(err, consent.ErrNotFound) || !errors.As(err, &de) {
+		return err
+	}
+	cp := *de
+	cp.Err = fmt.Errorf("the Graph endpoint answered 404 for the request itself (check Config.GraphURL): %s", strings.TrimPrefix(de.Err.Error(), consent.ErrNotFound.Error()+": "))
+	return &cp
 }

@@ -31,6 +31,34 @@ func withoutAccessTokens(blob []byte) ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// cachedScopes returns the scopes of the user's cached access token (the MSAL cache's
+// AccessToken "target"), i.e. those consented; nil when none is found.
+func cachedScopes(blob []byte, userObjectID string) []string {
+	var c struct {
+		AccessToken map[string]struct {
+			HomeAccountID string `json:"home_account_id"`
+			Target        string `json:"target"`
+		}
+	}
+	if json.Unmarshal(blob, &c) != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(c.AccessToken))
+	for k := range c.AccessToken {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		at := c.AccessToken[k]
+		if strings.HasPrefix(strings.ToLower(at.HomeAccountID), strings.ToLower(userObjectID)+".") {
+			return slices.DeleteFunc(strings.Fields(at.Target), func(s string) bool {
+				return s == "openid" || s == "profile" || s == "offline_access"
+			})
+		}
+	}
+	return nil
+}
+
 // ProveDelegated refreshes the consent user's token from req.TokenCache through MSAL
 // (AcquireTokenSilent with the cached account, its access tokens dropped so the refresh token
 // is redeemed) and reports the new token's claims and the rotated cache. See
@@ -57,6 +85,15 @@ func (d *Driver) ProveDelegated(ctx context.Context, req consent.DelegatedRefres
 	if err != nil {
 		return fail(err, "")
 	}
+	scopes := slices.DeleteFunc(slices.Clone(req.Scopes), func(s string) bool {
+		return s == "openid" || s == "profile" || s == "offline_access"
+	})
+	if len(scopes) == 0 {
+		scopes = cachedScopes(req.TokenCache, req.UserObjectID)
+	}
+	if len(scopes) == 0 {
+		scopes = []string{d.cfg.GraphScope}
+	}
 	store := &blobCache{}
 	if len(req.TokenCache) > 0 {
 		if store.data, err = withoutAccessTokens(req.TokenCache); err != nil {
@@ -75,12 +112,6 @@ func (d *Driver) ProveDelegated(ctx context.Context, req consent.DelegatedRefres
 	acct, err := client.Account(ctx, req.UserObjectID+"."+req.TenantID)
 	if err != nil || acct.IsZero() {
 		return fail(fmt.Errorf("%w: the token cache holds no account for user %s; consent again", consent.ErrInvalidGrant, req.UserObjectID), "AADSTS9002313")
-	}
-	scopes := slices.DeleteFunc(slices.Clone(req.Scopes), func(s string) bool {
-		return s == "openid" || s == "profile" || s == "offline_access"
-	})
-	if len(scopes) == 0 {
-		scopes = []string{d.cfg.GraphScope}
 	}
 	ar, err := client.AcquireTokenSilent(ctx, scopes, confidential.WithSilentAccount(acct), confidential.WithTenantID(req.TenantID))
 	if err != nil {

@@ -55,6 +55,11 @@ type Config struct {
 	// GraphScope is the scope of app-only Graph tokens; DefaultGraphScope. National clouds use
 	// their Graph host, e.g. "https://graph.microsoft.us/.default".
 	GraphScope string
+	// ARMURL is the Azure Resource Manager endpoint (AzureRoleAssignments): DefaultARMURL, a
+	// national cloud, or graphtest.Server.ARMURL(). ARMScope is its token scope,
+	// DefaultARMScope by default.
+	ARMURL   string
+	ARMScope string
 	// HTTPClient carries every request (MSAL and Graph). Its Transport is wrapped with the Graph
 	// middleware (retry, compression, telemetry). Default: a client with a 60 s timeout.
 	HTTPClient *http.Client
@@ -144,6 +149,16 @@ func New(cfg Config) (*Driver, error) {
 	}
 	if cfg.GraphScope == "" {
 		cfg.GraphScope = DefaultGraphScope
+	}
+	if cfg.ARMURL == "" {
+		cfg.ARMURL = DefaultARMURL
+	}
+	cfg.ARMURL = strings.TrimSuffix(cfg.ARMURL, "/")
+	if u, err := url.Parse(cfg.ARMURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("graph: Config.ARMURL %q must be an https URL: %w", cfg.ARMURL, consent.ErrInvalidArgument)
+	}
+	if cfg.ARMScope == "" {
+		cfg.ARMScope = DefaultARMScope
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
@@ -277,6 +292,8 @@ func (d *Driver) acquire(ctx context.Context, tenantID string) (release func(), 
 	}
 }
 
+const opUserState = "UserState"
+
 type tenantKey struct{}
 
 // tokenProvider gives Kiota the reading app's token for the tenant the request's context names.
@@ -308,13 +325,14 @@ func (d *Driver) readerToken(ctx context.Context, tenant string) (string, error)
 	return ar.AccessToken, nil
 }
 
-// begin validates IDs, takes a concurrency slot and makes sure a token can be had (so token
-// failures map precisely), returning the context to use for Graph calls.
+// begin validates IDs (appID unless op reads a user), takes a concurrency slot and makes sure a
+// token can be had (so token failures map precisely), returning the context to use for Graph
+// calls.
 func (d *Driver) begin(ctx context.Context, op, tenantID, appID string) (context.Context, func(), error) {
 	if _, err := uuid.Parse(tenantID); err != nil {
 		return nil, nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("tenant ID %q is not a GUID: %w", tenantID, consent.ErrInvalidArgument)}
 	}
-	if appID != "" || op != "UserState" {
+	if op != opUserState {
 		if _, err := uuid.Parse(appID); err != nil {
 			return nil, nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("app ID %q is not a GUID: %w", appID, consent.ErrInvalidArgument)}
 		}

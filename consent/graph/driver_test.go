@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/consent/consenttest"
 	"github.com/tenantapps/tenantapps/consent/graphtest"
 	"github.com/tenantapps/tenantapps/roles"
 )
@@ -173,5 +174,30 @@ func TestWrongReaderCertificateIsCouldNotCheck(t *testing.T) {
 	var de *consent.DriverError
 	if !errors.As(err, &de) || de.Code != "AADSTS700027" || !errors.Is(err, consent.ErrForbidden) || !consent.CouldNotCheck(err) {
 		t.Fatalf("AppState with a wrong reader certificate: %v; want ErrForbidden (could not check) with AADSTS700027", err)
+	}
+}
+
+// TestTokensPerTenant: one token request per tenant however many checks, and tenants do not
+// share tokens (each token's tid is its tenant; the emulator would refuse a foreign one).
+func TestTokensPerTenant(t *testing.T) {
+	e := newEnv(t, graphtest.Options{}, nil)
+	e.withCustomer(t)
+	tenants := []string{tenantA, tenantB, "44444444-4444-4444-8444-444444444444"}
+	for _, tid := range tenants[1:] {
+		must(t, e.srv.AddTenant(consenttest.Tenant{ID: tid}))
+	}
+	ctx := ctxT(t)
+	for range 3 {
+		for _, tid := range tenants {
+			if _, err := e.drv.AppState(ctx, tid, appX); err != nil {
+				t.Fatalf("AppState(%s): %v", tid, err)
+			}
+		}
+	}
+	st := e.srv.Stats()
+	for _, tid := range tenants {
+		if n := st.Total(graphtest.RouteToken, tid); n != 1 {
+			t.Errorf("tenant %s: %d token requests for 3 checks, want 1", tid, n)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,13 +31,32 @@ const (
 
 var serial atomic.Int64
 
+// keyPool holds a few RSA keys generated once: RSA-2048 generation dominates test time under
+// -race. Consecutive credentials get different keys (round robin), so "the key of another
+// certificate" stays a mismatch.
+var keyPool = sync.OnceValue(func() []*rsa.PrivateKey {
+	keys := make([]*rsa.PrivateKey, 5)
+	for i := range keys {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		keys[i] = k
+	}
+	return keys
+})
+
+var nextKey atomic.Int64
+
+func poolKey() *rsa.PrivateKey {
+	keys := keyPool()
+	return keys[int(nextKey.Add(1))%len(keys)]
+}
+
 // newCredential makes a self-signed RSA certificate credential valid for a day.
 func newCredential(t testing.TB) consent.CertificateCredential {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := poolKey()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: "tenantapps-test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -61,6 +81,9 @@ type env struct {
 // driver reading through it over TLS.
 func newEnv(t testing.TB, opts graphtest.Options, tweak func(*graph.Config)) *env {
 	t.Helper()
+	if opts.SigningKey == nil {
+		opts.SigningKey = keyPool()[0]
+	}
 	srv := graphtest.NewServer(opts)
 	t.Cleanup(srv.Close)
 	e := &env{srv: srv, reader: newCredential(t), appX: newCredential(t)}
@@ -77,6 +100,7 @@ func newEnv(t testing.TB, opts graphtest.Options, tweak func(*graph.Config)) *en
 		ReaderCredential: e.reader,
 		AuthorityHost:    srv.URL,
 		GraphURL:         srv.GraphURL(),
+		ARMURL:           srv.ARMURL(),
 		HTTPClient:       srv.Client(),
 		MaxRetryWait:     2 * time.Second,
 		AppCredentials: func(appID string) (consent.CertificateCredential, bool) {

@@ -333,3 +333,5 @@ func rawString(v any) string {
 	}
 	return ""
 }
+
+func asDriverError(err error, de **consent.DriverError) bool { return errors.As(err, de) }

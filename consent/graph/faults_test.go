@@ -204,3 +204,13 @@ func TestConcurrencyBoundPerTenant(t *testing.T) {
 		t.Errorf("max concurrent Graph requests for the tenant = %d, want 1", got)
 	}
 }
+
+// A wrong Graph base URL (every request 404) must not read as "the app is absent".
+func TestWrongGraphURLIsCouldNotCheck(t *testing.T) {
+	e := newEnv(t, graphtest.Options{}, func(c *graph.Config) { c.GraphURL = c.GraphURL + "/nope" })
+	e.withCustomer(t)
+	st, err := e.drv.AppState(ctxT(t), tenantA, appX)
+	if err == nil || !consent.CouldNotCheck(err) || errors.Is(err, consent.ErrNotFound) || st.Exists {
+		t.Fatalf("AppState with a wrong GraphURL = %+v, %v; want a could-not-check error", st, err)
+	}
+}

@@ -24,7 +24,7 @@ import (
 // plus the per-user MFA requirement from Graph beta (authentication/requirements), which v1.0
 // does not expose. A user Graph does not find is reported with Exists == false.
 func (d *Driver) UserState(ctx context.Context, tenantID, userID string) (consent.UserState, error) {
-	const op = "UserState"
+	const op = opUserState
 	if strings.TrimSpace(userID) == "" || strings.ContainsAny(userID, "/?#") {
 		return consent.UserState{}, &consent.DriverError{Op: op, TenantID: tenantID, Err: fmt.Errorf("user %q is not an object ID or UPN: %w", userID, consent.ErrInvalidArgument)}
 	}
@@ -192,7 +192,7 @@ func (d *Driver) signIns(ctx context.Context, op string, tenantID, appID string,
 	res, err := auditlogs.NewSignInsRequestBuilderInternal(map[string]string{}, d.adapter).Get(ctx, &auditlogs.SignInsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &auditlogs.SignInsRequestBuilderGetQueryParameters{Filter: &filter, Top: &top}})
 	if err != nil {
-		return nil, graphError(ctx, op, tenantID, appID, err)
+		return nil, endpointNotFound(graphError(ctx, op, tenantID, appID, err))
 	}
 	items, err := collect(ctx, d, op, tenantID, appID, res, models.CreateSignInCollectionResponseFromDiscriminatorValue,
 		func(v models.SignInable) models.SignInable { return v })

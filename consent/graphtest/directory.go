@@ -35,6 +35,8 @@ const (
 	MicrosoftGraphAppID = "00000003-0000-0000-c000-000000000000"
 	ExchangeOnlineAppID = "00000002-0000-0ff1-ce00-000000000000"
 	SharePointAppID     = "00000003-0000-0ff1-ce00-000000000000"
+	// AzureResourceManagerAppID is Azure Resource Manager (https://management.azure.com).
+	AzureResourceManagerAppID = "797f4846-ba00-4fd7-ba43-dac1f8f63013"
 )
 
 // PermissionKind tells an application permission (app role) from a delegated one (OAuth2 scope).
@@ -205,6 +207,8 @@ func literalResources() []*servicePrincipal {
 			}},
 		{appID: ExchangeOnlineAppID, displayName: "Office 365 Exchange Online", resource: true, enabled: true,
 			appRoles: []appRole{{ID: "dc50a0fb-09a3-484d-be87-e023b12c6440", Value: "Exchange.ManageAsApp"}}},
+		{appID: AzureResourceManagerAppID, displayName: "Windows Azure Service Management API", resource: true, enabled: true,
+			scopes: []scope{{ID: "41094075-9dad-400e-a0bd-54e686782033", Value: "user_impersonation", Type: "User"}}},
 		{appID: SharePointAppID, displayName: "Office 365 SharePoint Online", resource: true, enabled: true,
 			appRoles: []appRole{{ID: "678536fe-1083-478a-9c59-b99265e6b0d3", Value: "Sites.FullControl.All"}}},
 	}
@@ -219,6 +223,8 @@ func resourceURI(appID string) string {
 		return "https://outlook.office365.com"
 	case SharePointAppID:
 		return "https://microsoft.sharepoint-df.com"
+	case AzureResourceManagerAppID:
+		return "https://management.azure.com"
 	}
 	return "api://" + appID
 }
@@ -236,7 +242,7 @@ func resourceFromScope(s string) (resourceAppID, value string) {
 		return MicrosoftGraphAppID, s
 	}
 	prefix, v := s[:i], s[i+1:]
-	for _, id := range []string{MicrosoftGraphAppID, ExchangeOnlineAppID, SharePointAppID} {
+	for _, id := range []string{MicrosoftGraphAppID, ExchangeOnlineAppID, SharePointAppID, AzureResourceManagerAppID} {
 		if prefix == resourceURI(id) || prefix == id {
 			return id, v
 		}

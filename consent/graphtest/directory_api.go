@@ -77,10 +77,10 @@ func (s *Server) ProvisionEverywhere(appID string, perms ...Permission) error {
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrNoApp, appID)
 	}
-	for i := range perms {
-		perms[i].Kind = Application
-	}
 	p := provision{appID: app.AppID, perms: slices.Clone(perms)}
+	for i := range p.perms {
+		p.perms[i].Kind = Application
+	}
 	s.everywhere = append(s.everywhere, p)
 	for _, t := range s.tenants {
 		s.provisionLocked(t, p)

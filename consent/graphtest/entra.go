@@ -223,6 +223,24 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenantKey st
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tenantLocked(tenantKey)
+	if !ok && (tenantKey == "organizations" || tenantKey == "common") {
+		// Multi-tenant endpoints: a code or refresh token names its tenant.
+		var tid string
+		switch form.Get("grant_type") {
+		case "authorization_code":
+			if c, found := s.codes[form.Get("code")]; found {
+				tid = c.tenant
+			}
+		case "refresh_token":
+			if g, found := s.refresh[form.Get("refresh_token")]; found {
+				tid = g.tenant
+			}
+		default:
+			s.writeAADSTS(w, aadstsError{http.StatusBadRequest, "invalid_request", 9001023, "The grant type is not supported over the /common or /organizations endpoints. Please use the /tenant-id endpoint."})
+			return
+		}
+		t, ok = s.tenants[tid]
+	}
 	if !ok {
 		s.writeAADSTS(w, aadstsError{http.StatusBadRequest, "invalid_request", 90002, fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.", tenantKey)})
 		return
@@ -437,11 +455,7 @@ func (s *Server) userTokensLocked(w http.ResponseWriter, t *tenantState, app *ap
 	ci, _ := json.Marshal(map[string]string{"uid": u.ID, "utid": t.ID})
 	var scopeOut []string
 	for _, g := range granted {
-		if resource == MicrosoftGraphAppID {
-			scopeOut = append(scopeOut, resourceURI(resource)+"/"+g)
-		} else {
-			scopeOut = append(scopeOut, resourceURI(resource)+"/"+g)
-		}
+		scopeOut = append(scopeOut, resourceURI(resource)+"/"+g)
 	}
 	scopeOut = append(scopeOut, "openid", "profile", "offline_access")
 	secs := int(s.opts.TokenLifetime.Seconds())
@@ -672,11 +686,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request, tenantKey 
 		return
 	}
 	if decision != "accept" {
-		if admin {
-			fail("access_denied", 65004, "User declined to consent to access the app.")
-		} else {
-			fail("access_denied", 65004, "User declined to consent to access the app.")
-		}
+		fail("access_denied", 65004, "User declined to consent to access the app.")
 		return
 	}
 	u := t.userLocked(upn)

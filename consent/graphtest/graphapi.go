@@ -55,8 +55,13 @@ func forbidden() graphResult {
 	return odataErr(http.StatusForbidden, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 }
 
-// authenticate validates the bearer token (signature, expiry, audience, tenant).
+// authenticate validates a Graph bearer token (signature, expiry, audience, tenant).
 func (s *Server) authenticate(r *http.Request) (*caller, string) {
+	return s.authenticateAudience(r, "https://graph.microsoft.com")
+}
+
+// authenticateAudience validates a bearer token for the resource with identifier URI aud.
+func (s *Server) authenticateAudience(r *http.Request, wantAud string) (*caller, string) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || tok == "" {
@@ -72,7 +77,7 @@ func (s *Server) authenticate(r *http.Request) (*caller, string) {
 	if exp, ok := p.num("exp"); !ok || s.now().Unix() >= exp {
 		return nil, "Lifetime validation failed, the token is expired."
 	}
-	if aud := p.str("aud"); aud != "https://graph.microsoft.com" && aud != MicrosoftGraphAppID {
+	if aud := p.str("aud"); aud != wantAud && !(wantAud == "https://graph.microsoft.com" && aud == MicrosoftGraphAppID) {
 		return nil, "Invalid audience."
 	}
 	c := &caller{tenant: p.str("tid"), appID: p.str("appid"), oid: p.str("oid"), app: p.str("idtyp") == "app"}

@@ -38,6 +38,9 @@ type Options struct {
 	// service principals). Off by default so a test need not grant the driver's own reading
 	// permissions.
 	EnforcePermissions bool
+	// SigningKey signs the emulator's tokens (and is published as JWKS). Nil: a fresh RSA-2048
+	// key per server. Tests that start many servers may share one key to save key generation.
+	SigningKey *rsa.PrivateKey
 }
 
 // Server is a local TLS emulator of Microsoft Entra ID (login.microsoftonline.com) and Microsoft
@@ -94,9 +97,12 @@ func NewServer(opts Options) *Server {
 	if opts.TokenLifetime <= 0 {
 		opts.TokenLifetime = 3599 * time.Second
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic("graphtest: generating the token signing key: " + err.Error())
+	key := opts.SigningKey
+	if key == nil {
+		var err error
+		if key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			panic("graphtest: generating the token signing key: " + err.Error())
+		}
 	}
 	s := &Server{
 		opts:    opts,
@@ -117,6 +123,10 @@ func NewServer(opts Options) *Server {
 
 // GraphURL returns the Graph base URL to configure in clients: URL + "/v1.0".
 func (s *Server) GraphURL() string { return s.URL + "/v1.0" }
+
+// ARMURL returns the Azure Resource Manager base URL of the emulator: URL + "/arm". It serves
+// role assignments only ({scope}/providers/Microsoft.Authorization/roleAssignments).
+func (s *Server) ARMURL() string { return s.URL + "/arm" }
 
 // Authority returns the MSAL authority for a tenant: URL + "/" + tenant.
 func (s *Server) Authority(tenant string) string { return s.URL + "/" + tenant }
@@ -157,6 +167,7 @@ const (
 	RouteMFARequirements       = "graph.beta.authenticationRequirements"
 	RouteOrganization          = "graph.organization"
 	RouteBatch                 = "graph.$batch"
+	RouteARMRoleAssignments    = "arm.roleAssignments"
 	RouteUnknown               = "unknown"
 	unauthenticatedTenantLabel = ""
 )
@@ -174,6 +185,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	if rest, ok := strings.CutPrefix(path, "/v1.0/"); ok {
 		s.serveGraph(w, r, rest)
+		return
+	}
+	if rest, ok := strings.CutPrefix(path, "/arm/"); ok {
+		s.serveARM(w, r, rest)
 		return
 	}
 	if rest, ok := strings.CutPrefix(path, "/beta/"); ok {
