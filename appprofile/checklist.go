@@ -27,6 +27,23 @@ type RoleCheck struct {
 type AzureCheck struct {
 	Requirement roles.AzureRequirement `json:"requirement"`
 	Instruction string                 `json:"instruction"`
+	// Scope is the Azure resource ID the line was checked for (Manager.AzureChecklist); empty in
+	// the generic checklist.
+	Scope string `json:"scope,omitempty"`
+	// Verified reports whether Assigned was read from Azure; grants that are not role
+	// assignments (cluster admin group membership, Key Vault access policies) cannot be.
+	Verified bool `json:"verified,omitempty"`
+	Assigned bool `json:"assigned,omitempty"`
+}
+
+// AzureScope is one Azure resource the app must be able to manage, and how it is configured.
+type AzureScope struct {
+	Resource roles.AzureResource
+	// Condition is the resource's configuration (AKS authentication mode, Key Vault permission
+	// model); empty for subscriptions.
+	Condition roles.AzureCondition
+	// ID is the resource ID, e.g. "/subscriptions/{id}".
+	ID string
 }
 
 // Checklist lists the directory roles (and Azure RBAC roles) a profile needs.

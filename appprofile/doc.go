@@ -3,6 +3,27 @@
 // customer app profile — create, consent, verify, re-authorize, delete — and verifies a whole fleet
 // of tenants without tripping Microsoft Graph throttling.
 //
+// # Usage
+//
+//	m, err := appprofile.New(st, drv, // a store.Store (memstore, sqlite, postgres) and a consent.Driver
+//		appprofile.WithSealer(sealer),            // NewAESGCMSealer(keyID, keys): required for custom apps
+//		appprofile.WithStateKey(key),             // 32+ random bytes signing consent state
+//		appprofile.WithRedirectURI(callbackURL),
+//		appprofile.WithVendorAppIDs(ids),         // app type → the vendor's application ID
+//		appprofile.WithRateLimit(appprofile.RateLimit{PerSecond: 50, Burst: 10}),
+//		appprofile.WithEventHook(onStatusChange))
+//	ps, err := m.Create(ctx, appprofile.CreateRequest{Customer: c, Tenant: t, Services: []string{"Nitro"}})
+//	start, err := m.BeginConsent(ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: admin})
+//	// redirect the administrator to start.URL; on the callback:
+//	cb, err := appprofile.ParseCallback(r.URL.RawQuery)
+//	p, err := m.CompleteConsent(ctx, cb)
+//	res, err := m.Verify(ctx, p.ID)                               // or, for the whole fleet:
+//	sum, err := m.VerifyAll(ctx, store.Filter{}, appprofile.VerifyAllOptions{Progress: report})
+//
+// Re-authorization (Reauthorize, RequestReauthorization), deletion (Delete), the role checklist
+// (RoleChecklist, AzureChecklist) and the Planner helper (PlannerRequirement) follow seeds 000 and
+// 003; the pure rules are exported as CheckReauthorize, CheckDelete, BuildChecklist and Assess.
+//
 // # Status
 //
 // Every consented profile is Valid, Expired or Invalid, with typed Reasons that say why, what to do,

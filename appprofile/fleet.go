@@ -123,6 +123,10 @@ func (m *Manager) VerifyAll(ctx context.Context, f store.Filter, opts VerifyAllO
 	if err := ctx.Err(); err != nil && !r.finished {
 		return r.res, context.Cause(ctx)
 	}
+	if !r.finished {
+		// Cannot happen: every listed profile is handled before the workers stop.
+		return r.res, fmt.Errorf("appprofile: VerifyAll stopped before the last page was complete; resume with the result's cursor")
+	}
 	return r.res, nil
 }
 
@@ -139,6 +143,7 @@ type fleetPage struct {
 
 type tenantQueue struct {
 	running int
+	done    int
 	waiting []fleetJob
 }
 
@@ -178,7 +183,13 @@ func (r *fleetRun) handle(j fleetJob) {
 		q = &tenantQueue{}
 		r.tenants[t] = q
 	}
-	if q.running >= r.m.o.tenantConc {
+	// A tenant's first check runs alone: it pays for the tenant's token and the driver's
+	// per-tenant lookups once, instead of once per concurrent call.
+	limit := r.m.o.tenantConc
+	if q.done == 0 {
+		limit = 1
+	}
+	if q.running >= limit {
 		q.waiting = append(q.waiting, j)
 		r.mu.Unlock()
 		return
@@ -188,6 +199,7 @@ func (r *fleetRun) handle(j fleetJob) {
 	for {
 		r.run(j)
 		r.mu.Lock()
+		q.done++
 		if len(q.waiting) > 0 {
 			j = q.waiting[0]
 			q.waiting = q.waiting[1:]

@@ -818,3 +818,50 @@ func (m *Manager) OpenCustomSecrets(ctx context.Context, id string) (pfx []byte,
 	}
 	return pfx, string(pw), nil
 }
+
+// AzureChecklist checks the Azure RBAC requirements of an Azure Security Management profile for
+// each given resource (every subscription to manage, each AKS cluster and key vault with its
+// configuration). Role assignments are read through consent.AzureRoleReader when the driver has it;
+// other grants are listed unverified. A condition that does not apply to a resource is an
+// ErrInvalidRequest naming the valid ones; an unreadable tenant wraps ErrCouldNotCheck.
+func (m *Manager) AzureChecklist(ctx context.Context, id string, scopes []AzureScope) ([]AzureCheck, error) {
+	p, err := m.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	app, err := m.appSpec(p.AppType)
+	if err != nil {
+		return nil, err
+	}
+	if len(app.AzureRoles) == 0 {
+		return nil, &RequestError{Op: "Azure checklist", Problems: []string{fmt.Sprintf("%s has no Azure RBAC requirements", p.AppType)}}
+	}
+	reader, canRead := m.driver.(consent.AzureRoleReader)
+	var out []AzureCheck
+	for _, sc := range scopes {
+		reqs, err := roles.AzureRequirementFor(app.AzureRoles, sc.Resource, sc.Condition)
+		if err != nil {
+			return nil, &RequestError{Op: "Azure checklist", Problems: []string{err.Error()}}
+		}
+		for _, r := range reqs {
+			c := AzureCheck{Requirement: r, Instruction: r.Describe(), Scope: sc.ID}
+			if r.Grant == roles.RoleAssignment && canRead {
+				var as []consent.AzureRoleAssignment
+				err := m.call(ctx, p.Tenant, func(ctx context.Context) error {
+					var err error
+					as, err = reader.AzureRoleAssignments(ctx, p.Tenant, p.AppID, sc.ID)
+					return err
+				})
+				if consent.CouldNotCheck(err) {
+					return out, fmt.Errorf("%w: reading Azure role assignments at %s: %w", ErrCouldNotCheck, sc.ID, err)
+				}
+				c.Verified = true
+				c.Assigned = err == nil && slices.ContainsFunc(as, func(a consent.AzureRoleAssignment) bool {
+					return a.RoleID == r.Role && strings.EqualFold(a.Scope, sc.ID)
+				})
+			}
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

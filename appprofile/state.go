@@ -63,8 +63,9 @@ func parseState(key []byte, s string, now time.Time) (consentState, error) {
 	if !ok {
 		return consentState{}, fmt.Errorf("%w: malformed", ErrBadState)
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, mac(key, body)) {
+	// Compare the canonical encoding: the base64 decoder skips CR and LF, which would make one
+	// state acceptable in several spellings.
+	if !hmac.Equal([]byte(sig), []byte(b64(mac(key, body)))) {
 		return consentState{}, fmt.Errorf("%w: signature does not match (forged, or signed with another state key)", ErrBadState)
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(body)
@@ -87,3 +88,5 @@ func parseQuery(raw string) (url.Values, error) {
 	}
 	return url.ParseQuery(strings.TrimPrefix(raw, "?"))
 }
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

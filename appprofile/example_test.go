@@ -1,0 +1,73 @@
+package appprofile_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tenantapps/tenantapps/appprofile"
+	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/permissions"
+	"github.com/tenantapps/tenantapps/roles"
+	"github.com/tenantapps/tenantapps/store/memstore"
+)
+
+// Example walks one profile through its lifecycle against the in-memory fake tenant directory:
+// create, consent (proved by the tenant, not the callback), verify, and a tenant change that makes
+// it Invalid with a typed reason.
+func Example() {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	const tenant, nitro = "6f1e2d3c-1111-4a5b-9c8d-000000000001", "a1b2c3d4-0000-4000-8000-0000000017a0"
+
+	dir := consenttest.NewFake(consenttest.WithClock(clock))
+	dir.AddTenant(consenttest.Tenant{ID: tenant})
+	dir.RegisterApp(consenttest.App{AppID: nitro})
+
+	m, err := appprofile.New(memstore.New(memstore.WithClock(clock)), dir,
+		appprofile.WithClock(clock),
+		appprofile.WithLogger(slog.New(slog.DiscardHandler)),
+		appprofile.WithStateKey(bytes.Repeat([]byte{1}, 32)), // use 32 random bytes
+		appprofile.WithRedirectURI("https://portal.example/consent/callback"),
+		appprofile.WithVendorAppIDs(map[string]string{"APElements Automation": nitro}))
+	if err != nil {
+		panic(err)
+	}
+	ps, _ := m.Create(ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenant, Services: []string{"Nitro"}})
+	fmt.Println(ps[0].AppType, ps[0].Status)
+
+	admin := appprofile.Consenter{UserID: "admin", Consenter: consent.Consenter{Roles: []roles.TemplateID{roles.GlobalAdministrator}}}
+	start, err := m.BeginConsent(ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: admin})
+	if err != nil {
+		fmt.Println(err)
+	}
+
+	// The administrator consents in Entra ID (here: the fake directory records the grants).
+	app, _ := permissions.Default().AppType("APElements Automation")
+	dir.CreateServicePrincipal(tenant, nitro)
+	for _, p := range app.Permissions {
+		dir.GrantAppRole(tenant, nitro, p.ResourceAppID, p.ID)
+	}
+	p, err := m.CompleteConsent(ctx, appprofile.Callback{State: start.State, Tenant: tenant, AdminConsent: "True"})
+	if err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(p.Status)
+
+	dir.SetServicePrincipalEnabled(tenant, nitro, false)
+	res, err := m.Verify(ctx, p.ID)
+	if err != nil {
+		fmt.Println(err)
+	}
+	for _, r := range res.Profile.Reasons {
+		fmt.Println(res.Profile.Status, r.Code, "fixed by re-authorization:", r.FixedByReauthorization)
+	}
+	// Output:
+	// APElements Automation pending
+	// valid
+	// invalid service-principal-disabled fixed by re-authorization: false
+}
