@@ -332,3 +332,41 @@ func TestListRefusesBadFilterAndCursor(t *testing.T) {
 		}
 	}
 }
+
+// TestUserConsentReauthorization: an AOS app type is re-authorized with user consent by an account
+// without admin roles, after admin consent; the callback carries a code the Manager redeems.
+func TestUserConsentReauthorization(t *testing.T) {
+	tp := newTestPortal(t)
+	ids := tp.create("Insights")
+	var id string
+	for _, m := range rowRE.FindAllStringSubmatch(tp.get("/profiles").body, -1) {
+		if m[2] == "Insights for Microsoft 365" {
+			id = m[1]
+		}
+	}
+	if len(ids) != 2 || id == "" {
+		t.Fatalf("created %v; no Insights for Microsoft 365 profile", ids)
+	}
+	// User consent before any admin consent is refused with the reason, before any redirect.
+	r := tp.postMultipart("/profiles/"+id+"/reauthorize", map[string][]string{"csrf": {tp.csrf()}, "method": {"user"}, "account": {demo.InsightsUPN}}, nil)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "admin consent") {
+		t.Fatalf("user consent before admin consent: %d\n%s", r.status, r.body)
+	}
+	if r := tp.consent(id, demo.AdminUPN); r.status != http.StatusSeeOther {
+		t.Fatalf("admin consent: %d\n%s", r.status, r.body)
+	}
+	if page := tp.get("/profiles/" + id + "/reauthorize").body; !strings.Contains(page, `id="method-user"`) {
+		t.Fatal("the re-authorize page offers no user consent for an app type that allows it")
+	}
+	r = tp.postMultipart("/profiles/"+id+"/reauthorize", map[string][]string{"csrf": {tp.csrf()}, "method": {"user"}, "account": {demo.InsightsUPN}}, nil)
+	if r.status != http.StatusSeeOther || !strings.Contains(r.location, "/oauth2/v2.0/authorize") || !strings.Contains(r.location, "code_challenge=") {
+		t.Fatalf("user consent: %d %s\n%s", r.status, r.location, r.body)
+	}
+	if r := tp.followConsent(r.location, demo.InsightsUPN); r.status != http.StatusSeeOther {
+		t.Fatalf("user consent callback: %d\n%s", r.status, r.body)
+	}
+	list := tp.get("/profiles").body
+	if !strings.Contains(list, "user consent by "+demo.InsightsUPN) {
+		t.Errorf("the list does not show the user consent:\n%s", list)
+	}
+}
