@@ -121,6 +121,21 @@ func TestQuickstartTable(t *testing.T) {
 	}
 }
 
+// TestQuickstartRerunWithDB: a second run on the same -db file starts over and completes.
+func TestQuickstartRerunWithDB(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "q.db")
+	for run := 1; run <= 2; run++ {
+		rep, err := walk(context.Background(), config{dbPath: db, fake: true})
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		notes := strings.Join(rep.Steps[0].Notes, "\n")
+		if got := strings.Contains(notes, "Deleted 5 profiles"); got != (run == 2) {
+			t.Errorf("run %d: notes %q", run, notes)
+		}
+	}
+}
+
 func TestQuickstartUsage(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

@@ -164,6 +164,20 @@ const (
 
 func (w *walker) create(ctx context.Context) (Step, error) {
 	s := Step{Title: "Create app profiles for Contoso's services"}
+	// A -db file from an earlier run holds profiles of the demo tenant; the emulator starts
+	// afresh on every run, so they describe a tenant that no longer exists.
+	old, _, err := w.mgr.List(ctx, store.Filter{Tenant: demo.CustomerTenantID}, store.Page{Limit: store.MaxLimit})
+	if err != nil {
+		return s, fmt.Errorf("reading the store: %w", err)
+	}
+	for _, p := range old {
+		if err := w.mgr.Delete(ctx, p.ID); err != nil {
+			return s, fmt.Errorf("deleting profile %s of an earlier run: %w", p.ID, err)
+		}
+	}
+	if len(old) > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("Deleted %d profiles of the demo tenant left in the store by an earlier run (the emulator starts empty on every run)", len(old)))
+	}
 	w.cfg.progress.say("creating profiles")
 	base := appprofile.CreateRequest{Customer: demo.CustomerName, Tenant: demo.CustomerTenantID}
 	req := base
