@@ -33,7 +33,15 @@ func TestDelegatedAppBackupFunctions(t *testing.T) {
 	if _, err := e.mgr.BeginConsent(e.ctx, p.ID, appprofile.BeginConsentRequest{Consenter: e.globalAdmin(), BackupFunctions: []string{"Protect Exchange"}}); !errors.As(err, &ee) {
 		t.Fatalf("unknown function: %v", err)
 	}
+	other, err := e.fake.AddUser(tenantID, consenttestUser("reader@contoso.example"))
+	must(t, err)
 	fns := []string{"Protect Power BI", "Restore Planner task comments"}
+	if _, err := e.mgr.BeginConsent(e.ctx, p.ID, appprofile.BeginConsentRequest{Consenter: consenterOf(other, "reader@contoso.example"), BackupFunctions: fns}); !errors.As(err, &ee) {
+		t.Fatalf("non-admin: %v", err)
+	}
+	if cur, _ := e.mgr.Get(e.ctx, p.ID); len(cur.BackupFunctions) != 0 {
+		t.Errorf("functions kept although consent was refused: %v", cur.BackupFunctions)
+	}
 	start, err := e.mgr.BeginConsent(e.ctx, p.ID, appprofile.BeginConsentRequest{Consenter: e.globalAdmin(), BackupFunctions: fns})
 	must(t, err)
 	_, err = e.fake.CreateServicePrincipal(tenantID, delegatedAppID)

@@ -411,6 +411,7 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 		method = AdminConsent
 	}
 	var missing []string
+	saveFunctions := false
 	if len(app.BackupFunctions) > 0 && slices.Contains(p.Services, "Cloud Backup for Microsoft 365") {
 		fns := req.BackupFunctions
 		if len(fns) == 0 {
@@ -419,11 +420,9 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 		if err := checkFunctions(app, fns); err != nil {
 			missing = append(missing, err.Error())
 		} else if !slices.Equal(fns, p.BackupFunctions) {
-			np := p.clone()
-			np.BackupFunctions = slices.Clone(fns)
-			if p, err = m.save(ctx, np, p.Status); err != nil {
-				return ConsentStart{}, err
-			}
+			p = p.clone()
+			p.BackupFunctions = slices.Clone(fns)
+			saveFunctions = true
 		}
 	}
 	facts := req.Facts
@@ -444,6 +443,12 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 	}
 	if p.Mode == Custom {
 		if err := m.checkRolesBeforeAuthorization(ctx, p, app, p.AppID); err != nil {
+			return ConsentStart{}, err
+		}
+	}
+	if saveFunctions {
+		// The chosen functions are kept only once the consenter is known to be eligible.
+		if p, err = m.save(ctx, p, p.Status); err != nil {
 			return ConsentStart{}, err
 		}
 	}
