@@ -34,6 +34,8 @@ type Customer struct {
 }
 
 // Portal is the web portal: the Customer app profile page of seed 000 on an appprofile.Manager.
+// Its handler is safe for concurrent use; all state lives in the Manager's store and in the
+// signed consent state, so several portal processes can share one store.
 type Portal struct {
 	mgr       *appprofile.Manager
 	catalog   appprofile.Catalog
@@ -61,7 +63,7 @@ type PortalConfig struct {
 	Logger *slog.Logger
 }
 
-// NewPortal returns the portal's handler.
+// NewPortal checks the configuration and parses the templates. It does no I/O.
 func NewPortal(c PortalConfig) (*Portal, error) {
 	if c.Manager == nil || c.Catalog == nil {
 		return nil, errors.New("portal: a Manager and its Catalog are required")
