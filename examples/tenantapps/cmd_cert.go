@@ -108,6 +108,9 @@ func runCertInspect(env *cliEnv, args []string) int {
 	at := fs.String("at", "", "validate as of this time (RFC 3339) instead of now")
 	format := fs.String("format", "table", "output format: table or json")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
 		return exitUsage
 	}
 	if *pfxPath == "" || fs.NArg() != 0 || (*format != "table" && *format != "json") {
@@ -249,6 +252,9 @@ func runCertNew(env *cliEnv, args []string) int {
 	force := fs.Bool("force", false, "overwrite existing files")
 	format := fs.String("format", "table", "output format: table or json")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
 		return exitUsage
 	}
 	if *cn == "" || *out == "" || *pwEnv == "" || fs.NArg() != 0 || (*format != "table" && *format != "json") {

@@ -6,136 +6,341 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/tenantapps/tenantapps/appprofile"
+	"github.com/tenantapps/tenantapps/examples/internal/envconfig"
 	"github.com/tenantapps/tenantapps/store"
-	"github.com/tenantapps/tenantapps/store/sqlite"
 )
 
-// profilesCommand lists the app profiles in a store with their status and reasons.
+// envStoreDSN names the store when --db is not given: a SQLite file path, or a postgres:// DSN
+// (which may carry a password, so it is never a flag).
+const envStoreDSN = envconfig.StoreDSN
+
+// profilesCommand reads (and verifies) the profiles in a store.
 //
-//	tenantapps profiles --db PATH [--customer C] [--tenant ID] [--service S] [--app-type T]
-//	                    [--status valid|expired|invalid|pending] [--format table|json]
+//	tenantapps profiles list   [--db PATH] [--customer C] [--tenant T] [--service S] [--app-type A]
+//	                           [--status S] [--limit N] [--cursor C] [--format table|json]
+//	tenantapps profiles show   [--db PATH] [--format table|json] ID
+//	tenantapps profiles verify [--db PATH] [filters] [--format table|json] [ID...]
 //
-// --format json prints one object per profile:
+// The store is the SQLite file --db, or $TENANTAPPS_STORE_DSN (a SQLite path or a postgres:// DSN).
+// The store must exist: the command never creates one. Sealed secrets are never printed.
 //
-//	[{"id": "...", "customer": "...", "tenant": "...", "appType": "...", "mode": "modern",
-//	  "status": "invalid", "lastCheck": {"at": "...", "outcome": "could-not-check", "error": "..."},
-//	  "reasons": [{"code": "...", "message": "...", "remediation": "...",
-//	               "fixedByReauthorization": true, "effect": "invalid"}]}]
+// --format json prints, for list, {"profiles": [PROFILE...], "next": CURSOR?}; for show, one
+// PROFILE; for verify, {"results": [{"profile": PROFILE, "outcome", "changed", "error"?}],
+// "valid", "notValid", "couldNotCheck"}. PROFILE is {"id", "name", "customer", "tenant",
+// "services", "appType", "appId", "mode", "status", "reasons": [{"code", "message", "remediation",
+// "fixedByReauthorization", "effect", ...}], "consent"?: {"method", "userPrincipalName", "at",
+// "catalogVersion"}, "custom"?: {"applicationId", "thumbprint", "notAfter"}, "lastCheck"?: {"at",
+// "outcome", "error"?}, "createdAt", "updatedAt"}.
 //
-// Sealed secrets are never printed. Exit 1 when a listed profile is Expired or Invalid, 0 when all
-// are Valid or Pending, 2 on a usage error (missing --db, unknown status) or an unreadable store.
+// Exit status: show exits 1 when the profile does not exist; verify exits 1 when a profile is not
+// Valid or could not be checked.
 func profilesCommand() command {
-	return command{summary: "list app profiles in a store with status and reasons", run: runProfiles}
+	return command{summary: "list, show and verify the app profiles in a store", run: runProfiles}
 }
 
+// profileJSON is the stable JSON shape of a profile (no sealed secrets).
 type profileJSON struct {
 	ID        string              `json:"id"`
+	Name      string              `json:"name"`
 	Customer  string              `json:"customer"`
 	Tenant    string              `json:"tenant"`
+	Services  []string            `json:"services"`
 	AppType   string              `json:"appType"`
-	Mode      appprofile.Mode     `json:"mode"`
-	Status    appprofile.Status   `json:"status"`
-	LastCheck *appprofile.Check   `json:"lastCheck,omitempty"`
+	AppID     string              `json:"appId"`
+	Mode      string              `json:"mode"`
+	Status    string              `json:"status"`
 	Reasons   []appprofile.Reason `json:"reasons"`
+	Consent   *consentJSON        `json:"consent,omitempty"`
+	Custom    *customJSON         `json:"custom,omitempty"`
+	LastCheck *appprofile.Check   `json:"lastCheck,omitempty"`
+	CreatedAt time.Time           `json:"createdAt"`
+	UpdatedAt time.Time           `json:"updatedAt"`
+}
+
+type consentJSON struct {
+	Method            string    `json:"method"`
+	UserPrincipalName string    `json:"userPrincipalName,omitempty"`
+	At                time.Time `json:"at"`
+	CatalogVersion    string    `json:"catalogVersion,omitempty"`
+}
+
+type customJSON struct {
+	ApplicationID string    `json:"applicationId"`
+	Thumbprint    string    `json:"thumbprint"`
+	NotAfter      time.Time `json:"notAfter"`
+}
+
+func profileView(p appprofile.Profile) profileJSON {
+	v := profileJSON{ID: p.ID, Name: p.Name, Customer: p.Customer, Tenant: p.Tenant, Services: p.Services, AppType: p.AppType, AppID: p.AppID,
+		Mode: string(p.Mode), Status: string(p.Status), Reasons: p.Reasons, LastCheck: p.LastCheck, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
+	if v.Services == nil {
+		v.Services = []string{}
+	}
+	if v.Reasons == nil {
+		v.Reasons = []appprofile.Reason{}
+	}
+	if c := p.Consent; c != nil {
+		v.Consent = &consentJSON{Method: string(c.Method), UserPrincipalName: c.UserPrincipalName, At: c.At, CatalogVersion: c.CatalogVersion}
+	}
+	if c := p.Custom; c != nil {
+		v.Custom = &customJSON{ApplicationID: c.ApplicationID, Thumbprint: c.Thumbprint, NotAfter: c.NotAfter}
+	}
+	return v
+}
+
+type profilesFlags struct {
+	fs     *flag.FlagSet
+	format *string
+	db     *string
+	filter store.Filter
+	limit  *int
+	cursor *string
+}
+
+func newProfilesFlags(env *cliEnv, sub, usage string, filters bool) *profilesFlags {
+	f := &profilesFlags{fs: flag.NewFlagSet("profiles "+sub, flag.ContinueOnError)}
+	f.fs.SetOutput(env.stderr)
+	f.format = f.fs.String("format", "table", "output `format`: table or json")
+	f.db = f.fs.String("db", "", "the SQLite store `file` (default: $"+envStoreDSN+")")
+	if filters {
+		f.fs.StringVar(&f.filter.Customer, "customer", "", "only this `customer`")
+		f.fs.StringVar(&f.filter.Tenant, "tenant", "", "only this tenant `ID`")
+		f.fs.StringVar(&f.filter.Service, "service", "", "only profiles serving this `service`")
+		f.fs.StringVar(&f.filter.AppType, "app-type", "", "only this app `type`")
+		f.fs.StringVar(&f.filter.Status, "status", "", "only this `status`: pending, valid, expired or invalid")
+		f.limit = f.fs.Int("limit", 100, "at most this many profiles per page (1 to 1000)")
+		f.cursor = f.fs.String("cursor", "", "continue after a previous page (its \"next\")")
+	}
+	f.fs.Usage = func() {
+		fmt.Fprintf(env.stderr, "usage: tenantapps profiles %s\n\nThe store is --db or $%s (a SQLite path or a postgres:// DSN).\n\nflags:\n", usage, envStoreDSN)
+		f.fs.PrintDefaults()
+	}
+	return f
 }
 
 func runProfiles(env *cliEnv, args []string) int {
-	fs := flag.NewFlagSet("profiles", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	format := fs.String("format", "table", "output `format`: table or json")
-	db := fs.String("db", "", "the SQLite store `file` (required)")
-	var f store.Filter
-	fs.StringVar(&f.Customer, "customer", "", "only this `customer`")
-	fs.StringVar(&f.Tenant, "tenant", "", "only this tenant `ID`")
-	fs.StringVar(&f.Service, "service", "", "only profiles serving this `service`")
-	fs.StringVar(&f.AppType, "app-type", "", "only this app `type`")
-	fs.StringVar(&f.Status, "status", "", "only this `status`: valid, expired, invalid or pending")
-	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: tenantapps profiles --db PATH [filters] [--format table|json]\n\nLists app profiles with their status and typed reasons.\n\nflags:")
-		fs.PrintDefaults()
+	subs := map[string]func(*cliEnv, []string) int{"list": runProfilesList, "show": runProfilesShow, "verify": runProfilesVerify}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(env.stderr, "usage: tenantapps profiles list|show|verify [flags]\n\n  list    list the profiles, filtered by customer, tenant, service, app type, status\n  show    show one profile with its reasons\n  verify  verify profiles against their tenants\n\nRun 'tenantapps profiles <subcommand> --help' for its flags.")
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
 	}
-	if err := fs.Parse(args); err != nil {
+	sub, ok := subs[args[0]]
+	if !ok {
+		fmt.Fprintf(env.stderr, "tenantapps profiles: unknown subcommand %q: use list, show or verify\n", args[0])
+		return exitUsage
+	}
+	return sub(env, args[1:])
+}
+
+// parse parses the flags; it returns a non-negative exit code when the command must stop.
+func (f *profilesFlags) parse(env *cliEnv, args []string) int {
+	if err := f.fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		return exitUsage
 	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(env.stderr, "tenantapps profiles: "+format+"\n", a...)
+	if *f.format != "table" && *f.format != "json" {
+		fmt.Fprintf(env.stderr, "tenantapps %s: unknown --format %q: use table or json\n", f.fs.Name(), *f.format)
 		return exitUsage
 	}
-	switch {
-	case fs.NArg() > 0:
-		return usageErr("unexpected argument %q", fs.Arg(0))
-	case *format != "table" && *format != "json":
-		return usageErr("unknown --format %q: use table or json", *format)
-	case *db == "":
-		return usageErr("--db is required")
-	case f.Status != "" && !appprofile.Status(f.Status).Valid():
-		return usageErr("unknown --status %q: use valid, expired, invalid or pending", f.Status)
+	if f.limit != nil && (*f.limit < 1 || *f.limit > store.MaxLimit) {
+		fmt.Fprintf(env.stderr, "tenantapps %s: --limit must be between 1 and %d\n", f.fs.Name(), store.MaxLimit)
+		return exitUsage
+	}
+	if s := f.filter.Status; s != "" && !appprofile.Status(s).Valid() {
+		fmt.Fprintf(env.stderr, "tenantapps %s: unknown --status %q: use pending, valid, expired or invalid\n", f.fs.Name(), s)
+		return exitUsage
+	}
+	return -1
+}
+
+// openStore opens the store named by --db or $TENANTAPPS_STORE_DSN. It refuses to create a new
+// SQLite file: a mistyped path must not look like an empty store.
+func openStore(ctx context.Context, env *cliEnv, db string) (store.Store, error) {
+	dsn := db
+	if dsn == "" {
+		dsn = env.getenv(envStoreDSN)
+	}
+	if dsn == "" {
+		return nil, fmt.Errorf("no store: pass --db PATH or set $%s", envStoreDSN)
+	}
+	if db != "" && (strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")) {
+		return nil, fmt.Errorf("--db takes a SQLite file; put a postgres DSN in $%s (it may carry a password)", envStoreDSN)
+	}
+	return envconfig.OpenStore(ctx, dsn, false, env.now)
+}
+
+func decode(rec store.Record) (appprofile.Profile, error) {
+	p, err := appprofile.UnmarshalPayload(rec.Payload)
+	if err != nil {
+		return appprofile.Profile{}, fmt.Errorf("profile %s: %w", rec.ID, err)
+	}
+	p.Version = rec.Version
+	return p, nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func runProfilesList(env *cliEnv, args []string) int {
+	f := newProfilesFlags(env, "list", "list [flags]", true)
+	if code := f.parse(env, args); code >= 0 {
+		return code
+	}
+	if f.fs.NArg() > 0 {
+		fmt.Fprintf(env.stderr, "tenantapps profiles list: unexpected argument %q\n", f.fs.Arg(0))
+		return exitUsage
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, *db)
+	st, err := openStore(ctx, env, *f.db)
 	if err != nil {
-		return usageErr("%v", err)
+		fmt.Fprintf(env.stderr, "tenantapps profiles list: %v\n", err)
+		return exitUsage
 	}
 	defer st.Close()
-	var out []profileJSON
-	negative := false
-	page := store.Page{Limit: store.MaxLimit}
-	for {
-		recs, next, err := st.List(ctx, f, page)
+	recs, next, err := st.List(ctx, f.filter, store.Page{Limit: *f.limit, Cursor: *f.cursor})
+	if err != nil {
+		fmt.Fprintf(env.stderr, "tenantapps profiles list: %v\n", err)
+		if errors.Is(err, store.ErrInvalid) {
+			return exitUsage
+		}
+		return exitNegative
+	}
+	out := struct {
+		Profiles []profileJSON `json:"profiles"`
+		Next     string        `json:"next,omitempty"`
+	}{Profiles: []profileJSON{}, Next: next}
+	for _, r := range recs {
+		p, err := decode(r)
 		if err != nil {
-			return usageErr("%v", err)
+			fmt.Fprintf(env.stderr, "tenantapps profiles list: %v\n", err)
+			return exitNegative
 		}
-		for _, r := range recs {
-			p, err := appprofile.UnmarshalPayload(r.Payload)
-			if err != nil {
-				return usageErr("record %s: %v", r.ID, err)
-			}
-			if p.Status == appprofile.Expired || p.Status == appprofile.Invalid {
-				negative = true
-			}
-			if p.Reasons == nil {
-				p.Reasons = []appprofile.Reason{}
-			}
-			out = append(out, profileJSON{ID: r.ID, Customer: p.Customer, Tenant: p.Tenant, AppType: p.AppType, Mode: p.Mode, Status: p.Status, LastCheck: p.LastCheck, Reasons: p.Reasons})
-		}
-		if next == "" {
-			break
-		}
-		page.Cursor = next
+		out.Profiles = append(out.Profiles, profileView(p))
 	}
-	if *format == "json" {
-		if out == nil {
-			out = []profileJSON{}
-		}
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
-			return usageErr("%v", err)
-		}
+	if *f.format == "json" {
+		err = writeJSON(env.stdout, out)
 	} else {
-		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tTENANT\tAPP TYPE\tMODE\tSTATUS\tREASONS")
-		for _, p := range out {
-			var codes []string
-			for _, r := range p.Reasons {
-				codes = append(codes, string(r.Code))
-			}
-			status := string(p.Status)
-			if p.LastCheck != nil && p.LastCheck.Outcome == appprofile.CouldNotCheck {
-				status += " (last check: could not check)"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Tenant, p.AppType, p.Mode, status, strings.Join(codes, ", "))
+		err = writeProfilesTable(env.stdout, out.Profiles)
+		if err == nil && next != "" {
+			_, err = fmt.Fprintf(env.stdout, "\nmore: --cursor %s\n", next)
 		}
-		tw.Flush()
 	}
-	if negative {
+	if err != nil {
+		fmt.Fprintf(env.stderr, "tenantapps profiles list: %v\n", err)
+		return exitNegative
+	}
+	return exitOK
+}
+
+func writeProfilesTable(w io.Writer, ps []profileJSON) error {
+	if len(ps) == 0 {
+		_, err := fmt.Fprintln(w, "no profiles match")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCUSTOMER\tTENANT\tAPP TYPE\tMODE\tSTATUS\tREASONS")
+	for _, p := range ps {
+		var codes []string
+		for _, r := range p.Reasons {
+			codes = append(codes, string(r.Code))
+		}
+		reasons := strings.Join(codes, ", ")
+		if reasons == "" {
+			reasons = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Customer, p.Tenant, p.AppType, p.Mode, strings.ToUpper(p.Status), reasons)
+	}
+	return tw.Flush()
+}
+
+func writeProfileDetail(w io.Writer, p profileJSON) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	row("ID", p.ID)
+	row("Name", p.Name)
+	row("Customer", p.Customer)
+	row("Tenant", p.Tenant)
+	row("Services", strings.Join(p.Services, ", "))
+	row("App type", p.AppType)
+	row("Application ID", p.AppID)
+	row("Mode", p.Mode)
+	row("Status", strings.ToUpper(p.Status))
+	if c := p.Consent; c != nil {
+		row("Consent", fmt.Sprintf("%s consent by %s at %s (catalog %s)", c.Method, c.UserPrincipalName, c.At.UTC().Format(time.RFC3339), c.CatalogVersion))
+	}
+	if c := p.Custom; c != nil {
+		row("Certificate", fmt.Sprintf("%s, valid until %s", c.Thumbprint, c.NotAfter.UTC().Format(time.RFC3339)))
+	}
+	if c := p.LastCheck; c != nil {
+		row("Last check", fmt.Sprintf("%s at %s %s", c.Outcome, c.At.UTC().Format(time.RFC3339), c.Error))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range p.Reasons {
+		fix := ""
+		if r.FixedByReauthorization {
+			fix = " (re-authorization fixes it)"
+		}
+		if _, err := fmt.Fprintf(w, "- %s (%s): %s\n  what to do: %s%s\n", r.Code, r.Effect, r.Message, r.Remediation, fix); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runProfilesShow(env *cliEnv, args []string) int {
+	f := newProfilesFlags(env, "show", "show [flags] ID", false)
+	if code := f.parse(env, args); code >= 0 {
+		return code
+	}
+	if f.fs.NArg() != 1 {
+		fmt.Fprintln(env.stderr, "tenantapps profiles show: give exactly one profile ID")
+		return exitUsage
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, env, *f.db)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "tenantapps profiles show: %v\n", err)
+		return exitUsage
+	}
+	defer st.Close()
+	rec, err := st.Get(ctx, f.fs.Arg(0))
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			fmt.Fprintf(env.stderr, "tenantapps profiles show: no profile %q; list them with 'tenantapps profiles list'\n", f.fs.Arg(0))
+		} else {
+			fmt.Fprintf(env.stderr, "tenantapps profiles show: %v\n", err)
+		}
+		return exitNegative
+	}
+	p, err := decode(rec)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "tenantapps profiles show: %v\n", err)
+		return exitNegative
+	}
+	if *f.format == "json" {
+		err = writeJSON(env.stdout, profileView(p))
+	} else {
+		err = writeProfileDetail(env.stdout, profileView(p))
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "tenantapps profiles show: %v\n", err)
 		return exitNegative
 	}
 	return exitOK

@@ -3,51 +3,194 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"flag"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tenantapps/tenantapps/appprofile"
+	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/store"
 	"github.com/tenantapps/tenantapps/store/sqlite"
 )
 
-func TestProfilesCommand(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "p.db")
-	st, err := sqlite.Open(context.Background(), db)
+var updateProfilesGolden = flag.Bool("update-profiles", false, "rewrite the profiles command's golden files in testdata")
+
+var (
+	t0       = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	tenantA  = "6f1c3a52-8d4e-4b7a-a1c9-2e5f7b9d0c13"
+	tenantB  = "7a2d4b63-9e5f-4c8b-b2da-3f6a8c0e1d24"
+	nitroApp = "5d0c1f5e-0000-4000-8000-000000000001"
+	custApp  = "5d0c1f5e-0000-4000-8000-000000000002"
+)
+
+// seedStore writes three profiles to a new SQLite store and builds a Fake tenant directory in
+// which the first is healthy, the second lacks one grant and the third was never consented.
+func seedStore(t *testing.T) (string, *consenttest.Fake) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "profiles.db")
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, path, sqlite.WithClock(func() time.Time { return t0 }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []appprofile.Profile{
-		{ID: "a", Customer: "contoso", Tenant: "t1", AppType: "APElements Automation", Mode: appprofile.Modern, Status: appprofile.Valid},
-		{ID: "b", Customer: "contoso", Tenant: "t2", AppType: "APElements Automation", Mode: appprofile.Modern, Status: appprofile.Invalid,
-			Reasons: []appprofile.Reason{{Code: appprofile.ReasonServicePrincipalOff, Effect: appprofile.EffectInvalid, Message: "disabled", Remediation: "enable it"}}},
-	} {
-		b, _ := appprofile.MarshalPayload(p)
-		if _, err := st.Create(context.Background(), store.Record{ID: p.ID, Customer: p.Customer, Tenant: p.Tenant, AppType: p.AppType, Status: string(p.Status), Payload: b}); err != nil {
+	defer st.Close()
+	cat := permissions.Default()
+	nitro, err := cat.AppType("APElements Automation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	consented := &appprofile.ConsentRecord{Method: appprofile.AdminConsent, UserID: "u-admin", UserPrincipalName: "admin@contoso.example", At: t0, CatalogVersion: cat.Version()}
+	profiles := []appprofile.Profile{
+		{ID: "p-1-nitro", Name: "APElements Automation", Customer: "Contoso", Tenant: tenantA, Services: []string{"Nitro"}, AppType: nitro.Name, AppID: nitroApp,
+			Mode: appprofile.Modern, Shape: appprofile.ShapeApplicationOnly, Status: appprofile.Valid, Consent: consented, CreatedAt: t0, UpdatedAt: t0},
+		{ID: "p-2-nitro", Name: "APElements Automation", Customer: "Fabrikam", Tenant: tenantB, Services: []string{"Nitro"}, AppType: nitro.Name, AppID: nitroApp,
+			Mode: appprofile.Modern, Shape: appprofile.ShapeApplicationOnly, Status: appprofile.Valid, Consent: consented, CreatedAt: t0, UpdatedAt: t0},
+		{ID: "p-3-custom", Name: "Contoso baseline app", Customer: "Contoso", Tenant: tenantA, Services: []string{"Baseline management"}, AppType: "Custom app for Baseline management",
+			AppID: custApp, Mode: appprofile.Custom, Shape: appprofile.ShapeHybrid, Status: appprofile.Pending, CreatedAt: t0, UpdatedAt: t0,
+			Reasons: []appprofile.Reason{{Code: appprofile.ReasonNotConsented, Message: "the profile has not been consented yet", Remediation: "consent to the app", Effect: appprofile.EffectPending}},
+			Custom:  &appprofile.CustomApp{ApplicationID: custApp, Thumbprint: "78A83993790629E6FF304A2C1DF25B4CC78993C1", NotAfter: t0.AddDate(1, 0, 0), PFX: appprofile.SealedSecret{KeyID: "k1", Nonce: []byte("nonce"), Ciphertext: []byte("sealed-pfx")}}},
+	}
+	for _, p := range profiles {
+		payload, err := appprofile.MarshalPayload(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Create(ctx, store.Record{ID: p.ID, Customer: p.Customer, Tenant: p.Tenant, Services: p.Services, AppType: p.AppType, Mode: string(p.Mode),
+			Status: string(p.Status), UniqueKey: p.Tenant + "|" + p.AppType, Payload: payload}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st.Close()
-	runCmd := func(args ...string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		code := run(&cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(string) string { return "" }}, args)
-		return code, out.String(), errOut.String()
+	f := consenttest.NewFake(consenttest.WithClock(func() time.Time { return t0 }))
+	for _, tid := range []string{tenantA, tenantB} {
+		if err := f.AddTenant(consenttest.Tenant{ID: tid, DisplayName: tid}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	code, out, _ := runCmd("profiles", "--db", db)
-	if code != exitNegative || !strings.Contains(out, "service-principal-disabled") {
-		t.Errorf("table: exit %d\n%s", code, out)
+	if err := f.RegisterApp(consenttest.App{AppID: nitroApp, DisplayName: "APElements Automation"}); err != nil {
+		t.Fatal(err)
 	}
-	code, out, _ = runCmd("profiles", "--db", db, "--status", "valid", "--format", "json")
-	var got []profileJSON
-	if err := json.Unmarshal([]byte(out), &got); err != nil || code != exitOK || len(got) != 1 || got[0].ID != "a" {
-		t.Errorf("json valid only: exit %d, %v, %s", code, err, out)
+	for i, tid := range []string{tenantA, tenantB} {
+		if _, err := f.CreateServicePrincipal(tid, nitroApp); err != nil {
+			t.Fatal(err)
+		}
+		for j, p := range nitro.Permissions {
+			if i == 1 && j == 0 {
+				continue // tenant B: the first permission was revoked
+			}
+			if err := f.GrantAppRole(tid, nitroApp, p.ResourceAppID, p.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	if code, _, _ := runCmd("profiles"); code != exitUsage {
-		t.Errorf("missing --db: exit %d", code)
+	return path, f
+}
+
+func runProfilesCLI(t *testing.T, vars map[string]string, f *consenttest.Fake, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] },
+		now: func() time.Time { return t0.Add(48 * time.Hour) }}
+	if f != nil {
+		env.newDriver = func(context.Context, *cliEnv) (consent.Driver, func(), error) { return f, func() {}, nil }
 	}
-	if code, _, _ := runCmd("profiles", "--db", db, "--status", "bogus"); code != exitUsage {
-		t.Errorf("bad status: exit %d", code)
+	code := run(env, args)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestProfilesGolden(t *testing.T) {
+	tests := []struct {
+		golden string
+		args   []string
+		code   int
+		env    bool // name the store through $TENANTAPPS_STORE_DSN instead of --db
+	}{
+		{"profiles_list.json", []string{"profiles", "list", "--format", "json"}, exitOK, false},
+		{"profiles_list.txt", []string{"profiles", "list"}, exitOK, true},
+		{"profiles_list_contoso_pending.json", []string{"profiles", "list", "--format", "json", "--customer", "Contoso", "--status", "pending"}, exitOK, false},
+		{"profiles_list_page.json", []string{"profiles", "list", "--format", "json", "--limit", "2"}, exitOK, false},
+		{"profiles_show_custom.json", []string{"profiles", "show", "--format", "json", "p-3-custom"}, exitOK, false},
+		{"profiles_show_custom.txt", []string{"profiles", "show", "p-3-custom"}, exitOK, false},
+		{"profiles_verify.json", []string{"profiles", "verify", "--format", "json"}, exitNegative, false},
+		{"profiles_verify.txt", []string{"profiles", "verify"}, exitNegative, false},
+		{"profiles_verify_valid.json", []string{"profiles", "verify", "--format", "json", "p-1-nitro"}, exitOK, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.golden, func(t *testing.T) {
+			path, f := seedStore(t)
+			args, vars := tc.args, map[string]string{}
+			if tc.env {
+				vars[envStoreDSN] = path
+			} else {
+				args = append(args[:2:2], append([]string{"--db", path}, args[2:]...)...)
+			}
+			code, out, errOut := runProfilesCLI(t, vars, f, args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr %q", code, tc.code, errOut)
+			}
+			golden := filepath.Join("testdata", tc.golden)
+			if *updateProfilesGolden {
+				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestProfilesGolden -update-profiles ./examples/tenantapps)", err)
+			}
+			if diff := cmp.Diff(string(want), out); diff != "" {
+				t.Errorf("mismatch (-golden +got):\n%s", diff)
+			}
+			if strings.Contains(out, "sealed-pfx") || strings.Contains(out, "c2VhbGVk") {
+				t.Error("output contains sealed secrets")
+			}
+		})
+	}
+}
+
+func TestProfilesErrors(t *testing.T) {
+	path, f := seedStore(t)
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		args    []string
+		code    int
+		wantErr string
+	}{
+		{"no subcommand", nil, []string{"profiles"}, exitUsage, "usage: tenantapps profiles"},
+		{"help", nil, []string{"profiles", "--help"}, exitOK, "usage: tenantapps profiles"},
+		{"subcommand help", nil, []string{"profiles", "list", "--help"}, exitOK, "usage: tenantapps profiles list"},
+		{"unknown subcommand", nil, []string{"profiles", "frob"}, exitUsage, "unknown subcommand"},
+		{"no store", nil, []string{"profiles", "list"}, exitUsage, "pass --db PATH or set $TENANTAPPS_STORE_DSN"},
+		{"missing file", nil, []string{"profiles", "list", "--db", filepath.Join(t.TempDir(), "nope.db")}, exitUsage, "no store at"},
+		{"postgres DSN in a flag", nil, []string{"profiles", "list", "--db", "postgres://u:secret@h/db"}, exitUsage, "put a postgres DSN in $TENANTAPPS_STORE_DSN"},
+		{"bad format", nil, []string{"profiles", "list", "--db", path, "--format", "yaml"}, exitUsage, "unknown --format"},
+		{"bad status", nil, []string{"profiles", "list", "--db", path, "--status", "broken"}, exitUsage, "unknown --status"},
+		{"bad limit", nil, []string{"profiles", "list", "--db", path, "--limit", "0"}, exitUsage, "--limit must be between"},
+		{"bad cursor", nil, []string{"profiles", "list", "--db", path, "--cursor", "garbage"}, exitUsage, "cursor"},
+		{"show unknown", nil, []string{"profiles", "show", "--db", path, "p-404"}, exitNegative, "no profile \"p-404\""},
+		{"show no id", nil, []string{"profiles", "show", "--db", path}, exitUsage, "exactly one profile ID"},
+		{"verify unknown", nil, []string{"profiles", "verify", "--db", path, "p-404"}, exitNegative, "no profile \"p-404\""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runProfilesCLI(t, tc.vars, f, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.wantErr) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errOut, tc.code, tc.wantErr)
+			}
+			if strings.Contains(errOut, "secret") && !strings.Contains(tc.wantErr, "secret") {
+				t.Errorf("stderr echoes the DSN's password: %q", errOut)
+			}
+		})
+	}
+	// Without a driver, verify is a usage error that says so.
+	code, _, errOut := runProfilesCLI(t, nil, nil, "profiles", "verify", "--db", path)
+	if code != exitUsage || !strings.Contains(errOut, "driver") {
+		t.Errorf("verify without driver: exit %d, %q", code, errOut)
 	}
 }

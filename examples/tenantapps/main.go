@@ -6,19 +6,73 @@
 //
 //	tenantapps <command> [flags]
 //
-// Every command accepts --format table|json (table by default) and --help. Exit codes: 0 success,
-// 1 a negative verdict (for example a .pfx with errors), 2 a usage error. Errors go to stderr.
-// Secrets (certificate passwords) are read only from an environment variable or stdin, never from
-// flags.
+//	catalog          the permission catalog, or one app type's permissions and roles
+//	cert inspect     open and judge a .pfx (and its pairing with the .cer/.crt uploaded to Entra ID)
+//	cert new         create a self-signed app certificate (.pfx, .cer, .crt)
+//	consent-methods  the consent methods of an app type and who may use them
+//	consent-check    may this account consent? every missing role, licence or precondition
+//	consent-url      an admin- or user-consent URL with a signed state
+//	profiles list    the profiles in a store, filtered by customer, tenant, service, app type, status
+//	profiles show    one profile with its reasons and what to do
+//	profiles verify  verify profiles against their tenants through Microsoft Graph
 //
-// The JSON shapes are stable and documented with each command.
+// # Conventions
+//
+// Every command accepts --format table|json (table by default) and --help (usage on stderr, exit
+// 0). Exit codes: 0 success, 1 a negative verdict (a .pfx with errors, an account that may not
+// consent, a profile that is not Valid, a profile that does not exist), 2 a usage error (bad flags,
+// missing configuration, unreadable files). Errors go to stderr; stdout carries only the result.
+//
+// Secrets are read only from the environment or stdin, never from flags: .pfx passwords
+// (--password-env VAR or --password-stdin), the consent state key ($TENANTAPPS_STATE_KEY), the
+// reading app's .pfx password ($TENANTAPPS_READER_PFX_PASSWORD) and a postgres DSN
+// ($TENANTAPPS_STORE_DSN; --db takes only a SQLite file). No command prints a secret, and sealed
+// secrets in a store are never shown.
+//
+// profiles verify reads tenants as the MSP's reading app through the Graph driver: set
+// $TENANTAPPS_READER_APP_ID, $TENANTAPPS_READER_PFX (path) and $TENANTAPPS_READER_PFX_PASSWORD, and
+// for national clouds or an emulator $TENANTAPPS_AUTHORITY, $TENANTAPPS_GRAPH_URL,
+// $TENANTAPPS_GRAPH_SCOPE and $TENANTAPPS_CA_FILE.
+//
+// # JSON (stable)
+//
+// Field names and meanings do not change; new fields may be added. Times are RFC 3339 UTC.
+//
+//	catalog          the catalog's export format (package permissions): {"version", "sources",
+//	                 "services", "appTypes": [...]}; with --app-type, the same for that app type only
+//	cert inspect     {"ok", "problems": [{"code", "severity", "message"}], "sha1Thumbprint",
+//	                 "sha256Thumbprint", "subject", "issuer", "notBefore", "notAfter", "keyType",
+//	                 "keyBits", "chainLength", "paired": bool|null}
+//	cert new         {"pfx", "cer", "crt", "subject", "sha1Thumbprint", "customKeyIdentifier",
+//	                 "sha256Thumbprint", "notBefore", "notAfter"}
+//	consent-methods  {"appType", "service", "methods": ["admin", "user"], "admin": {"anyOf",
+//	                 "extra", "notes"}, "user": {"preconditions"}}
+//	consent-check    consent.Decision: {"target", "method", "allowed", "missing": [{"kind",
+//	                 "rule", ..., "message", "remediation"}], "notes"}
+//	consent-url      {"method", "url", "state": {"profileId", "tenant", "method", "nonce",
+//	                 "expiresAt"}, "pkceVerifier"?} (the verifier only with --print-verifier)
+//	profiles list    {"profiles": [PROFILE...], "next"?: CURSOR}
+//	profiles show    PROFILE
+//	profiles verify  {"results": [{"profile": PROFILE, "outcome": "checked"|"could-not-check",
+//	                 "changed", "error"?}], "valid", "notValid", "couldNotCheck"}
+//
+// PROFILE is {"id", "name", "customer", "tenant", "services", "appType", "appId", "mode",
+// "status": "pending"|"valid"|"expired"|"invalid", "reasons": [{"code", "message", "remediation",
+// "fixedByReauthorization", "effect", "permissions"?, "roles"?, "ip"?, "thumbprint"?}],
+// "consent"?: {"method", "userPrincipalName", "at", "catalogVersion"}, "custom"?:
+// {"applicationId", "thumbprint", "notAfter"}, "lastCheck"?: {"at", "outcome", "error"?},
+// "createdAt", "updatedAt"}. Reason codes are appprofile.ReasonCode values.
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+	"time"
+
+	"github.com/tenantapps/tenantapps/consent"
 )
 
 // command is one subcommand. run returns the process exit code.
@@ -32,6 +86,11 @@ type cliEnv struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// newDriver opens the tenant driver 'profiles verify' reads tenants with; tests inject a
+	// consenttest.Fake. close releases it.
+	newDriver func(ctx context.Context, env *cliEnv) (drv consent.Driver, close func(), err error)
+	// now is the clock of commands that record times (time.Now when nil).
+	now func() time.Time
 }
 
 const (
@@ -43,8 +102,8 @@ const (
 func commands() map[string]command {
 	return map[string]command{
 		// Each subcommand lives in its own cmd_*.go file.
-		"cert":            certCommand(),
 		"catalog":         catalogCommand(),
+		"cert":            certCommand(),
 		"consent-check":   consentCheckCommand(),
 		"consent-methods": consentMethodsCommand(),
 		"consent-url":     consentURLCommand(),
@@ -53,7 +112,7 @@ func commands() map[string]command {
 }
 
 func main() {
-	env := &cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	env := &cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, newDriver: graphDriverFromEnv}
 	os.Exit(run(env, os.Args[1:]))
 }
 

@@ -1,0 +1,121 @@
+// Package envconfig configures the examples against a real Microsoft Entra ID / Graph from
+// environment variables: the Graph driver's reading app and the store. Secrets (the .pfx password,
+// a postgres DSN's password) are only ever read from the environment.
+package envconfig
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tenantapps/tenantapps/certs"
+	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/consent/graph"
+	"github.com/tenantapps/tenantapps/store"
+	"github.com/tenantapps/tenantapps/store/postgres"
+	"github.com/tenantapps/tenantapps/store/sqlite"
+)
+
+// Environment variables of the Graph driver. The reading app is the MSP's multi-tenant app
+// consented in every customer tenant (see consent/graph.Config).
+const (
+	ReaderAppID       = "TENANTAPPS_READER_APP_ID"       // the reading app's application (client) ID
+	ReaderPFX         = "TENANTAPPS_READER_PFX"          // path of its .pfx (certificate + RSA key)
+	ReaderPFXPassword = "TENANTAPPS_READER_PFX_PASSWORD" // the .pfx password (may be empty)
+	Authority         = "TENANTAPPS_AUTHORITY"           // optional: Entra host (national cloud, emulator)
+	GraphURL          = "TENANTAPPS_GRAPH_URL"           // optional: Graph base URL with version
+	GraphScope        = "TENANTAPPS_GRAPH_SCOPE"         // optional: app-only Graph scope
+	CAFile            = "TENANTAPPS_CA_FILE"             // optional: extra PEM roots to trust (an emulator's)
+	StoreDSN          = "TENANTAPPS_STORE_DSN"           // a SQLite file path or a postgres:// DSN
+)
+
+// GraphDriver builds the real Graph driver from the environment. It does no network I/O.
+func GraphDriver(getenv func(string) string) (*graph.Driver, error) {
+	appID, pfxPath := strings.TrimSpace(getenv(ReaderAppID)), strings.TrimSpace(getenv(ReaderPFX))
+	var missing []string
+	if appID == "" {
+		missing = append(missing, "$"+ReaderAppID)
+	}
+	if pfxPath == "" {
+		missing = append(missing, "$"+ReaderPFX)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("set %s to the reading app's application ID and .pfx path ($%s holds its password) to verify against Microsoft Graph", strings.Join(missing, " and "), ReaderPFXPassword)
+	}
+	pfx, err := os.ReadFile(pfxPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading $%s: %w", ReaderPFX, err)
+	}
+	b, err := certs.Inspect(pfx, getenv(ReaderPFXPassword))
+	if err != nil {
+		return nil, fmt.Errorf("opening the reading app's .pfx (%s): %w", pfxPath, err)
+	}
+	if b.PrivateKey == nil || !b.KeyMatchesLeaf {
+		return nil, fmt.Errorf("the reading app's .pfx (%s) holds no private key for its certificate", pfxPath)
+	}
+	cfg := graph.Config{
+		ReaderAppID:      appID,
+		ReaderCredential: consent.CertificateCredential{Chain: b.Chain, Key: b.PrivateKey},
+		AuthorityHost:    getenv(Authority),
+		GraphURL:         getenv(GraphURL),
+		GraphScope:       getenv(GraphScope),
+	}
+	if caFile := getenv(CAFile); caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading $%s: %w", CAFile, err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("$" + CAFile + " holds no PEM certificate")
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		cfg.HTTPClient = &http.Client{Transport: tr, Timeout: 60 * time.Second}
+	}
+	drv, err := graph.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("configuring the Graph driver: %w", err)
+	}
+	return drv, nil
+}
+
+// OpenStore opens the store named by dsn: a postgres:// (or postgresql://) DSN, or the path of an
+// existing SQLite file (create=false) or of one to create (create=true). now, when not nil, is the
+// store's clock.
+func OpenStore(ctx context.Context, dsn string, create bool, now func() time.Time) (store.Store, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		var opts []postgres.Option
+		if now != nil {
+			opts = append(opts, postgres.WithClock(now))
+		}
+		st, err := postgres.Open(ctx, dsn, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("opening the postgres store: %w", err)
+		}
+		return st, nil
+	}
+	if !create {
+		if _, err := os.Stat(dsn); err != nil {
+			return nil, fmt.Errorf("no store at %s: %w", dsn, err)
+		}
+	}
+	var opts []sqlite.Option
+	if now != nil {
+		opts = append(opts, sqlite.WithClock(now))
+	}
+	st, err := sqlite.Open(ctx, dsn, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", dsn, err)
+	}
+	return st, nil
+}

@@ -1,0 +1,727 @@
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tenantapps/tenantapps/appprofile"
+	"github.com/tenantapps/tenantapps/examples/internal/demo"
+	"github.com/tenantapps/tenantapps/roles"
+	"github.com/tenantapps/tenantapps/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// maxUpload bounds a create or re-authorize form (a .pfx is a few kilobytes).
+const maxUpload = 1 << 20
+
+// Customer is an MSP customer with its tenant, as the portal knows it.
+type Customer struct {
+	Name     string
+	TenantID string
+}
+
+// Portal is the web portal: the Customer app profile page of seed 000 on an appprofile.Manager.
+// Its handler is safe for concurrent use; all state lives in the Manager's store and in the
+// signed consent state, so several portal processes can share one store.
+type Portal struct {
+	mgr       *appprofile.Manager
+	catalog   appprofile.Catalog
+	customers []Customer
+	// accounts are the accounts offered as consenters; nil: the form asks for a UPN and roles.
+	accounts []appprofile.Consenter
+	// env, when set, is the demo tenant: the portal shows its "change the tenant" page.
+	env      *demo.Env
+	sessions *sessions
+	tmpl     *template.Template
+	logger   *slog.Logger
+}
+
+// PortalConfig configures NewPortal.
+type PortalConfig struct {
+	Manager   *appprofile.Manager
+	Catalog   appprofile.Catalog
+	Customers []Customer
+	Accounts  []appprofile.Consenter
+	Demo      *demo.Env
+	// CSRFKey signs the CSRF tokens (at least 32 bytes).
+	CSRFKey []byte
+	// Secure sets the Secure attribute on cookies: the portal is served over HTTPS.
+	Secure bool
+	Logger *slog.Logger
+}
+
+// NewPortal checks the configuration and parses the templates. It does no I/O.
+func NewPortal(c PortalConfig) (*Portal, error) {
+	if c.Manager == nil || c.Catalog == nil {
+		return nil, errors.New("portal: a Manager and its Catalog are required")
+	}
+	if len(c.CSRFKey) < 32 {
+		return nil, errors.New("portal: the CSRF key must be at least 32 bytes")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	t, err := template.New("").Funcs(template.FuncMap{
+		"join":  strings.Join,
+		"lower": strings.ToLower,
+		"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	}).ParseFS(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	return &Portal{mgr: c.Manager, catalog: c.Catalog, customers: c.Customers, accounts: c.Accounts, env: c.Demo,
+		sessions: &sessions{key: c.CSRFKey, secure: c.Secure}, tmpl: t, logger: c.Logger}, nil
+}
+
+// Handler returns the portal's routes wrapped in the security headers and the CSRF check.
+func (p *Portal) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/profiles", http.StatusSeeOther) })
+	mux.HandleFunc("GET /profiles", p.list)
+	mux.HandleFunc("GET /profiles/new", p.newForm)
+	mux.HandleFunc("POST /profiles", p.create)
+	mux.HandleFunc("POST /profiles/{id}/consent", p.beginConsent)
+	mux.HandleFunc("GET /consent/callback", p.callback)
+	mux.HandleFunc("POST /profiles/{id}/verify", p.verify)
+	mux.HandleFunc("GET /profiles/{id}/reauthorize", p.reauthForm)
+	mux.HandleFunc("POST /profiles/{id}/reauthorize", p.reauthorize)
+	mux.HandleFunc("POST /profiles/{id}/delete", p.delete)
+	mux.HandleFunc("GET /profiles/{id}/roles", p.roles)
+	if p.env != nil {
+		mux.HandleFunc("GET /demo", p.demoPage)
+		mux.HandleFunc("POST /demo", p.demoChange)
+	}
+	return p.protect(mux)
+}
+
+func (p *Portal) protect(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self' https:; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		p.sessions.session(w, r)
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+				if err := r.ParseMultipartForm(maxUpload); err != nil {
+					p.fail(w, r, http.StatusRequestEntityTooLarge, "The form is too large or malformed: a .pfx file must be under 1 MB.")
+					return
+				}
+			}
+			if !p.sessions.check(r) {
+				p.fail(w, r, http.StatusForbidden, "The form expired or did not come from this portal. Reload the page and try again.")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// page is what every template gets.
+type page struct {
+	Title string
+	CSRF  string
+	Demo  bool
+	Flash string
+	Error string
+	Data  any
+}
+
+func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	pg := page{Title: title, CSRF: p.sessions.token(p.sessions.session(w, r)), Demo: p.env != nil, Flash: flashes[r.URL.Query().Get("flash")], Data: data}
+	if e, ok := data.(interface{ pageError() string }); ok {
+		pg.Error = e.pageError()
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := p.tmpl.ExecuteTemplate(w, name, pg); err != nil {
+		p.logger.Error("portal: rendering", "template", name, "err", err)
+	}
+}
+
+type errorData struct{ Message string }
+
+func (e errorData) pageError() string { return e.Message }
+
+func (p *Portal) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	p.render(w, r, status, "error.html", "Something went wrong", errorData{Message: msg})
+}
+
+// flashes are the fixed messages a redirect can ask for (never text from the query).
+var flashes = map[string]string{
+	"consented":     "Consent completed and verified in the tenant.",
+	"verified":      "Profile verified against the tenant.",
+	"deleted":       "Profile deleted.",
+	"changed":       "The tenant was changed.",
+	"couldnotcheck": "The tenant could not be read right now; the status was kept. Try again later.",
+}
+
+// ---- list ----
+
+type listData struct {
+	// Problem says why the filter was refused.
+	Problem   string
+	Customers []Customer
+	Filter    store.Filter
+	Statuses  []string
+	Profiles  []profileView
+	Next      string
+}
+
+func (d listData) pageError() string { return d.Problem }
+
+type profileView struct {
+	appprofile.Profile
+	UserConsent bool
+	Deletable   bool
+}
+
+func (p *Portal) spec(appType string) (appprofile.AppSpec, bool) {
+	for _, a := range p.catalog.AppTypes() {
+		if a.Name == appType {
+			return a, true
+		}
+	}
+	return appprofile.AppSpec{}, false
+}
+
+func (p *Portal) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.Filter{Customer: q.Get("customer"), Tenant: strings.TrimSpace(q.Get("tenant")), Status: q.Get("status")}
+	d := listData{Customers: p.customers, Filter: f, Statuses: []string{"pending", "valid", "expired", "invalid"}}
+	if err := f.Validate(); err != nil {
+		d.Problem = "The filter is not valid: " + err.Error()
+		p.render(w, r, http.StatusBadRequest, "list.html", "Customer app profiles", d)
+		return
+	}
+	profiles, next, err := p.mgr.List(r.Context(), f, store.Page{Limit: 100, Cursor: q.Get("cursor")})
+	if errors.Is(err, store.ErrInvalid) {
+		d.Problem = "The page link is not valid for this filter; start from the first page."
+		p.render(w, r, http.StatusBadRequest, "list.html", "Customer app profiles", d)
+		return
+	}
+	if err != nil {
+		p.fail(w, r, http.StatusInternalServerError, "The profiles could not be listed: "+err.Error())
+		return
+	}
+	for _, pr := range profiles {
+		v := profileView{Profile: pr}
+		if spec, ok := p.spec(pr.AppType); ok {
+			v.UserConsent = spec.UserConsent
+			v.Deletable = appprofile.CheckDelete(pr, spec) == nil
+		}
+		d.Profiles = append(d.Profiles, v)
+	}
+	d.Next = next
+	p.render(w, r, http.StatusOK, "list.html", "Customer app profiles", d)
+}
+
+// ---- create wizard ----
+
+type serviceChoice struct {
+	Name    string
+	Family  string
+	Checked bool
+}
+
+type createData struct {
+	Customers []Customer
+	Services  []serviceChoice
+	// Values re-rendered after a failed submit. The .pfx password never is.
+	Customer, Tenant, Mode, AppID string
+	FieldErrors                   map[string][]string
+	Problems                      []string
+	Created                       []appprofile.Profile
+	Accounts                      []appprofile.Consenter
+}
+
+func (d createData) pageError() string {
+	if len(d.Problems) > 0 || len(d.FieldErrors) > 0 {
+		return "The profile was not created. Fix the problems shown below."
+	}
+	return ""
+}
+
+func (p *Portal) serviceChoices(checked []string) []serviceChoice {
+	seen := map[string]bool{}
+	var out []serviceChoice
+	for _, fam := range []string{appprofile.FamilyElementsPremium, appprofile.FamilyAOS} {
+		for _, a := range p.catalog.AppTypes() {
+			if !a.Creatable || a.Family != fam {
+				continue
+			}
+			for _, s := range a.Services {
+				if !seen[s] {
+					seen[s] = true
+					out = append(out, serviceChoice{Name: s, Family: fam, Checked: slices.Contains(checked, s)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (p *Portal) newForm(w http.ResponseWriter, r *http.Request) {
+	d := createData{Customers: p.customers, Services: p.serviceChoices(nil), Mode: "modern"}
+	if len(p.customers) > 0 {
+		d.Customer, d.Tenant = p.customers[0].Name, p.customers[0].TenantID
+	}
+	p.render(w, r, http.StatusOK, "new.html", "Create app profile", d)
+}
+
+var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func (p *Portal) create(w http.ResponseWriter, r *http.Request) {
+	if r.MultipartForm == nil {
+		_ = r.ParseForm()
+	}
+	services := r.Form["service"]
+	if r.MultipartForm != nil {
+		services = r.MultipartForm.Value["service"]
+	}
+	d := createData{Customers: p.customers, Services: p.serviceChoices(services), FieldErrors: map[string][]string{},
+		Customer: formValue(r, "customer"), Tenant: strings.TrimSpace(formValue(r, "tenant")), Mode: formValue(r, "mode"), AppID: strings.TrimSpace(formValue(r, "appid"))}
+	add := func(field, msg string) { d.FieldErrors[field] = append(d.FieldErrors[field], msg) }
+	if d.Customer == "" {
+		add("customer", "Select a customer.")
+	}
+	if !guidRE.MatchString(d.Tenant) {
+		add("tenant", "Enter the customer's tenant ID, a GUID such as 6f1c3a52-8d4e-4b7a-a1c9-2e5f7b9d0c13.")
+	}
+	if len(services) == 0 {
+		add("services", "Select at least one service.")
+	}
+	req := appprofile.CreateRequest{Customer: d.Customer, Tenant: d.Tenant, Services: services, Mode: appprofile.Mode(d.Mode)}
+	switch d.Mode {
+	case "modern", "":
+		req.Mode = appprofile.Modern
+	case "custom":
+		req.Name = strings.TrimSpace(formValue(r, "name"))
+		if !guidRE.MatchString(d.AppID) {
+			add("appid", "Enter the custom app's application (client) ID, a GUID from its Overview page in Entra ID.")
+		}
+		pfx, err := uploaded(r, "pfx")
+		switch {
+		case err != nil:
+			add("pfx", err.Error())
+		case len(pfx) == 0:
+			add("pfx", "Select the app's .pfx certificate file.")
+		}
+		password := formValue(r, "password")
+		if password == "" {
+			add("password", "Enter the .pfx file's password.")
+		}
+		req.Custom = &appprofile.CustomAppInput{ApplicationID: d.AppID, PFX: pfx, Password: password}
+	default:
+		add("mode", "Choose the modern or the custom setup method.")
+	}
+	if len(d.FieldErrors) > 0 {
+		p.render(w, r, http.StatusUnprocessableEntity, "new.html", "Create app profile", d)
+		return
+	}
+	created, err := p.mgr.Create(r.Context(), req)
+	if err != nil {
+		p.placeProblems(&d, err)
+		p.render(w, r, http.StatusUnprocessableEntity, "new.html", "Create app profile", d)
+		return
+	}
+	d.Created, d.Accounts = created, p.accounts
+	p.render(w, r, http.StatusOK, "created.html", "Consent", d)
+}
+
+// placeProblems puts each problem the Manager reported next to the field it concerns.
+func (p *Portal) placeProblems(d *createData, err error) {
+	var reqErr *appprofile.RequestError
+	var certErr *appprofile.CertificateError
+	var dup *appprofile.DuplicateError
+	switch {
+	case errors.As(err, &certErr):
+		for _, pr := range certErr.Problems {
+			switch {
+			case strings.Contains(pr, "password"):
+				d.FieldErrors["password"] = append(d.FieldErrors["password"], pr)
+			case strings.Contains(pr, "application ID"):
+				d.FieldErrors["appid"] = append(d.FieldErrors["appid"], pr)
+			default:
+				d.FieldErrors["pfx"] = append(d.FieldErrors["pfx"], pr)
+			}
+		}
+	case errors.As(err, &reqErr):
+		for _, pr := range reqErr.Problems {
+			l := strings.ToLower(pr)
+			switch {
+			case strings.Contains(l, "service"):
+				d.FieldErrors["services"] = append(d.FieldErrors["services"], pr)
+			case strings.Contains(l, "app registration") || strings.Contains(l, "application id"):
+				d.FieldErrors["appid"] = append(d.FieldErrors["appid"], pr)
+			case strings.Contains(l, "roles"):
+				d.FieldErrors["appid"] = append(d.FieldErrors["appid"], pr)
+			case strings.Contains(l, "tenant"):
+				d.FieldErrors["tenant"] = append(d.FieldErrors["tenant"], pr)
+			case strings.Contains(l, "customer"):
+				d.FieldErrors["customer"] = append(d.FieldErrors["customer"], pr)
+			case strings.Contains(l, "mode") || strings.Contains(l, "setup"):
+				d.FieldErrors["mode"] = append(d.FieldErrors["mode"], pr)
+			default:
+				d.Problems = append(d.Problems, pr)
+			}
+		}
+	case errors.As(err, &dup):
+		d.FieldErrors["services"] = append(d.FieldErrors["services"], dup.Error())
+	case errors.Is(err, appprofile.ErrCouldNotCheck):
+		d.Problems = append(d.Problems, "The tenant could not be read right now; nothing was created. Try again in a minute.")
+	default:
+		d.Problems = append(d.Problems, err.Error())
+	}
+}
+
+func formValue(r *http.Request, name string) string {
+	if r.MultipartForm != nil {
+		if v := r.MultipartForm.Value[name]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	return r.PostFormValue(name)
+}
+
+func uploaded(r *http.Request, name string) ([]byte, error) {
+	if r.MultipartForm == nil {
+		return nil, nil
+	}
+	fhs := r.MultipartForm.File[name]
+	if len(fhs) == 0 {
+		return nil, nil
+	}
+	f, err := fhs[0].Open()
+	if err != nil {
+		return nil, errors.New("the uploaded file could not be read; select it again")
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxUpload))
+	if err != nil {
+		return nil, errors.New("the uploaded file could not be read; select it again")
+	}
+	return b, nil
+}
+
+// ---- consent ----
+
+// consenter is the account the form names: a known account, or (without a list) the UPN and
+// roles typed in.
+func (p *Portal) consenter(r *http.Request) (appprofile.Consenter, error) {
+	upn := strings.TrimSpace(formValue(r, "account"))
+	if upn == "" {
+		return appprofile.Consenter{}, errors.New("choose the account that will consent")
+	}
+	for _, a := range p.accounts {
+		if strings.EqualFold(a.UserPrincipalName, upn) {
+			return a, nil
+		}
+	}
+	if p.accounts != nil {
+		return appprofile.Consenter{}, fmt.Errorf("unknown account %q", upn)
+	}
+	c := appprofile.Consenter{UserPrincipalName: upn}
+	for _, name := range r.Form["role"] {
+		if id, ok := roleIDs[name]; ok {
+			c.Roles = append(c.Roles, id)
+		}
+	}
+	return c, nil
+}
+
+var roleIDs = map[string]roles.TemplateID{
+	"global-administrator":          roles.GlobalAdministrator,
+	"privileged-role-administrator": roles.PrivilegedRoleAdministrator,
+}
+
+func (p *Portal) beginConsent(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	who, err := p.consenter(r)
+	if err != nil {
+		p.fail(w, r, http.StatusBadRequest, "Consent was not started: "+err.Error()+".")
+		return
+	}
+	start, err := p.mgr.BeginConsent(r.Context(), id, appprofile.BeginConsentRequest{Method: appprofile.AdminConsent, Consenter: who})
+	if err != nil {
+		p.consentError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, start.URL, http.StatusSeeOther)
+}
+
+func (p *Portal) consentError(w http.ResponseWriter, r *http.Request, err error) {
+	var elig *appprofile.EligibilityError
+	var na *appprofile.NotAllowedError
+	switch {
+	case errors.As(err, &elig):
+		p.fail(w, r, http.StatusUnprocessableEntity, "This account cannot consent: it needs "+strings.Join(elig.Missing, "; ")+".")
+	case errors.As(err, &na):
+		p.fail(w, r, http.StatusConflict, na.Error())
+	case errors.Is(err, appprofile.ErrNotFound):
+		p.fail(w, r, http.StatusNotFound, "No such profile; it may have been deleted.")
+	default:
+		p.fail(w, r, http.StatusInternalServerError, err.Error())
+	}
+}
+
+func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
+	cb, err := appprofile.ParseCallback(r.URL.RawQuery)
+	if err != nil {
+		p.fail(w, r, http.StatusBadRequest, "The consent answer from Microsoft Entra ID could not be read. Start consent again.")
+		return
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		cb.RemoteIP = host
+	}
+	prof, err := p.mgr.CompleteConsent(r.Context(), cb)
+	if err != nil {
+		var denied *appprofile.ConsentDeniedError
+		var notProven *appprofile.ConsentNotProvenError
+		switch {
+		case errors.As(err, &denied):
+			p.fail(w, r, http.StatusOK, "Consent was not given: "+denied.Error())
+		case errors.As(err, &notProven):
+			p.fail(w, r, http.StatusOK, "Microsoft Entra ID reported consent, but the tenant does not show it: "+strings.Join(notProven.Missing, "; ")+". Consent again.")
+		case errors.Is(err, appprofile.ErrBadState), errors.Is(err, appprofile.ErrStateReplayed):
+			p.fail(w, r, http.StatusBadRequest, "This consent link was already used or has expired. Start consent again from the profile list.")
+		case errors.Is(err, appprofile.ErrCouldNotCheck):
+			p.fail(w, r, http.StatusServiceUnavailable, "The tenant could not be read to confirm consent. Nothing was changed; consent again in a minute.")
+		default:
+			p.fail(w, r, http.StatusInternalServerError, err.Error())
+		}
+		return
+	}
+	http.Redirect(w, r, "/profiles?flash=consented&tenant="+prof.Tenant, http.StatusSeeOther)
+}
+
+// ---- verify, re-authorize, delete, roles ----
+
+func (p *Portal) verify(w http.ResponseWriter, r *http.Request) {
+	_, err := p.mgr.Verify(r.Context(), r.PathValue("id"))
+	switch {
+	case errors.Is(err, appprofile.ErrCouldNotCheck):
+		http.Redirect(w, r, "/profiles?flash=couldnotcheck", http.StatusSeeOther)
+	case errors.Is(err, appprofile.ErrNotFound):
+		p.fail(w, r, http.StatusNotFound, "No such profile; it may have been deleted.")
+	case err != nil:
+		p.fail(w, r, http.StatusInternalServerError, err.Error())
+	default:
+		http.Redirect(w, r, "/profiles?flash=verified", http.StatusSeeOther)
+	}
+}
+
+type reauthData struct {
+	Profile     appprofile.Profile
+	UserConsent bool
+	Accounts    []appprofile.Consenter
+	Method      string
+	Account     string
+	// Missing lists what the chosen account lacks; NotAllowed says why re-authorization is not
+	// possible here.
+	Missing    []string
+	NotAllowed string
+	Problems   []string
+}
+
+func (d reauthData) pageError() string {
+	switch {
+	case d.NotAllowed != "":
+		return d.NotAllowed
+	case len(d.Missing) > 0:
+		return "This account cannot consent that way. Choose another account or method."
+	case len(d.Problems) > 0:
+		return "The profile was not re-authorized. Fix the problems shown below."
+	}
+	return ""
+}
+
+func (p *Portal) reauthData(r *http.Request) (reauthData, error) {
+	prof, err := p.mgr.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return reauthData{}, err
+	}
+	d := reauthData{Profile: prof, Accounts: p.accounts, Method: "admin"}
+	if spec, ok := p.spec(prof.AppType); ok {
+		d.UserConsent = spec.UserConsent
+	}
+	return d, nil
+}
+
+func (p *Portal) reauthForm(w http.ResponseWriter, r *http.Request) {
+	d, err := p.reauthData(r)
+	if err != nil {
+		p.consentError(w, r, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "reauth.html", "Re-authorize", d)
+}
+
+func (p *Portal) reauthorize(w http.ResponseWriter, r *http.Request) {
+	d, err := p.reauthData(r)
+	if err != nil {
+		p.consentError(w, r, err)
+		return
+	}
+	d.Method, d.Account = formValue(r, "method"), formValue(r, "account")
+	in := appprofile.ReauthorizeInput{}
+	switch d.Method {
+	case "admin":
+		in.Method = appprofile.AdminConsent
+	case "user":
+		in.Method = appprofile.UserConsent
+	default:
+		d.Problems = append(d.Problems, "Choose Administrator consent or User consent.")
+	}
+	if d.Profile.Mode != appprofile.Modern {
+		in.Surface = appprofile.SurfaceAOS
+	}
+	who, err := p.consenter(r)
+	if err != nil {
+		d.Problems = append(d.Problems, err.Error())
+	}
+	in.Consenter = who
+	if d.Profile.Mode == appprofile.Custom {
+		pfx, err := uploaded(r, "pfx")
+		if err != nil {
+			d.Problems = append(d.Problems, err.Error())
+		}
+		if len(pfx) > 0 {
+			in.Change = appprofile.ChangeCertificate
+			in.Custom = &appprofile.CustomAppInput{ApplicationID: d.Profile.AppID, PFX: pfx, Password: formValue(r, "password")}
+		}
+	}
+	if len(d.Problems) > 0 {
+		p.render(w, r, http.StatusUnprocessableEntity, "reauth.html", "Re-authorize", d)
+		return
+	}
+	start, err := p.mgr.Reauthorize(r.Context(), d.Profile.ID, in)
+	if err != nil {
+		var elig *appprofile.EligibilityError
+		var na *appprofile.NotAllowedError
+		var certErr *appprofile.CertificateError
+		switch {
+		case errors.As(err, &elig):
+			d.Missing = elig.Missing
+		case errors.As(err, &na):
+			d.NotAllowed = na.Error()
+		case errors.As(err, &certErr):
+			d.Problems = certErr.Problems
+		default:
+			d.Problems = []string{err.Error()}
+		}
+		p.render(w, r, http.StatusUnprocessableEntity, "reauth.html", "Re-authorize", d)
+		return
+	}
+	http.Redirect(w, r, start.URL, http.StatusSeeOther)
+}
+
+func (p *Portal) delete(w http.ResponseWriter, r *http.Request) {
+	err := p.mgr.Delete(r.Context(), r.PathValue("id"))
+	var na *appprofile.NotAllowedError
+	switch {
+	case errors.As(err, &na):
+		p.fail(w, r, http.StatusConflict, na.Error())
+	case errors.Is(err, appprofile.ErrNotFound):
+		p.fail(w, r, http.StatusNotFound, "No such profile; it may have been deleted already.")
+	case err != nil:
+		p.fail(w, r, http.StatusInternalServerError, err.Error())
+	default:
+		http.Redirect(w, r, "/profiles?flash=deleted", http.StatusSeeOther)
+	}
+}
+
+type rolesData struct {
+	Profile   appprofile.Profile
+	Checklist appprofile.Checklist
+	Warning   string
+}
+
+func (p *Portal) roles(w http.ResponseWriter, r *http.Request) {
+	prof, err := p.mgr.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		p.consentError(w, r, err)
+		return
+	}
+	c, err := p.mgr.RoleChecklist(r.Context(), prof.ID)
+	d := rolesData{Profile: prof, Checklist: c}
+	if err != nil {
+		if !errors.Is(err, appprofile.ErrCouldNotCheck) {
+			p.fail(w, r, http.StatusInternalServerError, err.Error())
+			return
+		}
+		d.Warning = "The tenant could not be read; assignments are not verified."
+	}
+	p.render(w, r, http.StatusOK, "roles.html", "Role checklist", d)
+}
+
+// ---- demo: change the tenant ----
+
+type demoData struct {
+	Accounts []appprofile.Consenter
+	Profiles []appprofile.Profile
+	AppTypes []string
+	Done     []string
+}
+
+func (p *Portal) demoData(ctx context.Context) (demoData, error) {
+	profiles, _, err := p.mgr.List(ctx, store.Filter{}, store.Page{Limit: 100})
+	if err != nil {
+		return demoData{}, err
+	}
+	d := demoData{Accounts: p.accounts, Profiles: profiles}
+	for _, a := range p.catalog.AppTypes() {
+		if a.PermissionsPublished && a.Creatable && a.Mode == appprofile.Modern {
+			d.AppTypes = append(d.AppTypes, a.Name)
+		}
+	}
+	return d, nil
+}
+
+func (p *Portal) demoPage(w http.ResponseWriter, r *http.Request) {
+	d, err := p.demoData(r.Context())
+	if err != nil {
+		p.fail(w, r, http.StatusInternalServerError, err.Error())
+		return
+	}
+	p.render(w, r, http.StatusOK, "demo.html", "Change the demo tenant", d)
+}
+
+func (p *Portal) demoChange(w http.ResponseWriter, r *http.Request) {
+	var err error
+	switch formValue(r, "action") {
+	case "reset-password":
+		err = p.env.ResetPassword(formValue(r, "account"))
+	case "revoke-grant":
+		var prof appprofile.Profile
+		if prof, err = p.mgr.Get(r.Context(), formValue(r, "profile")); err == nil {
+			_, err = p.env.RevokeOneGrant(prof)
+		}
+	case "publish":
+		_, err = p.env.PublishExtraPermission(formValue(r, "apptype"))
+	default:
+		err = errors.New("unknown change")
+	}
+	if err != nil {
+		p.fail(w, r, http.StatusBadRequest, "The tenant was not changed: "+err.Error())
+		return
+	}
+	http.Redirect(w, r, "/profiles?flash=changed", http.StatusSeeOther)
+}
