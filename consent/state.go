@@ -117,6 +117,10 @@ type State struct {
 	// not check them.
 	ConsenterID  string `json:"u,omitempty"`
 	ConsenterUPN string `json:"upn,omitempty"`
+	// Scopes optionally records the scopes a user consent asked for, so the caller can request the
+	// same scopes when it redeems the authorization code without storing anything. At most
+	// 32 scopes of at most 256 bytes each, without white space.
+	Scopes []string `json:"sc,omitempty"`
 }
 
 type stateWire struct {
@@ -140,6 +144,7 @@ const (
 	// DefaultStateTTL is how long a state is accepted when no WithStateTTL is given.
 	DefaultStateTTL = 15 * time.Minute
 	maxProfileIDLen = 256
+	maxStateScopes  = 32
 )
 
 // StateCodec issues and verifies signed consent state. Build it with NewStateCodec; it is immutable
@@ -265,6 +270,14 @@ func (s State) validate() error {
 		return errors.New("consent: state has no expiry")
 	case len(s.ConsenterID) > maxProfileIDLen || len(s.ConsenterUPN) > maxProfileIDLen || !utf8.ValidString(s.ConsenterID) || !utf8.ValidString(s.ConsenterUPN):
 		return fmt.Errorf("consent: state consenter ID and UPN must be at most %d bytes of UTF-8", maxProfileIDLen)
+	}
+	if len(s.Scopes) > maxStateScopes {
+		return fmt.Errorf("consent: state carries %d scopes, more than %d", len(s.Scopes), maxStateScopes)
+	}
+	for _, sc := range s.Scopes {
+		if sc == "" || len(sc) > maxProfileIDLen || !utf8.ValidString(sc) || strings.ContainsAny(sc, " \t\r\n") {
+			return fmt.Errorf("consent: state scopes must be 1-%d bytes of UTF-8 without white space", maxProfileIDLen)
+		}
 	}
 	if t, ok := canonicalGUID(s.Tenant); !ok || t != s.Tenant {
 		return fmt.Errorf("consent: state tenant %q must be a lower-case tenant ID (GUID)", s.Tenant)

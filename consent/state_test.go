@@ -309,3 +309,24 @@ func BenchmarkStateIssueOpen(b *testing.B) {
 		}
 	}
 }
+
+func TestStateScopesRoundTrip(t *testing.T) {
+	c := newCodec(t, &fakeClock{now: t0}, keyNew)
+	scopes := []string{"https://graph.microsoft.com/User.Read", "offline_access"}
+	enc, _, err := c.Issue(State{ProfileID: "p", Tenant: tenantA, Method: UserConsent, Scopes: scopes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Open(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(scopes, got.Scopes); diff != "" {
+		t.Errorf("scopes (-want +got):\n%s", diff)
+	}
+	for _, bad := range [][]string{{""}, {"a b"}, {strings.Repeat("s", 257)}, make([]string, 33)} {
+		if _, _, err := c.Issue(State{ProfileID: "p", Tenant: tenantA, Method: UserConsent, Scopes: bad}); err == nil {
+			t.Errorf("Issue accepted scopes %q", bad)
+		}
+	}
+}
