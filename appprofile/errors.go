@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/tenantapps/tenantapps/consent"
 )
 
 // Sentinel errors of the Manager, checked with errors.Is. Typed errors below wrap them.
@@ -91,13 +93,32 @@ func (e *ConsentNotProvenError) Error() string {
 }
 func (e *ConsentNotProvenError) Unwrap() error { return ErrConsentNotProven }
 
-// ConsentDeniedError is a consent callback that carries an error.
+// ConsentDeniedError is a consent callback (or code redemption) that carries an error. It wraps
+// ErrConsentDenied and, when Microsoft Entra ID reported the error, the *consent.AADSTSError, so
+// callers can match the outcome with the consent package's sentinels, e.g.
+// errors.Is(err, consent.ErrConsentDeclined) or errors.Is(err, consent.ErrAdminApprovalRequired).
 type ConsentDeniedError struct {
 	Code        string
 	Description string
+	// AADSTS is the error as the consent package classifies it; nil when there is none.
+	AADSTS *consent.AADSTSError
+}
+
+// deniedError is the *ConsentDeniedError of a callback's error and error_description.
+func deniedError(code, description string) *ConsentDeniedError {
+	e := &ConsentDeniedError{Code: code, Description: firstLine(description)}
+	errors.As(consent.ErrorFromAADSTS(code, description), &e.AADSTS)
+	return e
 }
 
 func (e *ConsentDeniedError) Error() string {
 	return fmt.Sprintf("appprofile: consent was not given (%s: %s); ask the administrator to consent again", e.Code, e.Description)
 }
-func (e *ConsentDeniedError) Unwrap() error { return ErrConsentDenied }
+
+// Unwrap returns ErrConsentDenied and, when set, the *consent.AADSTSError.
+func (e *ConsentDeniedError) Unwrap() []error {
+	if e.AADSTS == nil {
+		return []error{ErrConsentDenied}
+	}
+	return []error{ErrConsentDenied, e.AADSTS}
+}

@@ -395,7 +395,7 @@ type ConsentStart struct {
 // *EligibilityError) and returns the consent URL with a signed single-use state. For the Cloud
 // Backup for Microsoft 365 Delegated App the chosen functions are required.
 func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentRequest) (ConsentStart, error) {
-	if len(m.o.stateKey) == 0 || m.o.redirectURI == "" {
+	if m.codec == nil || m.o.redirectURI == "" {
 		return ConsentStart{}, ErrNoStateKey
 	}
 	p, err := m.Get(ctx, id)
@@ -452,25 +452,23 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 			return ConsentStart{}, err
 		}
 	}
-	nonce, err := m.randomBytes(18)
+	state, st, err := m.codec.Issue(consent.State{ProfileID: p.ID, Tenant: p.Tenant, Method: consent.Method(method),
+		ConsenterID: req.Consenter.UserID, ConsenterUPN: req.Consenter.UserPrincipalName, Scopes: slices.Clone(req.Scopes)})
+	if err != nil {
+		return ConsentStart{}, fmt.Errorf("appprofile: issuing consent state: %w", err)
+	}
+	u, err := m.consentURL(p, app, st, state)
 	if err != nil {
 		return ConsentStart{}, err
 	}
-	exp := m.now().Add(m.o.stateTTL).Truncate(time.Second)
-	n := hexNonce(nonce)
-	state, err := signState(m.o.stateKey, consentState{ProfileID: p.ID, Tenant: p.Tenant, Method: method, Nonce: n,
-		Expires: exp.Unix(), UserID: req.Consenter.UserID, UPN: req.Consenter.UserPrincipalName, Scopes: slices.Clone(req.Scopes)})
-	if err != nil {
-		return ConsentStart{}, err
-	}
-	return ConsentStart{URL: m.consentURL(p, app, method, state, n, req.Scopes), State: state, ExpiresAt: exp}, nil
+	return ConsentStart{URL: u, State: state, ExpiresAt: st.ExpiresAt}, nil
 }
 
 // pkceVerifier derives the PKCE verifier of a state from the state key, so nothing has to be
 // stored between BeginConsent and CompleteConsent.
-func (m *Manager) pkceVerifier(nonce string) string {
+func (m *Manager) pkceVerifier(nonce string) consent.PKCEVerifier {
 	sum := sha256.Sum256(append(append([]byte("pkce\x00"), m.o.stateKey...), nonce...))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	return consent.PKCEVerifier(base64.RawURLEncoding.EncodeToString(sum[:]))
 }
 
 // Callback is what Microsoft Entra sent to the redirect URI.
@@ -489,14 +487,46 @@ type Callback struct {
 	RemoteIP string
 }
 
-// ParseCallback reads a Callback from the redirect URI's query.
+// ParseCallback reads a Callback from the redirect URI's query with consent.ParseCallback. A
+// callback that cannot be genuine (a repeated or oversized parameter, a tenant that is not a GUID,
+// a success without state, ...) fails with an error wrapping ErrBadState and
+// consent.ErrMalformedCallback. A callback that reports an error (the administrator declined,
+// AADSTS...) is returned without error: CompleteConsent verifies its state and then fails with a
+// *ConsentDeniedError carrying the *consent.AADSTSError.
 func ParseCallback(rawQuery string) (Callback, error) {
 	q, err := parseQuery(rawQuery)
 	if err != nil {
-		return Callback{}, fmt.Errorf("%w: %v", ErrBadState, err)
+		return Callback{}, fmt.Errorf("%w: %w: %v", ErrBadState, consent.ErrMalformedCallback, err)
 	}
-	return Callback{State: q.Get("state"), Tenant: q.Get("tenant"), AdminConsent: q.Get("admin_consent"), Code: q.Get("code"),
-		Error: q.Get("error"), ErrorDescription: q.Get("error_description")}, nil
+	cc, err := consent.ParseCallback(q)
+	var aadsts *consent.AADSTSError
+	if err != nil && !errors.As(err, &aadsts) {
+		return Callback{}, fmt.Errorf("%w: %w", ErrBadState, err)
+	}
+	cb := Callback{State: cc.State, Tenant: cc.Tenant, Code: cc.Code, Error: cc.Error, ErrorDescription: cc.ErrorDescription}
+	if cc.Flow == consent.AdminConsentFlow {
+		cb.AdminConsent = "False"
+		if cc.AdminConsent {
+			cb.AdminConsent = "True"
+		}
+	}
+	if aadsts != nil && cb.Error == "" && cb.ErrorDescription == "" {
+		// admin_consent=False without an error parameter.
+		cb.Error, cb.ErrorDescription = aadsts.OAuthError, aadsts.Description
+	}
+	return cb, nil
+}
+
+// consentCallback is cb as the consent package's Callback, for StateCodec.VerifyCallback.
+func (cb Callback) consentCallback() consent.Callback {
+	cc := consent.Callback{State: cb.State, Tenant: cb.Tenant, Code: cb.Code, Error: cb.Error, ErrorDescription: cb.ErrorDescription}
+	switch {
+	case cb.Code != "":
+		cc.Flow = consent.AuthorizationCodeFlow
+	case cb.AdminConsent != "":
+		cc.Flow, cc.AdminConsent = consent.AdminConsentFlow, strings.EqualFold(cb.AdminConsent, "true")
+	}
+	return cc
 }
 
 // CompleteConsent finishes consent: it verifies the state (signature, expiry), rejects a callback
@@ -506,21 +536,26 @@ func ParseCallback(rawQuery string) (Callback, error) {
 // error is a *ConsentNotProvenError and the profile is unchanged; when it cannot be read, the
 // error wraps ErrCouldNotCheck.
 func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, error) {
-	if len(m.o.stateKey) == 0 {
+	if m.codec == nil {
 		return Profile{}, ErrNoStateKey
 	}
-	st, err := parseState(m.o.stateKey, cb.State, m.now())
+	st, err := openState(m.codec, cb.State)
 	if err != nil {
 		return Profile{}, err
 	}
-	if cb.Error != "" {
-		return Profile{}, &ConsentDeniedError{Code: cb.Error, Description: firstLine(cb.ErrorDescription)}
+	if cb.Error != "" || cb.ErrorDescription != "" {
+		return Profile{}, deniedError(cb.Error, cb.ErrorDescription)
 	}
-	if cb.Tenant != "" && !strings.EqualFold(cb.Tenant, st.Tenant) {
-		return Profile{}, fmt.Errorf("%w: state is for tenant %s, callback for %s", ErrTenantMismatch, st.Tenant, cb.Tenant)
+	if _, err := m.codec.VerifyCallback(cb.consentCallback()); err != nil {
+		if errors.Is(err, consent.ErrStateTenantMismatch) {
+			return Profile{}, fmt.Errorf("%w: %w", ErrTenantMismatch, err)
+		}
+		return Profile{}, fmt.Errorf("%w: %w", ErrBadState, err) // flow mismatch
 	}
-	if st.Method == AdminConsent && cb.AdminConsent != "" && !strings.EqualFold(cb.AdminConsent, "true") {
-		return Profile{}, &ConsentDeniedError{Code: "admin_consent", Description: "admin_consent=" + cb.AdminConsent}
+	if st.Method == consent.AdminConsent && cb.AdminConsent != "" && !strings.EqualFold(cb.AdminConsent, "true") {
+		d := deniedError("access_denied", "admin_consent="+cb.AdminConsent)
+		d.Code = "admin_consent"
+		return Profile{}, d
 	}
 	if err := m.consumeNonce(ctx, st); err != nil {
 		return Profile{}, err
@@ -536,7 +571,7 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	if err != nil {
 		return Profile{}, err
 	}
-	rec := &ConsentRecord{Method: st.Method, UserID: st.UserID, UserPrincipalName: st.UPN, At: m.now(), CallbackNonce: st.Nonce,
+	rec := &ConsentRecord{Method: ConsentMethod(st.Method), UserID: st.ConsenterID, UserPrincipalName: st.ConsenterUPN, At: m.now(), CallbackNonce: st.Nonce,
 		OriginalIP: cb.RemoteIP, CatalogVersion: m.o.catalog.Version()}
 	np := p.clone()
 	if cb.Code != "" {
@@ -604,7 +639,7 @@ func consentMissing(p Profile, app AppSpec, obs Observation) []string {
 	return missing
 }
 
-func (m *Manager) redeem(ctx context.Context, p *Profile, app AppSpec, st consentState, cb Callback, rec *ConsentRecord) error {
+func (m *Manager) redeem(ctx context.Context, p *Profile, app AppSpec, st consent.State, cb Callback, rec *ConsentRecord) error {
 	cr, ok := m.driver.(consent.CodeRedeemer)
 	if !ok {
 		return &RequestError{Op: "complete consent", Problems: []string{"the callback carries an authorization code but the driver cannot redeem it (consent.CodeRedeemer)"}}
@@ -613,17 +648,19 @@ func (m *Manager) redeem(ctx context.Context, p *Profile, app AppSpec, st consen
 	err := m.call(ctx, p.Tenant, func(ctx context.Context) error {
 		var err error
 		red, err = cr.RedeemCode(ctx, consent.CodeRedemption{TenantID: p.Tenant, AppID: p.AppID, Code: cb.Code, RedirectURI: m.o.redirectURI,
-			PKCEVerifier: m.pkceVerifier(st.Nonce), Scopes: scopesOr(st.Scopes, app)})
+			PKCEVerifier: string(m.pkceVerifier(st.Nonce)), Scopes: scopesOr(st.Scopes, app)})
 		return err
 	})
 	switch {
 	case consent.CouldNotCheck(err):
 		return fmt.Errorf("%w: redeeming the authorization code: %w", ErrCouldNotCheck, err)
 	case err != nil:
-		return &ConsentDeniedError{Code: "invalid_grant", Description: err.Error()}
+		d := &ConsentDeniedError{Code: "invalid_grant", Description: err.Error()}
+		errors.As(err, &d.AADSTS)
+		return d
 	}
-	if !strings.EqualFold(red.TenantID, p.Tenant) {
-		return fmt.Errorf("%w: the consenting user belongs to tenant %s, the profile to %s", ErrTenantMismatch, red.TenantID, p.Tenant)
+	if err := st.CheckTenant(red.TenantID); err != nil {
+		return fmt.Errorf("%w: the consenting user's token: %w", ErrTenantMismatch, err)
 	}
 	rec.UserID, rec.UserPrincipalName = red.UserObjectID, red.UserPrincipalName
 	defer clear(red.TokenCache)
@@ -641,8 +678,8 @@ func (m *Manager) redeem(ctx context.Context, p *Profile, app AppSpec, st consen
 	return nil
 }
 
-func (m *Manager) consumeNonce(ctx context.Context, st consentState) error {
-	exp := time.Unix(st.Expires, 0)
+func (m *Manager) consumeNonce(ctx context.Context, st consent.State) error {
+	exp := st.ExpiresAt
 	if m.nonces != nil {
 		err := m.nonces.ConsumeNonce(ctx, st.Nonce, exp)
 		switch {

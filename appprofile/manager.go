@@ -2,12 +2,8 @@ package appprofile
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -29,6 +25,8 @@ type Manager struct {
 	driver  consent.Driver
 	o       options
 	limiter *limiter
+	codec   *consent.StateCodec // nil without WithStateKey
+	urls    consent.URLBuilder
 
 	mu          sync.Mutex
 	usedLocal   map[string]time.Time // nonces consumed when the store has no NonceStore
@@ -61,6 +59,20 @@ func New(st store.Store, drv consent.Driver, opts ...Option) (*Manager, error) {
 	if o.rate.PerSecond < 0 || o.rate.Burst < 0 || o.tenantConc < 0 || o.workers < 0 {
 		problems = append(problems, "rate limits, concurrency and burst must not be negative")
 	}
+	m := &Manager{store: st, driver: drv, o: o, limiter: newLimiter(o.rate), usedLocal: map[string]time.Time{}, tenantPause: map[string]time.Time{}}
+	if len(o.stateKey) >= 32 {
+		c, err := newStateCodec(o, &m.randMu)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("consent state: %v", err))
+		}
+		m.codec = c
+	}
+	if o.redirectURI != "" {
+		m.urls = consent.URLBuilder{AuthorityHost: o.authority, RedirectURIs: []string{o.redirectURI}}
+		if err := m.urls.Validate(); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
 	if len(problems) > 0 {
 		return nil, &RequestError{Op: "New", Problems: problems}
 	}
@@ -76,22 +88,12 @@ func New(st store.Store, drv consent.Driver, opts ...Option) (*Manager, error) {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Manager{store: st, driver: drv, o: o, limiter: newLimiter(o.rate), usedLocal: map[string]time.Time{}, tenantPause: map[string]time.Time{}}
+	m.o = o
 	m.nonces, _ = st.(store.NonceStore)
 	return m, nil
 }
 
 func (m *Manager) now() time.Time { return m.o.now() }
-
-func (m *Manager) randomBytes(n int) ([]byte, error) {
-	b := make([]byte, n)
-	m.randMu.Lock()
-	defer m.randMu.Unlock()
-	if _, err := io.ReadFull(m.o.rand, b); err != nil {
-		return nil, fmt.Errorf("appprofile: reading randomness: %w", err)
-	}
-	return b, nil
-}
 
 func (m *Manager) newID() (string, error) {
 	m.randMu.Lock()
@@ -593,24 +595,21 @@ func retryable(fs []Failure) bool {
 
 // --- consent URLs ---
 
-func (m *Manager) consentURL(p Profile, app AppSpec, method ConsentMethod, state, nonce string, scopes []string) string {
-	q := url.Values{}
-	q.Set("client_id", p.AppID)
-	q.Set("redirect_uri", m.o.redirectURI)
-	q.Set("state", state)
-	base := strings.TrimRight(m.o.authority, "/") + "/" + url.PathEscape(p.Tenant)
-	if method == UserConsent {
-		q.Set("response_type", "code")
-		q.Set("response_mode", "query")
-		q.Set("prompt", "consent")
-		q.Set("scope", strings.Join(scopesOr(scopes, app), " "))
-		sum := sha256.Sum256([]byte(m.pkceVerifier(nonce)))
-		q.Set("code_challenge", base64.RawURLEncoding.EncodeToString(sum[:]))
-		q.Set("code_challenge_method", "S256")
-		return base + "/oauth2/v2.0/authorize?" + q.Encode()
+// consentURL builds the admin-consent URL, or for user consent the authorize URL with the PKCE
+// challenge of the verifier derived from the state's nonce (see pkceVerifier).
+func (m *Manager) consentURL(p Profile, app AppSpec, st consent.State, state string) (string, error) {
+	var u *url.URL
+	var err error
+	if st.Method == consent.UserConsent {
+		u, _, err = m.urls.UserConsentURL(consent.UserConsentRequest{Tenant: p.Tenant, ClientID: p.AppID, RedirectURI: m.o.redirectURI,
+			State: state, Scopes: scopesOr(st.Scopes, app), PKCEVerifier: m.pkceVerifier(st.Nonce)})
+	} else {
+		u, err = m.urls.AdminConsentURL(consent.AdminConsentRequest{Tenant: p.Tenant, ClientID: p.AppID, RedirectURI: m.o.redirectURI, State: state})
 	}
-	q.Set("scope", "https://graph.microsoft.com/.default")
-	return base + "/v2.0/adminconsent?" + q.Encode()
+	if err != nil {
+		return "", fmt.Errorf("appprofile: consent URL: %w", err)
+	}
+	return u.String(), nil
 }
 
 func scopesOr(chosen []string, app AppSpec) []string {
@@ -640,8 +639,6 @@ func userScopes(app AppSpec) []string {
 	}
 	return append(out, "offline_access", "openid", "profile")
 }
-
-func hexNonce(b []byte) string { return hex.EncodeToString(b) }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)

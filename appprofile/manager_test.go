@@ -369,3 +369,64 @@ func TestLifecycleUserConsent(t *testing.T) {
 		t.Errorf("admin consent by a non-admin: %v", err)
 	}
 }
+
+// TestCompleteConsentDeclined checks that an error callback surfaces the consent package's AADSTS
+// classification through CompleteConsent, after the state was verified, and that the state stays
+// usable (nothing was consumed or recorded).
+func TestCompleteConsentDeclined(t *testing.T) {
+	e := newEnv(t)
+	ps, err := e.mgr.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Baseline management"}})
+	must(t, err)
+	start, err := e.mgr.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: e.globalAdmin()})
+	must(t, err)
+
+	q := url.Values{"state": {start.State}, "error": {"access_denied"},
+		"error_description": {"AADSTS65004: User declined to consent to access the app.\r\nTrace ID: 1"}}
+	cb, err := appprofile.ParseCallback("?" + q.Encode())
+	must(t, err)
+	_, err = e.mgr.CompleteConsent(e.ctx, cb)
+	var denied *appprofile.ConsentDeniedError
+	if !errors.As(err, &denied) || !errors.Is(err, appprofile.ErrConsentDenied) || !errors.Is(err, consent.ErrConsentDeclined) {
+		t.Fatalf("AADSTS65004 callback: err = %v, want *ConsentDeniedError wrapping ErrConsentDenied and consent.ErrConsentDeclined", err)
+	}
+	if denied.AADSTS == nil || denied.AADSTS.Code != 65004 || denied.Code != "access_denied" || strings.Contains(denied.Description, "Trace") {
+		t.Errorf("denied = %+v, AADSTS %+v", denied, denied.AADSTS)
+	}
+	var aadsts *consent.AADSTSError
+	if !errors.As(err, &aadsts) || aadsts.Remediation() == "" {
+		t.Errorf("errors.As(*consent.AADSTSError) = %v", aadsts)
+	}
+
+	// admin_consent=False without an error parameter is a decline too.
+	cb, err = appprofile.ParseCallback("admin_consent=False&tenant=" + tenantID + "&state=" + url.QueryEscape(start.State))
+	must(t, err)
+	if _, err := e.mgr.CompleteConsent(e.ctx, cb); !errors.Is(err, consent.ErrConsentDeclined) || !errors.Is(err, appprofile.ErrConsentDenied) {
+		t.Errorf("admin_consent=False: err = %v, want consent.ErrConsentDeclined", err)
+	}
+	// An AADSTS90094 callback asks for an administrator.
+	if _, err := e.mgr.CompleteConsent(e.ctx, appprofile.Callback{State: start.State, Error: "access_denied", ErrorDescription: "AADSTS90094: admin approval"}); !errors.Is(err, consent.ErrAdminApprovalRequired) {
+		t.Errorf("AADSTS90094: err = %v, want consent.ErrAdminApprovalRequired", err)
+	}
+	// A forged state is reported as such before the callback's error is believed.
+	if _, err := e.mgr.CompleteConsent(e.ctx, appprofile.Callback{State: start.State + "x", Error: "access_denied"}); !errors.Is(err, appprofile.ErrBadState) || !errors.Is(err, consent.ErrStateTampered) {
+		t.Errorf("forged state: err = %v, want ErrBadState and consent.ErrStateTampered", err)
+	}
+	// A callback for another tenant.
+	other := strings.Replace(tenantID, "0001", "0002", 1)
+	if _, err := e.mgr.CompleteConsent(e.ctx, appprofile.Callback{State: start.State, Tenant: other, AdminConsent: "True"}); !errors.Is(err, appprofile.ErrTenantMismatch) || !errors.Is(err, consent.ErrStateTenantMismatch) {
+		t.Errorf("other tenant: err = %v, want ErrTenantMismatch and consent.ErrStateTenantMismatch", err)
+	}
+}
+
+func TestParseCallbackMalformed(t *testing.T) {
+	for _, q := range []string{"state=a&state=b&code=c", "admin_consent=True&tenant=not-a-guid&state=s", "code=c", "%zz"} {
+		if _, err := appprofile.ParseCallback(q); !errors.Is(err, appprofile.ErrBadState) || !errors.Is(err, consent.ErrMalformedCallback) {
+			t.Errorf("ParseCallback(%q) err = %v, want ErrBadState and consent.ErrMalformedCallback", q, err)
+		}
+	}
+	cb, err := appprofile.ParseCallback("?admin_consent=true&tenant=" + strings.ToUpper(tenantID) + "&state=s")
+	must(t, err)
+	if diff := cmp.Diff(appprofile.Callback{State: "s", Tenant: tenantID, AdminConsent: "True"}, cb); diff != "" {
+		t.Errorf("callback (-want +got):\n%s", diff)
+	}
+}

@@ -56,13 +56,14 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // profiles or keep any other secret (ErrNoSealer).
 func WithSealer(s Sealer) Option { return func(o *options) { o.sealer = s } }
 
-// WithStateKey sets the HMAC-SHA256 key (at least 32 bytes) that signs consent state. Without one,
-// BeginConsent fails with ErrNoStateKey.
+// WithStateKey sets the HMAC-SHA256 key (at least 32 bytes) that signs consent state, with a
+// consent.StateCodec (key ID "appprofile"). Without one, BeginConsent fails with ErrNoStateKey.
 func WithStateKey(key []byte) Option {
 	return func(o *options) { o.stateKey = append([]byte(nil), key...) }
 }
 
-// WithStateTTL sets how long a consent state stays valid (15 minutes by default).
+// WithStateTTL sets how long a consent state stays valid: 1 minute to 24 hours (15 minutes by
+// default; New rejects other values when a state key is set).
 func WithStateTTL(d time.Duration) Option { return func(o *options) { o.stateTTL = d } }
 
 // WithRand sets the randomness source for IDs and nonces (crypto/rand by default).
@@ -105,7 +106,8 @@ func WithDuplicates(allow bool) Option { return func(o *options) { o.allowDuplic
 func WithRedirectURI(uri string) Option { return func(o *options) { o.redirectURI = uri } }
 
 // WithAuthority sets the Microsoft Entra authority host for consent URLs
-// ("https://login.microsoftonline.com" by default; an emulator's URL in tests).
+// ("https://login.microsoftonline.com" by default; an emulator's loopback http URL in tests). New
+// checks it, and the redirect URI, with consent.URLBuilder.Validate.
 func WithAuthority(url string) Option { return func(o *options) { o.authority = url } }
 
 // WithCertificateInspector replaces the default .pfx inspection (go-pkcs12).

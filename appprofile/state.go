@@ -1,83 +1,55 @@
 package appprofile
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
-	"time"
+	"sync"
+
+	"github.com/tenantapps/tenantapps/consent"
 )
 
 // ErrBadState is wrapped when a consent callback's state is missing, malformed, forged or expired.
+// The error also wraps the consent package's typed error (consent.ErrStateMalformed,
+// consent.ErrStateTampered, consent.ErrStateExpired, ...), so callers can tell them apart.
 var ErrBadState = errors.New("appprofile: consent state is not valid")
 
 // ErrStateReplayed is wrapped when a consent state was already used: each is honoured once.
 var ErrStateReplayed = errors.New("appprofile: consent state was already used")
 
-// consentState is the signed, single-use state that travels through Microsoft's consent pages.
-type consentState struct {
-	ProfileID string        `json:"p"`
-	Tenant    string        `json:"t"`
-	Method    ConsentMethod `json:"m"`
-	Nonce     string        `json:"n"`
-	Expires   int64         `json:"e"`
-	// UserID / UPN of the consenter the portal vouched for at BeginConsent (admin consent callbacks
-	// do not say who consented).
-	UserID string `json:"u,omitempty"`
-	UPN    string `json:"un,omitempty"`
-	// Scopes requested from a user consent, when the caller chose them.
-	Scopes []string `json:"sc,omitempty"`
+// stateKeyID names the WithStateKey key inside each state (consent.StateKey.ID).
+const stateKeyID = "appprofile"
+
+// newStateCodec builds the consent.StateCodec of the Manager's state key, clock, randomness and
+// TTL. mu guards o.rand, which the Manager also reads for IDs.
+func newStateCodec(o options, mu *sync.Mutex) (*consent.StateCodec, error) {
+	return consent.NewStateCodec(consent.StateKey{ID: stateKeyID, Secret: o.stateKey},
+		consent.WithStateClock(o.now), consent.WithStateRand(&lockedReader{mu: mu, r: o.rand}), consent.WithStateTTL(o.stateTTL))
 }
 
-const maxStateLen = 4096
-
-func signState(key []byte, st consentState) (string, error) {
-	body, err := json.Marshal(st)
-	if err != nil {
-		return "", err
-	}
-	b := base64.RawURLEncoding.EncodeToString(body)
-	return b + "." + base64.RawURLEncoding.EncodeToString(mac(key, b)), nil
+// lockedReader serialises reads of a randomness source shared with the Manager.
+type lockedReader struct {
+	mu *sync.Mutex
+	r  io.Reader
 }
 
-func mac(key []byte, s string) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write([]byte("tenantapps consent state v1\x00"))
-	h.Write([]byte(s))
-	return h.Sum(nil)
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
 }
 
-// parseState verifies the signature and expiry of a state string.
-func parseState(key []byte, s string, now time.Time) (consentState, error) {
+// openState verifies a state's signature and expiry. Every error wraps ErrBadState and the
+// consent package's error.
+func openState(codec *consent.StateCodec, s string) (consent.State, error) {
 	if s == "" {
-		return consentState{}, fmt.Errorf("%w: the callback carries no state; start again with BeginConsent", ErrBadState)
+		return consent.State{}, fmt.Errorf("%w: the callback carries no state; start again with BeginConsent: %w", ErrBadState, consent.ErrStateMalformed)
 	}
-	if len(s) > maxStateLen {
-		return consentState{}, fmt.Errorf("%w: state is %d bytes long", ErrBadState, len(s))
-	}
-	body, sig, ok := strings.Cut(s, ".")
-	if !ok {
-		return consentState{}, fmt.Errorf("%w: malformed", ErrBadState)
-	}
-	// Compare the canonical encoding: the base64 decoder skips CR and LF, which would make one
-	// state acceptable in several spellings.
-	if !hmac.Equal([]byte(sig), []byte(b64(mac(key, body)))) {
-		return consentState{}, fmt.Errorf("%w: signature does not match (forged, or signed with another state key)", ErrBadState)
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(body)
+	st, err := codec.Open(s)
 	if err != nil {
-		return consentState{}, fmt.Errorf("%w: malformed body", ErrBadState)
-	}
-	var st consentState
-	if err := json.Unmarshal(raw, &st); err != nil || st.ProfileID == "" || st.Tenant == "" || st.Nonce == "" {
-		return consentState{}, fmt.Errorf("%w: incomplete body", ErrBadState)
-	}
-	if !now.Before(time.Unix(st.Expires, 0)) {
-		return consentState{}, fmt.Errorf("%w: expired at %s; start again with BeginConsent", ErrBadState, time.Unix(st.Expires, 0).UTC().Format(time.RFC3339))
+		return consent.State{}, fmt.Errorf("%w: %w", ErrBadState, err)
 	}
 	return st, nil
 }
@@ -88,5 +60,3 @@ func parseQuery(raw string) (url.Values, error) {
 	}
 	return url.ParseQuery(strings.TrimPrefix(raw, "?"))
 }
-
-func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
