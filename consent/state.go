@@ -333,12 +333,11 @@ func (c *StateCodec) Open(encoded string) (State, error) {
 		return State{}, fmt.Errorf("%w %q; if keys were rotated, keep the previous key among the verification keys until its states expire, otherwise start consent again", ErrStateUnknownKey, kid)
 	}
 	tampered := fmt.Errorf("%w; do not act on this callback, start consent again", ErrStateTampered)
-	sig, err := base64.RawURLEncoding.DecodeString(parts[3])
-	if err != nil {
-		return State{}, tampered
-	}
+	// Compare the canonical encoding of the signature: the base64 decoder skips CR and LF and
+	// ignores the unused bits of the last character, which would make one state acceptable in
+	// several spellings.
 	body := encoded[:len(encoded)-len(parts[3])-1]
-	if !hmac.Equal(sig, mac(key.Secret, body)) {
+	if !hmac.Equal([]byte(parts[3]), []byte(base64.RawURLEncoding.EncodeToString(mac(key.Secret, body)))) {
 		return State{}, tampered
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[2])

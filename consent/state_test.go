@@ -330,3 +330,25 @@ func TestStateScopesRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestStateSignatureSpellings: only the canonical encoding of the signature is accepted.
+func TestStateSignatureSpellings(t *testing.T) {
+	c := newCodec(t, &fakeClock{now: t0}, keyNew)
+	enc, _, err := c.Issue(State{ProfileID: "p", Tenant: tenantA, Method: AdminConsent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := enc[len(enc)-1]
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, last)
+	variants := []string{
+		enc[:len(enc)-5] + "\r\n" + enc[len(enc)-5:],
+		enc + "\n",
+		enc[:len(enc)-1] + string(alphabet[i^1]), // same decoded bytes when the low bits are unused
+	}
+	for _, v := range variants {
+		if _, err := c.Open(v); !errors.Is(err, ErrStateTampered) && !errors.Is(err, ErrStateMalformed) {
+			t.Errorf("Open(%q) err = %v, want rejection", v, err)
+		}
+	}
+}
