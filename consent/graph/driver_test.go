@@ -11,6 +11,7 @@ import (
 
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/consent/graph"
 	"github.com/tenantapps/tenantapps/consent/graphtest"
 	"github.com/tenantapps/tenantapps/roles"
 )
