@@ -77,8 +77,24 @@ func (d *Driver) appState(ctx context.Context, op string, tenantID, appID string
 	for i, mk := range infos {
 		steps[i].build = mk
 	}
+	// The first read in a tenant also looks up the well-known resource service principals, so
+	// grants map to resource appIds without a second round trip (resolveResources).
+	var known *step
+	if f := d.knownResourcesFilter(tenantID); f != "" {
+		u := d.cfg.GraphURL + "/servicePrincipals?$filter=" + url.QueryEscape(f) + "&$select=id,appId"
+		known = &step{ctor: models.CreateServicePrincipalCollectionResponseFromDiscriminatorValue, build: func() (*abstractions.RequestInformation, error) {
+			return serviceprincipals.NewServicePrincipalsRequestBuilder(u, d.adapter).ToGetRequestInformation(ctx, nil)
+		}}
+		steps = append(steps, known)
+	}
 	if err := d.runBatch(ctx, op, tenantID, appID, steps); err != nil {
 		return consent.AppState{}, err
+	}
+	if known != nil && known.err == nil {
+		// Best effort: a failed or odd lookup only costs the fallback round trip later.
+		if page, ok := known.value.(models.ServicePrincipalCollectionResponseable); ok {
+			d.rememberResources(tenantID, page.GetValue())
+		}
 	}
 	if sp.notFound() && sp.err != nil && errors.Is(sp.err, consent.ErrNotFound) {
 		return consent.AppState{TenantID: tenantID, AppID: appID}, nil
@@ -214,6 +230,40 @@ func collect[T any](ctx context.Context, d *Driver, op, tenant, appID string, fi
 		if page, ok = res.(pageable[T]); !ok {
 			return nil, &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("%w: unexpected page type %T", consent.ErrTransient, res)}
 		}
+	}
+}
+
+// knownResourcesFilter returns the $filter that looks up the configured well-known resource
+// service principals, or "" when the tenant's resource cache is already filled.
+func (d *Driver) knownResourcesFilter(tenant string) string {
+	if len(d.cfg.KnownResourceAppIDs) == 0 {
+		return ""
+	}
+	d.resMu.Lock()
+	filled := d.resources[tenant] != nil
+	d.resMu.Unlock()
+	if filled {
+		return ""
+	}
+	quoted := make([]string, len(d.cfg.KnownResourceAppIDs))
+	for i, id := range d.cfg.KnownResourceAppIDs {
+		quoted[i] = "'" + id + "'"
+	}
+	return "appId in (" + strings.Join(quoted, ",") + ")"
+}
+
+// rememberResources caches resource service principal object IDs → appIds for a tenant.
+func (d *Driver) rememberResources(tenant string, sps []models.ServicePrincipalable) {
+	d.resMu.Lock()
+	defer d.resMu.Unlock()
+	if d.resources[tenant] == nil {
+		d.resources[tenant] = map[string]string{}
+	}
+	for _, sp := range sps {
+		if sp == nil || sp.GetId() == nil || sp.GetAppId() == nil {
+			continue
+		}
+		d.resources[tenant][strings.ToLower(*sp.GetId())] = strings.ToLower(*sp.GetAppId())
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 
 	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/permissions"
 )
 
 // Defaults of Config.
@@ -73,6 +74,13 @@ type Config struct {
 	// MaxRetryWait is the longest Retry-After the driver waits for before a retry; a longer one
 	// is returned at once as consent.ErrThrottled with RetryAfter set. Default 10 s.
 	MaxRetryWait time.Duration
+	// KnownResourceAppIDs are the resource APIs (appIds) whose service principals the driver looks
+	// up, in the same $batch, the first time it reads an app in a tenant, so that mapping grants to
+	// resource appIds needs no second round trip. Default: every resource of
+	// permissions.Default(). Grants on other resources are still resolved, with one more
+	// $batch. An empty non-nil slice turns the lookup off. At most 15 values are used (the rest
+	// of the 20-item $batch is the app's own reads).
+	KnownResourceAppIDs []string
 	// Logger receives debug records of retries; nil discards them. Tokens, certificates and
 	// codes are never logged.
 	Logger *slog.Logger
@@ -162,6 +170,17 @@ func New(cfg Config) (*Driver, error) {
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	if cfg.KnownResourceAppIDs == nil {
+		for _, r := range permissions.Default().Resources() {
+			cfg.KnownResourceAppIDs = append(cfg.KnownResourceAppIDs, r.AppID)
+		}
+	}
+	cfg.KnownResourceAppIDs = cfg.KnownResourceAppIDs[:min(len(cfg.KnownResourceAppIDs), 15):min(len(cfg.KnownResourceAppIDs), 15)]
+	for _, id := range cfg.KnownResourceAppIDs {
+		if _, err := uuid.Parse(id); err != nil {
+			return nil, fmt.Errorf("graph: Config.KnownResourceAppIDs: %q is not an appId (GUID): %w", id, consent.ErrInvalidArgument)
+		}
 	}
 	if cfg.MaxConcurrentPerTenant <= 0 {
 		cfg.MaxConcurrentPerTenant = 4

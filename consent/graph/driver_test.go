@@ -11,6 +11,7 @@ import (
 
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/consent/graph"
 	"github.com/tenantapps/tenantapps/consent/graphtest"
 	"github.com/tenantapps/tenantapps/roles"
 )
@@ -83,8 +84,9 @@ func TestAppStateReadsTheTenant(t *testing.T) {
 }
 
 // TestRequestCount proves the efficiency target: checking one application-permission profile
-// (service principal + grants + roles) costs one $batch round trip (two the first time a tenant
-// shows a resource, to resolve its appId) and one token request per tenant per token lifetime.
+// (service principal + grants + roles) costs one $batch round trip — the first check in a tenant
+// looks up the well-known resource service principals inside the same $batch — and one token
+// request per tenant per token lifetime.
 func TestRequestCount(t *testing.T) {
 	e := newEnv(t, graphtest.Options{}, nil)
 	e.withCustomer(t)
@@ -94,7 +96,7 @@ func TestRequestCount(t *testing.T) {
 			t.Fatalf("check %d: %v", i, err)
 		}
 		st := e.srv.Stats()
-		wantGraph := 2 + i // first check: batch + resource lookup; then one batch each
+		wantGraph := 1 + i // one $batch per check, the resource lookup included
 		if got := st.GraphRoundTrips(tenantA); got != wantGraph {
 			t.Errorf("after %d checks: %d Graph round trips, want %d (routes %v)", i+1, got, wantGraph, st.Routes())
 		}
@@ -199,5 +201,23 @@ func TestTokensPerTenant(t *testing.T) {
 		if n := st.Total(graphtest.RouteToken, tid); n != 1 {
 			t.Errorf("tenant %s: %d token requests for 3 checks, want 1", tid, n)
 		}
+	}
+}
+
+// TestUnknownResourceStillResolved: a grant on a resource outside KnownResourceAppIDs is mapped to
+// its appId with the fallback lookup (one more $batch), never left without a resource.
+func TestUnknownResourceStillResolved(t *testing.T) {
+	e := newEnv(t, graphtest.Options{}, func(c *graph.Config) { c.KnownResourceAppIDs = []string{} })
+	e.withCustomer(t)
+	ctx := ctxT(t)
+	got, err := e.drv.AppState(ctx, tenantA, appX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.HasAppRole(graphtest.MicrosoftGraphAppID, graphUserReadAll) {
+		t.Fatalf("grant not mapped to Microsoft Graph: %+v", got.AppRoleGrants)
+	}
+	if n := e.srv.Stats().Total(graphtest.RouteBatch, tenantA); n != 2 {
+		t.Errorf("%d $batch requests, want 2 (reads + resource lookup) without known resources", n)
 	}
 }

@@ -9,13 +9,15 @@ import (
 // filterClause is one "property op literal" comparison of an OData $filter.
 type filterClause struct {
 	Prop  string
-	Op    string // eq, ne, ge, gt, le, lt
+	Op    string // eq, ne, ge, gt, le, lt, in
 	Value string
+	// Values holds the list of an `in` clause.
+	Values []string
 }
 
 // parseFilter parses the subset of OData $filter the emulator supports: comparisons
-// `prop eq 'string'` (with ” escaping a quote) or `prop eq literal` (GUIDs, true, false, numbers)
-// joined by `and`. An empty filter yields no clauses. Anything else is an error, which Graph
+// `prop eq 'string'` (with ” escaping a quote) or `prop eq literal` (GUIDs, true, false, numbers),
+// and `prop in ('a', 'b', ...)` with string literals, joined by `and`. An empty filter yields no clauses. Anything else is an error, which Graph
 // reports as 400 Request_UnsupportedQuery. It never panics.
 func parseFilter(f string) ([]filterClause, error) {
 	var out []filterClause
@@ -28,15 +30,35 @@ func parseFilter(f string) ([]filterClause, error) {
 		op, after, ok := cutSpace(after)
 		op = strings.ToLower(op)
 		switch op {
-		case "eq", "ne", "ge", "gt", "le", "lt":
+		case "eq", "ne", "ge", "gt", "le", "lt", "in":
 		default:
-			return nil, fmt.Errorf("only eq, ne, ge, gt, le and lt comparisons are supported, got %q", trunc(op))
+			return nil, fmt.Errorf("only eq, ne, ge, gt, le, lt and in comparisons are supported, got %q", trunc(op))
 		}
 		if !ok {
 			return nil, fmt.Errorf("expected a comparison after %q", trunc(prop))
 		}
 		after = strings.TrimLeftFunc(after, unicode.IsSpace)
 		var val string
+		if op == "in" {
+			vals, r, err := parseInList(after)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, filterClause{Prop: prop, Op: op, Values: vals})
+			rest = strings.TrimSpace(r)
+			if rest == "" {
+				break
+			}
+			conj, r, ok := cutSpace(rest)
+			if !ok || !strings.EqualFold(conj, "and") {
+				return nil, fmt.Errorf("only 'and' joins clauses, got %q", trunc(conj))
+			}
+			rest = strings.TrimSpace(r)
+			if rest == "" {
+				return nil, fmt.Errorf("dangling 'and'")
+			}
+			continue
+		}
 		if strings.HasPrefix(after, "'") {
 			var b strings.Builder
 			i, closed := 1, false
@@ -80,6 +102,49 @@ func parseFilter(f string) ([]filterClause, error) {
 		}
 	}
 	return out, nil
+}
+
+// parseInList parses `('a', 'b')` at the start of s and returns the strings and the rest.
+func parseInList(s string) (vals []string, rest string, err error) {
+	if !strings.HasPrefix(s, "(") {
+		return nil, "", fmt.Errorf("expected '(' after in")
+	}
+	s = s[1:]
+	for {
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+		if !strings.HasPrefix(s, "'") {
+			return nil, "", fmt.Errorf("expected a string literal in the in list at %q", trunc(s))
+		}
+		var b strings.Builder
+		i, closed := 1, false
+		for i < len(s) {
+			if s[i] == '\'' {
+				if i+1 < len(s) && s[i+1] == '\'' {
+					b.WriteByte('\'')
+					i += 2
+					continue
+				}
+				closed = true
+				i++
+				break
+			}
+			b.WriteByte(s[i])
+			i++
+		}
+		if !closed {
+			return nil, "", fmt.Errorf("unterminated string literal")
+		}
+		vals = append(vals, b.String())
+		s = strings.TrimLeftFunc(s[i:], unicode.IsSpace)
+		switch {
+		case strings.HasPrefix(s, ","):
+			s = s[1:]
+		case strings.HasPrefix(s, ")"):
+			return vals, s[1:], nil
+		default:
+			return nil, "", fmt.Errorf("expected ',' or ')' in the in list at %q", trunc(s))
+		}
+	}
 }
 
 func cutSpace(s string) (head, tail string, ok bool) {
@@ -140,6 +205,13 @@ func matchFilter(obj map[string]any, clauses []filterClause) bool {
 			ok = got <= c.Value
 		case "lt":
 			ok = got < c.Value
+		case "in":
+			for _, want := range c.Values {
+				if strings.EqualFold(got, want) {
+					ok = true
+					break
+				}
+			}
 		}
 		if !ok {
 			return false

@@ -221,6 +221,10 @@ func TestGraphReadsGroundTruth(t *testing.T) {
 	}
 
 	st, _, body = f.graph(t, "GET", "/servicePrincipals?$filter="+url.QueryEscape("appId in ('x')"), tok, nil, nil)
+	if st != 200 {
+		t.Errorf("appId in filter: %d %v", st, body)
+	}
+	st, _, body = f.graph(t, "GET", "/servicePrincipals?$filter="+url.QueryEscape("appId in ('x') or appId eq 'y'"), tok, nil, nil)
 	if st != 400 || errorCode(body) != "Request_UnsupportedQuery" {
 		t.Errorf("unsupported filter: %d %v", st, body)
 	}
