@@ -234,7 +234,7 @@ func consentedVersion(p Profile) string {
 // dependsOnConsentUser reports whether the profile acts as its consent user: delegated mode or a
 // hybrid / purebred app shape.
 func dependsOnConsentUser(p Profile) bool {
-	return p.Mode == Delegated || p.Shape.UsesDelegated() || (p.Consent != nil && p.Consent.Method == UserConsent)
+	return p.Mode == Delegated || p.Shape.HasDelegated() || (p.Consent != nil && p.Consent.Method == UserConsent)
 }
 
 func roleReasons(p Profile, app AppSpec, obs Observation, now time.Time, pol Policy) []Reason {

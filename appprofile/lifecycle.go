@@ -452,7 +452,7 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 			return ConsentStart{}, err
 		}
 	}
-	state, st, err := m.codec.Issue(consent.State{ProfileID: p.ID, Tenant: p.Tenant, Method: consent.Method(method),
+	state, st, err := m.codec.Issue(consent.State{ProfileID: p.ID, Tenant: p.Tenant, Method: method,
 		ConsenterID: req.Consenter.UserID, ConsenterUPN: req.Consenter.UserPrincipalName, Scopes: slices.Clone(req.Scopes)})
 	if err != nil {
 		return ConsentStart{}, fmt.Errorf("appprofile: issuing consent state: %w", err)
@@ -571,7 +571,7 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	if err != nil {
 		return Profile{}, err
 	}
-	rec := &ConsentRecord{Method: ConsentMethod(st.Method), UserID: st.ConsenterID, UserPrincipalName: st.ConsenterUPN, At: m.now(), CallbackNonce: st.Nonce,
+	rec := &ConsentRecord{Method: st.Method, UserID: st.ConsenterID, UserPrincipalName: st.ConsenterUPN, At: m.now(), CallbackNonce: st.Nonce,
 		OriginalIP: cb.RemoteIP, CatalogVersion: m.o.catalog.Version()}
 	np := p.clone()
 	if cb.Code != "" {

@@ -63,7 +63,7 @@ func specOf(cat *permissions.Catalog, a permissions.AppType) AppSpec {
 		Creatable: a.Creatable, UserConsent: a.UserConsent, BackupFunctions: a.Functions,
 		DirectoryRoles: a.DirectoryRoles, AzureRoles: a.AzureRoles}
 	if len(a.Modes) > 0 {
-		s.Mode = Mode(a.Modes[0])
+		s.Mode = a.Modes[0]
 	}
 	perms, state := a.Permissions, a.PermissionsState
 	if a.PermissionsFrom != "" {
@@ -76,13 +76,6 @@ func specOf(cat *permissions.Catalog, a permissions.AppType) AppSpec {
 	for _, p := range perms {
 		s.Permissions = append(s.Permissions, permissionOf(p))
 	}
-	switch a.Shape() {
-	case permissions.Hybrid:
-		s.Shape = ShapeHybrid
-	case permissions.Purebred:
-		s.Shape = ShapePurebred
-	case permissions.ApplicationOnly:
-		s.Shape = ShapeApplicationOnly
-	}
+	s.Shape = a.Shape()
 	return s
 }

@@ -6,30 +6,25 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/permissions"
 )
 
-// Mode is how a profile connects to the tenant.
-type Mode string
+// Mode is how a profile connects to the tenant: the catalog's vocabulary (permissions.Mode), so a
+// profile's mode and its app type's modes compare directly.
+type Mode = permissions.Mode
 
 const (
 	// Modern: the vendor's default multi-tenant app, consented per service.
-	Modern Mode = "modern"
+	Modern = permissions.ModeModern
 	// Classic: the older all-permissions app (re-authorized in AOS only).
-	Classic Mode = "classic"
+	Classic = permissions.ModeClassic
 	// Custom: the customer's own app, identified by application ID, with a .pfx certificate.
-	Custom Mode = "custom"
+	Custom = permissions.ModeCustom
 	// Delegated: an app acting as a consent user.
-	Delegated Mode = "delegated"
+	Delegated = permissions.ModeDelegated
 )
-
-// Valid reports whether m is one of the defined modes.
-func (m Mode) Valid() bool {
-	switch m {
-	case Modern, Classic, Custom, Delegated:
-		return true
-	}
-	return false
-}
 
 // Status is the verdict on a profile.
 type Status string
@@ -55,26 +50,23 @@ func (s Status) Valid() bool {
 }
 
 // Shape says which kinds of permissions an app type uses; seed 003 marks hybrid and purebred apps.
-type Shape string
+// It is the catalog's vocabulary (permissions.Shape); Shape.HasDelegated tells whether a profile
+// depends on its consent user.
+type Shape = permissions.Shape
 
 const (
-	ShapeUnknown         Shape = ""
-	ShapeApplicationOnly Shape = "application-only"
-	ShapeHybrid          Shape = "hybrid"
-	ShapePurebred        Shape = "purebred"
+	ShapeUnknown         = permissions.ShapeUnknown
+	ShapeApplicationOnly = permissions.ApplicationOnly
+	ShapeHybrid          = permissions.Hybrid
+	ShapePurebred        = permissions.Purebred
 )
 
-// UsesDelegated reports whether the shape includes delegated permissions, which is what makes a
-// profile depend on its consent user (seed 003's matrix). A profile in Delegated mode depends on its
-// consent user whatever the catalog says.
-func (s Shape) UsesDelegated() bool { return s == ShapeHybrid || s == ShapePurebred }
-
-// ConsentMethod is how consent was (or is to be) given.
-type ConsentMethod string
+// ConsentMethod is how consent was (or is to be) given: the consent package's vocabulary.
+type ConsentMethod = consent.Method
 
 const (
-	AdminConsent ConsentMethod = "admin"
-	UserConsent  ConsentMethod = "user"
+	AdminConsent = consent.AdminConsent
+	UserConsent  = consent.UserConsent
 )
 
 // ConsentRecord says who consented, how, when and from which callback. The Manager fills it only
