@@ -38,56 +38,28 @@ func parseFilter(f string) ([]filterClause, error) {
 			return nil, fmt.Errorf("expected a comparison after %q", trunc(prop))
 		}
 		after = strings.TrimLeftFunc(after, unicode.IsSpace)
-		var val string
-		if op == "in" {
+		clause := filterClause{Prop: prop, Op: op}
+		switch {
+		case op == "in":
 			vals, r, err := parseInList(after)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, filterClause{Prop: prop, Op: op, Values: vals})
-			rest = strings.TrimSpace(r)
-			if rest == "" {
-				break
+			clause.Values, rest = vals, r
+		case strings.HasPrefix(after, "'"):
+			v, r, err := parseStringLiteral(after)
+			if err != nil {
+				return nil, err
 			}
-			conj, r, ok := cutSpace(rest)
-			if !ok || !strings.EqualFold(conj, "and") {
-				return nil, fmt.Errorf("only 'and' joins clauses, got %q", trunc(conj))
-			}
-			rest = strings.TrimSpace(r)
-			if rest == "" {
-				return nil, fmt.Errorf("dangling 'and'")
-			}
-			continue
-		}
-		if strings.HasPrefix(after, "'") {
-			var b strings.Builder
-			i, closed := 1, false
-			for i < len(after) {
-				if after[i] == '\'' {
-					if i+1 < len(after) && after[i+1] == '\'' {
-						b.WriteByte('\'')
-						i += 2
-						continue
-					}
-					closed = true
-					i++
-					break
-				}
-				b.WriteByte(after[i])
-				i++
-			}
-			if !closed {
-				return nil, fmt.Errorf("unterminated string literal")
-			}
-			val, rest = b.String(), after[i:]
-		} else {
+			clause.Value, rest = v, r
+		default:
 			lit, r, _ := cutSpace(after)
 			if lit == "" || strings.ContainsAny(lit, "'()") {
 				return nil, fmt.Errorf("expected a literal after %s %s", prop, op)
 			}
-			val, rest = lit, r
+			clause.Value, rest = lit, r
 		}
-		out = append(out, filterClause{Prop: prop, Op: op, Value: val})
+		out = append(out, clause)
 		rest = strings.TrimSpace(rest)
 		if rest == "" {
 			break
@@ -104,6 +76,25 @@ func parseFilter(f string) ([]filterClause, error) {
 	return out, nil
 }
 
+// parseStringLiteral parses the OData string literal at the start of s (single-quoted, a doubled
+// quote standing for one quote) and returns its value and the rest of s.
+func parseStringLiteral(s string) (val, rest string, err error) {
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		if s[i] != '\'' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == '\'' {
+			b.WriteByte('\'')
+			i++
+			continue
+		}
+		return b.String(), s[i+1:], nil
+	}
+	return "", "", fmt.Errorf("unterminated string literal")
+}
+
 // parseInList parses `('a', 'b')` at the start of s and returns the strings and the rest.
 func parseInList(s string) (vals []string, rest string, err error) {
 	if !strings.HasPrefix(s, "(") {
@@ -115,27 +106,12 @@ func parseInList(s string) (vals []string, rest string, err error) {
 		if !strings.HasPrefix(s, "'") {
 			return nil, "", fmt.Errorf("expected a string literal in the in list at %q", trunc(s))
 		}
-		var b strings.Builder
-		i, closed := 1, false
-		for i < len(s) {
-			if s[i] == '\'' {
-				if i+1 < len(s) && s[i+1] == '\'' {
-					b.WriteByte('\'')
-					i += 2
-					continue
-				}
-				closed = true
-				i++
-				break
-			}
-			b.WriteByte(s[i])
-			i++
+		v, r, err := parseStringLiteral(s)
+		if err != nil {
+			return nil, "", err
 		}
-		if !closed {
-			return nil, "", fmt.Errorf("unterminated string literal")
-		}
-		vals = append(vals, b.String())
-		s = strings.TrimLeftFunc(s[i:], unicode.IsSpace)
+		vals = append(vals, v)
+		s = strings.TrimLeftFunc(r, unicode.IsSpace)
 		switch {
 		case strings.HasPrefix(s, ","):
 			s = s[1:]
