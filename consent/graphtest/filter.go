@@ -16,9 +16,10 @@ type filterClause struct {
 }
 
 // parseFilter parses the subset of OData $filter the emulator supports: comparisons
-// `prop eq 'string'` (with ” escaping a quote) or `prop eq literal` (GUIDs, true, false, numbers),
-// and `prop in ('a', 'b', ...)` with string literals, joined by `and`. An empty filter yields no clauses. Anything else is an error, which Graph
-// reports as 400 Request_UnsupportedQuery. It never panics.
+// `prop eq 'string'` (a doubled quote stands for one quote) or `prop eq literal` (GUIDs, true,
+// false, numbers), and `prop in ('a', 'b', ...)` with string literals, joined by `and`. An empty
+// filter yields no clauses. Anything else is an error, which Graph reports as 400
+// Request_UnsupportedQuery. It never panics.
 func parseFilter(f string) ([]filterClause, error) {
 	var out []filterClause
 	rest := strings.TrimSpace(f)
