@@ -115,6 +115,7 @@ func TestDefaultScope(t *testing.T) {
 		scopes []string
 	}{
 		{"explicit .default", []string{graphDefault}},
+		{"scopes from the cache", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.srv.ResetStats()
