@@ -61,7 +61,9 @@ type Config struct {
 	ARMURL   string
 	ARMScope string
 	// HTTPClient carries every request (MSAL and Graph). Its Transport is wrapped with the Graph
-	// middleware (retry, compression, telemetry). Default: a client with a 60 s timeout.
+	// middleware (retry, compression, telemetry) for Graph, and for MSAL with a layer that lets
+	// delegated "<resource>/.default" token responses through MSAL's declined-scope check (see
+	// the package documentation). Default: a client with a 60 s timeout.
 	HTTPClient *http.Client
 
 	// MaxConcurrentPerTenant bounds the driver's concurrent operations per tenant, to stay in

@@ -186,7 +186,7 @@ func addDefaultScopes(body []byte, defaults []string) ([]byte, bool) {
 		end = int(dec.InputOffset())
 		start = end - len(raw)
 	}
-	if mustRaw(body, start, end) == nil {
+	if stringLiteral(body, start, end) == nil {
 		return nil, false
 	}
 	granted := strings.Fields(scope)
@@ -222,8 +222,8 @@ func addDefaultScopes(body []byte, defaults []string) ([]byte, bool) {
 	return out, true
 }
 
-// mustRaw returns body[start:end] when it is a JSON string literal, else nil.
-func mustRaw(body []byte, start, end int) []byte {
+// stringLiteral returns body[start:end] when it is a JSON string literal, else nil.
+func stringLiteral(body []byte, start, end int) []byte {
 	if start < 0 || end > len(body) || start >= end || body[start] != '"' || body[end-1] != '"' {
 		return nil
 	}
