@@ -32,7 +32,8 @@ func withoutAccessTokens(blob []byte) ([]byte, error) {
 }
 
 // cachedScopes returns the scopes of the user's cached access token (the MSAL cache's
-// AccessToken "target"), i.e. those consented; nil when none is found.
+// AccessToken "target"), i.e. those consented — only its "<resource>/.default" scopes when it
+// has any; nil when none is found.
 func cachedScopes(blob []byte, userObjectID string) []string {
 	var c struct {
 		AccessToken map[string]struct {
@@ -51,9 +52,16 @@ func cachedScopes(blob []byte, userObjectID string) []string {
 	for _, k := range keys {
 		at := c.AccessToken[k]
 		if strings.HasPrefix(strings.ToLower(at.HomeAccountID), strings.ToLower(userObjectID)+".") {
-			return slices.DeleteFunc(strings.Fields(at.Target), func(s string) bool {
+			scopes := slices.DeleteFunc(strings.Fields(at.Target), func(s string) bool {
 				return s == "openid" || s == "profile" || s == "offline_access"
 			})
+			// A token acquired for "<resource>/.default" is cached with that scope next to the
+			// concrete ones it granted (defaultScopeTransport); ask for ".default" again, since
+			// Entra refuses ".default" mixed with other scopes of its resource.
+			if defaults := slices.DeleteFunc(slices.Clone(scopes), func(s string) bool { return !strings.HasSuffix(s, "/.default") }); len(defaults) > 0 {
+				return defaults
+			}
+			return scopes
 		}
 	}
 	return nil

@@ -25,6 +25,13 @@
 // an EC or Ed25519 key gives *UnsupportedKeyError. RSA keys behind crypto.Signer (HSM, KMS)
 // sign through an assertion callback.
 //
+// Delegated scopes (RedeemCode, ProveDelegated) may be "<resource>/.default": Entra answers
+// with the concrete scopes it granted, which MSAL Go alone would reject as "declined scopes".
+// MSAL's requests go through a small layer on Config.HTTPClient that adds the requested
+// ".default" to such a token response's "scope" when it grants a scope of that resource, so
+// MSAL accepts it and caches the token under ".default" too; scopes Entra really declined
+// still fail (see defaultScopeTransport).
+//
 // # Graph
 //
 // Requests go through a Kiota request adapter built on Config.HTTPClient with the Graph

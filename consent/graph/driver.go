@@ -62,7 +62,9 @@ type Config struct {
 	ARMURL   string
 	ARMScope string
 	// HTTPClient carries every request (MSAL and Graph). Its Transport is wrapped with the Graph
-	// middleware (retry, compression, telemetry). Default: a client with a 60 s timeout.
+	// middleware (retry, compression, telemetry) for Graph, and for MSAL with a layer that lets
+	// delegated "<resource>/.default" token responses through MSAL's declined-scope check (see
+	// the package documentation). Default: a client with a 60 s timeout.
 	HTTPClient *http.Client
 
 	// MaxConcurrentPerTenant bounds the driver's concurrent operations per tenant, to stay in
@@ -96,6 +98,7 @@ type Config struct {
 // one $batch round trip.
 type Driver struct {
 	cfg       Config
+	msalHTTP  *http.Client // Config.HTTPClient with defaultScopeTransport, for MSAL
 	reader    confidential.Client
 	adapter   *msgraphgocore.GraphRequestAdapterBase
 	graphHost string
@@ -201,6 +204,14 @@ func New(cfg Config) (*Driver, error) {
 	d := &Driver{cfg: cfg, graphHost: gu.Host, log: log, sems: map[string]chan struct{}{}, resources: map[string]map[string]string{},
 		tokens: &tenantCache{parts: map[string][]byte{}}}
 
+	// MSAL: our http.Client with the ".default" layer (see defaultScopeTransport).
+	msalParent := cfg.HTTPClient.Transport
+	if msalParent == nil {
+		msalParent = http.DefaultTransport
+	}
+	d.msalHTTP = &http.Client{Transport: &defaultScopeTransport{next: msalParent}, Timeout: cfg.HTTPClient.Timeout,
+		CheckRedirect: cfg.HTTPClient.CheckRedirect, Jar: cfg.HTTPClient.Jar}
+
 	cred, err := msalCredential(cfg.ReaderCredential)
 	if err != nil {
 		return nil, fmt.Errorf("graph: Config.ReaderCredential: %w (%w)", err, consent.ErrInvalidArgument)
@@ -254,7 +265,7 @@ func (d *Driver) shouldRetry(delay time.Duration, n int, req *http.Request, resp
 // client used with WithTenantID per call).
 func (d *Driver) newClient(appID, tenant string, cred confidential.Credential, c cache.ExportReplace) (confidential.Client, error) {
 	opts := []confidential.Option{
-		confidential.WithHTTPClient(d.cfg.HTTPClient),
+		confidential.WithHTTPClient(d.msalHTTP),
 		confidential.WithInstanceDiscovery(false),
 	}
 	if c != nil {

@@ -194,7 +194,7 @@ func (d *Driver) RedeemCode(ctx context.Context, req consent.CodeRedemption) (co
 			if i := strings.LastIndex(s, "/"); i >= 0 {
 				s = s[i+1:]
 			}
-			if s != "openid" && s != "profile" && s != "offline_access" {
+			if s != "openid" && s != "profile" && s != "offline_access" && s != ".default" {
 				out.Scopes = append(out.Scopes, s)
 			}
 		}

@@ -106,41 +106,13 @@ func Start(ctx context.Context, redirectURI string, opts StartOptions) (*Backend
 	if err != nil {
 		return fail(err)
 	}
-	wrapped := &defaultScopeDriver{Driver: drv}
-	b.Driver = wrapped
-	env, err := Setup(srv, wrapped, srv, NewCatalog(nil), redirectURI, opts.Now, vendorCred.Chain...)
+	b.Driver = drv
+	env, err := Setup(srv, drv, srv, NewCatalog(nil), redirectURI, opts.Now, vendorCred.Chain...)
 	if err != nil {
 		return fail(err)
 	}
-	wrapped.env = env
 	for _, id := range env.VendorAppIDs {
 		vendorApps[id] = true
 	}
 	return b, env, nil
-}
-
-// defaultScopeDriver is the Graph driver with one workaround, for RedeemCode and ProveDelegated. The Manager asks for
-// "https://graph.microsoft.com/.default" when it redeems a user-consent code for an app type
-// whose permissions are not published (every AOS app type); Entra answers with the concrete
-// scopes the app statically requests, and MSAL Go then refuses the response because ".default"
-// is not among the granted scopes ("declined scopes are present"). Until the driver handles
-// ".default" itself, the demo redeems with the concrete scopes the demo app requests, which is
-// what Entra grants for ".default". ProveDelegated has the same problem when it refreshes with the
-// driver's default ".default" scope (MSAL's error then reads as an unusable refresh token).
-type defaultScopeDriver struct {
-	*graph.Driver
-	env *Env
-}
-
-func (d *defaultScopeDriver) RedeemCode(ctx context.Context, req consent.CodeRedemption) (consent.Redeemed, error) {
-	req.Scopes = d.env.expandDefault(req.AppID, req.Scopes)
-	return d.Driver.RedeemCode(ctx, req)
-}
-
-func (d *defaultScopeDriver) ProveDelegated(ctx context.Context, req consent.DelegatedRefresh) (consent.DelegatedProof, error) {
-	if len(req.Scopes) == 0 {
-		req.Scopes = []string{graph.DefaultGraphScope}
-	}
-	req.Scopes = d.env.expandDefault(req.AppID, req.Scopes)
-	return d.Driver.ProveDelegated(ctx, req)
 }
