@@ -56,7 +56,7 @@ func cachedScopes(blob []byte, userObjectID string) []string {
 				return s == "openid" || s == "profile" || s == "offline_access"
 			})
 			// A token acquired for "<resource>/.default" is cached with that scope next to the
-			// concrete ones it granted (defaultScopeTransport); ask for ".default" again, since
+			// concrete ones it granted (tokenscope.Transport); ask for ".default" again, since
 			// Entra refuses ".default" mixed with other scopes of its resource.
 			if defaults := slices.DeleteFunc(slices.Clone(scopes), func(s string) bool { return !strings.HasSuffix(s, "/.default") }); len(defaults) > 0 {
 				return defaults

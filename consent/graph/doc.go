@@ -30,7 +30,7 @@
 // MSAL's requests go through a small layer on Config.HTTPClient that adds the requested
 // ".default" to such a token response's "scope" when it grants a scope of that resource, so
 // MSAL accepts it and caches the token under ".default" too; scopes Entra really declined
-// still fail (see defaultScopeTransport).
+// still fail (see consent/internal/tokenscope).
 //
 // # Graph
 //

@@ -21,6 +21,7 @@ import (
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
 
 	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/consent/internal/tokenscope"
 	"github.com/tenantapps/tenantapps/permissions"
 )
 
@@ -98,7 +99,7 @@ type Config struct {
 // one $batch round trip.
 type Driver struct {
 	cfg       Config
-	msalHTTP  *http.Client // Config.HTTPClient with defaultScopeTransport, for MSAL
+	msalHTTP  *http.Client // Config.HTTPClient with tokenscope.Transport, for MSAL
 	reader    confidential.Client
 	adapter   *msgraphgocore.GraphRequestAdapterBase
 	graphHost string
@@ -204,12 +205,12 @@ func New(cfg Config) (*Driver, error) {
 	d := &Driver{cfg: cfg, graphHost: gu.Host, log: log, sems: map[string]chan struct{}{}, resources: map[string]map[string]string{},
 		tokens: &tenantCache{parts: map[string][]byte{}}}
 
-	// MSAL: our http.Client with the ".default" layer (see defaultScopeTransport).
+	// MSAL: our http.Client with the ".default" layer (see tokenscope.Transport).
 	msalParent := cfg.HTTPClient.Transport
 	if msalParent == nil {
 		msalParent = http.DefaultTransport
 	}
-	d.msalHTTP = &http.Client{Transport: &defaultScopeTransport{next: msalParent}, Timeout: cfg.HTTPClient.Timeout,
+	d.msalHTTP = &http.Client{Transport: &tokenscope.Transport{Next: msalParent}, Timeout: cfg.HTTPClient.Timeout,
 		CheckRedirect: cfg.HTTPClient.CheckRedirect, Jar: cfg.HTTPClient.Jar}
 
 	cred, err := msalCredential(cfg.ReaderCredential)

@@ -1,4 +1,4 @@
-package graph
+package tokenscope
 
 import (
 	"bytes"
@@ -122,7 +122,7 @@ func TestDefaultScopeTransport(t *testing.T) {
 				tc.status = http.StatusOK
 			}
 			stub := &stubRT{status: tc.status, header: tc.header, body: tc.body}
-			rt := &defaultScopeTransport{next: stub}
+			rt := &Transport{Next: stub}
 			req := tokenRequest(t, tc.method, tc.path, tc.reqScope)
 			resp, err := rt.RoundTrip(req)
 			if err != nil {
@@ -162,7 +162,7 @@ func TestDefaultScopeTransport(t *testing.T) {
 
 func TestDefaultScopeTransportPassesErrors(t *testing.T) {
 	boom := errors.New("connection reset")
-	rt := &defaultScopeTransport{next: &stubRT{err: boom}}
+	rt := &Transport{Next: &stubRT{err: boom}}
 	if _, err := rt.RoundTrip(tokenRequest(t, http.MethodPost, "/t/oauth2/v2.0/token", "https://graph.microsoft.com/.default")); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want %v", err, boom)
 	}
@@ -170,7 +170,7 @@ func TestDefaultScopeTransportPassesErrors(t *testing.T) {
 	stub := &stubRT{status: 200, body: []byte(`{"scope":"https://graph.microsoft.com/User.Read"}`)}
 	req := tokenRequest(t, http.MethodPost, "/t/oauth2/v2.0/token", "https://graph.microsoft.com/.default")
 	req.GetBody = nil
-	resp, err := (&defaultScopeTransport{next: stub}).RoundTrip(req)
+	resp, err := (&Transport{Next: stub}).RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,23 +208,4 @@ func FuzzAddDefaultScopes(f *testing.F) {
 			t.Fatalf("other members changed: %s -> %s", b1, b2)
 		}
 	})
-}
-
-// A token cached for ".default" is refreshed for ".default" alone: Entra refuses ".default"
-// mixed with other scopes of its resource.
-func TestCachedScopesPreferDefault(t *testing.T) {
-	const user = "0f0f0f0f-0000-4000-8000-000000000001"
-	mk := func(target string) []byte {
-		b, _ := json.Marshal(map[string]any{"AccessToken": map[string]any{
-			"k": map[string]string{"home_account_id": user + ".t", "target": target}}})
-		return b
-	}
-	for target, want := range map[string]string{
-		"https://graph.microsoft.com/User.Read openid profile offline_access https://graph.microsoft.com/.default": "https://graph.microsoft.com/.default",
-		"https://graph.microsoft.com/User.Read openid profile offline_access":                                      "https://graph.microsoft.com/User.Read",
-	} {
-		if got := strings.Join(cachedScopes(mk(target), user), " "); got != want {
-			t.Errorf("cachedScopes(%q) = %q, want %q", target, got, want)
-		}
-	}
 }

@@ -1,4 +1,7 @@
-package graph
+// Package tokenscope holds the HTTP layer that lets MSAL Go accept Entra's answer to a delegated
+// token request for a "<resource>/.default" scope. It is separate from consent/graph so that it
+// can be unit-tested and fuzzed without compiling msgraph-sdk-go.
+package tokenscope
 
 import (
 	"bytes"
@@ -11,7 +14,7 @@ import (
 	"strings"
 )
 
-// defaultScopeTransport lets MSAL Go accept Entra's answer to a delegated token request for a
+// Transport lets MSAL Go accept Entra's answer to a delegated token request for a
 // "<resource>/.default" scope (RedeemCode, ProveDelegated).
 //
 // Entra answers such a request with the concrete scopes it granted in the token response's
@@ -33,16 +36,22 @@ import (
 // responses, non-JSON or encoded (gzip) bodies, malformed JSON, and responses granting nothing of
 // that resource (a ".default" Entra really declined still fails in MSAL). Only the "scope" value
 // is rewritten in place; the rest of the body keeps its bytes.
-type defaultScopeTransport struct {
-	next http.RoundTripper
+type Transport struct {
+	// Next carries the requests; nil means http.DefaultTransport.
+	Next http.RoundTripper
 }
 
 // maxTokenResponse bounds the token responses the layer rewrites; larger ones pass through.
 const maxTokenResponse = 1 << 20
 
-func (t *defaultScopeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	defaults := requestedDefaultScopes(req)
-	resp, err := t.next.RoundTrip(req)
+	next := t.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(req)
 	if err != nil || len(defaults) == 0 || resp == nil {
 		return resp, err
 	}
