@@ -110,6 +110,9 @@ type Driver struct {
 
 	tokens *tenantCache
 
+	tokMu    sync.Mutex
+	tokTurns map[string]chan struct{} // tenant -> one-slot turn for reader token requests
+
 	resMu     sync.Mutex
 	resources map[string]map[string]string // tenant -> resource SP object id -> appId
 }
@@ -203,7 +206,7 @@ func New(cfg Config) (*Driver, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	d := &Driver{cfg: cfg, graphHost: gu.Host, log: log, sems: map[string]chan struct{}{}, resources: map[string]map[string]string{},
-		tokens: &tenantCache{parts: map[string][]byte{}}}
+		tokens: &tenantCache{parts: map[string][]byte{}}, tokTurns: map[string]chan struct{}{}}
 
 	// MSAL: our http.Client with the ".default" layer (see tokenscope.Transport).
 	msalParent := cfg.HTTPClient.Transport
@@ -348,12 +351,39 @@ func (p *tokenProvider) GetAllowedHostsValidator() *absauth.AllowedHostsValidato
 
 // readerToken returns an app-only Graph token of the reading app for tenant, from MSAL's cache
 // when it has one with more than 5 minutes left. Errors are *consent.DriverError.
+//
+// Concurrent calls for one tenant take turns, so that when the cache is empty only the first asks
+// Entra and the others find its token in the cache: without this, a fleet check that starts
+// several profiles of a new tenant at once paid one token request per concurrent call.
 func (d *Driver) readerToken(ctx context.Context, tenant string) (string, error) {
+	unlock, err := d.lockTenantToken(ctx, tenant)
+	if err != nil {
+		return "", tokenError(ctx, "token", tenant, d.cfg.ReaderAppID, err, true)
+	}
+	defer unlock()
 	ar, err := d.reader.AcquireTokenByCredential(ctx, []string{d.cfg.GraphScope}, confidential.WithTenantID(tenant))
 	if err != nil {
 		return "", tokenError(ctx, "token", tenant, d.cfg.ReaderAppID, err, true)
 	}
 	return ar.AccessToken, nil
+}
+
+// lockTenantToken takes the tenant's token turn, or fails when ctx ends first.
+func (d *Driver) lockTenantToken(ctx context.Context, tenant string) (func(), error) {
+	key := strings.ToLower(tenant)
+	d.tokMu.Lock()
+	ch, ok := d.tokTurns[key]
+	if !ok {
+		ch = make(chan struct{}, 1)
+		d.tokTurns[key] = ch
+	}
+	d.tokMu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // begin validates IDs (appID unless op reads a user), takes a concurrency slot and makes sure a

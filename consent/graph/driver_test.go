@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,5 +220,33 @@ func TestUnknownResourceStillResolved(t *testing.T) {
 	}
 	if n := e.srv.Stats().Total(graphtest.RouteBatch, tenantA); n != 2 {
 		t.Errorf("%d $batch requests, want 2 (reads + resource lookup) without known resources", n)
+	}
+}
+
+// TestConcurrentFirstChecksShareOneToken: several checks that start at once in a tenant the
+// driver has no token for cost one token request, not one each.
+func TestConcurrentFirstChecksShareOneToken(t *testing.T) {
+	e := newEnv(t, graphtest.Options{}, nil)
+	e.withCustomer(t)
+	e.srv.AddFault(graphtest.Fault{Route: graphtest.RouteToken, Kind: graphtest.FaultLatency, Latency: 50 * time.Millisecond})
+	ctx := ctxT(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := e.drv.AppState(ctx, tenantA, appX); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := e.srv.Stats().Total(graphtest.RouteToken, tenantA); n != 1 {
+		t.Errorf("%d token requests for 8 concurrent first checks, want 1", n)
 	}
 }
