@@ -104,9 +104,8 @@ type profilesFlags struct {
 }
 
 func newProfilesFlags(env *cliEnv, sub, usage string, filters bool) *profilesFlags {
-	f := &profilesFlags{fs: flag.NewFlagSet("profiles "+sub, flag.ContinueOnError)}
-	f.fs.SetOutput(env.stderr)
-	f.format = f.fs.String("format", "table", "output `format`: table or json")
+	f := &profilesFlags{fs: newFlagSet(env, "profiles "+sub, fmt.Sprintf("usage: tenantapps profiles %s\n\nThe store is --db or $%s (a SQLite path or a postgres:// DSN).", usage, envStoreDSN))}
+	f.format = formatFlag(f.fs)
 	f.db = f.fs.String("db", "", "the SQLite store `file` (default: $"+envStoreDSN+")")
 	if filters {
 		f.fs.StringVar(&f.filter.Customer, "customer", "", "only this `customer`")
@@ -116,10 +115,6 @@ func newProfilesFlags(env *cliEnv, sub, usage string, filters bool) *profilesFla
 		f.fs.StringVar(&f.filter.Status, "status", "", "only this `status`: pending, valid, expired or invalid")
 		f.limit = f.fs.Int("limit", 100, "at most this many profiles per page (1 to 1000)")
 		f.cursor = f.fs.String("cursor", "", "continue after a previous page (its \"next\")")
-	}
-	f.fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "usage: tenantapps profiles %s\n\nThe store is --db or $%s (a SQLite path or a postgres:// DSN).\n\nflags:\n", usage, envStoreDSN)
-		f.fs.PrintDefaults()
 	}
 	return f
 }
@@ -143,23 +138,14 @@ func runProfiles(env *cliEnv, args []string) int {
 
 // parse parses the flags; it returns a non-negative exit code when the command must stop.
 func (f *profilesFlags) parse(env *cliEnv, args []string) int {
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if *f.format != "table" && *f.format != "json" {
-		fmt.Fprintf(env.stderr, "tenantapps %s: unknown --format %q: use table or json\n", f.fs.Name(), *f.format)
-		return exitUsage
+	if code, ok := parseCommon(env, f.fs, args, f.format, commonOpts{}); !ok {
+		return code
 	}
 	if f.limit != nil && (*f.limit < 1 || *f.limit > store.MaxLimit) {
-		fmt.Fprintf(env.stderr, "tenantapps %s: --limit must be between 1 and %d\n", f.fs.Name(), store.MaxLimit)
-		return exitUsage
+		return usageError(env, f.fs, "--limit must be between 1 and %d", store.MaxLimit)
 	}
 	if s := f.filter.Status; s != "" && !appprofile.Status(s).Valid() {
-		fmt.Fprintf(env.stderr, "tenantapps %s: unknown --status %q: use pending, valid, expired or invalid\n", f.fs.Name(), s)
-		return exitUsage
+		return usageError(env, f.fs, "unknown --status %q: use pending, valid, expired or invalid", s)
 	}
 	return -1
 }
@@ -202,8 +188,7 @@ func runProfilesList(env *cliEnv, args []string) int {
 		return code
 	}
 	if f.fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "tenantapps profiles list: unexpected argument %q\n", f.fs.Arg(0))
-		return exitUsage
+		return usageError(env, f.fs, "unexpected argument %q", f.fs.Arg(0))
 	}
 	ctx := context.Background()
 	st, err := openStore(ctx, env, *f.db)
@@ -310,8 +295,7 @@ func runProfilesShow(env *cliEnv, args []string) int {
 		return code
 	}
 	if f.fs.NArg() != 1 {
-		fmt.Fprintln(env.stderr, "tenantapps profiles show: give exactly one profile ID")
-		return exitUsage
+		return usageError(env, f.fs, "give exactly one profile ID")
 	}
 	ctx := context.Background()
 	st, err := openStore(ctx, env, *f.db)
