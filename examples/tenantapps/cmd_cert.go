@@ -36,12 +36,10 @@ func certCommand() command {
 }
 
 func runCert(env *cliEnv, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if code, done := groupHelp(args, func() {
 		fmt.Fprintln(env.stderr, "usage: tenantapps cert inspect|new [flags]\n\n  inspect  check a .pfx (and that it is paired with a .cer/.crt)\n  new      create a self-signed app certificate (.pfx, .cer, .crt)")
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
+	}); done {
+		return code
 	}
 	switch args[0] {
 	case "inspect":

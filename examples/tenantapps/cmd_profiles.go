@@ -121,12 +121,10 @@ func newProfilesFlags(env *cliEnv, sub, usage string, filters bool) *profilesFla
 
 func runProfiles(env *cliEnv, args []string) int {
 	subs := map[string]func(*cliEnv, []string) int{"list": runProfilesList, "show": runProfilesShow, "verify": runProfilesVerify}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if code, done := groupHelp(args, func() {
 		fmt.Fprintln(env.stderr, "usage: tenantapps profiles list|show|verify [flags]\n\n  list    list the profiles, filtered by customer, tenant, service, app type, status\n  show    show one profile with its reasons\n  verify  verify profiles against their tenants\n\nRun 'tenantapps profiles <subcommand> --help' for its flags.")
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
+	}); done {
+		return code
 	}
 	sub, ok := subs[args[0]]
 	if !ok {

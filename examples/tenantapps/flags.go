@@ -75,3 +75,17 @@ func usageError(env *cliEnv, fs *flag.FlagSet, msg string, a ...any) int {
 	fmt.Fprintf(env.stderr, "tenantapps "+fs.Name()+": "+msg+"\n", a...)
 	return exitUsage
 }
+
+// groupHelp handles the help of a command that dispatches to others (tenantapps itself, cert,
+// profiles): with no arguments it prints the usage and returns exitUsage, with -h, --help or help
+// it prints it and returns exitOK; otherwise it returns false and prints nothing.
+func groupHelp(args []string, usage func()) (int, bool) {
+	if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
+		return 0, false
+	}
+	usage()
+	if len(args) == 0 {
+		return exitUsage, true
+	}
+	return exitOK, true
+}

@@ -118,12 +118,8 @@ func main() {
 
 func run(env *cliEnv, args []string) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(env.stderr, cmds)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
+	if code, done := groupHelp(args, func() { usage(env.stderr, cmds) }); done {
+		return code
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
