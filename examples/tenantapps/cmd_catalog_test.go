@@ -1,27 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/tenantapps/tenantapps/permissions"
 )
-
-var updateCatalogGolden = flag.Bool("update-catalog", false, "rewrite the catalog command's golden files in testdata")
-
-// runCLI runs the command in-process and returns exit code, stdout and stderr.
-func runCLI(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	env := &cliEnv{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
-	code := run(env, args)
-	return code, stdout.String(), stderr.String()
-}
 
 func TestCatalogGolden(t *testing.T) {
 	for _, tc := range []struct {
@@ -39,22 +23,7 @@ func TestCatalogGolden(t *testing.T) {
 			if code != exitOK || errOut != "" {
 				t.Fatalf("exit %d, stderr %q", code, errOut)
 			}
-			path := filepath.Join("testdata", tc.golden)
-			if *updateCatalogGolden {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestCatalogGolden -update-catalog ./examples/tenantapps)", err)
-			}
-			if diff := cmp.Diff(string(want), out); diff != "" {
-				t.Errorf("%s mismatch (-golden +got):\n%s", strings.Join(tc.args, " "), diff)
-			}
+			checkGolden(t, tc.golden, out)
 		})
 	}
 }

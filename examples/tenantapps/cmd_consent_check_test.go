@@ -1,12 +1,8 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func TestConsentCheckGolden(t *testing.T) {
@@ -29,19 +25,7 @@ func TestConsentCheckGolden(t *testing.T) {
 			if code != tc.code || errOut != "" {
 				t.Fatalf("exit %d (want %d), stderr %q", code, tc.code, errOut)
 			}
-			path := filepath.Join("testdata", tc.golden)
-			if *updateConsentGolden {
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestConsentCheckGolden -update-consent ./examples/tenantapps)", err)
-			}
-			if diff := cmp.Diff(string(want), out); diff != "" {
-				t.Errorf("%s mismatch (-golden +got):\n%s", strings.Join(tc.args, " "), diff)
-			}
+			checkGolden(t, tc.golden, out)
 		})
 	}
 }

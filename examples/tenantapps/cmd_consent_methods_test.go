@@ -2,17 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tenantapps/tenantapps/consent"
 )
-
-var updateConsentGolden = flag.Bool("update-consent", false, "rewrite the consent commands' golden files in testdata")
 
 func TestConsentMethodsGolden(t *testing.T) {
 	for _, tc := range []struct {
@@ -31,19 +26,7 @@ func TestConsentMethodsGolden(t *testing.T) {
 			if code != exitOK || errOut != "" {
 				t.Fatalf("exit %d, stderr %q", code, errOut)
 			}
-			path := filepath.Join("testdata", tc.golden)
-			if *updateConsentGolden {
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestConsentMethodsGolden -update-consent ./examples/tenantapps)", err)
-			}
-			if diff := cmp.Diff(string(want), out); diff != "" {
-				t.Errorf("%s mismatch (-golden +got):\n%s", strings.Join(tc.args, " "), diff)
-			}
+			checkGolden(t, tc.golden, out)
 		})
 	}
 }
