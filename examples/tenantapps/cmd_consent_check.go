@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -94,10 +93,7 @@ func runConsentCheck(env *cliEnv, args []string) int {
 		return usageErr("%v", err)
 	}
 	if *format == "json" {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(d)
+		err = writeJSON(env.stdout, d)
 	} else {
 		err = writeDecisionTable(env.stdout, d)
 	}

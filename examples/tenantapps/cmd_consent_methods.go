@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -64,10 +63,7 @@ func runConsentMethods(env *cliEnv, args []string) int {
 		return usageErr("%v", err)
 	}
 	if *format == "json" {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(out)
+		err = writeJSON(env.stdout, out)
 	} else {
 		err = writeConsentMethodsTable(env.stdout, out)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -111,10 +110,7 @@ func runConsentURL(env *cliEnv, args []string) int {
 		}
 	}
 	if *format == "json" {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(out)
+		err = writeJSON(env.stdout, out)
 	} else {
 		_, err = fmt.Fprintf(env.stdout, "%s URL (state for profile %s, tenant %s, expires %s):\n%s\n",
 			method.Describe(), st.ProfileID, st.Tenant, st.ExpiresAt.UTC().Format(time.RFC3339), out.URL)

@@ -173,6 +173,7 @@ func decode(rec store.Record) (appprofile.Profile, error) {
 	return p, nil
 }
 
+// writeJSON writes v as the commands' JSON: indented by two spaces, HTML characters unescaped.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
