@@ -74,3 +74,25 @@ func checkGolden(t *testing.T, name, got string) {
 		t.Errorf("%s mismatch (-golden +got):\n%s", path, diff)
 	}
 }
+
+// goldenCase is one invocation whose stdout is compared with testdata/golden; it must exit with
+// code and write nothing to stderr.
+type goldenCase struct {
+	golden string
+	code   int
+	args   []string
+}
+
+// testGoldens runs each case in-process as a subtest named after its golden file.
+func testGoldens(t *testing.T, cases []goldenCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.golden, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tc.args...)
+			if code != tc.code || errOut != "" {
+				t.Fatalf("exit %d (want %d), stderr %q", code, tc.code, errOut)
+			}
+			checkGolden(t, tc.golden, out)
+		})
+	}
+}

@@ -8,24 +8,13 @@ import (
 )
 
 func TestCatalogGolden(t *testing.T) {
-	for _, tc := range []struct {
-		golden string
-		args   []string
-	}{
-		{"catalog.json", []string{"catalog", "--format", "json"}},
-		{"catalog_table.txt", []string{"catalog"}},
-		{"catalog_baseline_table.txt", []string{"catalog", "--format=table", "--app-type", "APElements Baseline Management"}},
-		{"catalog_delegated_app_table.txt", []string{"catalog", "--app-type", "delegated app"}},
-		{"catalog_asm.json", []string{"catalog", "--format", "json", "--app-type", "APElements Azure Security Management"}},
-	} {
-		t.Run(tc.golden, func(t *testing.T) {
-			code, out, errOut := runCLI(t, tc.args...)
-			if code != exitOK || errOut != "" {
-				t.Fatalf("exit %d, stderr %q", code, errOut)
-			}
-			checkGolden(t, tc.golden, out)
-		})
-	}
+	testGoldens(t, []goldenCase{
+		{"catalog.json", exitOK, []string{"catalog", "--format", "json"}},
+		{"catalog_table.txt", exitOK, []string{"catalog"}},
+		{"catalog_baseline_table.txt", exitOK, []string{"catalog", "--format=table", "--app-type", "APElements Baseline Management"}},
+		{"catalog_delegated_app_table.txt", exitOK, []string{"catalog", "--app-type", "delegated app"}},
+		{"catalog_asm.json", exitOK, []string{"catalog", "--format", "json", "--app-type", "APElements Azure Security Management"}},
+	})
 }
 
 // TestCatalogJSONIsTheExport: the JSON output loads as a catalog equal to the embedded one.

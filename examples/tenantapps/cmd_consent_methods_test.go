@@ -10,25 +10,14 @@ import (
 )
 
 func TestConsentMethodsGolden(t *testing.T) {
-	for _, tc := range []struct {
-		golden string
-		args   []string
-	}{
-		{"consent_methods_viva_engage_backup.json", []string{"consent-methods", "--app-type", "Viva Engage", "--service", "Cloud Backup for Microsoft 365", "--format", "json"}},
-		{"consent_methods_baseline.json", []string{"consent-methods", "--app-type", "APElements Baseline Management", "--format=json"}},
-		{"consent_methods_fly_app.json", []string{"consent-methods", "--app-type", "fly app", "--format", "json"}},
-		{"consent_methods_cloud_governance_delegated.json", []string{"consent-methods", "--app-type", "Cloud Governance Delegated App", "--format", "json"}},
-		{"consent_methods_backup_delegated.txt", []string{"consent-methods", "--app-type", "Delegated App", "--service", "cloud backup for microsoft 365"}},
-		{"consent_methods_custom_azure.txt", []string{"consent-methods", "--app-type", "Custom Azure app"}},
-	} {
-		t.Run(tc.golden, func(t *testing.T) {
-			code, out, errOut := runCLI(t, tc.args...)
-			if code != exitOK || errOut != "" {
-				t.Fatalf("exit %d, stderr %q", code, errOut)
-			}
-			checkGolden(t, tc.golden, out)
-		})
-	}
+	testGoldens(t, []goldenCase{
+		{"consent_methods_viva_engage_backup.json", exitOK, []string{"consent-methods", "--app-type", "Viva Engage", "--service", "Cloud Backup for Microsoft 365", "--format", "json"}},
+		{"consent_methods_baseline.json", exitOK, []string{"consent-methods", "--app-type", "APElements Baseline Management", "--format=json"}},
+		{"consent_methods_fly_app.json", exitOK, []string{"consent-methods", "--app-type", "fly app", "--format", "json"}},
+		{"consent_methods_cloud_governance_delegated.json", exitOK, []string{"consent-methods", "--app-type", "Cloud Governance Delegated App", "--format", "json"}},
+		{"consent_methods_backup_delegated.txt", exitOK, []string{"consent-methods", "--app-type", "Delegated App", "--service", "cloud backup for microsoft 365"}},
+		{"consent_methods_custom_azure.txt", exitOK, []string{"consent-methods", "--app-type", "Custom Azure app"}},
+	})
 }
 
 // TestConsentMethodsEveryAppType: the JSON answer exists for every (app type, service) and agrees
