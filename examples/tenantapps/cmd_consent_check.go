@@ -92,13 +92,7 @@ func runConsentCheck(env *cliEnv, args []string) int {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	if *format == "json" {
-		err = writeJSON(env.stdout, d)
-	} else {
-		err = writeDecisionTable(env.stdout, d)
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps consent-check: %v\n", err)
+	if !writeResult(env, fs, *format, d, func(w io.Writer) error { return writeDecisionTable(w, d) }) {
 		return exitNegative
 	}
 	if !d.Allowed {

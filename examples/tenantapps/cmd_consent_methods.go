@@ -62,13 +62,7 @@ func runConsentMethods(env *cliEnv, args []string) int {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	if *format == "json" {
-		err = writeJSON(env.stdout, out)
-	} else {
-		err = writeConsentMethodsTable(env.stdout, out)
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps consent-methods: %v\n", err)
+	if !writeResult(env, fs, *format, out, func(w io.Writer) error { return writeConsentMethodsTable(w, out) }) {
 		return exitNegative
 	}
 	return exitOK

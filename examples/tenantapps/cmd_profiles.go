@@ -216,16 +216,13 @@ func runProfilesList(env *cliEnv, args []string) int {
 		}
 		out.Profiles = append(out.Profiles, profileView(p))
 	}
-	if *f.format == "json" {
-		err = writeJSON(env.stdout, out)
-	} else {
-		err = writeProfilesTable(env.stdout, out.Profiles)
-		if err == nil && next != "" {
-			_, err = fmt.Fprintf(env.stdout, "\nmore: --cursor %s\n", next)
+	if !writeResult(env, f.fs, *f.format, out, func(w io.Writer) error {
+		if err := writeProfilesTable(w, out.Profiles); err != nil || next == "" {
+			return err
 		}
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps profiles list: %v\n", err)
+		_, err := fmt.Fprintf(w, "\nmore: --cursor %s\n", next)
+		return err
+	}) {
 		return exitNegative
 	}
 	return exitOK
@@ -317,13 +314,7 @@ func runProfilesShow(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "tenantapps profiles show: %v\n", err)
 		return exitNegative
 	}
-	if *f.format == "json" {
-		err = writeJSON(env.stdout, profileView(p))
-	} else {
-		err = writeProfileDetail(env.stdout, profileView(p))
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps profiles show: %v\n", err)
+	if !writeResult(env, f.fs, *f.format, profileView(p), func(w io.Writer) error { return writeProfileDetail(w, profileView(p)) }) {
 		return exitNegative
 	}
 	return exitOK

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 )
 
 // formatHelp is the help text of --format, which every command accepts.
@@ -88,4 +89,21 @@ func groupHelp(args []string, usage func()) (int, bool) {
 		return exitUsage, true
 	}
 	return exitOK, true
+}
+
+// writeResult writes v to stdout as JSON when format is json and with table otherwise. A failed
+// write is reported on stderr as an error of the command fs belongs to, and writeResult returns
+// false (the command then exits 1).
+func writeResult(env *cliEnv, fs *flag.FlagSet, format string, v any, table func(io.Writer) error) bool {
+	var err error
+	if format == "json" {
+		err = writeJSON(env.stdout, v)
+	} else {
+		err = table(env.stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "tenantapps %s: %v\n", fs.Name(), err)
+		return false
+	}
+	return true
 }
