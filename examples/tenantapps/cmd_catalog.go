@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -28,29 +26,11 @@ func catalogCommand() command {
 }
 
 func runCatalog(env *cliEnv, args []string) int {
-	fs := flag.NewFlagSet("catalog", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	format := fs.String("format", "table", "output `format`: table or json")
+	fs := newFlagSet(env, "catalog", "usage: tenantapps catalog [--format table|json] [--app-type NAME]\n\nPrints the embedded permission catalog.")
+	format := formatFlag(fs)
 	appType := fs.String("app-type", "", "show only the app type with this `name` or alias (case-insensitive)")
-	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: tenantapps catalog [--format table|json] [--app-type NAME]\n\nPrints the embedded permission catalog.\n\nflags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "tenantapps catalog: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return exitUsage
-	}
-	if *format != "table" && *format != "json" {
-		fmt.Fprintf(env.stderr, "tenantapps catalog: unknown --format %q: use table or json\n", *format)
-		fs.Usage()
-		return exitUsage
+	if code, ok := parseCommon(env, fs, args, format, commonOpts{noArgs: true, showUsage: true}); !ok {
+		return code
 	}
 	c := permissions.Default()
 	var selected *permissions.AppType

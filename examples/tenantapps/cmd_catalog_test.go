@@ -1,62 +1,20 @@
 package main
 
 import (
-	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/tenantapps/tenantapps/permissions"
 )
 
-var updateCatalogGolden = flag.Bool("update-catalog", false, "rewrite the catalog command's golden files in testdata")
-
-// runCLI runs the command in-process and returns exit code, stdout and stderr.
-func runCLI(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	env := &cliEnv{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
-	code := run(env, args)
-	return code, stdout.String(), stderr.String()
-}
-
 func TestCatalogGolden(t *testing.T) {
-	for _, tc := range []struct {
-		golden string
-		args   []string
-	}{
-		{"catalog.json", []string{"catalog", "--format", "json"}},
-		{"catalog_table.txt", []string{"catalog"}},
-		{"catalog_baseline_table.txt", []string{"catalog", "--format=table", "--app-type", "APElements Baseline Management"}},
-		{"catalog_delegated_app_table.txt", []string{"catalog", "--app-type", "delegated app"}},
-		{"catalog_asm.json", []string{"catalog", "--format", "json", "--app-type", "APElements Azure Security Management"}},
-	} {
-		t.Run(tc.golden, func(t *testing.T) {
-			code, out, errOut := runCLI(t, tc.args...)
-			if code != exitOK || errOut != "" {
-				t.Fatalf("exit %d, stderr %q", code, errOut)
-			}
-			path := filepath.Join("testdata", tc.golden)
-			if *updateCatalogGolden {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestCatalogGolden -update-catalog ./examples/tenantapps)", err)
-			}
-			if diff := cmp.Diff(string(want), out); diff != "" {
-				t.Errorf("%s mismatch (-golden +got):\n%s", strings.Join(tc.args, " "), diff)
-			}
-		})
-	}
+	testGoldens(t, []goldenCase{
+		{"catalog.json", exitOK, []string{"catalog", "--format", "json"}},
+		{"catalog_table.txt", exitOK, []string{"catalog"}},
+		{"catalog_baseline_table.txt", exitOK, []string{"catalog", "--format=table", "--app-type", "APElements Baseline Management"}},
+		{"catalog_delegated_app_table.txt", exitOK, []string{"catalog", "--app-type", "delegated app"}},
+		{"catalog_asm.json", exitOK, []string{"catalog", "--format", "json", "--app-type", "APElements Azure Security Management"}},
+	})
 }
 
 // TestCatalogJSONIsTheExport: the JSON output loads as a catalog equal to the embedded one.

@@ -22,7 +22,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,12 +36,10 @@ func certCommand() command {
 }
 
 func runCert(env *cliEnv, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if code, done := groupHelp(args, func() {
 		fmt.Fprintln(env.stderr, "usage: tenantapps cert inspect|new [flags]\n\n  inspect  check a .pfx (and that it is paired with a .cer/.crt)\n  new      create a self-signed app certificate (.pfx, .cer, .crt)")
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
+	}); done {
+		return code
 	}
 	switch args[0] {
 	case "inspect":
@@ -70,12 +67,6 @@ type certInspectJSON struct {
 	Paired           *bool           `json:"paired"`
 }
 
-func newFlagSet(env *cliEnv, name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	return fs
-}
-
 // readPassword reads the .pfx password from an environment variable or stdin, never from a flag.
 func readPassword(env *cliEnv, envVar string, fromStdin bool) (string, error) {
 	switch {
@@ -99,7 +90,7 @@ func readPassword(env *cliEnv, envVar string, fromStdin bool) (string, error) {
 }
 
 func runCertInspect(env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "cert inspect")
+	fs := newFlagSet(env, "cert inspect", "")
 	pfxPath := fs.String("pfx", "", "the .pfx/.p12 file (required)")
 	certPath := fs.String("cert", "", "the .cer/.crt uploaded to Entra ID; checks the pairing")
 	pwEnv := fs.String("password-env", "", "name of the environment variable holding the .pfx password")
@@ -107,11 +98,8 @@ func runCertInspect(env *cliEnv, args []string) int {
 	days := fs.Int("expiring-days", 30, "warn (expiring_soon) when the certificate expires within this many days; 0 turns it off")
 	at := fs.String("at", "", "validate as of this time (RFC 3339) instead of now")
 	format := fs.String("format", "table", "output format: table or json")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *pfxPath == "" || fs.NArg() != 0 || (*format != "table" && *format != "json") {
 		fmt.Fprintln(env.stderr, "usage: tenantapps cert inspect --pfx FILE [--cert FILE] [--password-env VAR | --password-stdin] [--format table|json]")
@@ -243,7 +231,7 @@ type certNewJSON struct {
 }
 
 func runCertNew(env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "cert new")
+	fs := newFlagSet(env, "cert new", "")
 	cn := fs.String("cn", "", "certificate common name, for example the app's name (required)")
 	out := fs.String("out", "", "output path prefix: writes PREFIX.pfx, PREFIX.cer, PREFIX.crt (required)")
 	years := fs.Int("years", 2, "validity in years (1 to 10)")
@@ -251,11 +239,8 @@ func runCertNew(env *cliEnv, args []string) int {
 	pwEnv := fs.String("password-env", "", "name of the environment variable holding the new .pfx password (required)")
 	force := fs.Bool("force", false, "overwrite existing files")
 	format := fs.String("format", "table", "output format: table or json")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if *cn == "" || *out == "" || *pwEnv == "" || fs.NArg() != 0 || (*format != "table" && *format != "json") {
 		fmt.Fprintln(env.stderr, "usage: tenantapps cert new --cn NAME --out PREFIX --password-env VAR [--years N] [--key-bits N] [--force] [--format table|json]")

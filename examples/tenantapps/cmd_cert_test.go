@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,34 +12,7 @@ import (
 	"github.com/tenantapps/tenantapps/certs"
 )
 
-var updateCertGolden = flag.Bool("update-cert", false, "rewrite the cert command's golden files in testdata")
-
 const certCorpus = "../../certs/testdata/corpus/"
-
-func runCertCLI(t *testing.T, stdin string, env map[string]string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	e := &cliEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return env[k] }}
-	code = run(e, args)
-	return out.String(), errb.String(), code
-}
-
-func certGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *updateCertGolden {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update-cert to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
-}
 
 func TestCertInspectGolden(t *testing.T) {
 	pw := map[string]string{"PFX_PW": "Pa55-word"}
@@ -61,20 +32,20 @@ func TestCertInspectGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, stderr, code := runCertCLI(t, tt.stdin, pw, tt.args...)
+			code, out, stderr := runCLIOpts(t, cliOpts{stdin: tt.stdin, vars: pw}, tt.args...)
 			if code != tt.code {
 				t.Fatalf("exit code %d, want %d; stderr: %s", code, tt.code, stderr)
 			}
 			if strings.Contains(out+stderr, "Pa55-word") {
 				t.Error("output contains the password")
 			}
-			certGolden(t, tt.golden, out)
+			checkGolden(t, tt.golden, out)
 		})
 	}
 }
 
 func TestCertInspectJSONShape(t *testing.T) {
-	out, _, _ := runCertCLI(t, "", map[string]string{"P": "Pa55-word"}, "cert", "inspect", "--pfx", certCorpus+"iter-1.pfx", "--password-env", "P", "--format", "json")
+	_, out, _ := runCLIOpts(t, cliOpts{vars: map[string]string{"P": "Pa55-word"}}, "cert", "inspect", "--pfx", certCorpus+"iter-1.pfx", "--password-env", "P", "--format", "json")
 	var m map[string]any
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatal(err)
@@ -119,7 +90,7 @@ func TestCertUsageErrors(t *testing.T) {
 		{"cert", "new", "--cn", "x", "--out", "y", "--password-env", "P", "--years", "0"},
 	}
 	for _, args := range tests {
-		if _, _, code := runCertCLI(t, "", map[string]string{"P": "pw"}, args...); code != exitUsage {
+		if code, _, _ := runCLIOpts(t, cliOpts{vars: map[string]string{"P": "pw"}}, args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
 		}
 	}
@@ -129,7 +100,7 @@ func TestCertNewThenInspect(t *testing.T) {
 	dir := t.TempDir()
 	prefix := filepath.Join(dir, "app")
 	env := map[string]string{"NEW_PW": "n3w-pässword"}
-	out, stderr, code := runCertCLI(t, "", env, "cert", "new", "--cn", "Contoso Backup", "--out", prefix, "--password-env", "NEW_PW", "--years", "1", "--key-bits", "2048", "--format", "json")
+	code, out, stderr := runCLIOpts(t, cliOpts{vars: env}, "cert", "new", "--cn", "Contoso Backup", "--out", prefix, "--password-env", "NEW_PW", "--years", "1", "--key-bits", "2048", "--format", "json")
 	if code != exitOK {
 		t.Fatalf("cert new: exit %d: %s", code, stderr)
 	}
@@ -140,7 +111,7 @@ func TestCertNewThenInspect(t *testing.T) {
 	if fi, err := os.Stat(prefix + ".pfx"); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf(".pfx mode: %v %v, want 0600", fi.Mode(), err)
 	}
-	out, stderr, code = runCertCLI(t, "", env, "cert", "inspect", "--pfx", prefix+".pfx", "--cert", prefix+".crt", "--password-env", "NEW_PW", "--format", "json")
+	code, out, stderr = runCLIOpts(t, cliOpts{vars: env}, "cert", "inspect", "--pfx", prefix+".pfx", "--cert", prefix+".crt", "--password-env", "NEW_PW", "--format", "json")
 	if code != exitOK {
 		t.Fatalf("cert inspect of the new files: exit %d: %s %s", code, out, stderr)
 	}
@@ -152,7 +123,7 @@ func TestCertNewThenInspect(t *testing.T) {
 		t.Errorf("inspect of the new certificate: %+v (thumbprint diff %s)", insp, diff)
 	}
 	// A second run does not overwrite without --force.
-	if _, _, code := runCertCLI(t, "", env, "cert", "new", "--cn", "x", "--out", prefix, "--password-env", "NEW_PW", "--key-bits", "2048"); code != exitUsage {
+	if code, _, _ := runCLIOpts(t, cliOpts{vars: env}, "cert", "new", "--cn", "x", "--out", prefix, "--password-env", "NEW_PW", "--key-bits", "2048"); code != exitUsage {
 		t.Errorf("overwrite without --force: exit %d, want %d", code, exitUsage)
 	}
 	if _, err := certs.Inspect(readCertFile(t, prefix+".pfx"), env["NEW_PW"]); err != nil {

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -34,9 +31,8 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func runConsentCheck(env *cliEnv, args []string) int {
-	fs := flag.NewFlagSet("consent-check", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	format := fs.String("format", "table", "output `format`: table or json")
+	fs := newFlagSet(env, "consent-check", "usage: tenantapps consent-check --app-type NAME [--service NAME] [--method admin|user] [--role NAME]... [flags]\n\nDecides whether the described account may consent (seed 003). Exit 0 yes, 1 no.")
+	format := formatFlag(fs)
 	appType := fs.String("app-type", "", "the app type `name` (required)")
 	service := fs.String("service", "", "the service `name`; required when the app type serves several services")
 	methodFlag := fs.String("method", "admin", "consent `method`: admin or user")
@@ -49,26 +45,11 @@ func runConsentCheck(env *cliEnv, args []string) int {
 	fs.Var(&scans, "scan", "an `object` kind the profile scans (Environments, Power BI, ...); repeatable")
 	fs.Var(&changedGroups, "changed-group", "a group `ID` whose Outside Senders / Subscribe Members settings will change; repeatable")
 	fs.Var(&functions, "function", "a Cloud Backup `function` that will use the Delegated App; repeatable")
-	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: tenantapps consent-check --app-type NAME [--service NAME] [--method admin|user] [--role NAME]... [flags]\n\nDecides whether the described account may consent (seed 003). Exit 0 yes, 1 no.\n\nflags:")
-		fs.PrintDefaults()
+	if code, ok := parseCommon(env, fs, args, format, commonOpts{noArgs: true}); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(env.stderr, "tenantapps consent-check: "+format+"\n", a...)
-		return exitUsage
-	}
-	switch {
-	case fs.NArg() > 0:
-		return usageErr("unexpected argument %q", fs.Arg(0))
-	case *format != "table" && *format != "json":
-		return usageErr("unknown --format %q: use table or json", *format)
-	case strings.TrimSpace(*appType) == "":
+	usageErr := func(msg string, a ...any) int { return usageError(env, fs, msg, a...) }
+	if strings.TrimSpace(*appType) == "" {
 		return usageErr("--app-type is required")
 	}
 	method, err := consent.ParseMethod(*methodFlag)
@@ -111,16 +92,7 @@ func runConsentCheck(env *cliEnv, args []string) int {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	if *format == "json" {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(d)
-	} else {
-		err = writeDecisionTable(env.stdout, d)
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps consent-check: %v\n", err)
+	if !writeResult(env, fs, *format, d, func(w io.Writer) error { return writeDecisionTable(w, d) }) {
 		return exitNegative
 	}
 	if !d.Allowed {

@@ -1,20 +1,12 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 )
 
 func TestConsentCheckGolden(t *testing.T) {
-	for _, tc := range []struct {
-		golden string
-		code   int
-		args   []string
-	}{
+	testGoldens(t, []goldenCase{
 		{"consent_check_viva_engage_ga.txt", exitNegative, []string{"consent-check", "--app-type", "Viva Engage", "--service", "Cloud Backup for Microsoft 365", "--role", "Global Administrator"}},
 		{"consent_check_viva_engage_ok.json", exitOK, []string{"consent-check", "--format", "json", "--app-type", "Viva Engage", "--service", "Cloud Backup for Microsoft 365",
 			"--role", "Engage Administrator", "--verified-admin", "--license", "viva-engage"}},
@@ -23,27 +15,7 @@ func TestConsentCheckGolden(t *testing.T) {
 		{"consent_check_fly_pra.txt", exitOK, []string{"consent-check", "--app-type", "Fly Delegated App", "--role", "e8611ab8-c189-46e8-94e1-60213ab1f814"}},
 		{"consent_check_backup_delegated.txt", exitNegative, []string{"consent-check", "--app-type", "Delegated App", "--service", "Cloud Backup for Microsoft 365",
 			"--role", "Privileged Role Administrator", "--function", "Protect Power BI"}},
-	} {
-		t.Run(tc.golden, func(t *testing.T) {
-			code, out, errOut := runCLI(t, tc.args...)
-			if code != tc.code || errOut != "" {
-				t.Fatalf("exit %d (want %d), stderr %q", code, tc.code, errOut)
-			}
-			path := filepath.Join("testdata", tc.golden)
-			if *updateConsentGolden {
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestConsentCheckGolden -update-consent ./examples/tenantapps)", err)
-			}
-			if diff := cmp.Diff(string(want), out); diff != "" {
-				t.Errorf("%s mismatch (-golden +got):\n%s", strings.Join(tc.args, " "), diff)
-			}
-		})
-	}
+	})
 }
 
 func TestConsentCheckUsageErrors(t *testing.T) {

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -49,31 +46,15 @@ type userPolicyJSON struct {
 }
 
 func runConsentMethods(env *cliEnv, args []string) int {
-	fs := flag.NewFlagSet("consent-methods", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	format := fs.String("format", "table", "output `format`: table or json")
+	fs := newFlagSet(env, "consent-methods", "usage: tenantapps consent-methods --app-type NAME [--service NAME] [--format table|json]\n\nPrints the consent methods of an app type and who may use them (seed 003).")
+	format := formatFlag(fs)
 	appType := fs.String("app-type", "", "the app type `name` (required), e.g. \"Cloud Backup Express\"")
 	service := fs.String("service", "", "the service `name`; required when the app type serves several services")
-	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: tenantapps consent-methods --app-type NAME [--service NAME] [--format table|json]\n\nPrints the consent methods of an app type and who may use them (seed 003).\n\nflags:")
-		fs.PrintDefaults()
+	if code, ok := parseCommon(env, fs, args, format, commonOpts{noArgs: true}); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(env.stderr, "tenantapps consent-methods: "+format+"\n", a...)
-		return exitUsage
-	}
-	switch {
-	case fs.NArg() > 0:
-		return usageErr("unexpected argument %q", fs.Arg(0))
-	case *format != "table" && *format != "json":
-		return usageErr("unknown --format %q: use table or json", *format)
-	case strings.TrimSpace(*appType) == "":
+	usageErr := func(msg string, a ...any) int { return usageError(env, fs, msg, a...) }
+	if strings.TrimSpace(*appType) == "" {
 		fs.Usage()
 		return usageErr("--app-type is required")
 	}
@@ -81,16 +62,7 @@ func runConsentMethods(env *cliEnv, args []string) int {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	if *format == "json" {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(out)
-	} else {
-		err = writeConsentMethodsTable(env.stdout, out)
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps consent-methods: %v\n", err)
+	if !writeResult(env, fs, *format, out, func(w io.Writer) error { return writeConsentMethodsTable(w, out) }) {
 		return exitNegative
 	}
 	return exitOK

@@ -2,9 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,40 +9,15 @@ import (
 	"github.com/tenantapps/tenantapps/consent"
 )
 
-var updateConsentGolden = flag.Bool("update-consent", false, "rewrite the consent commands' golden files in testdata")
-
 func TestConsentMethodsGolden(t *testing.T) {
-	for _, tc := range []struct {
-		golden string
-		args   []string
-	}{
-		{"consent_methods_viva_engage_backup.json", []string{"consent-methods", "--app-type", "Viva Engage", "--service", "Cloud Backup for Microsoft 365", "--format", "json"}},
-		{"consent_methods_baseline.json", []string{"consent-methods", "--app-type", "APElements Baseline Management", "--format=json"}},
-		{"consent_methods_fly_app.json", []string{"consent-methods", "--app-type", "fly app", "--format", "json"}},
-		{"consent_methods_cloud_governance_delegated.json", []string{"consent-methods", "--app-type", "Cloud Governance Delegated App", "--format", "json"}},
-		{"consent_methods_backup_delegated.txt", []string{"consent-methods", "--app-type", "Delegated App", "--service", "cloud backup for microsoft 365"}},
-		{"consent_methods_custom_azure.txt", []string{"consent-methods", "--app-type", "Custom Azure app"}},
-	} {
-		t.Run(tc.golden, func(t *testing.T) {
-			code, out, errOut := runCLI(t, tc.args...)
-			if code != exitOK || errOut != "" {
-				t.Fatalf("exit %d, stderr %q", code, errOut)
-			}
-			path := filepath.Join("testdata", tc.golden)
-			if *updateConsentGolden {
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestConsentMethodsGolden -update-consent ./examples/tenantapps)", err)
-			}
-			if diff := cmp.Diff(string(want), out); diff != "" {
-				t.Errorf("%s mismatch (-golden +got):\n%s", strings.Join(tc.args, " "), diff)
-			}
-		})
-	}
+	testGoldens(t, []goldenCase{
+		{"consent_methods_viva_engage_backup.json", exitOK, []string{"consent-methods", "--app-type", "Viva Engage", "--service", "Cloud Backup for Microsoft 365", "--format", "json"}},
+		{"consent_methods_baseline.json", exitOK, []string{"consent-methods", "--app-type", "APElements Baseline Management", "--format=json"}},
+		{"consent_methods_fly_app.json", exitOK, []string{"consent-methods", "--app-type", "fly app", "--format", "json"}},
+		{"consent_methods_cloud_governance_delegated.json", exitOK, []string{"consent-methods", "--app-type", "Cloud Governance Delegated App", "--format", "json"}},
+		{"consent_methods_backup_delegated.txt", exitOK, []string{"consent-methods", "--app-type", "Delegated App", "--service", "cloud backup for microsoft 365"}},
+		{"consent_methods_custom_azure.txt", exitOK, []string{"consent-methods", "--app-type", "Custom Azure app"}},
+	})
 }
 
 // TestConsentMethodsEveryAppType: the JSON answer exists for every (app type, service) and agrees

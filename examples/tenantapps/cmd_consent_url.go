@@ -2,9 +2,6 @@ package main
 
 import (
 	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"strings"
 	"time"
@@ -50,9 +47,8 @@ type consentStateJSON struct {
 }
 
 func runConsentURL(env *cliEnv, args []string) int {
-	fs := flag.NewFlagSet("consent-url", flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	format := fs.String("format", "table", "output `format`: table or json")
+	fs := newFlagSet(env, "consent-url", fmt.Sprintf("usage: tenantapps consent-url --tenant TENANT_ID --client-id APP_ID --redirect-uri URI [flags]\n\nPrints a consent URL with a state signed by the key in $%s.", envStateKey))
+	format := formatFlag(fs)
 	tenant := fs.String("tenant", "", "the customer's tenant `ID` (GUID, required)")
 	clientID := fs.String("client-id", "", "the app's application (client) `ID` (required)")
 	redirectURI := fs.String("redirect-uri", "", "the redirect `URI` registered on the app (required)")
@@ -64,26 +60,10 @@ func runConsentURL(env *cliEnv, args []string) int {
 	graph := fs.String("graph", "", "the Microsoft Graph endpoint `URL` for the default scope (matches --authority's cloud)")
 	ttl := fs.Duration("ttl", consent.DefaultStateTTL, "how long the state is accepted (1m to 24h)")
 	printVerifier := fs.Bool("print-verifier", false, "print the PKCE verifier of a user-consent URL (a secret)")
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "usage: tenantapps consent-url --tenant TENANT_ID --client-id APP_ID --redirect-uri URI [flags]\n\nPrints a consent URL with a state signed by the key in $%s.\n\nflags:\n", envStateKey)
-		fs.PrintDefaults()
+	if code, ok := parseCommon(env, fs, args, format, commonOpts{noArgs: true}); !ok {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(env.stderr, "tenantapps consent-url: "+format+"\n", a...)
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		return usageErr("unexpected argument %q", fs.Arg(0))
-	}
-	if *format != "table" && *format != "json" {
-		return usageErr("unknown --format %q: use table or json", *format)
-	}
+	usageErr := func(msg string, a ...any) int { return usageError(env, fs, msg, a...) }
 	for _, f := range []struct{ name, value string }{{"--tenant", *tenant}, {"--client-id", *clientID}, {"--redirect-uri", *redirectURI}} {
 		if strings.TrimSpace(f.value) == "" {
 			return usageErr("%s is required", f.name)
@@ -130,10 +110,7 @@ func runConsentURL(env *cliEnv, args []string) int {
 		}
 	}
 	if *format == "json" {
-		enc := json.NewEncoder(env.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		err = enc.Encode(out)
+		err = writeJSON(env.stdout, out)
 	} else {
 		_, err = fmt.Fprintf(env.stdout, "%s URL (state for profile %s, tenant %s, expires %s):\n%s\n",
 			method.Describe(), st.ProfileID, st.Tenant, st.ExpiresAt.UTC().Format(time.RFC3339), out.URL)

@@ -20,14 +20,6 @@ const (
 
 var cliSecret = bytes.Repeat([]byte{0x5a}, 32)
 
-func runCLIWithEnv(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	env := &cliEnv{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }}
-	code := run(env, args)
-	return code, stdout.String(), stderr.String()
-}
-
 func TestConsentURLRoundTrip(t *testing.T) {
 	vars := map[string]string{envStateKey: base64.StdEncoding.EncodeToString(cliSecret), envStateKeyID: "ops-1"}
 	codec, err := consent.NewStateCodec(consent.StateKey{ID: "ops-1", Secret: cliSecret})
@@ -44,7 +36,7 @@ func TestConsentURLRoundTrip(t *testing.T) {
 		t.Run(tc.method, func(t *testing.T) {
 			args := append([]string{"consent-url", "--format", "json", "--tenant", strings.ToUpper(cliTenant), "--client-id", cliClient,
 				"--redirect-uri", cliRedirect, "--method", tc.method, "--profile-id", "p-7"}, tc.extra...)
-			code, out, errOut := runCLIWithEnv(t, vars, args...)
+			code, out, errOut := runCLIOpts(t, cliOpts{vars: vars}, args...)
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
@@ -78,7 +70,7 @@ func TestConsentURLRoundTrip(t *testing.T) {
 
 func TestConsentURLTableWithholdsVerifier(t *testing.T) {
 	vars := map[string]string{envStateKey: base64.RawURLEncoding.EncodeToString(cliSecret)}
-	code, out, errOut := runCLIWithEnv(t, vars, "consent-url", "--tenant", cliTenant, "--client-id", cliClient, "--redirect-uri", cliRedirect, "--method", "user")
+	code, out, errOut := runCLIOpts(t, cliOpts{vars: vars}, "consent-url", "--tenant", cliTenant, "--client-id", cliClient, "--redirect-uri", cliRedirect, "--method", "user")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -106,7 +98,7 @@ func TestConsentURLUsageErrors(t *testing.T) {
 		{key, append(base, "--authority", "http://login.example"), "invalid authority host"},
 		{key, append(base, "--ttl", "48h"), "out of range"},
 	} {
-		code, out, errOut := runCLIWithEnv(t, tc.vars, tc.args...)
+		code, out, errOut := runCLIOpts(t, cliOpts{vars: tc.vars}, tc.args...)
 		if code != exitUsage || !strings.Contains(errOut, tc.wantErr) || out != "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, code, out, errOut, tc.wantErr)
 		}

@@ -104,9 +104,8 @@ type profilesFlags struct {
 }
 
 func newProfilesFlags(env *cliEnv, sub, usage string, filters bool) *profilesFlags {
-	f := &profilesFlags{fs: flag.NewFlagSet("profiles "+sub, flag.ContinueOnError)}
-	f.fs.SetOutput(env.stderr)
-	f.format = f.fs.String("format", "table", "output `format`: table or json")
+	f := &profilesFlags{fs: newFlagSet(env, "profiles "+sub, fmt.Sprintf("usage: tenantapps profiles %s\n\nThe store is --db or $%s (a SQLite path or a postgres:// DSN).", usage, envStoreDSN))}
+	f.format = formatFlag(f.fs)
 	f.db = f.fs.String("db", "", "the SQLite store `file` (default: $"+envStoreDSN+")")
 	if filters {
 		f.fs.StringVar(&f.filter.Customer, "customer", "", "only this `customer`")
@@ -117,21 +116,15 @@ func newProfilesFlags(env *cliEnv, sub, usage string, filters bool) *profilesFla
 		f.limit = f.fs.Int("limit", 100, "at most this many profiles per page (1 to 1000)")
 		f.cursor = f.fs.String("cursor", "", "continue after a previous page (its \"next\")")
 	}
-	f.fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "usage: tenantapps profiles %s\n\nThe store is --db or $%s (a SQLite path or a postgres:// DSN).\n\nflags:\n", usage, envStoreDSN)
-		f.fs.PrintDefaults()
-	}
 	return f
 }
 
 func runProfiles(env *cliEnv, args []string) int {
 	subs := map[string]func(*cliEnv, []string) int{"list": runProfilesList, "show": runProfilesShow, "verify": runProfilesVerify}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if code, done := groupHelp(args, func() {
 		fmt.Fprintln(env.stderr, "usage: tenantapps profiles list|show|verify [flags]\n\n  list    list the profiles, filtered by customer, tenant, service, app type, status\n  show    show one profile with its reasons\n  verify  verify profiles against their tenants\n\nRun 'tenantapps profiles <subcommand> --help' for its flags.")
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
+	}); done {
+		return code
 	}
 	sub, ok := subs[args[0]]
 	if !ok {
@@ -143,23 +136,14 @@ func runProfiles(env *cliEnv, args []string) int {
 
 // parse parses the flags; it returns a non-negative exit code when the command must stop.
 func (f *profilesFlags) parse(env *cliEnv, args []string) int {
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if *f.format != "table" && *f.format != "json" {
-		fmt.Fprintf(env.stderr, "tenantapps %s: unknown --format %q: use table or json\n", f.fs.Name(), *f.format)
-		return exitUsage
+	if code, ok := parseCommon(env, f.fs, args, f.format, commonOpts{}); !ok {
+		return code
 	}
 	if f.limit != nil && (*f.limit < 1 || *f.limit > store.MaxLimit) {
-		fmt.Fprintf(env.stderr, "tenantapps %s: --limit must be between 1 and %d\n", f.fs.Name(), store.MaxLimit)
-		return exitUsage
+		return usageError(env, f.fs, "--limit must be between 1 and %d", store.MaxLimit)
 	}
 	if s := f.filter.Status; s != "" && !appprofile.Status(s).Valid() {
-		fmt.Fprintf(env.stderr, "tenantapps %s: unknown --status %q: use pending, valid, expired or invalid\n", f.fs.Name(), s)
-		return exitUsage
+		return usageError(env, f.fs, "unknown --status %q: use pending, valid, expired or invalid", s)
 	}
 	return -1
 }
@@ -189,6 +173,7 @@ func decode(rec store.Record) (appprofile.Profile, error) {
 	return p, nil
 }
 
+// writeJSON writes v as the commands' JSON: indented by two spaces, HTML characters unescaped.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -202,8 +187,7 @@ func runProfilesList(env *cliEnv, args []string) int {
 		return code
 	}
 	if f.fs.NArg() > 0 {
-		fmt.Fprintf(env.stderr, "tenantapps profiles list: unexpected argument %q\n", f.fs.Arg(0))
-		return exitUsage
+		return usageError(env, f.fs, "unexpected argument %q", f.fs.Arg(0))
 	}
 	ctx := context.Background()
 	st, err := openStore(ctx, env, *f.db)
@@ -232,16 +216,13 @@ func runProfilesList(env *cliEnv, args []string) int {
 		}
 		out.Profiles = append(out.Profiles, profileView(p))
 	}
-	if *f.format == "json" {
-		err = writeJSON(env.stdout, out)
-	} else {
-		err = writeProfilesTable(env.stdout, out.Profiles)
-		if err == nil && next != "" {
-			_, err = fmt.Fprintf(env.stdout, "\nmore: --cursor %s\n", next)
+	if !writeResult(env, f.fs, *f.format, out, func(w io.Writer) error {
+		if err := writeProfilesTable(w, out.Profiles); err != nil || next == "" {
+			return err
 		}
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps profiles list: %v\n", err)
+		_, err := fmt.Fprintf(w, "\nmore: --cursor %s\n", next)
+		return err
+	}) {
 		return exitNegative
 	}
 	return exitOK
@@ -310,8 +291,7 @@ func runProfilesShow(env *cliEnv, args []string) int {
 		return code
 	}
 	if f.fs.NArg() != 1 {
-		fmt.Fprintln(env.stderr, "tenantapps profiles show: give exactly one profile ID")
-		return exitUsage
+		return usageError(env, f.fs, "give exactly one profile ID")
 	}
 	ctx := context.Background()
 	st, err := openStore(ctx, env, *f.db)
@@ -334,13 +314,7 @@ func runProfilesShow(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "tenantapps profiles show: %v\n", err)
 		return exitNegative
 	}
-	if *f.format == "json" {
-		err = writeJSON(env.stdout, profileView(p))
-	} else {
-		err = writeProfileDetail(env.stdout, profileView(p))
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps profiles show: %v\n", err)
+	if !writeResult(env, f.fs, *f.format, profileView(p), func(w io.Writer) error { return writeProfileDetail(w, profileView(p)) }) {
 		return exitNegative
 	}
 	return exitOK

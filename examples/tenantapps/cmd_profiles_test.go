@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
@@ -18,8 +14,6 @@ import (
 	"github.com/tenantapps/tenantapps/store"
 	"github.com/tenantapps/tenantapps/store/sqlite"
 )
-
-var updateProfilesGolden = flag.Bool("update-profiles", false, "rewrite the profiles command's golden files in testdata")
 
 var (
 	t0       = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
@@ -93,14 +87,11 @@ func seedStore(t *testing.T) (string, *consenttest.Fake) {
 
 func runProfilesCLI(t *testing.T, vars map[string]string, f *consenttest.Fake, args ...string) (int, string, string) {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	env := &cliEnv{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] },
-		now: func() time.Time { return t0.Add(48 * time.Hour) }}
+	o := cliOpts{vars: vars, now: func() time.Time { return t0.Add(48 * time.Hour) }}
 	if f != nil {
-		env.newDriver = func(context.Context, *cliEnv) (consent.Driver, func(), error) { return f, func() {}, nil }
+		o.newDriver = func(context.Context, *cliEnv) (consent.Driver, func(), error) { return f, func() {}, nil }
 	}
-	code := run(env, args)
-	return code, stdout.String(), stderr.String()
+	return runCLIOpts(t, o, args...)
 }
 
 func TestProfilesGolden(t *testing.T) {
@@ -133,19 +124,7 @@ func TestProfilesGolden(t *testing.T) {
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d; stderr %q", code, tc.code, errOut)
 			}
-			golden := filepath.Join("testdata", tc.golden)
-			if *updateProfilesGolden {
-				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestProfilesGolden -update-profiles ./examples/tenantapps)", err)
-			}
-			if diff := cmp.Diff(string(want), out); diff != "" {
-				t.Errorf("mismatch (-golden +got):\n%s", diff)
-			}
+			checkGolden(t, tc.golden, out)
 			if strings.Contains(out, "sealed-pfx") || strings.Contains(out, "c2VhbGVk") {
 				t.Error("output contains sealed secrets")
 			}

@@ -104,13 +104,7 @@ func runProfilesVerify(env *cliEnv, args []string) int {
 		}
 		out.Results = append(out.Results, r)
 	}
-	if *f.format == "json" {
-		err = writeJSON(env.stdout, out)
-	} else {
-		err = writeVerifyTable(env.stdout, out)
-	}
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps profiles verify: %v\n", err)
+	if !writeResult(env, f.fs, *f.format, out, func(w io.Writer) error { return writeVerifyTable(w, out) }) {
 		return exitNegative
 	}
 	if out.NotValid+out.CouldNotCheck > 0 {

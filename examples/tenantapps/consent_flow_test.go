@@ -154,7 +154,7 @@ func TestConsentURLCommandAgainstEmulator(t *testing.T) {
 	}
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	vars := map[string]string{envStateKey: base64.StdEncoding.EncodeToString(secret), envStateKeyID: "ops"}
-	code, out, errOut := runCLIWithEnv(t, vars, "consent-url", "--format", "json", "--tenant", flowTenant, "--client-id", flowClient,
+	code, out, errOut := runCLIOpts(t, cliOpts{vars: vars}, "consent-url", "--format", "json", "--tenant", flowTenant, "--client-id", flowClient,
 		"--redirect-uri", flowRedirect, "--authority", srv.URL, "--app-type", "Insights for Microsoft 365", "--profile-id", "insights-1")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)

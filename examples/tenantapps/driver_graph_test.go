@@ -80,19 +80,17 @@ func TestProfilesVerifyAgainstEmulator(t *testing.T) {
 
 	verify := func() (int, verifyJSON, string) {
 		t.Helper()
-		var stdout, stderr strings.Builder
-		e := &cliEnv{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return vars[k] }, newDriver: graphDriverFromEnv}
-		code := run(e, []string{"profiles", "verify", "--db", dbPath, "--format", "json"})
+		code, stdout, stderr := runCLIOpts(t, cliOpts{vars: vars, newDriver: graphDriverFromEnv}, "profiles", "verify", "--db", dbPath, "--format", "json")
 		var out verifyJSON
 		if code != exitUsage {
-			if err := json.Unmarshal([]byte(stdout.String()), &out); err != nil {
-				t.Fatalf("output: %v\n%s\nstderr: %s", err, stdout.String(), stderr.String())
+			if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+				t.Fatalf("output: %v\n%s\nstderr: %s", err, stdout, stderr)
 			}
 		}
-		if strings.Contains(stderr.String(), "reader-pw") {
+		if strings.Contains(stderr, "reader-pw") {
 			t.Error("stderr shows the .pfx password")
 		}
-		return code, out, stderr.String()
+		return code, out, stderr
 	}
 	code, out, errOut := verify()
 	if code != exitOK || out.Valid != 1 || out.Results[0].Profile.Status != "valid" {

@@ -62,6 +62,14 @@
 // "consent"?: {"method", "userPrincipalName", "at", "catalogVersion"}, "custom"?:
 // {"applicationId", "thumbprint", "notAfter"}, "lastCheck"?: {"at", "outcome", "error"?},
 // "createdAt", "updatedAt"}. Reason codes are appprofile.ReasonCode values.
+//
+// # Development
+//
+// The commands share their flag plumbing (flags.go: newFlagSet, parseCommon, usageError) and the
+// tests share one in-process runner and golden check (cli_test.go). Golden files in testdata are
+// rewritten with one flag, go test -run Golden -update ./examples/tenantapps; the former
+// per-command flags -update-catalog, -update-consent, -update-cert and -update-profiles are
+// aliases of -update and rewrite every golden file of the run.
 package main
 
 import (
@@ -118,12 +126,8 @@ func main() {
 
 func run(env *cliEnv, args []string) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(env.stderr, cmds)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
+	if code, done := groupHelp(args, func() { usage(env.stderr, cmds) }); done {
+		return code
 	}
 	c, ok := cmds[args[0]]
 	if !ok {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"sort"
 	"strings"
 	"testing"
@@ -36,17 +35,15 @@ func TestEveryCommandIsUnified(t *testing.T) {
 				{append(append([]string{}, base...), "--format", "yaml"), exitUsage, ""},
 				{append(append([]string{}, base...), "--no-such-flag"), exitUsage, "no-such-flag"},
 			} {
-				var stdout, stderr bytes.Buffer
-				env := &cliEnv{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
-				code := run(env, tc.args)
+				code, stdout, stderr := runCLI(t, tc.args...)
 				if code != tc.code {
-					t.Errorf("%q: exit %d, want %d (stderr %q)", tc.args, code, tc.code, stderr.String())
+					t.Errorf("%q: exit %d, want %d (stderr %q)", tc.args, code, tc.code, stderr)
 				}
-				if stderr.Len() == 0 || !strings.Contains(strings.ToLower(stderr.String()), tc.wantErr) {
-					t.Errorf("%q: stderr %q, want it to mention %q", tc.args, stderr.String(), tc.wantErr)
+				if stderr == "" || !strings.Contains(strings.ToLower(stderr), tc.wantErr) {
+					t.Errorf("%q: stderr %q, want it to mention %q", tc.args, stderr, tc.wantErr)
 				}
-				if tc.code != exitOK && stdout.Len() != 0 {
-					t.Errorf("%q: a usage error printed to stdout: %q", tc.args, stdout.String())
+				if tc.code != exitOK && stdout != "" {
+					t.Errorf("%q: a usage error printed to stdout: %q", tc.args, stdout)
 				}
 			}
 		})
