@@ -28,6 +28,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -280,7 +281,10 @@ func decodeServices(s string) ([]string, error) {
 	if s == "[]" {
 		return nil, nil
 	}
-	if inner, ok := strings.CutPrefix(s, `["`); ok && !strings.ContainsRune(s, '\\') {
+	// Fast path for exactly what encodeServices writes: no escapes, valid UTF-8 (json.Marshal
+	// replaces invalid bytes, so a column holding them did not come from us; let encoding/json
+	// decode it the same way it would re-encode it).
+	if inner, ok := strings.CutPrefix(s, `["`); ok && !strings.ContainsRune(s, '\\') && utf8.ValidString(s) {
 		if inner, ok = strings.CutSuffix(inner, `"]`); ok {
 			parts := strings.Split(inner, `","`)
 			if strings.Count(s, `"`) == 2*len(parts) { // no stray quotes: exactly our encoding
