@@ -13,9 +13,19 @@
 // legacy), NSS pk12util (BER encoded), GnuTLS certtool, Azure Key Vault (no password, base64
 // text), and go-pkcs12's encoders. It reads SHA-1/224/256/384/512 and PBMAC1 integrity checks,
 // PBES2 with AES or 3DES under any HMAC PRF, the legacy RC2/RC4/3DES schemes, passwords with
-// any Unicode character including emoji, and files without a MAC. The decoding lives in
-// internal/pfx (with a BER→DER normaliser in internal/ber), because go-pkcs12 v0.7.4 refuses
-// several of these; go-pkcs12 writes the files NewSelfSigned makes.
+// any Unicode character including emoji, and files without a MAC.
+//
+// Two readers share the work. go-pkcs12 (DecodeChain) supplies the keys and certificates of
+// every file it reads — most OpenSSL, Windows, keytool, Key Vault and go-pkcs12 files — and
+// writes the files NewSelfSigned makes. internal/pfx (with a BER→DER normaliser in internal/ber)
+// supplies them for what go-pkcs12 v0.7.4 refuses or cannot represent: BER (NSS), SHA-224/384
+// MACs, PBES2 with 3DES, passwords outside UCS-2 such as emoji, more than two
+// authenticated-safe items (certtool), encrypted files without a MAC, two keys, and
+// certificate-only files. internal/pfx also reads every file first, and that pass is not
+// optional: it enforces Inspector.MaxIterations before go-pkcs12 (which has no limit) runs any
+// key derivation, it tells a wrong password from a damaged file (go-pkcs12 calls both a wrong
+// password) and gives every error message, and it provides Format and friendlyName, which
+// go-pkcs12 does not return. A file go-pkcs12 opens is therefore decrypted twice.
 //
 // Inspect never trusts the file's order: the leaf is the certificate whose public key matches
 // the private key, and Bundle.Chain is ordered leaf→root. A key that matches no certificate,

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
 	"github.com/tenantapps/tenantapps/certs/internal/pfx"
 )
 
@@ -155,44 +157,63 @@ func Inspect(pfxData []byte, password string) (*Bundle, error) {
 // opens is returned even when it is unusable (no key, two keys, a key for another certificate):
 // call Validate for those findings. Inspect never panics and never puts the password in an error.
 func (in Inspector) Inspect(pfxData []byte, password string) (*Bundle, error) {
+	b, _, err := in.inspect(pfxData, password)
+	return b, err
+}
+
+// decoder names which reader produced a Bundle's keys and certificates.
+type decoder string
+
+const (
+	byNone     decoder = ""          // Inspect failed
+	byPKCS12   decoder = "go-pkcs12" // software.sslmate.com/src/go-pkcs12 DecodeChain
+	byFallback decoder = "internal/pfx"
+)
+
+// inspect is Inspect that also says which reader produced the Bundle.
+func (in Inspector) inspect(pfxData []byte, password string) (*Bundle, decoder, error) {
 	maxSize := in.MaxSize
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
 	if len(pfxData) == 0 {
-		return nil, &Error{Code: CodeCorrupt, Message: "the .pfx file is empty (0 bytes); upload it again"}
+		return nil, byNone, &Error{Code: CodeCorrupt, Message: "the .pfx file is empty (0 bytes); upload it again"}
 	}
 	if len(pfxData) > maxSize {
-		return nil, &Error{Code: CodeCorrupt, Message: fmt.Sprintf("the file is %d bytes, more than any .pfx (limit %d); check that the right file was chosen", len(pfxData), maxSize)}
+		return nil, byNone, &Error{Code: CodeCorrupt, Message: fmt.Sprintf("the file is %d bytes, more than any .pfx (limit %d); check that the right file was chosen", len(pfxData), maxSize)}
 	}
 	data, fromBase64, err := sniff(pfxData)
 	if err != nil {
-		return nil, err
+		return nil, byNone, err
 	}
+	// internal/pfx reads the file before go-pkcs12 does, although go-pkcs12 gives the Bundle's
+	// keys and certificates whenever it can: go-pkcs12 has no iteration cap (a hostile upload
+	// could cost minutes of CPU before MaxIterations is checked), reports a damaged file as a
+	// wrong password, and does not return the Format facts and bag attributes.
 	res, err := pfx.Decode(data, password, pfx.Limits{MaxIterations: in.MaxIterations})
 	if err != nil {
 		var pe *pfx.Error
 		if !errors.As(err, &pe) {
-			return nil, &Error{Code: CodeCorrupt, Message: "the .pfx cannot be read"}
+			return nil, byNone, &Error{Code: CodeCorrupt, Message: "the .pfx cannot be read"}
 		}
 		switch pe.Kind {
 		case pfx.KindWrongPassword:
-			return nil, &Error{Code: CodeWrongPassword, Message: pe.Message + "; check the password given with the certificate"}
+			return nil, byNone, &Error{Code: CodeWrongPassword, Message: pe.Message + "; check the password given with the certificate"}
 		case pfx.KindUnsupported:
-			return nil, &Error{Code: CodeUnsupportedFormat, Feature: pe.Feature, Message: unsupportedAdvice(pe)}
+			return nil, byNone, &Error{Code: CodeUnsupportedFormat, Feature: pe.Feature, Message: unsupportedAdvice(pe)}
 		default:
-			return nil, &Error{Code: CodeCorrupt, Message: pe.Message}
+			return nil, byNone, &Error{Code: CodeCorrupt, Message: pe.Message}
 		}
 	}
-	b, err := interpret(res)
+	b, by, err := bundleFrom(data, password, res)
 	if err != nil {
-		return nil, err
+		return nil, byNone, err
 	}
 	b.Format = Format{
 		Base64: fromBase64, BER: res.Info.BER, MAC: res.Info.MAC, MACIterations: res.Info.MACIterations,
 		Encryption: res.Info.Encryption, Iterations: res.Info.Iterations,
 	}
-	return b, nil
+	return b, by, nil
 }
 
 // reexport is the advice for files this package cannot read.
@@ -340,6 +361,55 @@ type parsedCert struct {
 	bag  pfx.Bag
 }
 
+// bundleFrom builds the Bundle of a file internal/pfx has opened (and, in doing so, checked
+// against the iteration limits and told wrong password from damage). The keys and certificates
+// come from go-pkcs12's DecodeChain when it reads the file and agrees with internal/pfx on what
+// the file holds; internal/pfx supplies only what go-pkcs12 does not return (bag attributes,
+// Format). Otherwise — go-pkcs12 refuses the file, or it would miss keys or certificates — the
+// Bundle is internal/pfx's alone.
+func bundleFrom(data []byte, password string, res *pfx.Result) (*Bundle, decoder, error) {
+	if keys, certs, ok := fromPKCS12(data, password, res); ok {
+		b, err := interpretParsed(keys, certs)
+		return b, byPKCS12, err
+	}
+	b, err := interpret(res)
+	return b, byFallback, err
+}
+
+// fromPKCS12 decodes with go-pkcs12 and pairs its key and certificates with internal/pfx's bags
+// (for localKeyId and friendlyName). ok is false when go-pkcs12 cannot read the file or its
+// result differs from internal/pfx's: another key count (go-pkcs12 needs exactly one shrouded
+// key bag and ignores plain key bags), other certificates, or another key.
+func fromPKCS12(data []byte, password string, res *pfx.Result) (keys []parsedKey, certs []parsedCert, ok bool) {
+	if len(res.Keys) != 1 || len(res.Certs) == 0 {
+		return nil, nil, false
+	}
+	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
+	if err != nil {
+		return nil, nil, false
+	}
+	signer, isSigner := key.(crypto.Signer)
+	if !isSigner {
+		return nil, nil, false
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(res.Keys[0].DER); err != nil || !publicKeysEqual(signer.Public(), k.(crypto.Signer).Public()) {
+		return nil, nil, false
+	}
+	all := append([]*x509.Certificate{leaf}, cas...)
+	if len(all) != len(res.Certs) {
+		return nil, nil, false
+	}
+	for i, c := range all {
+		// Both readers keep the file's order; go-pkcs12 calls the first certificate the leaf,
+		// interpretParsed re-orders by matching the key instead.
+		if !bytes.Equal(c.Raw, res.Certs[i].DER) {
+			return nil, nil, false
+		}
+		certs = append(certs, parsedCert{c, res.Certs[i]})
+	}
+	return []parsedKey{{signer, res.Keys[0]}}, certs, true
+}
+
 func interpret(res *pfx.Result) (*Bundle, error) {
 	var keys []parsedKey
 	for _, kb := range res.Keys {
@@ -361,7 +431,11 @@ func interpret(res *pfx.Result) (*Bundle, error) {
 		}
 		certs = append(certs, parsedCert{c, cb})
 	}
+	return interpretParsed(keys, certs)
+}
 
+// interpretParsed picks the leaf by the key, never by the file's order, and orders the chain.
+func interpretParsed(keys []parsedKey, certs []parsedCert) (*Bundle, error) {
 	b := &Bundle{}
 	leaf := -1
 	// Prefer a key with a certificate of its own; among certificates for that key prefer the

@@ -1,7 +1,7 @@
 // Package pfx decodes PKCS#12 (.pfx/.p12) files as real tools write them, for package certs.
 //
-// It exists because go-pkcs12 v0.7.4 (used by certs to write files, and as a test oracle) refuses
-// files that customers really have: BER encoding (NSS pk12util, certtool), SHA-224/384 MACs,
+// It exists because go-pkcs12 v0.7.4 (which certs uses to write files, and to read the files it
+// can; see certs' package comment for the split) refuses files that customers really have: BER encoding (NSS pk12util, certtool), SHA-224/384 MACs,
 // PBES2 with 3DES, passwords outside UCS-2, more than two authenticated-safe items (certtool),
 // more than one key (Java key stores with two aliases), certificate-only files, and it takes the
 // first certificate as the leaf. Decode returns every key and certificate with their attributes
