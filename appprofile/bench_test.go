@@ -10,31 +10,10 @@ import (
 
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/internal/benchheap"
 	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/store"
 )
-
-// heapPeak samples the heap while a benchmark runs and returns the peak in MB.
-func heapPeak(stop <-chan struct{}) <-chan float64 {
-	out := make(chan float64, 1)
-	go func() {
-		var peak uint64
-		var ms runtime.MemStats
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-			select {
-			case <-stop:
-				out <- float64(peak) / (1 << 20)
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return out
-}
 
 // BenchmarkVerifyAllFake verifies 10,000 profiles in 2,000 tenants against consenttest with 20 ms
 // per driver call, 128 workers, 2 calls per tenant and a budget of 5,000 calls/s. x-ideal is the
@@ -64,7 +43,7 @@ func BenchmarkVerifyAllFake(b *testing.B) {
 		runtime.ReadMemStats(&ms)
 		base = float64(ms.HeapInuse) / (1 << 20)
 		stop := make(chan struct{})
-		peakc := heapPeak(stop)
+		peakc := benchheap.Peak(stop, 10*time.Millisecond)
 		start := time.Now()
 		res, err := m.VerifyAll(context.Background(), store.Filter{}, appprofile.VerifyAllOptions{PageSize: 1000})
 		wall += time.Since(start)

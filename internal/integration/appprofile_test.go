@@ -23,6 +23,7 @@ import (
 	"github.com/tenantapps/tenantapps/consent/consenttest"
 	"github.com/tenantapps/tenantapps/consent/graph"
 	"github.com/tenantapps/tenantapps/consent/graphtest"
+	"github.com/tenantapps/tenantapps/internal/benchheap"
 	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/roles"
 	"github.com/tenantapps/tenantapps/store"
@@ -297,7 +298,7 @@ func BenchmarkVerifyAll(b *testing.B) {
 		base = float64(ms.HeapInuse) / (1 << 20)
 		b.StartTimer()
 		stop := make(chan struct{})
-		peakc := heapPeak(stop)
+		peakc := benchheap.Peak(stop, 20*time.Millisecond)
 		start := time.Now()
 		res, err := m.VerifyAll(ctx, store.Filter{}, appprofile.VerifyAllOptions{PageSize: 1000})
 		wall += time.Since(start)
@@ -326,25 +327,4 @@ func BenchmarkVerifyAll(b *testing.B) {
 	for _, r := range st.Routes() {
 		b.Logf("route %s: %d requests", r, st.Total(r, "*"))
 	}
-}
-
-func heapPeak(stop <-chan struct{}) <-chan float64 {
-	out := make(chan float64, 1)
-	go func() {
-		var peak uint64
-		var ms runtime.MemStats
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-			select {
-			case <-stop:
-				out <- float64(peak) / (1 << 20)
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return out
 }
