@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/microsoftgraph/msgraph-sdk-go/serviceprincipals"
 
 	"github.com/tenantapps/tenantapps/consent"
@@ -66,20 +65,20 @@ func (d *Driver) azureRoleAssignments(ctx context.Context, op, tenantID, appID, 
 	if sp == nil || sp.GetId() == nil {
 		return nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("%w: the service principal came back without an id", consent.ErrTransient)}
 	}
-	ar, err := d.reader.AcquireTokenByCredential(ctx, []string{d.cfg.ARMScope}, confidential.WithTenantID(tenantID))
+	armToken, err := d.readerTokenFor(ctx, tenantID, d.cfg.ARMScope)
 	if err != nil {
-		return nil, tokenError(ctx, op, tenantID, appID, err, true)
+		return nil, withOp(err, op, appID)
 	}
 	scopes := []string{scope}
 	if scope == "" {
 		// Every assignment the reading app can see: one listing per visible subscription.
-		if scopes, err = d.armSubscriptions(ctx, op, tenantID, appID, ar.AccessToken); err != nil {
+		if scopes, err = d.armSubscriptions(ctx, op, tenantID, appID, armToken); err != nil {
 			return nil, err
 		}
 	}
 	var out []consent.AzureRoleAssignment
 	for _, sc := range scopes {
-		got, err := d.armAssignments(ctx, op, tenantID, appID, sc, *sp.GetId(), ar.AccessToken)
+		got, err := d.armAssignments(ctx, op, tenantID, appID, sc, *sp.GetId(), armToken)
 		if err != nil {
 			return nil, err
 		}
