@@ -257,6 +257,32 @@ type DelegatedGrant struct {
 	Scopes []string
 }
 
+// AppStatesReader is implemented by drivers that read several applications of one tenant in
+// one round trip (Graph: one $batch for several apps). appprofile's fleet verification uses it
+// to check all of a tenant's profiles with one request instead of one each; a driver without it
+// is called AppState by AppState.
+type AppStatesReader interface {
+	// AppStates returns one result per element of appIDs, in the same order (duplicates
+	// included; an empty appIDs gives an empty result and a nil error). Each result is what
+	// AppState(ctx, tenantID, appIDs[i]) would have returned at that moment: State with
+	// Exists == false for an app without a service principal, or Err — with AppState's
+	// errors and a zero State — when that app alone could not be read (one throttled item of
+	// a batch, say).
+	//
+	// The error is non-nil, and the results nil, when no app could be read: an invalid
+	// tenant ID, ErrTenantNotFound, ErrForbidden, the driver's own token failing,
+	// ErrThrottled / ErrTransient for the whole request, or ctx ending. An invalid app ID
+	// fails only its own result (ErrInvalidArgument). The driver splits long lists into as
+	// many round trips as it needs.
+	AppStates(ctx context.Context, tenantID string, appIDs []string) ([]AppStateResult, error)
+}
+
+// AppStateResult is one application's outcome in AppStatesReader.AppStates.
+type AppStateResult struct {
+	State AppState
+	Err   error
+}
+
 // RoleAssigner is implemented by drivers that can assign a directory role to an app's service
 // principal (requires RoleManagement.ReadWrite.Directory in the tenant).
 type RoleAssigner interface {
