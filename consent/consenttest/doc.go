@@ -4,11 +4,13 @@
 //   - Fake is an in-memory directory of tenants, application registrations, service principals,
 //     application and delegated grants, directory and Azure roles, users, sign-ins, authorization
 //     codes and token caches. It implements consent.Driver and every optional driver interface
-//     (RoleAssigner, KeyCredentialReader, CertificateProver, CodeRedeemer, DelegatedProver,
-//     UserStateReader, SignInReader, AzureRoleReader), records every driver call (Actions,
-//     CountActions) and runs per-method hooks before each call (OnCall with Fail, Throttle,
-//     Delay, ForTenant, Times). It is safe for concurrent use. OnlyDriver hides its optional
-//     interfaces to test code against a minimal driver.
+//     (AppStatesReader, RoleAssigner, KeyCredentialReader, CertificateProver, CodeRedeemer,
+//     DelegatedProver, UserStateReader, SignInReader, AzureRoleReader), records every driver
+//     call (Actions, CountActions; an AppStates call is one Action however many apps it reads)
+//     and runs per-method hooks before each call (OnCall with Fail, Throttle, Delay, ForTenant,
+//     Times; MethodAppStatesItem hooks fail single apps of an AppStates call). It is safe for
+//     concurrent use. OnlyDriver hides its optional interfaces to test code against a minimal
+//     driver.
 //   - Directory is the interface of tenant changes tests make (register an app, grant a
 //     permission, reset a user's password, block an IP, delete a service principal...). It is
 //     implemented by Fake and by the Entra/Graph emulator in consent/graphtest, so the same test

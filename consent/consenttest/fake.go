@@ -25,6 +25,7 @@ import (
 // Driver method names, as recorded in Action.Method and accepted by OnCall.
 const (
 	MethodAppState             = "AppState"
+	MethodAppStates            = "AppStates"
 	MethodAssignDirectoryRole  = "AssignDirectoryRole"
 	MethodKeyCredentials       = "KeyCredentials"
 	MethodProveCertificate     = "ProveCertificate"
@@ -37,6 +38,14 @@ const (
 	AnyMethod = "*"
 )
 
+// MethodAppStatesItem registers, with OnCall, a hook that runs once for each app ID of an
+// AppStates call (in request order, after the call's own hooks): a non-nil error fails that
+// app's result only, as one throttled item of a Graph $batch does, and the other apps are read
+// normally. The hook sees an Action with Method MethodAppStates, the call's TenantID and AppID
+// set to the item's app ID. Item hooks are not driver calls: AnyMethod hooks do not run per
+// item, and nothing is recorded per item.
+const MethodAppStatesItem = "AppStates/item"
+
 // Action is one recorded driver call.
 type Action struct {
 	// Method is the driver method, e.g. MethodAppState.
@@ -47,7 +56,9 @@ type Action struct {
 	// Arg is the method's other argument in text form: the role for AssignDirectoryRole, the
 	// user for UserState, the scope for AzureRoleAssignments, the certificate's SHA-1
 	// thumbprint for ProveCertificate, the redirect URI for RedeemCode, the since time
-	// (RFC 3339) for SignIns. Secrets (codes, verifiers, keys) are never recorded.
+	// (RFC 3339) for SignIns, and for AppStates the app IDs in request order, joined with ","
+	// (AppID is then empty: one AppStates call is one Action, however many apps it reads).
+	// Secrets (codes, verifiers, keys) are never recorded.
 	Arg string
 }
 
@@ -189,6 +200,7 @@ type Fake struct {
 
 var (
 	_ consent.Driver              = (*Fake)(nil)
+	_ consent.AppStatesReader     = (*Fake)(nil)
 	_ consent.RoleAssigner        = (*Fake)(nil)
 	_ consent.KeyCredentialReader = (*Fake)(nil)
 	_ consent.CertificateProver   = (*Fake)(nil)
@@ -345,9 +357,9 @@ func (f *Fake) CountActions(method string) int {
 	return n
 }
 
-// OnCall registers hook to run before every call of method (a Method* constant, or AnyMethod).
-// Hooks run in registration order, method-specific ones after AnyMethod ones; the first error
-// ends the call.
+// OnCall registers hook to run before every call of method (a Method* constant, or AnyMethod;
+// MethodAppStatesItem: before each app of an AppStates call). Hooks run in registration order,
+// method-specific ones after AnyMethod ones; the first error ends the call.
 func (f *Fake) OnCall(method string, hook Hook) {
 	if hook == nil {
 		return
@@ -415,6 +427,12 @@ func (f *Fake) begin(ctx context.Context, a Action) error {
 	if fault != 0 {
 		return faultError(fault, a)
 	}
+	return runHooks(ctx, a, hooks)
+}
+
+// runHooks runs hooks in order and returns the first error, wrapped in a *consent.DriverError
+// naming a unless it already is one.
+func runHooks(ctx context.Context, a Action, hooks []Hook) error {
 	for _, h := range hooks {
 		if err := h(ctx, a); err != nil {
 			var de *consent.DriverError
@@ -473,10 +491,63 @@ func (f *Fake) AppState(ctx context.Context, tenantID, appID string) (consent.Ap
 	if err != nil {
 		return consent.AppState{}, err
 	}
+	return t.appState(tenantID, appID), nil
+}
+
+// AppStates implements consent.AppStatesReader: one call reads every app, as one Graph $batch
+// would. It is recorded as one Action (MethodAppStates, Arg the app IDs joined with ","), and
+// the AnyMethod and MethodAppStates hooks and an injected fault run once for the whole call,
+// so they fail it whole (nil results), as do an empty or unknown tenant ID and an ended ctx.
+// Hooks registered for MethodAppStatesItem then run once per app and fail only that app's
+// result. Each remaining result is what AppState returns for the app at that moment; an
+// empty app ID fails only its own result (consent.ErrInvalidArgument).
+func (f *Fake) AppStates(ctx context.Context, tenantID string, appIDs []string) ([]consent.AppStateResult, error) {
+	a := Action{Method: MethodAppStates, TenantID: tenantID, Arg: strings.Join(appIDs, ",")}
+	if err := f.begin(ctx, a); err != nil {
+		return nil, err
+	}
+	if tenantID == "" {
+		return nil, invalidArg(a, "tenant ID")
+	}
+	out := make([]consent.AppStateResult, len(appIDs))
+	f.mu.Lock()
+	itemHooks := slices.Clone(f.hooks[MethodAppStatesItem])
+	f.mu.Unlock()
+	item := func(appID string) Action { return Action{Method: MethodAppStates, TenantID: tenantID, AppID: appID} }
+	if len(itemHooks) > 0 {
+		for i, appID := range appIDs {
+			out[i].Err = runHooks(ctx, item(appID), itemHooks)
+		}
+		// An item hook may block until ctx ends: that ends the whole call, not one item.
+		if err := ctx.Err(); err != nil {
+			return nil, opErr(a, "", err)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, err := f.tenantLocked(a)
+	if err != nil {
+		return nil, err
+	}
+	for i, appID := range appIDs {
+		switch {
+		case out[i].Err != nil:
+		case appID == "":
+			out[i].Err = invalidArg(item(appID), "app ID")
+		default:
+			out[i].State = t.appState(tenantID, appID)
+		}
+	}
+	return out, nil
+}
+
+// appState reads appID's state in t; the Fake's lock must be held. TenantID and AppID echo the
+// request.
+func (t *fakeTenant) appState(tenantID, appID string) consent.AppState {
 	st := consent.AppState{TenantID: tenantID, AppID: appID}
 	sp, ok := t.sps[strings.ToLower(appID)]
 	if !ok {
-		return st, nil
+		return st
 	}
 	st.Exists = true
 	st.ServicePrincipal = consent.ServicePrincipal{
@@ -498,7 +569,7 @@ func (f *Fake) AppState(ctx context.Context, tenantID, appID string) (consent.Ap
 		st.DirectoryRoles = append(st.DirectoryRoles, r)
 	}
 	st.Normalize()
-	return st, nil
+	return st
 }
 
 func sortedRoles(m map[roles.TemplateID]bool) []roles.TemplateID {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
@@ -288,6 +289,9 @@ func TestOnlyDriverHidesCapabilities(t *testing.T) {
 	if _, ok := d.(consent.CertificateProver); ok {
 		t.Errorf("OnlyDriver exposes CertificateProver")
 	}
+	if _, ok := d.(consent.AppStatesReader); ok {
+		t.Errorf("OnlyDriver exposes AppStatesReader")
+	}
 	st, err := d.AppState(context.Background(), tenantA, appX)
 	if err != nil || !st.Exists {
 		t.Errorf("OnlyDriver AppState = %+v, %v", st, err)
@@ -416,5 +420,148 @@ func TestFakeNilOptions(t *testing.T) {
 	st, err := f.AppState(context.Background(), tenantA, appX)
 	if err != nil || !st.Exists || st.ServicePrincipal.ObjectID == "" {
 		t.Errorf("AppState = %+v, %v", st, err)
+	}
+}
+
+// One AppStates call is one recorded Action and one run of the call's hooks, whatever the
+// number of apps; its results are AppState's.
+func TestFakeAppStates(t *testing.T) {
+	const absent = "22222222-2222-2222-2222-222222222222"
+	f := setUp(t)
+	ctx := context.Background()
+	var calls []consenttest.Action
+	f.OnCall(consenttest.AnyMethod, func(_ context.Context, a consenttest.Action) error {
+		calls = append(calls, a)
+		return nil
+	})
+	got, err := f.AppStates(ctx, tenantA, []string{appX, absent, "", appX})
+	if err != nil {
+		t.Fatalf("AppStates: %v", err)
+	}
+	stX, err := f.AppState(ctx, tenantA, appX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []consent.AppStateResult{{State: stX}, {State: consent.AppState{TenantID: tenantA, AppID: absent}}, {}, {State: stX}}
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(consent.AppStateResult{}, "Err")); diff != "" {
+		t.Errorf("AppStates mismatch (-want +got):\n%s", diff)
+	}
+	for i, r := range got {
+		if (r.Err != nil) != (i == 2) {
+			t.Errorf("result %d: error %v", i, r.Err)
+		}
+	}
+	if !errors.Is(got[2].Err, consent.ErrInvalidArgument) {
+		t.Errorf("result for an empty app ID: %v, want ErrInvalidArgument", got[2].Err)
+	}
+	wantActs := []consenttest.Action{
+		{Method: consenttest.MethodAppStates, TenantID: tenantA, Arg: appX + "," + absent + ",," + appX},
+		{Method: consenttest.MethodAppState, TenantID: tenantA, AppID: appX},
+	}
+	if diff := cmp.Diff(wantActs, f.Actions()); diff != "" {
+		t.Errorf("Actions mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantActs, calls); diff != "" {
+		t.Errorf("AnyMethod hook calls mismatch (-want +got):\n%s", diff)
+	}
+
+	empty, err := f.AppStates(ctx, tenantA, nil)
+	if err != nil || empty == nil || len(empty) != 0 {
+		t.Errorf("AppStates(no apps) = %#v, %v; want an empty non-nil slice and nil error", empty, err)
+	}
+	for _, tc := range []struct {
+		name, tenant string
+		want         error
+	}{
+		{"empty tenant", "", consent.ErrInvalidArgument},
+		{"unknown tenant", "dddddddd-0000-0000-0000-000000000004", consent.ErrTenantNotFound},
+	} {
+		res, err := f.AppStates(ctx, tc.tenant, []string{appX})
+		if !errors.Is(err, tc.want) || res != nil {
+			t.Errorf("AppStates(%s) = %v, %v; want nil results and an error wrapping %v", tc.name, res, err, tc.want)
+		}
+	}
+}
+
+func TestFakeAppStatesFailWhole(t *testing.T) {
+	ctx := context.Background()
+	t.Run("fault", func(t *testing.T) {
+		f := setUp(t)
+		if _, err := f.InjectFault(tenantA, consenttest.FaultThrottled); err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.AppStates(ctx, tenantA, []string{appX})
+		if !errors.Is(err, consent.ErrThrottled) || res != nil {
+			t.Errorf("AppStates under a fault = %v, %v; want nil results and ErrThrottled", res, err)
+		}
+		var de *consent.DriverError
+		if !errors.As(err, &de) || de.Op != consenttest.MethodAppStates {
+			t.Errorf("error %v is not a DriverError of AppStates", err)
+		}
+	})
+	t.Run("hook", func(t *testing.T) {
+		f := setUp(t)
+		f.OnCall(consenttest.MethodAppStates, consenttest.Throttle(time.Second))
+		if res, err := f.AppStates(ctx, tenantA, []string{appX}); !errors.Is(err, consent.ErrThrottled) || res != nil {
+			t.Errorf("AppStates with a failing hook = %v, %v; want nil results and ErrThrottled", res, err)
+		}
+		if _, err := f.AppState(ctx, tenantA, appX); err != nil {
+			t.Errorf("an AppStates hook failed AppState: %v", err)
+		}
+	})
+	t.Run("canceled", func(t *testing.T) {
+		f := setUp(t)
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if res, err := f.AppStates(cctx, tenantA, []string{appX}); !errors.Is(err, context.Canceled) || res != nil {
+			t.Errorf("AppStates(canceled) = %v, %v; want nil results and context.Canceled", res, err)
+		}
+	})
+	t.Run("item hook outlives ctx", func(t *testing.T) {
+		f := setUp(t)
+		f.OnCall(consenttest.MethodAppStatesItem, consenttest.Delay(time.Hour))
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+		defer cancel()
+		if res, err := f.AppStates(dctx, tenantA, []string{appX}); !errors.Is(err, context.DeadlineExceeded) || res != nil {
+			t.Errorf("AppStates past its deadline = %v, %v; want nil results and DeadlineExceeded", res, err)
+		}
+	})
+}
+
+// MethodAppStatesItem hooks fail single apps, as one throttled item of a $batch.
+func TestFakeAppStatesItemHook(t *testing.T) {
+	const other = "22222222-2222-2222-2222-222222222222"
+	f := setUp(t)
+	var seen []consenttest.Action
+	f.OnCall(consenttest.MethodAppStatesItem, func(ctx context.Context, a consenttest.Action) error {
+		seen = append(seen, a)
+		if a.AppID == other {
+			return consenttest.Throttle(3*time.Second)(ctx, a)
+		}
+		return nil
+	})
+	got, err := f.AppStates(context.Background(), tenantA, []string{other, appX})
+	if err != nil {
+		t.Fatalf("AppStates: %v", err)
+	}
+	if len(got) != 2 || !errors.Is(got[0].Err, consent.ErrThrottled) || got[0].State.Exists || got[1].Err != nil || !got[1].State.Exists {
+		t.Fatalf("AppStates = %+v; want the first app throttled, the second read", got)
+	}
+	var de *consent.DriverError
+	if !errors.As(got[0].Err, &de) || de.Op != consenttest.MethodAppStates || de.AppID != other || de.RetryAfter != 3*time.Second {
+		t.Errorf("item error %#v, want a DriverError of AppStates for %s with RetryAfter 3s", got[0].Err, other)
+	}
+	wantSeen := []consenttest.Action{
+		{Method: consenttest.MethodAppStates, TenantID: tenantA, AppID: other},
+		{Method: consenttest.MethodAppStates, TenantID: tenantA, AppID: appX},
+	}
+	if diff := cmp.Diff(wantSeen, seen); diff != "" {
+		t.Errorf("item hook calls mismatch (-want +got):\n%s", diff)
+	}
+	if n := f.CountActions(consenttest.AnyMethod); n != 1 {
+		t.Errorf("%d actions recorded, want 1 (items are not calls)", n)
+	}
+	if _, err := f.AppState(context.Background(), tenantA, other); err != nil {
+		t.Errorf("an item hook failed AppState: %v", err)
 	}
 }
