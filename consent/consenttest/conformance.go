@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"strings"
@@ -66,6 +67,7 @@ func RunDriverConformance(t *testing.T, newEnv func(t *testing.T) Env) {
 		{"AppState/Concurrent", testConcurrent},
 		{"AppState/Canceled", testCanceled},
 		{"Faults", testFaults},
+		{"AppStatesReader", testAppStates},
 		{"RoleAssigner", testRoleAssigner},
 		{"KeyCredentialReader", testKeyCredentials},
 		{"CertificateProver", testProveCertificate},
@@ -526,6 +528,13 @@ func testFaults(t *testing.T, s *suite) {
 					t.Errorf("RetryAfter(%v) = %v, %v; want a positive wait", err, d, ok)
 				}
 			}
+			if r, ok := s.Driver.(consent.AppStatesReader); ok {
+				res, err := r.AppStates(s.ctx(t), tenantID, []string{appID})
+				checkErr(t, "AppStates under fault "+tc.kind.String(), err, tc.want)
+				if err != nil && res != nil {
+					t.Errorf("AppStates under fault returned %d results along with the error", len(res))
+				}
+			}
 			if r, ok := s.Driver.(consent.UserStateReader); ok {
 				_, err := r.UserState(s.ctx(t), tenantID, userID)
 				checkErr(t, "UserState under fault "+tc.kind.String(), err, tc.want)
@@ -561,6 +570,155 @@ func testFaults(t *testing.T, s *suite) {
 				t.Errorf("AppState after clearing fault %v lost grants: %+v", tc.kind, got)
 			}
 		})
+	}
+}
+
+// testAppStates checks consent.AppStatesReader: each result is what AppState returns for that
+// app (the suite knows that ground truth, and the AppState subtests hold AppState to it), in
+// request order; whole-call errors only when no app could be read.
+func testAppStates(t *testing.T, s *suite) {
+	sr, ok := s.Driver.(consent.AppStatesReader)
+	if !ok {
+		t.Skipf("%T does not implement consent.AppStatesReader", s.Driver)
+	}
+	tenantID, granted, spID := s.consentedApp(t)
+	userID := s.setUpGrants(t, tenantID, granted)
+	grants := wantGrantsState(tenantID, granted, spID, userID)
+	disabled := s.app(t, tenantID)
+	disabledSP, err := s.Directory.CreateServicePrincipal(tenantID, disabled)
+	must(t, "CreateServicePrincipal", err)
+	must(t, "SetServicePrincipalEnabled(false)", s.Directory.SetServicePrincipalEnabled(tenantID, disabled, false))
+	absent := s.app(t, tenantID) // registered, never consented
+	unknown := newGUID()         // no directory knows it
+	missing := func(tenant, app string) consent.AppState { return consent.AppState{TenantID: tenant, AppID: app} }
+	present := func(app, spID string, enabled bool) consent.AppState {
+		return consent.AppState{TenantID: tenantID, AppID: app, Exists: true, ServicePrincipal: consent.ServicePrincipal{ObjectID: spID, AppID: app, Enabled: enabled}}
+	}
+
+	// Asked in descending app ID order with a duplicate last, so that a driver answering in app
+	// ID order cannot pass by chance (25 apps below catch other orders). This first read is
+	// also the baseline of the revocation below.
+	byID := map[string]consent.AppState{
+		granted:  grants,
+		disabled: present(disabled, disabledSP, false),
+		absent:   missing(tenantID, absent),
+		unknown:  missing(tenantID, unknown),
+	}
+	ids := slices.SortedFunc(maps.Keys(byID), func(a, b string) int { return strings.Compare(strings.ToLower(b), strings.ToLower(a)) })
+	ids = append(ids, granted)
+	want := make([]consent.AppStateResult, len(ids))
+	for i, id := range ids {
+		want[i].State = byID[id]
+	}
+	s.checkAppStates(t, "AppStates(mixed apps and a duplicate)", sr, tenantID, ids, want)
+
+	got, err := sr.AppStates(s.ctx(t), tenantID, nil)
+	if err != nil || len(got) != 0 {
+		t.Errorf("AppStates(no app IDs) = %d results, %v; want none and a nil error", len(got), err)
+	}
+
+	s.checkAppStates(t, "AppStates(an empty app ID among valid ones)", sr, tenantID, []string{granted, "", absent},
+		[]consent.AppStateResult{{State: grants}, {Err: consent.ErrInvalidArgument}, {State: missing(tenantID, absent)}})
+
+	// More apps than one round trip holds (a Graph $batch takes 20 requests); the last, past
+	// the first 20, holds a grant.
+	many := make([]string, 25)
+	wantMany := make([]consent.AppStateResult, len(many))
+	for i := range many {
+		many[i] = s.app(t, tenantID)
+		wantMany[i].State = missing(tenantID, many[i])
+		if i%3 == 0 {
+			sp, err := s.Directory.CreateServicePrincipal(tenantID, many[i])
+			must(t, "CreateServicePrincipal", err)
+			wantMany[i].State = present(many[i], sp, true)
+		}
+	}
+	last := &wantMany[len(many)-1].State
+	must(t, "GrantAppRole", s.Directory.GrantAppRole(tenantID, last.AppID, consent.MicrosoftGraphAppID, graphUserReadAll))
+	last.AppRoleGrants = []consent.AppRoleGrant{{ResourceAppID: consent.MicrosoftGraphAppID, AppRoleID: graphUserReadAll}}
+	s.checkAppStates(t, "AppStates(25 apps)", sr, tenantID, many, wantMany)
+
+	tenantB := s.tenant(t)
+	s.checkAppStates(t, "AppStates(tenant B, apps consented in tenant A)", sr, tenantB, []string{granted, disabled},
+		[]consent.AppStateResult{{State: missing(tenantB, granted)}, {State: missing(tenantB, disabled)}})
+
+	got, err = sr.AppStates(s.ctx(t), newGUID(), []string{granted, absent})
+	checkErr(t, "AppStates(unknown tenant)", err, consent.ErrTenantNotFound)
+	if err != nil && got != nil {
+		t.Errorf("AppStates(unknown tenant) returned %d results along with the error", len(got))
+	}
+	got, err = sr.AppStates(s.ctx(t), "", []string{granted})
+	if !errors.Is(err, consent.ErrInvalidArgument) || got != nil {
+		t.Errorf("AppStates(empty tenant ID) = %d results, %v; want none and an error wrapping ErrInvalidArgument", len(got), err)
+	}
+
+	must(t, "RevokeAppRole", s.Directory.RevokeAppRole(tenantID, granted, consent.MicrosoftGraphAppID, graphUserReadAll))
+	revoked := wantGrantsState(tenantID, granted, spID, userID)
+	revoked.AppRoleGrants = revoked.AppRoleGrants[:2]
+	s.checkAppStates(t, "AppStates after revoking User.Read.All", sr, tenantID, []string{granted}, []consent.AppStateResult{{State: revoked}})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got, err = sr.AppStates(ctx, tenantID, []string{granted})
+	switch {
+	case !errors.Is(err, context.Canceled):
+		t.Errorf("AppStates with a canceled context: %v, want an error wrapping context.Canceled", err)
+	case !consent.CouldNotCheck(err):
+		t.Errorf("CouldNotCheck(%v) = false for a canceled context", err)
+	}
+	if err != nil && got != nil {
+		t.Errorf("AppStates with a canceled context returned %d results along with the error", len(got))
+	}
+}
+
+// checkAppStates calls AppStates and checks it answers without a whole-call error, one result
+// per app ID, in request order, each as want says: the state AppState returns for that app, or,
+// when want.Err is set, an error wrapping it and a zero State.
+func (s *suite) checkAppStates(t *testing.T, call string, sr consent.AppStatesReader, tenantID string, appIDs []string, want []consent.AppStateResult) {
+	t.Helper()
+	got, err := sr.AppStates(s.ctx(t), tenantID, appIDs)
+	if err != nil {
+		t.Errorf("%s: %v, want one result per app ID and a nil error", call, err)
+		return
+	}
+	if len(got) != len(appIDs) {
+		t.Errorf("%s: %d results for %d app IDs, want one per app ID", call, len(got), len(appIDs))
+		return
+	}
+	// The right results in the wrong order are reported once, not as a mismatch of each.
+	gotIDs, wantIDs := make([]string, len(got)), make([]string, len(got))
+	for i := range got {
+		gotIDs[i], wantIDs[i] = "(error)", "(error)"
+		if got[i].Err == nil {
+			gotIDs[i] = strings.ToLower(got[i].State.AppID)
+		}
+		if want[i].Err == nil {
+			wantIDs[i] = strings.ToLower(appIDs[i])
+		}
+	}
+	if !slices.Equal(gotIDs, wantIDs) && slices.Equal(slices.Sorted(slices.Values(gotIDs)), slices.Sorted(slices.Values(wantIDs))) {
+		t.Errorf("%s: results not in request order (-want +got app IDs):\n%s", call, cmp.Diff(wantIDs, gotIDs))
+		return
+	}
+	for i, r := range got {
+		what := fmt.Sprintf("%s: result %d (app %q)", call, i, appIDs[i])
+		switch {
+		case want[i].Err != nil && r.Err == nil:
+			t.Errorf("%s: got nil error (Exists=%v), want an error wrapping %v", what, r.State.Exists, want[i].Err)
+		case want[i].Err != nil:
+			if !errors.Is(r.Err, want[i].Err) {
+				t.Errorf("%s: got error %v, want one wrapping %v", what, r.Err, want[i].Err)
+			}
+			if diff := cmp.Diff(consent.AppState{}, r.State, appStateOpts); diff != "" {
+				t.Errorf("%s: a non-zero State along with the error (-want +got):\n%s", what, diff)
+			}
+		case r.Err != nil:
+			t.Errorf("%s: error %v, want the app's state", what, r.Err)
+		default:
+			if diff := cmp.Diff(want[i].State, r.State, appStateOpts); diff != "" {
+				t.Errorf("%s: not what AppState returns (-want +got):\n%s", what, diff)
+			}
+		}
 	}
 }
 
