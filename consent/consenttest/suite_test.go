@@ -135,6 +135,39 @@ func (d lenientDelegatedDriver) ProveDelegated(ctx context.Context, req consent.
 	return p, err
 }
 
+// sortedStatesDriver answers AppStates in app ID order instead of request order (results
+// gathered from a map, or from a batch response taken in the order it lists them): each app
+// would be judged by another app's grants.
+type sortedStatesDriver struct{ *consenttest.Fake }
+
+func (d sortedStatesDriver) AppStates(ctx context.Context, tenantID string, appIDs []string) ([]consent.AppStateResult, error) {
+	res, err := d.Fake.AppStates(ctx, tenantID, appIDs)
+	slices.SortStableFunc(res, func(x, y consent.AppStateResult) int {
+		return strings.Compare(strings.ToLower(x.State.AppID), strings.ToLower(y.State.AppID))
+	})
+	return res, err
+}
+
+// statesErrAsMissingDriver turns an app it could not read, and a call that failed whole, into
+// Exists=false results: the false "grant missing", for a whole tenant at once.
+type statesErrAsMissingDriver struct{ *consenttest.Fake }
+
+func (d statesErrAsMissingDriver) AppStates(ctx context.Context, tenantID string, appIDs []string) ([]consent.AppStateResult, error) {
+	res, err := d.Fake.AppStates(ctx, tenantID, appIDs)
+	if ctx.Err() != nil {
+		return res, err
+	}
+	if err != nil {
+		res = make([]consent.AppStateResult, len(appIDs))
+	}
+	for i := range res {
+		if err != nil || res[i].Err != nil {
+			res[i] = consent.AppStateResult{State: consent.AppState{TenantID: tenantID, AppID: appIDs[i]}}
+		}
+	}
+	return res, nil
+}
+
 var brokenDrivers = map[string]func(f *consenttest.Fake) consent.Driver{
 	"caching": func(f *consenttest.Fake) consent.Driver {
 		return &cachingDriver{Fake: f, cache: map[string]consent.AppState{}}
@@ -146,6 +179,10 @@ var brokenDrivers = map[string]func(f *consenttest.Fake) consent.Driver{
 	"anyCert":          func(f *consenttest.Fake) consent.Driver { return anyCertDriver{f} },
 	"unsorted":         func(f *consenttest.Fake) consent.Driver { return unsortedDriver{f} },
 	"lenientDelegated": func(f *consenttest.Fake) consent.Driver { return lenientDelegatedDriver{f} },
+	"sortedStates":     func(f *consenttest.Fake) consent.Driver { return sortedStatesDriver{f} },
+	"statesErrAsMissing": func(f *consenttest.Fake) consent.Driver {
+		return statesErrAsMissingDriver{f}
+	},
 	"staleUser": func(f *consenttest.Fake) consent.Driver {
 		return &staleUserDriver{Fake: f, seen: map[string]consent.UserState{}}
 	},
@@ -186,6 +223,15 @@ func TestConformanceCatchesBrokenDrivers(t *testing.T) {
 		{"unsorted", "AppState/Grants", "AppState mismatch"},
 		{"staleUser", "UserStateReader", "after a password reset: LastPasswordChange"},
 		{"lenientDelegated", "DelegatedProver/password_reset", "ProveDelegated after password reset: got nil error"},
+		{"sortedStates", "AppStatesReader", "results not in request order"},
+		{"statesErrAsMissing", "AppStatesReader", "AppStates(unknown tenant): got nil error"},
+	}
+	// Bugs with more than one face must be caught in each.
+	alsoWant := map[string][]string{
+		"statesErrAsMissing": {
+			`AppStates(an empty app ID among valid ones): result 1 (app ""): got nil error`, // one app failed
+			"AppStates(empty tenant ID) = 1 results, <nil>",                                 // the whole call failed
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.driver, func(t *testing.T) {
@@ -200,8 +246,10 @@ func TestConformanceCatchesBrokenDrivers(t *testing.T) {
 			if !errors.As(err, &exit) {
 				t.Fatalf("the suite passed a driver with bug %q (err %v):\n%s", tt.driver, err, out)
 			}
-			if !strings.Contains(string(out), tt.want) {
-				t.Errorf("the suite failed driver %q without reporting %q:\n%s", tt.driver, tt.want, out)
+			for _, want := range append([]string{tt.want}, alsoWant[tt.driver]...) {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("the suite failed driver %q without reporting %q:\n%s", tt.driver, want, out)
+				}
 			}
 			if !strings.Contains(string(out), "--- FAIL: TestBrokenDriverChild/"+tt.subtest) {
 				t.Errorf("subtest %s did not fail for driver %q:\n%s", tt.subtest, tt.driver, out)
