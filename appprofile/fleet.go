@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/store"
 )
 
@@ -46,10 +47,13 @@ type FleetResult struct {
 
 const maxFleetErrors = 100
 
-// VerifyAll verifies every profile that matches f, streaming pages from the store. Driver calls
-// share the Manager's rate budget (one per app registration: WithRateLimit), at most
-// WithTenantConcurrency calls run per tenant and WithWorkers overall, and a Retry-After pauses the
-// tenant that was throttled. Throttled and transient failures are retried (WithMaxAttempts); a
+// VerifyAll verifies every profile that matches f, streaming pages from the store. A page's
+// profiles are handled tenant by tenant: when the driver implements consent.AppStatesReader, one
+// call reads the app states of all of a tenant's profiles in the page (with consent/graph, one
+// $batch per six profiles) — Manager-made profile IDs sort a tenant's profiles together, see
+// Profile.ID. Driver calls share the Manager's rate budget (one per app registration:
+// WithRateLimit; a read of n profiles costs n), WithWorkers tenants are worked on at once with at
+// most WithTenantConcurrency calls each, and a Retry-After pauses the tenant that was throttled. Throttled and transient failures are retried (WithMaxAttempts); a
 // profile that still cannot be read keeps its status with outcome CouldNotCheck. Results are
 // written back with optimistic concurrency: a concurrent edit wins (counted as Superseded).
 //
@@ -102,9 +106,9 @@ func (m *Manager) VerifyAll(ctx context.Context, f store.Filter, opts VerifyAllO
 			break
 		}
 		pg := r.addPage(len(recs), next, slots)
-		for _, rec := range recs {
+		for _, group := range byTenant(recs) {
 			select {
-			case jobs <- fleetJob{rec: rec, page: pg}:
+			case jobs <- fleetJob{recs: group, page: pg}:
 			case <-ctx.Done():
 			}
 		}
@@ -130,9 +134,26 @@ func (m *Manager) VerifyAll(ctx context.Context, f store.Filter, opts VerifyAllO
 	return r.res, nil
 }
 
+// fleetJob is one tenant's profiles of one page.
 type fleetJob struct {
-	rec  store.Record
+	recs []store.Record
 	page *fleetPage
+}
+
+// byTenant splits a page into its tenants' records, in order of first appearance.
+func byTenant(recs []store.Record) [][]store.Record {
+	idx := map[string]int{}
+	var groups [][]store.Record
+	for _, rec := range recs {
+		i, ok := idx[rec.Tenant]
+		if !ok {
+			i = len(groups)
+			idx[rec.Tenant] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], rec)
+	}
+	return groups
 }
 
 type fleetPage struct {
@@ -142,9 +163,7 @@ type fleetPage struct {
 }
 
 type tenantQueue struct {
-	running int
-	done    int
-	waiting []fleetJob
+	waiting []fleetJob // jobs of the tenant behind the running one
 }
 
 // fleetRun is the shared state of one VerifyAll.
@@ -173,45 +192,31 @@ func (r *fleetRun) addPage(n int, next string, slot chan struct{}) *fleetPage {
 	return pg
 }
 
-// handle runs a job now if its tenant has a free slot, otherwise queues it behind the tenant's
-// running jobs; the worker that holds a tenant slot drains that tenant's queue.
+// handle runs a job now unless another job of its tenant is running (a tenant's profiles split
+// over two pages), in which case it is queued; the worker running a tenant drains its queue, so
+// a tenant never has more than WithTenantConcurrency calls in flight.
 func (r *fleetRun) handle(j fleetJob) {
-	t := j.rec.Tenant
+	t := j.recs[0].Tenant
 	r.mu.Lock()
-	q := r.tenants[t]
-	if q == nil {
-		q = &tenantQueue{}
-		r.tenants[t] = q
-	}
-	// A tenant's first check runs alone: it pays for the tenant's token and the driver's
-	// per-tenant lookups once, instead of once per concurrent call.
-	limit := r.m.o.tenantConc
-	if q.done == 0 {
-		limit = 1
-	}
-	if q.running >= limit {
+	if q, running := r.tenants[t]; running {
 		q.waiting = append(q.waiting, j)
 		r.mu.Unlock()
 		return
 	}
-	q.running++
+	q := &tenantQueue{}
+	r.tenants[t] = q
 	r.mu.Unlock()
 	for {
 		r.run(j)
 		r.mu.Lock()
-		q.done++
-		if len(q.waiting) > 0 {
-			j = q.waiting[0]
-			q.waiting = q.waiting[1:]
-			r.mu.Unlock()
-			continue
-		}
-		q.running--
-		if q.running == 0 {
+		if len(q.waiting) == 0 {
 			delete(r.tenants, t)
+			r.mu.Unlock()
+			return
 		}
+		j = q.waiting[0]
+		q.waiting = q.waiting[1:]
 		r.mu.Unlock()
-		return
 	}
 }
 
@@ -219,31 +224,32 @@ func (r *fleetRun) run(j fleetJob) {
 	if r.ctx.Err() != nil {
 		return // interrupted: the page stays incomplete and is verified again on resume
 	}
-	vr, err := r.m.verifyRecord(r.ctx, j.rec)
-	if r.ctx.Err() != nil && (err != nil || vr.Outcome == CouldNotCheck) {
-		return // interrupted, not a result
-	}
-	r.mu.Lock()
-	res := &r.res
-	res.Done++
-	switch {
-	case err != nil:
-		res.Failed++
-		if len(res.Errors) < maxFleetErrors {
-			res.Errors = append(res.Errors, fmt.Errorf("profile %s (tenant %s): %w", j.rec.ID, j.rec.Tenant, err))
+	r.m.verifyTenant(r.ctx, j.recs, func(rec store.Record, vr VerifyResult, err error) {
+		if r.ctx.Err() != nil && (err != nil || vr.Outcome == CouldNotCheck) {
+			return // interrupted, not a result
 		}
-	case vr.Superseded:
-		res.Superseded++
-	case vr.Outcome == CouldNotCheck:
-		res.CouldNotCheck++
-	default:
-		res.Checked++
-	}
-	if err == nil && vr.Changed {
-		res.Changed++
-	}
-	j.page.remaining--
-	r.mu.Unlock()
+		r.mu.Lock()
+		res := &r.res
+		res.Done++
+		switch {
+		case err != nil:
+			res.Failed++
+			if len(res.Errors) < maxFleetErrors {
+				res.Errors = append(res.Errors, fmt.Errorf("profile %s (tenant %s): %w", rec.ID, rec.Tenant, err))
+			}
+		case vr.Superseded:
+			res.Superseded++
+		case vr.Outcome == CouldNotCheck:
+			res.CouldNotCheck++
+		default:
+			res.Checked++
+		}
+		if err == nil && vr.Changed {
+			res.Changed++
+		}
+		j.page.remaining--
+		r.mu.Unlock()
+	})
 	r.complete(j.page)
 }
 
@@ -273,10 +279,56 @@ func (r *fleetRun) complete(*fleetPage) {
 	}
 }
 
-func (m *Manager) verifyRecord(ctx context.Context, r store.Record) (VerifyResult, error) {
-	p, err := fromRecord(r)
-	if err != nil {
-		return VerifyResult{}, err
+// verifyTenant verifies recs, all of one tenant, calling done once per record (from several
+// goroutines: at most WithTenantConcurrency at once). With a consent.AppStatesReader driver the
+// consented profiles' app states are read with one call first.
+func (m *Manager) verifyTenant(ctx context.Context, recs []store.Record, done func(store.Record, VerifyResult, error)) {
+	profiles := make([]Profile, len(recs))
+	errs := make([]error, len(recs))
+	var apps []string
+	var need []int // indexes of the profiles whose app state is read
+	for i, rec := range recs {
+		if profiles[i], errs[i] = fromRecord(rec); errs[i] == nil && profiles[i].Consent != nil {
+			apps = append(apps, profiles[i].AppID)
+			need = append(need, i)
+		}
 	}
-	return m.verifyProfile(ctx, p, m.o.maxAttempts)
+	pre := make([]*consent.AppStateResult, len(recs))
+	if sr, ok := m.driver.(consent.AppStatesReader); ok && len(apps) > 1 {
+		var states []consent.AppStateResult
+		err := m.callN(ctx, recs[0].Tenant, len(apps), func(ctx context.Context) error {
+			var err error
+			states, err = sr.AppStates(ctx, recs[0].Tenant, apps)
+			return err
+		})
+		for k, i := range need {
+			switch {
+			case err != nil:
+				pre[i] = &consent.AppStateResult{Err: err}
+			case k < len(states):
+				pre[i] = &states[k]
+				// A throttled item pauses the tenant as a throttled call does (callN did that
+				// for a throttled call as a whole).
+				if d, ok := consent.RetryAfter(states[k].Err); ok && d > 0 {
+					m.pauseTenant(recs[0].Tenant, d)
+				}
+			}
+		}
+	}
+	sem := make(chan struct{}, max(m.o.tenantConc, 1))
+	var wg sync.WaitGroup
+	for i, rec := range recs {
+		if errs[i] != nil {
+			done(rec, VerifyResult{}, errs[i])
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			vr, err := m.verifyProfile(ctx, profiles[i], m.o.maxAttempts, pre[i])
+			done(rec, vr, err)
+		}()
+	}
+	wg.Wait()
 }

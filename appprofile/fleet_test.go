@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/consent"
@@ -250,7 +253,9 @@ func TestVerifyAllConcurrentEditWins(t *testing.T) {
 	f := newFleet(t, 2, 2, nil)
 	target := "p-00001-01"
 	var once sync.Once
-	f.fake.OnCall(consenttest.MethodAppState, func(ctx context.Context, a consenttest.Action) error {
+	// The edit lands while the profile's app state is being read (AppState, or its item of a
+	// tenant's AppStates).
+	edit := func(ctx context.Context, a consenttest.Action) error {
 		if a.TenantID == fleetTenant(1) && a.AppID == fleetApp(1) {
 			once.Do(func() {
 				rec, err := f.store.Get(ctx, target)
@@ -267,7 +272,9 @@ func TestVerifyAllConcurrentEditWins(t *testing.T) {
 			})
 		}
 		return nil
-	})
+	}
+	f.fake.OnCall(consenttest.MethodAppState, edit)
+	f.fake.OnCall(consenttest.MethodAppStatesItem, edit)
 	m := f.manager(t)
 	res, err := m.VerifyAll(context.Background(), store.Filter{}, appprofile.VerifyAllOptions{})
 	if err != nil {
@@ -310,6 +317,7 @@ func TestVerifyAllFaultInjection(t *testing.T) {
 	}
 	log := newCallLog()
 	f.fake.OnCall(consenttest.AnyMethod, log.hook(0, faulty))
+	f.fake.OnCall(consenttest.MethodAppStatesItem, faulty) // single items of a tenant's read fail too
 	m := f.manager(t, appprofile.WithMaxAttempts(1))
 	res, err := m.VerifyAll(context.Background(), store.Filter{}, appprofile.VerifyAllOptions{PageSize: 64})
 	if err != nil {
@@ -342,5 +350,80 @@ func TestVerifyAllFaultInjection(t *testing.T) {
 	}
 	if cnc != res.CouldNotCheck {
 		t.Errorf("%d profiles say could-not-check, result says %d", cnc, res.CouldNotCheck)
+	}
+}
+
+// TestVerifyAllReadsEachTenantOnce: with a consent.AppStatesReader driver, a page's profiles of one
+// tenant are read with one AppStates call, never AppState by AppState, and the statuses are the
+// same as profile-by-profile checks give.
+func TestVerifyAllReadsEachTenantOnce(t *testing.T) {
+	f := newFleet(t, 6, 5, func(i, j int) bool { return i == 2 && j == 3 })
+	m := f.manager(t)
+	res, err := m.VerifyAll(context.Background(), store.Filter{}, appprofile.VerifyAllOptions{PageSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Done != 30 || res.Checked != 30 || res.Changed != 0 {
+		t.Errorf("result = %+v %v (stored statuses match the tenants: nothing may change)", res.Progress, res.Errors)
+	}
+	if n := f.fake.CountActions(consenttest.MethodAppState); n != 0 {
+		t.Errorf("%d AppState calls, want 0: every read goes through AppStates", n)
+	}
+	reads := map[string]int{}
+	for _, a := range f.fake.Actions() {
+		if a.Method == consenttest.MethodAppStates {
+			reads[a.TenantID]++
+			if n := len(strings.Split(a.Arg, ",")); n != 5 {
+				t.Errorf("tenant %s: AppStates for %d apps, want its 5", a.TenantID, n)
+			}
+		}
+	}
+	for _, tid := range f.tenants {
+		if reads[tid] != 1 {
+			t.Errorf("tenant %s read %d times, want 1", tid, reads[tid])
+		}
+	}
+	p, err := m.Get(context.Background(), "p-00002-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != appprofile.Invalid || len(p.Reasons) == 0 || p.Reasons[0].Code != appprofile.ReasonGrantMissing {
+		t.Errorf("broken profile: %s %+v, want Invalid with grant missing", p.Status, p.Reasons)
+	}
+}
+
+// TestProfileIDsGroupTenants: IDs the Manager assigns are RFC 9562 version 8 UUIDs whose first 32
+// bits are the same for one tenant and differ between tenants, so a fleet scan (ordered by ID)
+// meets a tenant's profiles together.
+func TestProfileIDsGroupTenants(t *testing.T) {
+	e := newEnv(t, appprofile.WithDuplicates(true))
+	other := "6f1e2d3c-2222-4a5b-9c8d-000000000002"
+	must(t, e.fake.AddTenant(consenttest.Tenant{ID: other}))
+	prefix := map[string]map[string]bool{}
+	for range 3 {
+		for _, tid := range []string{tenantID, other} {
+			ps, err := e.mgr.Create(e.ctx, appprofile.CreateRequest{Customer: "c", Tenant: tid, Services: []string{"Nitro"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				id, err := uuid.Parse(p.ID)
+				if err != nil || id.Version() != 8 || id.Variant() != uuid.RFC4122 {
+					t.Fatalf("ID %q: version %d variant %v (%v), want an RFC 9562 version 8 UUID", p.ID, id.Version(), id.Variant(), err)
+				}
+				if prefix[tid] == nil {
+					prefix[tid] = map[string]bool{}
+				}
+				prefix[tid][p.ID[:8]] = true
+			}
+		}
+	}
+	if len(prefix[tenantID]) != 1 || len(prefix[other]) != 1 {
+		t.Errorf("a tenant's IDs must share their first 32 bits: %v", prefix)
+	}
+	for k := range prefix[tenantID] {
+		if prefix[other][k] {
+			t.Errorf("two tenants share the ID prefix %s", k)
+		}
 	}
 }

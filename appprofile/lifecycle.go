@@ -75,7 +75,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) ([]Profile, err
 	now := m.now()
 	var profiles []Profile
 	for _, app := range apps {
-		id, err := m.newID()
+		id, err := m.newID(req.Tenant)
 		if err != nil {
 			return nil, err
 		}
@@ -581,7 +581,7 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	}
 	np.Consent = rec
 	// Ground truth: the service principal and the grants must be visible in the tenant.
-	obs, newCache := m.observeWithCache(ctx, np)
+	obs, newCache := m.observeWithCache(ctx, np, nil)
 	if newCache != nil {
 		np.DelegatedTokenCache = *newCache
 	}

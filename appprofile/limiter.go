@@ -26,8 +26,10 @@ func newLimiter(r RateLimit) *limiter {
 	return &limiter{rate: r.PerSecond, burst: b, tokens: b, last: time.Now()}
 }
 
-// wait blocks until a call may start or ctx ends.
-func (l *limiter) wait(ctx context.Context) error {
+// wait blocks until a call costing n units may start or ctx ends. A cost above the burst
+// starts once the bucket is full and leaves it in debt, which later calls wait out.
+func (l *limiter) wait(ctx context.Context, n int) error {
+	cost := float64(max(n, 1))
 	for {
 		l.mu.Lock()
 		now := time.Now()
@@ -44,12 +46,13 @@ func (l *limiter) wait(ctx context.Context) error {
 				l.tokens = l.burst
 			}
 			l.last = now
-			if l.tokens >= 1 {
-				l.tokens--
+			need := min(cost, l.burst)
+			if l.tokens >= need {
+				l.tokens -= cost
 				l.mu.Unlock()
 				return ctx.Err()
 			}
-			delay = time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
+			delay = time.Duration((need - l.tokens) / l.rate * float64(time.Second))
 		}
 		l.mu.Unlock()
 		t := time.NewTimer(delay)

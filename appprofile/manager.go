@@ -2,8 +2,10 @@ package appprofile
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -95,13 +97,18 @@ func New(st store.Store, drv consent.Driver, opts ...Option) (*Manager, error) {
 
 func (m *Manager) now() time.Time { return m.o.now() }
 
-func (m *Manager) newID() (string, error) {
+// newID returns a profile ID for tenant: see Profile.ID.
+func (m *Manager) newID(tenant string) (string, error) {
 	m.randMu.Lock()
-	defer m.randMu.Unlock()
 	id, err := uuid.NewRandomFromReader(m.o.rand)
+	m.randMu.Unlock()
 	if err != nil {
 		return "", fmt.Errorf("appprofile: generating an ID: %w", err)
 	}
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(tenant)))
+	binary.BigEndian.PutUint32(id[:4], h.Sum32())
+	id[6] = id[6]&0x0f | 0x80 // version 8
 	return id.String(), nil
 }
 
@@ -218,10 +225,16 @@ func (m *Manager) appSpec(name string) (AppSpec, error) {
 // throttled answer pauses every call about that tenant for the time the service asked (Graph
 // throttles per app and tenant), and a throttled answer about no tenant pauses every call.
 func (m *Manager) call(ctx context.Context, tenant string, fn func(context.Context) error) error {
+	return m.callN(ctx, tenant, 1, fn)
+}
+
+// callN is call for a driver call that reads n profiles at once (AppStates): it costs n units
+// of the rate budget, as the n calls it replaces would.
+func (m *Manager) callN(ctx context.Context, tenant string, n int, fn func(context.Context) error) error {
 	if err := m.waitTenant(ctx, tenant); err != nil {
 		return err
 	}
-	if err := m.limiter.wait(ctx); err != nil {
+	if err := m.limiter.wait(ctx, n); err != nil {
 		return err
 	}
 	// A Retry-After may have arrived while waiting for the budget: check again right before the
@@ -274,22 +287,28 @@ func (m *Manager) pauseTenant(tenant string, d time.Duration) {
 // observe reads the ground truth for p. Failures that say nothing about the tenant become
 // Observation.Failures; ground-truth errors (not consented, not found) become facts.
 func (m *Manager) observe(ctx context.Context, p Profile) Observation {
-	o, _ := m.observeWithCache(ctx, p)
+	o, _ := m.observeWithCache(ctx, p, nil)
 	return o
 }
 
 // observeWithCache is observe that also returns the rotated, sealed delegated token cache when the
-// driver refreshed it (nil otherwise).
-func (m *Manager) observeWithCache(ctx context.Context, p Profile) (Observation, *SealedSecret) {
+// driver refreshed it (nil otherwise). A non-nil pre is the app's state already read (by a
+// fleet's AppStates) and takes the place of the AppState call.
+func (m *Manager) observeWithCache(ctx context.Context, p Profile, pre *consent.AppStateResult) (Observation, *SealedSecret) {
 	var o Observation
 	var newCache *SealedSecret
 	fail := func(part string, err error) { o.Failures = append(o.Failures, Failure{Part: part, Err: err}) }
 	var st consent.AppState
-	err := m.call(ctx, p.Tenant, func(ctx context.Context) error {
-		var err error
-		st, err = m.driver.AppState(ctx, p.Tenant, p.AppID)
-		return err
-	})
+	var err error
+	if pre != nil {
+		st, err = pre.State, pre.Err
+	} else {
+		err = m.call(ctx, p.Tenant, func(ctx context.Context) error {
+			var err error
+			st, err = m.driver.AppState(ctx, p.Tenant, p.AppID)
+			return err
+		})
+	}
 	switch {
 	case err == nil:
 		o.ServicePrincipal = ServicePrincipalState{Exists: st.Exists, Enabled: st.Exists && st.ServicePrincipal.Enabled}
@@ -532,14 +551,14 @@ func (m *Manager) Verify(ctx context.Context, id string) (VerifyResult, error) {
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	res, err := m.verifyProfile(ctx, p, 1)
+	res, err := m.verifyProfile(ctx, p, 1, nil)
 	if err == nil && res.Outcome == CouldNotCheck {
 		err = fmt.Errorf("%w: %w", ErrCouldNotCheck, res.Err)
 	}
 	return res, err
 }
 
-func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int) (VerifyResult, error) {
+func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int, pre *consent.AppStateResult) (VerifyResult, error) {
 	req, err := m.requirements(p)
 	if err != nil {
 		return VerifyResult{}, err
@@ -548,7 +567,8 @@ func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int) (V
 	var newCache *SealedSecret
 	if p.Consent != nil {
 		for i := 0; i < attempts; i++ {
-			obs, newCache = m.observeWithCache(ctx, p)
+			obs, newCache = m.observeWithCache(ctx, p, pre)
+			pre = nil // a retry reads afresh
 			if len(obs.Failures) == 0 || ctx.Err() != nil || !retryable(obs.Failures) || i == attempts-1 {
 				break
 			}

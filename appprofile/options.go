@@ -36,7 +36,9 @@ type options struct {
 // all tenants, so the Manager keeps one budget for every call it makes through the driver, shared by
 // Verify and every VerifyAll.
 type RateLimit struct {
-	// PerSecond is the sustained rate of driver calls; 0 means unlimited.
+	// PerSecond is the sustained rate of driver calls; 0 means unlimited. A call that reads n
+	// profiles at once (consent.AppStatesReader) counts as n: Graph evaluates each request of a
+	// $batch against its throttling limits, so batching saves round trips, not budget.
 	PerSecond float64
 	// Burst is how many calls may start at once; 0 means 1 (when PerSecond is set).
 	Burst int
@@ -75,7 +77,8 @@ func WithRateLimit(r RateLimit) Option { return func(o *options) { o.rate = r } 
 // WithTenantConcurrency caps concurrent driver calls per tenant in VerifyAll (2 by default).
 func WithTenantConcurrency(n int) Option { return func(o *options) { o.tenantConc = n } }
 
-// WithWorkers sets how many profiles VerifyAll checks at once across tenants (32 by default).
+// WithWorkers sets how many tenants VerifyAll works on at once (32 by default); each has at most
+// WithTenantConcurrency driver calls in flight.
 func WithWorkers(n int) Option { return func(o *options) { o.workers = n } }
 
 // WithEventHook sets a function called after every status change was stored. It is called

@@ -122,6 +122,10 @@ type CustomApp struct {
 // A Profile is a value; the Manager returns copies, and changing one has no effect until it is
 // passed back to the Manager.
 type Profile struct {
+	// ID is a UUID the Manager assigns at Create: version 8 (RFC 9562's custom layout) whose
+	// first 32 bits are a hash of the tenant ID and whose other 90 bits are random, so that a
+	// tenant's profiles sort next to each other and a fleet scan (VerifyAll), which pages by
+	// ID, reads them together and checks them with one driver call.
 	ID       string   `json:"id"`
 	Name     string   `json:"name"`
 	Customer string   `json:"customer"`

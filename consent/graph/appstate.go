@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/uuid"
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	absser "github.com/microsoft/kiota-abstractions-go/serialization"
 	"github.com/microsoftgraph/msgraph-sdk-go/applicationswithappid"
@@ -36,46 +37,114 @@ func str(p *string) string {
 // driver has not seen, one more to resolve resource appIds, which are then cached).
 func (d *Driver) AppState(ctx context.Context, tenantID, appID string) (consent.AppState, error) {
 	const op = "AppState"
-	ctx, release, err := d.begin(ctx, op, tenantID, appID)
+	if _, err := uuid.Parse(appID); err != nil {
+		return consent.AppState{}, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("app ID %q is not a GUID: %w", appID, consent.ErrInvalidArgument)}
+	}
+	res, err := d.appStates(ctx, op, tenantID, []string{appID})
 	if err != nil {
-		return consent.AppState{}, err
+		return consent.AppState{}, withOp(err, op, appID)
+	}
+	return res[0].State, res[0].Err
+}
+
+// appsPerBatch is how many apps one $batch reads: 3 items each, one shared service principal
+// lookup and the tenant's first known-resource lookup fit Graph's 20-item limit.
+const appsPerBatch = 6
+
+// AppStates reads several apps of one tenant: one $batch per six apps (their service principals
+// with one `appId in (...)` filter, then each app's app role assignments, delegated grants and
+// directory roles), plus the resource lookup AppState describes. A batch that fails as a whole
+// fails its apps' results; the call fails only when every batch did.
+func (d *Driver) AppStates(ctx context.Context, tenantID string, appIDs []string) ([]consent.AppStateResult, error) {
+	return d.appStates(ctx, "AppStates", tenantID, appIDs)
+}
+
+func (d *Driver) appStates(ctx context.Context, op, tenantID string, appIDs []string) ([]consent.AppStateResult, error) {
+	if _, err := uuid.Parse(tenantID); err != nil {
+		return nil, &consent.DriverError{Op: op, TenantID: tenantID, Err: fmt.Errorf("tenant ID %q is not a GUID: %w", tenantID, consent.ErrInvalidArgument)}
+	}
+	out := make([]consent.AppStateResult, len(appIDs))
+	var apps []string // valid, lower-case, unique
+	for i, id := range appIDs {
+		if _, err := uuid.Parse(id); err != nil {
+			out[i].Err = &consent.DriverError{Op: op, TenantID: tenantID, AppID: id, Err: fmt.Errorf("app ID %q is not a GUID: %w", id, consent.ErrInvalidArgument)}
+		} else if l := strings.ToLower(id); !slices.Contains(apps, l) {
+			apps = append(apps, l)
+		}
+	}
+	if len(apps) == 0 {
+		return out, nil
+	}
+	ctx, release, err := d.begin(ctx, op, tenantID, "")
+	if err != nil {
+		return nil, err
 	}
 	defer release()
-	var out consent.AppState
-	err = d.retryUnauthorized(ctx, op, tenantID, appID, func() (err error) {
-		out, err = d.appState(ctx, op, tenantID, appID)
-		return err
-	})
-	if err != nil {
-		return consent.AppState{}, err
+	got := make(map[string]consent.AppStateResult, len(apps))
+	var firstErr error
+	failed, chunks := 0, (len(apps)+appsPerBatch-1)/appsPerBatch
+	for chunk := range slices.Chunk(apps, appsPerBatch) {
+		err := d.retryUnauthorized(ctx, op, tenantID, "", func() error {
+			return d.readApps(ctx, op, tenantID, chunk, got)
+		})
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			failed++
+			for _, a := range chunk {
+				got[a] = consent.AppStateResult{Err: withOp(err, op, a)}
+			}
+		}
+	}
+	if failed == chunks {
+		return nil, firstErr
+	}
+	for i, id := range appIDs {
+		if out[i].Err == nil {
+			r := got[strings.ToLower(id)]
+			if r.Err == nil {
+				r.State.AppID = id // echo the request's spelling
+			}
+			out[i] = r
+		}
 	}
 	return out, nil
 }
 
-func (d *Driver) appState(ctx context.Context, op string, tenantID, appID string) (consent.AppState, error) {
-	var err error
-	base := d.spURL(appID)
-	sp := &step{ctor: models.CreateServicePrincipalFromDiscriminatorValue}
-	ara := &step{ctor: models.CreateAppRoleAssignmentCollectionResponseFromDiscriminatorValue}
-	grants := &step{ctor: models.CreateOAuth2PermissionGrantCollectionResponseFromDiscriminatorValue}
-	dirRoles := &step{ctor: models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue}
-	infos := []func() (*abstractions.RequestInformation, error){
-		func() (*abstractions.RequestInformation, error) {
-			return serviceprincipals.NewServicePrincipalItemRequestBuilder(base+"?$select=id,appId,displayName,accountEnabled,appOwnerOrganizationId", d.adapter).ToGetRequestInformation(ctx, nil)
-		},
-		func() (*abstractions.RequestInformation, error) {
-			return serviceprincipals.NewItemAppRoleAssignmentsRequestBuilder(base+"/appRoleAssignments", d.adapter).ToGetRequestInformation(ctx, nil)
-		},
-		func() (*abstractions.RequestInformation, error) {
-			return serviceprincipals.NewItemOauth2PermissionGrantsRequestBuilder(base+"/oauth2PermissionGrants", d.adapter).ToGetRequestInformation(ctx, nil)
-		},
-		func() (*abstractions.RequestInformation, error) {
-			return serviceprincipals.NewItemMemberOfGraphDirectoryRoleRequestBuilder(base+"/memberOf/microsoft.graph.directoryRole", d.adapter).ToGetRequestInformation(ctx, nil)
-		},
+// appReads are the batch items of one app.
+type appReads struct {
+	ara, grants, dirRoles *step
+}
+
+// readApps reads apps (at most appsPerBatch) in one $batch and stores each app's result in got.
+// It returns an error only when the batch as a whole failed.
+func (d *Driver) readApps(ctx context.Context, op, tenantID string, apps []string, got map[string]consent.AppStateResult) error {
+	quoted := make([]string, len(apps))
+	for i, a := range apps {
+		quoted[i] = "'" + a + "'"
 	}
-	steps := []*step{sp, ara, grants, dirRoles}
-	for i, mk := range infos {
-		steps[i].build = mk
+	spsURL := d.cfg.GraphURL + "/servicePrincipals?$filter=" + url.QueryEscape("appId in ("+strings.Join(quoted, ",")+")") +
+		"&$select=id,appId,displayName,accountEnabled,appOwnerOrganizationId"
+	sps := &step{ctor: models.CreateServicePrincipalCollectionResponseFromDiscriminatorValue, build: func() (*abstractions.RequestInformation, error) {
+		return serviceprincipals.NewServicePrincipalsRequestBuilder(spsURL, d.adapter).ToGetRequestInformation(ctx, nil)
+	}}
+	steps := []*step{sps}
+	reads := make([]appReads, len(apps))
+	for i, a := range apps {
+		base := d.spURL(a)
+		reads[i] = appReads{
+			ara: &step{ctor: models.CreateAppRoleAssignmentCollectionResponseFromDiscriminatorValue, build: func() (*abstractions.RequestInformation, error) {
+				return serviceprincipals.NewItemAppRoleAssignmentsRequestBuilder(base+"/appRoleAssignments", d.adapter).ToGetRequestInformation(ctx, nil)
+			}},
+			grants: &step{ctor: models.CreateOAuth2PermissionGrantCollectionResponseFromDiscriminatorValue, build: func() (*abstractions.RequestInformation, error) {
+				return serviceprincipals.NewItemOauth2PermissionGrantsRequestBuilder(base+"/oauth2PermissionGrants", d.adapter).ToGetRequestInformation(ctx, nil)
+			}},
+			dirRoles: &step{ctor: models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue, build: func() (*abstractions.RequestInformation, error) {
+				return serviceprincipals.NewItemMemberOfGraphDirectoryRoleRequestBuilder(base+"/memberOf/microsoft.graph.directoryRole", d.adapter).ToGetRequestInformation(ctx, nil)
+			}},
+		}
+		steps = append(steps, reads[i].ara, reads[i].grants, reads[i].dirRoles)
 	}
 	// The first read in a tenant also looks up the well-known resource service principals, so
 	// grants map to resource appIds without a second round trip (resolveResources).
@@ -87,8 +156,8 @@ func (d *Driver) appState(ctx context.Context, op string, tenantID, appID string
 		}}
 		steps = append(steps, known)
 	}
-	if err := d.runBatch(ctx, op, tenantID, appID, steps); err != nil {
-		return consent.AppState{}, err
+	if err := d.runBatch(ctx, op, tenantID, "", steps); err != nil {
+		return err
 	}
 	if known != nil && known.err == nil {
 		// Best effort: a failed or odd lookup only costs the fallback round trip later.
@@ -96,54 +165,105 @@ func (d *Driver) appState(ctx context.Context, op string, tenantID, appID string
 			d.rememberResources(tenantID, page.GetValue())
 		}
 	}
-	if sp.notFound() && sp.err != nil && errors.Is(sp.err, consent.ErrNotFound) {
-		return consent.AppState{TenantID: tenantID, AppID: appID}, nil
+	fail := func(a string, err error) { got[a] = consent.AppStateResult{Err: withOp(err, op, a)} }
+	if sps.err != nil {
+		for _, a := range apps {
+			fail(a, sps.err)
+		}
+		return nil
 	}
-	if err := firstError(sp, ara, grants, dirRoles); err != nil {
-		return consent.AppState{}, err
+	spItems, err := collect(ctx, d, op, tenantID, "", sps.value, models.CreateServicePrincipalCollectionResponseFromDiscriminatorValue,
+		func(v models.ServicePrincipalable) models.ServicePrincipalable { return v })
+	if err != nil {
+		for _, a := range apps {
+			fail(a, err)
+		}
+		return nil
 	}
-	spv, ok := sp.value.(models.ServicePrincipalable)
-	if !ok || spv.GetId() == nil {
-		return consent.AppState{}, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("%w: the service principal came back without an id", consent.ErrTransient)}
+	spByApp := make(map[string]models.ServicePrincipalable, len(spItems))
+	for _, sp := range spItems {
+		if sp != nil && sp.GetAppId() != nil {
+			spByApp[strings.ToLower(*sp.GetAppId())] = sp
+		}
 	}
+
+	type parsed struct {
+		sp     models.ServicePrincipalable
+		ara    []models.AppRoleAssignmentable
+		grants []models.OAuth2PermissionGrantable
+		roles  []models.DirectoryRoleable
+	}
+	var ok []int
+	ps := make([]parsed, len(apps))
+	var resIDs []string
+	for i, a := range apps {
+		sp := spByApp[a]
+		if sp == nil {
+			// No service principal: the per-app reads answered 404; nothing else to say.
+			got[a] = consent.AppStateResult{State: consent.AppState{TenantID: tenantID, AppID: a}}
+			continue
+		}
+		if sp.GetId() == nil {
+			fail(a, &consent.DriverError{Op: op, TenantID: tenantID, AppID: a, Err: fmt.Errorf("%w: the service principal came back without an id", consent.ErrTransient)})
+			continue
+		}
+		r := reads[i]
+		if err := firstError(r.ara, r.grants, r.dirRoles); err != nil {
+			fail(a, err)
+			continue
+		}
+		p := parsed{sp: sp}
+		if p.ara, err = collect(ctx, d, op, tenantID, a, r.ara.value, models.CreateAppRoleAssignmentCollectionResponseFromDiscriminatorValue,
+			func(v models.AppRoleAssignmentable) models.AppRoleAssignmentable { return v }); err == nil {
+			if p.grants, err = collect(ctx, d, op, tenantID, a, r.grants.value, models.CreateOAuth2PermissionGrantCollectionResponseFromDiscriminatorValue,
+				func(v models.OAuth2PermissionGrantable) models.OAuth2PermissionGrantable { return v }); err == nil {
+				p.roles, err = collect(ctx, d, op, tenantID, a, r.dirRoles.value, models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue,
+					func(v models.DirectoryRoleable) models.DirectoryRoleable { return v })
+			}
+		}
+		if err != nil {
+			fail(a, err)
+			continue
+		}
+		for _, x := range p.ara {
+			if r := x.GetResourceId(); r != nil {
+				resIDs = append(resIDs, r.String())
+			}
+		}
+		for _, g := range p.grants {
+			if r := g.GetResourceId(); r != nil {
+				resIDs = append(resIDs, strings.ToLower(*r))
+			}
+		}
+		ps[i] = p
+		ok = append(ok, i)
+	}
+	if len(ok) == 0 {
+		return nil
+	}
+	// Resolve resource service principal object IDs to appIds, once for the batch's apps.
+	resApp, err := d.resolveResources(ctx, op, tenantID, "", resIDs)
+	if err != nil {
+		for _, i := range ok {
+			fail(apps[i], err)
+		}
+		return nil
+	}
+	for _, i := range ok {
+		got[apps[i]] = consent.AppStateResult{State: appStateOf(tenantID, apps[i], ps[i].sp, ps[i].ara, ps[i].grants, ps[i].roles, resApp)}
+	}
+	return nil
+}
+
+// appStateOf assembles an app's state from its Graph objects; resApp maps resource service
+// principal object IDs to appIds.
+func appStateOf(tenantID, appID string, spv models.ServicePrincipalable, araItems []models.AppRoleAssignmentable,
+	grantItems []models.OAuth2PermissionGrantable, roleItems []models.DirectoryRoleable, resApp map[string]string) consent.AppState {
 	st := consent.AppState{TenantID: tenantID, AppID: appID, Exists: true}
 	st.ServicePrincipal = consent.ServicePrincipal{ObjectID: *spv.GetId(), AppID: str(spv.GetAppId()), DisplayName: str(spv.GetDisplayName()),
 		Enabled: spv.GetAccountEnabled() == nil || *spv.GetAccountEnabled()}
 	if o := spv.GetAppOwnerOrganizationId(); o != nil {
 		st.ServicePrincipal.AppOwnerTenantID = o.String()
-	}
-
-	araItems, err := collect(ctx, d, op, tenantID, appID, ara.value, models.CreateAppRoleAssignmentCollectionResponseFromDiscriminatorValue,
-		func(v models.AppRoleAssignmentable) models.AppRoleAssignmentable { return v })
-	if err != nil {
-		return consent.AppState{}, err
-	}
-	grantItems, err := collect(ctx, d, op, tenantID, appID, grants.value, models.CreateOAuth2PermissionGrantCollectionResponseFromDiscriminatorValue,
-		func(v models.OAuth2PermissionGrantable) models.OAuth2PermissionGrantable { return v })
-	if err != nil {
-		return consent.AppState{}, err
-	}
-	roleItems, err := collect(ctx, d, op, tenantID, appID, dirRoles.value, models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue,
-		func(v models.DirectoryRoleable) models.DirectoryRoleable { return v })
-	if err != nil {
-		return consent.AppState{}, err
-	}
-
-	// Resolve resource service principal object IDs to appIds.
-	var resIDs []string
-	for _, a := range araItems {
-		if r := a.GetResourceId(); r != nil {
-			resIDs = append(resIDs, r.String())
-		}
-	}
-	for _, g := range grantItems {
-		if r := g.GetResourceId(); r != nil {
-			resIDs = append(resIDs, strings.ToLower(*r))
-		}
-	}
-	resApp, err := d.resolveResources(ctx, op, tenantID, appID, resIDs)
-	if err != nil {
-		return consent.AppState{}, err
 	}
 	for _, a := range araItems {
 		if a.GetAppRoleId() == nil || a.GetResourceId() == nil {
@@ -179,7 +299,7 @@ func (d *Driver) appState(ctx context.Context, op string, tenantID, appID string
 		return strings.Compare(a.PrincipalID, b.PrincipalID)
 	})
 	st.DirectoryRoles = roleTemplates(roleItems)
-	return st, nil
+	return st
 }
 
 func roleTemplates(items []models.DirectoryRoleable) []roles.TemplateID {

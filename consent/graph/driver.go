@@ -99,12 +99,12 @@ type Config struct {
 // adapter with the Graph middleware on Config.HTTPClient; reads that need several resources use
 // one $batch round trip.
 type Driver struct {
-	cfg       Config
-	msalHTTP  *http.Client // Config.HTTPClient with tokenscope.Transport, for MSAL
+	cfg        Config
+	msalHTTP   *http.Client // Config.HTTPClient with tokenscope.Transport, for MSAL
 	readerCred confidential.Credential
-	adapter   *msgraphgocore.GraphRequestAdapterBase
-	graphHost string
-	log       *slog.Logger
+	adapter    *msgraphgocore.GraphRequestAdapterBase
+	graphHost  string
+	log        *slog.Logger
 
 	semMu sync.Mutex
 	sems  map[string]chan struct{}
@@ -119,6 +119,7 @@ type Driver struct {
 
 var (
 	_ consent.Driver              = (*Driver)(nil)
+	_ consent.AppStatesReader     = (*Driver)(nil)
 	_ consent.RoleAssigner        = (*Driver)(nil)
 	_ consent.KeyCredentialReader = (*Driver)(nil)
 	_ consent.CertificateProver   = (*Driver)(nil)
@@ -436,14 +437,14 @@ func (d *Driver) evictReader(tenant string) {
 	delete(d.readers, strings.ToLower(tenant))
 }
 
-// begin validates IDs (appID unless op reads a user), takes a concurrency slot and makes sure a
+// begin validates IDs (appID when given, unless op reads a user), takes a concurrency slot and makes sure a
 // token can be had (so token failures map precisely), returning the context to use for Graph
 // calls.
 func (d *Driver) begin(ctx context.Context, op, tenantID, appID string) (context.Context, func(), error) {
 	if _, err := uuid.Parse(tenantID); err != nil {
 		return nil, nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("tenant ID %q is not a GUID: %w", tenantID, consent.ErrInvalidArgument)}
 	}
-	if op != opUserState {
+	if op != opUserState && appID != "" {
 		if _, err := uuid.Parse(appID); err != nil {
 			return nil, nil, &consent.DriverError{Op: op, TenantID: tenantID, AppID: appID, Err: fmt.Errorf("app ID %q is not a GUID: %w", appID, consent.ErrInvalidArgument)}
 		}

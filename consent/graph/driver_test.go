@@ -293,3 +293,48 @@ func TestConcurrentTenantsOneTokenEach(t *testing.T) {
 		}
 	}
 }
+
+// TestAppStatesBatchesApps: AppStates reads six apps per $batch (their service principals with
+// one filter, three reads each) and answers exactly as AppState does, app by app.
+func TestAppStatesBatchesApps(t *testing.T) {
+	for _, n := range []int{1, 5, 6, 7, 13} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			e := newEnv(t, graphtest.Options{}, nil)
+			e.withCustomer(t)
+			ctx := ctxT(t)
+			apps := []string{appX}
+			for i := 1; i < n; i++ {
+				a := fmt.Sprintf("aaaaaaaa-0000-4000-8000-%012d", 500+i)
+				must(t, e.srv.RegisterApp(consenttest.App{AppID: a, HomeTenantID: mspTenant, DisplayName: a}))
+				if i%2 == 0 { // every other app is consented, with a grant and a role
+					_, err := e.srv.CreateServicePrincipal(tenantA, a)
+					must(t, err)
+					must(t, e.srv.GrantAppRole(tenantA, a, graphtest.MicrosoftGraphAppID, graphDirReadAll))
+				}
+				apps = append(apps, a)
+			}
+			got, err := e.drv.AppStates(ctx, tenantA, apps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := e.srv.Stats()
+			if want := (n + 5) / 6; st.Total(graphtest.RouteBatch, tenantA) != want || st.GraphRoundTrips(tenantA) != want {
+				t.Errorf("%d apps: %d $batch requests, %d Graph round trips, want %d each (routes %v)", n, st.Total(graphtest.RouteBatch, tenantA), st.GraphRoundTrips(tenantA), want, st.Routes())
+			}
+			if len(got) != n {
+				t.Fatalf("%d results for %d apps", len(got), n)
+			}
+			for i, a := range apps {
+				want, err := e.drv.AppState(ctx, tenantA, a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got[i].Err != nil {
+					t.Errorf("app %d: %v", i, got[i].Err)
+				} else if diff := cmp.Diff(want, got[i].State); diff != "" {
+					t.Errorf("app %d: AppStates differs from AppState (-AppState +AppStates):\n%s", i, diff)
+				}
+			}
+		})
+	}
+}

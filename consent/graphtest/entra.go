@@ -1,6 +1,8 @@
 package graphtest
 
 import (
+	"bytes"
+	"cmp"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -13,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -219,9 +222,17 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenantKey st
 		s.writeAADSTS(w, aadstsError{http.StatusMethodNotAllowed, "invalid_request", 900561, "The endpoint only accepts POST requests."})
 		return
 	}
-	form := r.PostForm
+	// The reply is built under the lock and its tokens signed after it: RSA signing under the
+	// server's one lock serialized every Graph request behind token issuance.
+	reply := &deferredReply{header: http.Header{}}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.serveTokenLocked(reply, r, tenantKey)
+	s.mu.Unlock()
+	reply.flush(w, s)
+}
+
+func (s *Server) serveTokenLocked(w *deferredReply, r *http.Request, tenantKey string) {
+	form := r.PostForm
 	t, ok := s.tenantLocked(tenantKey)
 	if !ok && (tenantKey == "organizations" || tenantKey == "common") {
 		// Multi-tenant endpoints: a code or refresh token names its tenant.
@@ -360,7 +371,7 @@ func thumbOf(p *jwtParts) []byte {
 	return nil
 }
 
-func (s *Server) clientCredentialsLocked(w http.ResponseWriter, form url.Values, t *tenantState, app *application, sp *servicePrincipal) {
+func (s *Server) clientCredentialsLocked(w *deferredReply, form url.Values, t *tenantState, app *application, sp *servicePrincipal) {
 	var resource string
 	for _, sc := range strings.Fields(form.Get("scope")) {
 		res, v := resourceFromScope(sc)
@@ -404,17 +415,13 @@ func (s *Server) clientCredentialsLocked(w http.ResponseWriter, form url.Values,
 		slices.Sort(rolesClaim)
 		claims["roles"] = rolesClaim
 	}
-	tok, err := signRS256(s.signer, s.kid, claims)
-	if err != nil {
-		s.writeAADSTS(w, aadstsError{http.StatusInternalServerError, "server_error", 90033, "Signing the token failed."})
-		return
-	}
+	tok := w.sign(claims)
 	secs := int(s.opts.TokenLifetime.Seconds())
 	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": tok})
 }
 
 // userTokensLocked issues access, id and refresh tokens for a user of the tenant.
-func (s *Server) userTokensLocked(w http.ResponseWriter, t *tenantState, app *application, u *userState, scopes []string) {
+func (s *Server) userTokensLocked(w *deferredReply, t *tenantState, app *application, u *userState, scopes []string) {
 	now := s.now()
 	var resource string
 	var granted []string
@@ -435,17 +442,13 @@ func (s *Server) userTokensLocked(w http.ResponseWriter, t *tenantState, app *ap
 	}
 	slices.Sort(granted)
 	granted = slices.Compact(granted)
-	at, err := signRS256(s.signer, s.kid, map[string]any{
+	at := w.sign(map[string]any{
 		"aud": resourceURI(resource), "iss": "https://sts.windows.net/" + t.ID + "/", "tid": t.ID,
 		"appid": app.AppID, "oid": u.ID, "sub": u.ID, "upn": u.UserPrincipalName, "name": u.DisplayName,
 		"scp": strings.Join(granted, " "), "idtyp": "user", "iat": now.Unix(), "nbf": now.Unix(),
 		"exp": now.Add(s.opts.TokenLifetime).Unix(), "uti": s.newID(), "ver": "1.0",
 	})
-	if err != nil {
-		s.writeAADSTS(w, aadstsError{http.StatusInternalServerError, "server_error", 90033, "Signing the token failed."})
-		return
-	}
-	idt, _ := signRS256(s.signer, s.kid, map[string]any{
+	idt := w.sign(map[string]any{
 		"aud": app.AppID, "iss": s.URL + "/" + t.ID + "/v2.0", "tid": t.ID, "oid": u.ID, "sub": u.ID,
 		"preferred_username": u.UserPrincipalName, "name": u.DisplayName, "iat": now.Unix(), "nbf": now.Unix(),
 		"exp": now.Add(time.Hour).Unix(), "ver": "2.0",
@@ -517,7 +520,7 @@ func (s *Server) evaluateSignInLocked(t *tenantState, app *application, userID, 
 	return u, nil
 }
 
-func (s *Server) authCodeLocked(w http.ResponseWriter, r *http.Request, form url.Values, t *tenantState, app *application, _ *servicePrincipal) {
+func (s *Server) authCodeLocked(w *deferredReply, r *http.Request, form url.Values, t *tenantState, app *application, _ *servicePrincipal) {
 	code, ok := s.codes[form.Get("code")]
 	switch {
 	case !ok || code.appID != app.AppID || code.tenant != t.ID:
@@ -558,7 +561,7 @@ func (s *Server) authCodeLocked(w http.ResponseWriter, r *http.Request, form url
 	s.userTokensLocked(w, t, app, u, scopes)
 }
 
-func (s *Server) refreshLocked(w http.ResponseWriter, r *http.Request, form url.Values, t *tenantState, app *application, _ *servicePrincipal) {
+func (s *Server) refreshLocked(w *deferredReply, r *http.Request, form url.Values, t *tenantState, app *application, _ *servicePrincipal) {
 	g, ok := s.refresh[form.Get("refresh_token")]
 	if !ok || g.appID != app.AppID || g.tenant != t.ID {
 		s.writeAADSTS(w, aadstsError{http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. The refresh token is unknown or was issued to another client or tenant."})
@@ -811,4 +814,51 @@ func withQuery(base string, v url.Values) string {
 		sep = "&"
 	}
 	return base + sep + v.Encode()
+}
+
+// deferredReply buffers a token endpoint reply built under the server's lock; the JWTs in it are
+// placeholders until flush signs them, after the lock is released.
+type deferredReply struct {
+	header  http.Header
+	status  int
+	body    bytes.Buffer
+	pending []map[string]any // claims of placeholder i
+}
+
+func (d *deferredReply) Header() http.Header { return d.header }
+func (d *deferredReply) WriteHeader(status int) {
+	if d.status == 0 {
+		d.status = status
+	}
+}
+func (d *deferredReply) Write(b []byte) (int, error) {
+	d.WriteHeader(http.StatusOK)
+	return d.body.Write(b)
+}
+
+// sign returns a placeholder for the JWT of claims.
+func (d *deferredReply) sign(claims map[string]any) string {
+	d.pending = append(d.pending, claims)
+	return fmt.Sprintf("graphtest-pending-jwt-%d", len(d.pending)-1)
+}
+
+// flush signs the placeholders' tokens and writes the reply to w.
+func (d *deferredReply) flush(w http.ResponseWriter, s *Server) {
+	body := d.body.Bytes()
+	for i, claims := range d.pending {
+		tok, err := signRS256(s.signer, s.kid, claims)
+		if err != nil {
+			s.mu.Lock()
+			s.writeAADSTS(w, aadstsError{http.StatusInternalServerError, "server_error", 90033, "Signing the token failed."})
+			s.mu.Unlock()
+			return
+		}
+		body = bytes.Replace(body, []byte(fmt.Sprintf(`"graphtest-pending-jwt-%d"`, i)), []byte(`"`+tok+`"`), 1)
+	}
+	for k, v := range d.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(cmp.Or(d.status, http.StatusOK))
+	_, _ = w.Write(body)
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -740,48 +741,68 @@ func (s *Server) batch(r *http.Request, c *caller, body []byte) graphResult {
 	if err != nil {
 		return odataErr(http.StatusBadRequest, "BadRequest", err.Error())
 	}
+	// Like Graph, items run concurrently unless dependsOn orders them: each wave runs every item
+	// whose dependencies are answered, so a batch's latency is that of its slowest wave, not the
+	// sum of its items'.
 	status := map[string]int{}
-	var responses []map[string]any
+	results := make([]graphResult, len(items))
+	answered := make([]bool, len(items))
 	for len(status) < len(items) {
-		progressed := false
-		for _, it := range items {
-			k := strings.ToLower(it.ID)
-			if _, done := status[k]; done {
+		var wave []int
+		for i, it := range items {
+			if answered[i] {
 				continue
 			}
-			ready, failedDep := true, false
+			ready := true
 			for _, d := range it.DependsOn {
-				st, done := status[strings.ToLower(d)]
-				if !done {
+				if _, done := status[strings.ToLower(d)]; !done {
 					ready = false
-				} else if st >= 400 {
+				}
+			}
+			if ready {
+				wave = append(wave, i)
+			}
+		}
+		if len(wave) == 0 {
+			return odataErr(http.StatusBadRequest, "BadRequest", "The dependsOn graph of the batch has a cycle.")
+		}
+		var wg sync.WaitGroup
+		for _, i := range wave {
+			it := items[i]
+			failedDep := false
+			for _, d := range it.DependsOn {
+				if status[strings.ToLower(d)] >= 400 {
 					failedDep = true
 				}
 			}
-			if !ready {
+			if failedDep {
+				results[i] = odataErr(http.StatusFailedDependency, "FailedDependency", "The dependent request failed.")
 				continue
 			}
-			progressed = true
-			var res graphResult
-			if failedDep {
-				res = odataErr(http.StatusFailedDependency, "FailedDependency", "The dependent request failed.")
-			} else {
-				res = s.batchItem(c, it)
-			}
-			status[k] = res.status
-			hdr := map[string]string{"Content-Type": "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"}
-			for hk, hv := range res.headers {
-				hdr[hk] = hv
-			}
-			item := map[string]any{"id": it.ID, "status": res.status, "headers": hdr}
-			if res.body != nil {
-				item["body"] = res.body
-			}
-			responses = append(responses, item)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = s.batchItem(c, it)
+			}()
 		}
-		if !progressed {
-			return odataErr(http.StatusBadRequest, "BadRequest", "The dependsOn graph of the batch has a cycle.")
+		wg.Wait()
+		for _, i := range wave {
+			answered[i] = true
+			status[strings.ToLower(items[i].ID)] = results[i].status
 		}
+	}
+	responses := make([]map[string]any, 0, len(items))
+	for i, it := range items {
+		res := results[i]
+		hdr := map[string]string{"Content-Type": "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"}
+		for hk, hv := range res.headers {
+			hdr[hk] = hv
+		}
+		item := map[string]any{"id": it.ID, "status": res.status, "headers": hdr}
+		if res.body != nil {
+			item["body"] = res.body
+		}
+		responses = append(responses, item)
 	}
 	return graphResult{status: http.StatusOK, body: map[string]any{"responses": responses}}
 }
