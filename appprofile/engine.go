@@ -38,8 +38,7 @@ type ServicePrincipalState struct {
 
 // AppRegistrationState is a custom app's registration in the tenant.
 type AppRegistrationState struct {
-	Exists   bool
-	ObjectID string
+	Exists bool
 	// Thumbprints of the certificates in keyCredentials (SHA-1 hex, upper case).
 	Thumbprints []string
 }
@@ -286,8 +285,8 @@ func customReasons(p Profile, obs Observation, now time.Time, pol Policy) []Reas
 	if reg == nil {
 		return rs
 	}
-	if !reg.Exists || (c.ApplicationObjectID != "" && reg.ObjectID != "" && reg.ObjectID != c.ApplicationObjectID) {
-		rs = append(rs, newReason(ReasonCustomAppChanged, "the app registration of custom app %s was deleted or replaced since consent", c.ApplicationID))
+	if !reg.Exists {
+		rs = append(rs, newReason(ReasonCustomAppChanged, "the app registration of custom app %s was deleted since consent; a replacement app has a new application ID", c.ApplicationID))
 		return rs
 	}
 	have := normalizeThumbprints(reg.Thumbprints)

@@ -46,13 +46,13 @@ func healthyInsights() Observation {
 func customProfile() Profile {
 	p := baselineProfile()
 	p.AppType, p.AppID, p.Mode = "Custom app for Baseline management", "99999999-9999-9999-9999-999999999999", Custom
-	p.Custom = &CustomApp{ApplicationID: p.AppID, ApplicationObjectID: "obj-1", Thumbprint: "AABB", NotAfter: t0.AddDate(1, 0, 0), AppThumbprints: []string{"AABB"}}
+	p.Custom = &CustomApp{ApplicationID: p.AppID, Thumbprint: "AABB", NotAfter: t0.AddDate(1, 0, 0), AppThumbprints: []string{"AABB"}}
 	return p
 }
 
 func healthyCustom() Observation {
 	o := healthyBaseline()
-	o.App = &AppRegistrationState{Exists: true, ObjectID: "obj-1", Thumbprints: []string{"aabb"}}
+	o.App = &AppRegistrationState{Exists: true, Thumbprints: []string{"aabb"}}
 	return o
 }
 
@@ -97,7 +97,6 @@ func TestAssessReasons(t *testing.T) {
 		{name: "certificate expiring", profile: customProfile, obs: healthyCustom, now: t0.AddDate(1, 0, -10), want: Valid, codes: []ReasonCode{ReasonCertificateExpiring}},
 		{name: "certificate added to app", profile: customProfile, obs: healthyCustom, now: later, edit: func(p *Profile, o *Observation) { o.App.Thumbprints = append(o.App.Thumbprints, "CCDD") }, want: Valid, codes: []ReasonCode{ReasonCertificateChanged}},
 		{name: "certificate replaced on app", profile: customProfile, obs: healthyCustom, now: later, edit: func(p *Profile, o *Observation) { o.App.Thumbprints = []string{"CCDD"} }, want: Invalid, codes: []ReasonCode{ReasonCertificateNotOnApp, ReasonCertificateChanged}},
-		{name: "custom app replaced", profile: customProfile, obs: healthyCustom, now: later, edit: func(p *Profile, o *Observation) { o.App.ObjectID = "obj-2" }, want: Invalid, codes: []ReasonCode{ReasonCustomAppChanged}},
 		{name: "custom app deleted", profile: customProfile, obs: healthyCustom, now: later, edit: func(p *Profile, o *Observation) { o.App = &AppRegistrationState{} }, want: Invalid, codes: []ReasonCode{ReasonCustomAppChanged}},
 		{name: "expired and broken is invalid", profile: customProfile, obs: healthyCustom, now: t0.AddDate(2, 0, 0), edit: func(p *Profile, o *Observation) { o.ServicePrincipal.Enabled = false }, want: Invalid, codes: []ReasonCode{ReasonServicePrincipalOff, ReasonCertificateExpired}},
 		{name: "hybrid: password reset", profile: insightsProfile, obs: healthyInsights, now: later, edit: func(p *Profile, o *Observation) { o.ConsentUser.LastPasswordChange = t0.Add(time.Hour) }, want: Invalid, codes: []ReasonCode{ReasonUserPasswordReset}},

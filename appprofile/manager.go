@@ -330,7 +330,7 @@ func (m *Manager) observeWithCache(ctx context.Context, p Profile, pre *consent.
 			})
 			switch {
 			case err == nil:
-				reg := &AppRegistrationState{Exists: true, ObjectID: p.Custom.ApplicationObjectID}
+				reg := &AppRegistrationState{Exists: true}
 				for _, k := range kcs {
 					reg.Thumbprints = append(reg.Thumbprints, k.ThumbprintSHA1)
 				}

@@ -102,10 +102,10 @@ func (s SealedSecret) IsZero() bool { return s.KeyID == "" && len(s.Ciphertext) 
 
 // CustomApp is the customer's own app of a custom profile.
 type CustomApp struct {
+	// ApplicationID is the app's client ID. Entra never reuses one, so "the tenant changed its
+	// custom app" shows as this registration gone (ReasonCustomAppChanged) and is fixed by
+	// re-authorizing with the new app's ID.
 	ApplicationID string `json:"applicationId"`
-	// ApplicationObjectID is the object ID of the app registration seen at consent; a different one
-	// later means the app was replaced.
-	ApplicationObjectID string `json:"applicationObjectId,omitempty"`
 	// Thumbprint is the SHA-1 thumbprint (hex, upper case) of the profile's certificate, as Entra
 	// shows it in keyCredentials' customKeyIdentifier; ThumbprintSHA256 the x5t#S256 one.
 	Thumbprint       string    `json:"thumbprint"`

@@ -83,3 +83,27 @@ func FuzzUnmarshalPayload(f *testing.F) {
 		}
 	})
 }
+
+// TestPayloadWithObjectID: payloads stored before custom apps stopped recording the registration's
+// object ID (Entra never reuses an application ID, so it told nothing) still load.
+func TestPayloadWithObjectID(t *testing.T) {
+	old, err := os.ReadFile(filepath.Join("testdata", "payload_v1_object_id.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := UnmarshalPayload(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := os.ReadFile(filepath.Join("testdata", "payload_v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := UnmarshalPayload(cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-current +with object ID):\n%s", diff)
+	}
+}
