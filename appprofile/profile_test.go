@@ -87,23 +87,20 @@ func FuzzUnmarshalPayload(f *testing.F) {
 // TestPayloadWithObjectID: payloads stored before custom apps stopped recording the registration's
 // object ID (Entra never reuses an application ID, so it told nothing) still load.
 func TestPayloadWithObjectID(t *testing.T) {
-	old, err := os.ReadFile(filepath.Join("testdata", "payload_v1_object_id.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := UnmarshalPayload(old)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cur, err := os.ReadFile(filepath.Join("testdata", "payload_v1.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := UnmarshalPayload(cur)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(loadPayload(t, "payload_v1.json"), loadPayload(t, "payload_v1_object_id.json")); diff != "" {
 		t.Errorf("(-current +with object ID):\n%s", diff)
 	}
+}
+
+func loadPayload(t *testing.T, name string) Profile {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := UnmarshalPayload(b)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return p
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -151,7 +152,31 @@ type consentPlan struct {
 // builtinResources are seeded into every tenant: the resource service principals of Microsoft's
 // first-party APIs with every app role and scope the catalog (permissions.Default) requests,
 // plus the ones the emulator itself needs. IDs are Microsoft's real ones.
+//
+// The definitions are built once and every tenant's copies share their appRoles and scopes
+// (read-only; clipped, so a tenant that adds one reallocates instead of writing into the shared
+// array): a private copy per tenant was most of a 2,000-tenant emulator's memory.
 func builtinResources() []*servicePrincipal {
+	tmpl := resourceTemplates()
+	out := make([]*servicePrincipal, len(tmpl))
+	for i := range tmpl {
+		sp := tmpl[i]
+		sp.appRoles, sp.scopes = slices.Clip(sp.appRoles), slices.Clip(sp.scopes)
+		out[i] = &sp
+	}
+	return out
+}
+
+// resourceTemplates holds the immutable definitions builtinResources copies.
+var resourceTemplates = sync.OnceValue(func() []servicePrincipal {
+	var out []servicePrincipal
+	for _, sp := range buildResources() {
+		out = append(out, *sp)
+	}
+	return out
+})
+
+func buildResources() []*servicePrincipal {
 	out := literalResources()
 	byApp := map[string]*servicePrincipal{}
 	for _, sp := range out {
