@@ -63,12 +63,22 @@ func (e *DuplicateError) Unwrap() error { return ErrDuplicate }
 // CertificateError lists every problem of a custom app's certificate.
 type CertificateError struct {
 	Problems []string
+	// Err is the driver's error when Microsoft Entra ID rejected the certificate as the app's
+	// credential (it wraps consent.ErrInvalidCredential); nil for problems of the file itself.
+	Err error
 }
 
 func (e *CertificateError) Error() string {
 	return "appprofile: certificate is not usable: " + strings.Join(e.Problems, "; ")
 }
-func (e *CertificateError) Unwrap() error { return ErrCertificate }
+
+// Unwrap returns ErrCertificate and, when set, Err.
+func (e *CertificateError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrCertificate}
+	}
+	return []error{ErrCertificate, e.Err}
+}
 
 // EligibilityError lists every requirement the consenter does not meet.
 type EligibilityError struct {

@@ -64,9 +64,11 @@ type CreateRequest struct {
 // (Baseline management); then the app types from the catalog. A tenant has one profile per app
 // type unless the Manager was built WithDuplicates(true): a duplicate fails with *DuplicateError
 // and nothing is created. A custom profile's .pfx is validated (every problem reported in a
-// *CertificateError), its certificate must be one of the app's keyCredentials in the tenant, and
-// the roles to assign before authorization must be assigned; its secrets are sealed (ErrNoSealer
-// without a sealer).
+// *CertificateError), its certificate must be one of the app's keyCredentials in the tenant and,
+// when the driver implements consent.CertificateProver, must sign in as the app there (see
+// prepareCustom for how a refusal is reported), and the roles to assign before authorization must
+// be assigned; its secrets are sealed (ErrNoSealer without a sealer). Nothing is created when any
+// of this fails.
 func (m *Manager) Create(ctx context.Context, req CreateRequest) ([]Profile, error) {
 	apps, err := m.planCreate(req)
 	if err != nil {
@@ -95,7 +97,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) ([]Profile, err
 			p.BackupFunctions = slices.Clone(req.BackupFunctions)
 		}
 		if app.Mode == Custom {
-			custom, err := m.prepareCustom(ctx, p, app, *req.Custom)
+			custom, err := m.prepareCustom(ctx, "create", p, app, *req.Custom)
 			if err != nil {
 				return nil, err
 			}
@@ -237,8 +239,15 @@ func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
 	return apps, nil
 }
 
-// prepareCustom validates a custom app (certificate, keyCredentials, roles) and seals its secrets.
-func (m *Manager) prepareCustom(ctx context.Context, p Profile, app AppSpec, in CustomAppInput) (*CustomApp, error) {
+// prepareCustom validates a custom app and seals its secrets; op names the operation in errors
+// ("create", "re-authorize"). In order: the application ID and the .pfx (*CertificateError with
+// every problem); the certificate is among the app registration's keyCredentials (the driver must
+// implement consent.KeyCredentialReader); the certificate signs in as the app in the tenant when
+// the driver implements consent.CertificateProver (see proveCertificate; a driver without it
+// skips this step, so a certificate Entra would refuse, or a service principal that is missing
+// or disabled, surfaces only at consent or at the next Verify); the roles to assign before
+// authorization are assigned.
+func (m *Manager) prepareCustom(ctx context.Context, op string, p Profile, app AppSpec, in CustomAppInput) (*CustomApp, error) {
 	if m.o.sealer == nil {
 		return nil, ErrNoSealer
 	}
@@ -258,7 +267,7 @@ func (m *Manager) prepareCustom(ctx context.Context, p Profile, app AppSpec, in 
 	// to Entra").
 	kr, ok := m.driver.(consent.KeyCredentialReader)
 	if !ok {
-		return nil, &RequestError{Op: "create", Problems: []string{"the driver cannot read the custom app's keyCredentials (consent.KeyCredentialReader), so the certificate cannot be checked"}}
+		return nil, &RequestError{Op: op, Problems: []string{"the driver cannot read the custom app's keyCredentials (consent.KeyCredentialReader), so the certificate cannot be checked"}}
 	}
 	var kcs []consent.KeyCredential
 	err = m.call(ctx, p.Tenant, func(ctx context.Context) error {
@@ -268,7 +277,7 @@ func (m *Manager) prepareCustom(ctx context.Context, p Profile, app AppSpec, in 
 	})
 	switch {
 	case errors.Is(err, consent.ErrNotFound):
-		return nil, &RequestError{Op: "create", Problems: []string{fmt.Sprintf("tenant %s has no app registration with application ID %s; create the custom app first", p.Tenant, in.ApplicationID)}}
+		return nil, &RequestError{Op: op, Problems: []string{fmt.Sprintf("tenant %s has no app registration with application ID %s; create the custom app first", p.Tenant, in.ApplicationID)}}
 	case consent.CouldNotCheck(err):
 		return nil, fmt.Errorf("%w: reading the custom app's certificates: %w", ErrCouldNotCheck, err)
 	case err != nil:
@@ -284,6 +293,10 @@ func (m *Manager) prepareCustom(ctx context.Context, p Profile, app AppSpec, in 
 	if !paired {
 		return nil, &CertificateError{Problems: []string{fmt.Sprintf("the .pfx certificate (thumbprint %s) is not among the certificates uploaded to app %s in Entra ID; upload its .cer/.crt or choose the paired .pfx", info.Thumbprint, in.ApplicationID)}}
 	}
+	// Being listed is not being accepted: sign in as the app with the certificate.
+	if err := m.proveCertificate(ctx, op, p.Tenant, in.ApplicationID, info); err != nil {
+		return nil, err
+	}
 	// Roles assigned manually before authorization must already be there.
 	if err := m.checkRolesBeforeAuthorization(ctx, p, app, in.ApplicationID); err != nil {
 		return nil, err
@@ -297,6 +310,56 @@ func (m *Manager) prepareCustom(ctx context.Context, p Profile, app AppSpec, in 
 		return nil, fmt.Errorf("appprofile: sealing the password: %w", err)
 	}
 	return c, nil
+}
+
+// proveCertificate acquires an app-only token for appID in tenant with the certificate of info
+// through the driver's consent.CertificateProver, within the rate budget: the ground truth that
+// Microsoft Entra ID accepts the .pfx as the app's credential. It returns nil when the driver
+// cannot prove certificates. Failures say what to do next:
+//
+//   - Entra rejects the certificate (consent.ErrInvalidCredential: not registered, outside its
+//     validity, bad signature): a *CertificateError whose Err is the driver's error;
+//   - the app has no service principal in the tenant (consent.ErrNotConsented): a *RequestError
+//     asking for admin consent to the custom app first (seed 000: it is granted before the
+//     profile is created);
+//   - its service principal is disabled (consent.ErrAppDisabled): a *RequestError asking to
+//     enable the enterprise application;
+//   - the tenant could not be asked (throttled, transient, forbidden): an error wrapping
+//     ErrCouldNotCheck.
+//
+// The token's claims are not kept: the grants are proven from the directory at consent
+// (CompleteConsent), and the token's expiry says nothing about the profile.
+func (m *Manager) proveCertificate(ctx context.Context, op, tenant, appID string, info CertificateInfo) error {
+	cp, ok := m.driver.(consent.CertificateProver)
+	if !ok {
+		return nil
+	}
+	if info.Credential.Leaf() == nil || info.Credential.Key == nil {
+		// Only a replaced InspectFunc can leave the credential out of a file without problems.
+		return &CertificateError{Problems: []string{fmt.Sprintf("the .pfx (thumbprint %s) gives no private key for its certificate, so it cannot sign in as app %s; export the certificate with its private key", info.Thumbprint, appID)}}
+	}
+	err := m.call(ctx, tenant, func(ctx context.Context) error {
+		_, err := cp.ProveCertificate(ctx, tenant, appID, info.Credential)
+		return err
+	})
+	var de *consent.DriverError
+	code := ""
+	if errors.As(err, &de) && de.Code != "" {
+		code = " (" + de.Code + ")"
+	}
+	switch {
+	case err == nil:
+		return nil
+	case consent.CouldNotCheck(err):
+		return fmt.Errorf("%w: signing in as the custom app with its certificate: %w", ErrCouldNotCheck, err)
+	case errors.Is(err, consent.ErrInvalidCredential):
+		return &CertificateError{Err: err, Problems: []string{fmt.Sprintf("Microsoft Entra ID rejected the certificate (thumbprint %s) as the credential of app %s in tenant %s%s; upload its .cer/.crt to the app registration, or choose the .pfx paired with a current certificate uploaded there", info.Thumbprint, appID, tenant, code)}}
+	case errors.Is(err, consent.ErrNotConsented):
+		return &RequestError{Op: op, Problems: []string{fmt.Sprintf("app %s has no service principal in tenant %s%s, so nothing can sign in as it: grant admin consent to the custom app first (Microsoft Entra admin center > App registrations > the app > API permissions > Grant admin consent), then try again", appID, tenant, code)}}
+	case errors.Is(err, consent.ErrAppDisabled):
+		return &RequestError{Op: op, Problems: []string{fmt.Sprintf("the enterprise application of app %s is disabled in tenant %s%s, so nothing can sign in as it: enable it (Microsoft Entra admin center > Enterprise applications > the app > Properties > Enabled for users to sign in), then try again", appID, tenant, code)}}
+	}
+	return fmt.Errorf("appprofile: signing in as the custom app with its certificate: %w", err)
 }
 
 func (m *Manager) checkRolesBeforeAuthorization(ctx context.Context, p Profile, app AppSpec, appID string) error {
@@ -722,8 +785,9 @@ type ReauthorizeInput struct {
 }
 
 // Reauthorize applies the re-authorization rules (a *NotAllowedError says where it can be done
-// instead), applies a custom app or certificate change (validated and sealed like at creation),
-// and begins consent.
+// instead), applies a custom app or certificate change (validated, proven through a
+// consent.CertificateProver driver, and sealed like at creation; the profile is unchanged when
+// that fails), and begins consent.
 func (m *Manager) Reauthorize(ctx context.Context, id string, in ReauthorizeInput) (ConsentStart, error) {
 	p, err := m.Get(ctx, id)
 	if err != nil {
@@ -741,7 +805,7 @@ func (m *Manager) Reauthorize(ctx context.Context, id string, in ReauthorizeInpu
 		if in.Custom == nil {
 			return ConsentStart{}, &RequestError{Op: "re-authorize", Problems: []string{"give the custom app's application ID, .pfx and password"}}
 		}
-		c, err := m.prepareCustom(ctx, p, app, *in.Custom)
+		c, err := m.prepareCustom(ctx, "re-authorize", p, app, *in.Custom)
 		if err != nil {
 			return ConsentStart{}, err
 		}
