@@ -23,6 +23,9 @@
 // Re-authorization (Reauthorize, RequestReauthorization), deletion (Delete), the role checklist
 // (RoleChecklist, AzureChecklist) and the Planner helper (PlannerRequirement) follow seeds 000 and
 // 003; the pure rules are exported as CheckReauthorize, CheckDelete, BuildChecklist and Assess.
+// AssignRoles assigns the checklist's missing directory roles through a driver that implements
+// consent.RoleAssigner (the MSP's reading app needs RoleManagement.ReadWrite.Directory in the
+// tenant); Azure RBAC roles are only read.
 //
 // # Status
 //

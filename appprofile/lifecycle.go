@@ -889,16 +889,126 @@ func (m *Manager) RoleChecklist(ctx context.Context, id string) (Checklist, erro
 	if err != nil {
 		return Checklist{}, err
 	}
-	var st consent.AppState
-	err = m.call(ctx, p.Tenant, func(ctx context.Context) error {
-		var err error
-		st, err = m.driver.AppState(ctx, p.Tenant, p.AppID)
-		return err
-	})
+	st, err := m.appState(ctx, p.Tenant, p.AppID)
 	if consent.CouldNotCheck(err) {
 		return BuildChecklist(p, app, nil, false, m.now(), m.o.policy), fmt.Errorf("%w: %w", ErrCouldNotCheck, err)
 	}
 	return BuildChecklist(p, app, st.DirectoryRoles, true, m.now(), m.o.policy), nil
+}
+
+// appState reads one app's state through the driver within the rate budget.
+func (m *Manager) appState(ctx context.Context, tenant, appID string) (consent.AppState, error) {
+	var st consent.AppState
+	err := m.call(ctx, tenant, func(ctx context.Context) error {
+		var err error
+		st, err = m.driver.AppState(ctx, tenant, appID)
+		return err
+	})
+	return st, err
+}
+
+// AssignRoles assigns, through the driver's consent.RoleAssigner, every directory role of the
+// profile's role checklist (RoleChecklist) that the tenant does not show on the app's service
+// principal, and returns the checklist read again afterwards. That covers the roles a custom app
+// needs before authorization, the Exchange Administrator role of AOS apps that manage Exchange
+// (Uses roles.ManagesExchange), and the roles the vendor would otherwise assign within 24 hours
+// of consent. Roles already assigned are left alone (no driver call), so calling AssignRoles
+// again is safe. A role the driver just assigned counts as assigned in the returned checklist
+// even when the read-back does not show it yet: Entra replicates new assignments with a delay.
+//
+// Who may call it: an MSP whose reading app (the driver's identity) holds the Microsoft Graph
+// application permission RoleManagement.ReadWrite.Directory in the customer's tenant, granted
+// with admin consent there; assigning directory roles is a privileged change the customer agrees
+// to by granting it. The app's service principal must exist: for a custom app the customer's
+// admin consent to it, otherwise CompleteConsent. Azure RBAC roles are out of scope:
+// AzureChecklist only reads them, and the returned checklist lists them unverified.
+//
+// AssignRoles does not change the profile, so no event is emitted; the next Verify or VerifyAll
+// settles its status and reasons. Errors, each returned with the checklist as far as it is known:
+//
+//   - the driver does not implement consent.RoleAssigner: a *RequestError (ErrInvalidRequest);
+//     assign the roles in the Microsoft Entra admin center as the (unverified) checklist lists
+//     them;
+//   - the app has no service principal in the tenant (consent.ErrNotConsented): a *RequestError
+//     saying to consent first;
+//   - the driver's app may not assign roles (consent.ErrForbidden): an error wrapping it that
+//     names the missing permission, RoleManagement.ReadWrite.Directory;
+//   - the tenant could not be read or changed (throttled, transient, a failed read-back): an error
+//     wrapping ErrCouldNotCheck. Roles assigned before the failure stay assigned and the
+//     checklist shows them; call AssignRoles again later.
+func (m *Manager) AssignRoles(ctx context.Context, id string) (Checklist, error) {
+	p, err := m.Get(ctx, id)
+	if err != nil {
+		return Checklist{}, err
+	}
+	app, err := m.appSpec(p.AppType)
+	if err != nil {
+		return Checklist{}, err
+	}
+	checklist := func(assigned []roles.TemplateID, verified bool) Checklist {
+		return BuildChecklist(p, app, assigned, verified, m.now(), m.o.policy)
+	}
+	ra, ok := m.driver.(consent.RoleAssigner)
+	if !ok {
+		return checklist(nil, false), &RequestError{Op: "assign roles", Problems: []string{"the driver cannot assign directory roles (it does not implement consent.RoleAssigner); assign them in the Microsoft Entra admin center as the role checklist lists them"}}
+	}
+	notConsented := &RequestError{Op: "assign roles", Problems: []string{fmt.Sprintf("app %s has no service principal in tenant %s to assign roles to; consent first (for a custom app: the customer's admin consent to it; otherwise BeginConsent and CompleteConsent)", p.AppID, p.Tenant)}}
+	st, err := m.appState(ctx, p.Tenant, p.AppID)
+	switch {
+	case consent.CouldNotCheck(err):
+		return checklist(nil, false), fmt.Errorf("%w: reading the app's directory roles: %w", ErrCouldNotCheck, err)
+	case err != nil:
+		return checklist(nil, false), fmt.Errorf("appprofile: assign roles: %w", err)
+	case !st.Exists:
+		return checklist(nil, true), notConsented
+	}
+	var missing, done []roles.TemplateID
+	for _, rc := range checklist(st.DirectoryRoles, true).Directory {
+		if !rc.Assigned {
+			missing = append(missing, rc.Role)
+		}
+	}
+	if len(missing) == 0 {
+		return checklist(st.DirectoryRoles, true), nil
+	}
+	for i, role := range missing {
+		var assigned bool
+		err := m.call(ctx, p.Tenant, func(ctx context.Context) error {
+			var err error
+			assigned, err = ra.AssignDirectoryRole(ctx, p.Tenant, p.AppID, role)
+			return err
+		})
+		switch {
+		case err == nil:
+			done = append(done, role)
+			if assigned {
+				m.o.logger.Info("directory role assigned", "profile", p.ID, "tenant", p.Tenant, "app", p.AppID, "role", role.Name())
+			}
+			continue
+		case errors.Is(err, consent.ErrForbidden):
+			names := make([]string, 0, len(missing)-i)
+			for _, r := range missing[i:] {
+				names = append(names, r.Name())
+			}
+			err = fmt.Errorf("appprofile: assign roles: the driver's app may not assign directory roles in tenant %s: grant it the Microsoft Graph application permission RoleManagement.ReadWrite.Directory there (with admin consent), or assign %s to app %s in the Microsoft Entra admin center: %w",
+				p.Tenant, joinNames(names), p.AppID, err)
+		case consent.CouldNotCheck(err):
+			err = fmt.Errorf("%w: assigning %s: %w", ErrCouldNotCheck, role.Name(), err)
+		case errors.Is(err, consent.ErrNotConsented):
+			err = notConsented
+		default:
+			err = fmt.Errorf("appprofile: assigning %s to app %s: %w", role.Name(), p.AppID, err)
+		}
+		return checklist(append(st.DirectoryRoles, done...), true), err
+	}
+	again, err := m.appState(ctx, p.Tenant, p.AppID)
+	switch {
+	case consent.CouldNotCheck(err):
+		return checklist(append(st.DirectoryRoles, done...), true), fmt.Errorf("%w: the roles were assigned, but reading them back failed: %w", ErrCouldNotCheck, err)
+	case err != nil:
+		return checklist(append(st.DirectoryRoles, done...), true), fmt.Errorf("appprofile: the roles were assigned, but reading them back failed: %w", err)
+	}
+	return checklist(append(again.DirectoryRoles, done...), true), nil
 }
 
 // OpenCustomSecrets returns a custom profile's .pfx and password, unsealed, for handing to the
