@@ -99,9 +99,28 @@ type ConsentNotProvenError struct {
 }
 
 func (e *ConsentNotProvenError) Error() string {
-	return fmt.Sprintf("appprofile: consent for profile %s is not visible in the tenant: %s; if consent just completed, wait a minute and call Verify, otherwise consent again", e.ProfileID, strings.Join(e.Missing, "; "))
+	return fmt.Sprintf("appprofile: consent for profile %s is not visible in the tenant: %s; nothing was recorded, consent again (BeginConsent) and accept every permission", e.ProfileID, strings.Join(e.Missing, "; "))
 }
 func (e *ConsentNotProvenError) Unwrap() error { return ErrConsentNotProven }
+
+// ConsentRecordedError is CompleteConsent's error when the callback was genuine but the tenant
+// could not be read to prove the consent (throttled, Graph unavailable, ...): the consent is
+// recorded anyway (ConsentRecord.Unproven) with the profile's status unchanged, because the
+// callback's single-use state is spent and Microsoft has recorded the consent. Verify or
+// VerifyAll will prove it: do not send the administrator to consent again. It wraps
+// ErrCouldNotCheck and the driver's error.
+type ConsentRecordedError struct {
+	ProfileID string
+	// Err is why the tenant could not be read.
+	Err error
+}
+
+func (e *ConsentRecordedError) Error() string {
+	return fmt.Sprintf("appprofile: the consent for profile %s is recorded, but the tenant could not be read to prove it (%v); Verify or VerifyAll will prove it, do not send the administrator to consent again", e.ProfileID, e.Err)
+}
+
+// Unwrap returns ErrCouldNotCheck and Err.
+func (e *ConsentRecordedError) Unwrap() []error { return []error{ErrCouldNotCheck, e.Err} }
 
 // ConsentDeniedError is a consent callback (or code redemption) that carries an error. It wraps
 // ErrConsentDenied and, when Microsoft Entra ID reported the error, the *consent.AADSTSError, so

@@ -594,10 +594,22 @@ func (cb Callback) consentCallback() consent.Callback {
 
 // CompleteConsent finishes consent: it verifies the state (signature, expiry), rejects a callback
 // that carries an error, matches the tenant, consumes the state's nonce (a replay fails with
-// ErrStateReplayed), then asks the driver for the ground truth — it never trusts the callback
-// alone — and records who consented and when. When the tenant does not show the grants, the
-// error is a *ConsentNotProvenError and the profile is unchanged; when it cannot be read, the
-// error wraps ErrCouldNotCheck.
+// ErrStateReplayed), redeems the authorization code of a user consent, then asks the driver for
+// the ground truth — it never trusts the callback alone — and records who consented and when.
+//
+// Entra replicates new grants with a delay, so while the tenant does not show every grant yet
+// CompleteConsent waits and reads again (WithReplicationWait, WithMaxAttempts; never longer than
+// ctx allows). When the grants are still not there, the error is a *ConsentNotProvenError and
+// the profile is unchanged: consent again.
+//
+// When the tenant cannot be read (throttled, Graph unavailable, ctx ended while waiting), the
+// consent is not lost although the state is spent: the profile is saved with the consent record
+// (method, who, when, callback nonce, catalog version, the redeemed token cache if any) marked
+// ConsentRecord.Unproven, its status and reasons unchanged and LastCheck CouldNotCheck, and
+// CompleteConsent returns that profile with a *ConsentRecordedError, which wraps
+// ErrCouldNotCheck. The consent is recorded; Verify or VerifyAll will prove it and settle the
+// status — do not send the administrator to consent again. Errors before the tenant is read
+// (redeeming the code included) record nothing.
 func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, error) {
 	if m.codec == nil {
 		return Profile{}, ErrNoStateKey
@@ -643,26 +655,18 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 		}
 	}
 	np.Consent = rec
+	np.ReauthorizationRequested = ""
 	// Ground truth: the service principal and the grants must be visible in the tenant.
-	obs, newCache := m.observeWithCache(ctx, np, nil)
-	if newCache != nil {
-		np.DelegatedTokenCache = *newCache
-	}
+	obs, missing := m.proveConsent(ctx, &np, app)
 	if len(obs.Failures) > 0 {
-		return Profile{}, fmt.Errorf("%w: %w", ErrCouldNotCheck, errors.Join(failureErrs(obs.Failures)...))
+		return m.keepUnproven(ctx, p.Status, np, app, obs)
 	}
-	if missing := consentMissing(np, app, obs); len(missing) > 0 {
+	if len(missing) > 0 {
 		return Profile{}, &ConsentNotProvenError{ProfileID: p.ID, Missing: missing}
 	}
-	if obs.ConsentUser != nil {
-		rec.UserHadLicenses = obs.ConsentUser.Licensed
-		rec.UserHadMFA = !obs.ConsentUser.MFAEnabledAt.IsZero()
-		// The consent user's fresh sign-in supersedes earlier password changes and revocations.
-	}
-	if np.Mode == Custom && np.Custom != nil && obs.App != nil {
-		np.Custom.AppThumbprints = normalizeThumbprints(obs.App.Thumbprints)
-	}
-	np.ReauthorizationRequested = ""
+	// The consent user's fresh sign-in supersedes earlier password changes and revocations:
+	// rec.At is now.
+	settleConsent(&np, obs)
 	a := Assess(np, Requirements{App: app}, obs, m.now(), m.o.policy)
 	np.Status, np.Reasons = a.Status, a.Reasons
 	np.LastCheck = &Check{At: m.now(), Outcome: Checked}
@@ -674,12 +678,64 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	return saved, nil
 }
 
-func failureErrs(fs []Failure) []error {
-	out := make([]error, len(fs))
-	for i, f := range fs {
-		out[i] = fmt.Errorf("%s: %w", f.Part, f.Err)
+// proveConsent reads the ground truth of the consent np records. Entra replicates new grants
+// with a delay, so while the tenant does not show everything the consent should have granted, it
+// waits (WithReplicationWait, doubling each time) and reads again, up to WithMaxAttempts reads. It
+// returns the last observation and what that observation misses. The observation has Failures
+// when the tenant could not be read, and when ctx ended while waiting: the answer was not final.
+// A delegated token cache rotated by a read is kept in np for the next one.
+func (m *Manager) proveConsent(ctx context.Context, np *Profile, app AppSpec) (Observation, []string) {
+	wait := m.o.replication
+	for attempt := 1; ; attempt++ {
+		obs, newCache := m.observeWithCache(ctx, *np, nil)
+		if newCache != nil {
+			np.DelegatedTokenCache = *newCache
+		}
+		if len(obs.Failures) > 0 {
+			return obs, nil
+		}
+		missing := consentMissing(*np, app, obs)
+		if len(missing) == 0 || attempt >= m.o.maxAttempts {
+			return obs, missing
+		}
+		if err := sleepCtx(ctx, wait); err != nil {
+			obs.Failures = append(obs.Failures, Failure{Part: "waiting for the consent to replicate", Err: err})
+			return obs, nil
+		}
+		wait *= 2
 	}
-	return out
+}
+
+// keepUnproven saves np, whose consent could not be proven because the tenant could not be read
+// (obs has Failures), as CompleteConsent documents: consent marked Unproven, status and reasons
+// those of the profile before (old), LastCheck CouldNotCheck. It returns the saved profile with a
+// *ConsentRecordedError. The save does not end with ctx: the callback's state is spent, so losing
+// the record would send the administrator to consent again.
+func (m *Manager) keepUnproven(ctx context.Context, old Status, np Profile, app AppSpec, obs Observation) (Profile, error) {
+	np.Consent.Unproven = true
+	a := Assess(np, Requirements{App: app}, obs, m.now(), m.o.policy)
+	np.Status, np.Reasons = a.Status, a.Reasons
+	np.LastCheck = &Check{At: m.now(), Outcome: a.Outcome, Error: a.Err.Error()}
+	saved, err := m.save(context.WithoutCancel(ctx), np, old)
+	if err != nil {
+		return Profile{}, fmt.Errorf("appprofile: the tenant could not be read to prove the consent (%v), and recording the consent failed: %w", a.Err, err)
+	}
+	m.o.logger.Warn("app profile consent recorded, not proven yet: the tenant could not be read; Verify will prove it", "profile", saved.ID, "tenant", saved.Tenant, "method", saved.Consent.Method, "err", a.Err)
+	return saved, &ConsentRecordedError{ProfileID: saved.ID, Err: a.Err}
+}
+
+// settleConsent records on np's consent what the observation proving it shows about the time of
+// consent — the consent user's licences and MFA, the custom app's certificates — and clears
+// Unproven. obs must have no Failures.
+func settleConsent(np *Profile, obs Observation) {
+	if obs.ConsentUser != nil {
+		np.Consent.UserHadLicenses = obs.ConsentUser.Licensed
+		np.Consent.UserHadMFA = !obs.ConsentUser.MFAEnabledAt.IsZero()
+	}
+	if np.Mode == Custom && np.Custom != nil && obs.App != nil {
+		np.Custom.AppThumbprints = normalizeThumbprints(obs.App.Thumbprints)
+	}
+	np.Consent.Unproven = false
 }
 
 // consentMissing lists what a just-completed consent should show in the tenant but does not.
