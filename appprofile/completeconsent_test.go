@@ -14,6 +14,7 @@ import (
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
 	"github.com/tenantapps/tenantapps/roles"
+	"github.com/tenantapps/tenantapps/store"
 )
 
 // beginNitro creates a Nitro profile and begins admin consent by the env's Global Administrator;
@@ -41,7 +42,17 @@ func (e *env) transitions() []string {
 // read to prove it. The spent state must not cost the consent: the record is saved, unproven,
 // with the status unchanged, and a later Verify proves it.
 func TestCompleteConsentTenantUnreadable(t *testing.T) {
-	for _, kind := range []consenttest.FaultKind{consenttest.FaultUnavailable, consenttest.FaultForbidden, consenttest.FaultMalformed} {
+	tests := []struct {
+		kind consenttest.FaultKind
+		// fleet proves the consent with VerifyAll instead of Verify.
+		fleet bool
+	}{
+		{kind: consenttest.FaultUnavailable},
+		{kind: consenttest.FaultForbidden},
+		{kind: consenttest.FaultMalformed, fleet: true},
+	}
+	for _, tt := range tests {
+		kind := tt.kind
 		t.Run(kind.String(), func(t *testing.T) {
 			e := newEnv(t)
 			before, cb := e.beginNitro()
@@ -88,10 +99,20 @@ func TestCompleteConsentTenantUnreadable(t *testing.T) {
 			if _, err := e.mgr.CompleteConsent(e.ctx, cb); !errors.Is(err, appprofile.ErrStateReplayed) {
 				t.Errorf("replayed callback: err = %v, want ErrStateReplayed", err)
 			}
-			res, err := e.mgr.Verify(e.ctx, p.ID)
+			if tt.fleet {
+				sum, err := e.mgr.VerifyAll(e.ctx, store.Filter{Tenant: tenantID}, appprofile.VerifyAllOptions{})
+				must(t, err)
+				if sum.Changed != 1 {
+					t.Errorf("VerifyAll changed %d profile(s), want 1", sum.Changed)
+				}
+			} else {
+				_, err := e.mgr.Verify(e.ctx, p.ID)
+				must(t, err)
+			}
+			got, err := e.mgr.Get(e.ctx, p.ID)
 			must(t, err)
-			if res.Profile.Status != appprofile.Valid || !res.Changed || res.Profile.Consent.Unproven || res.Profile.LastCheck.Outcome != appprofile.Checked {
-				t.Errorf("Verify after the fault: %s %v changed=%v consent %+v, want valid and proven", res.Profile.Status, codes(res.Profile), res.Changed, res.Profile.Consent)
+			if got.Status != appprofile.Valid || got.Consent.Unproven || got.LastCheck.Outcome != appprofile.Checked {
+				t.Errorf("after the fault: %s %v consent %+v, want valid and proven", got.Status, codes(got), got.Consent)
 			}
 			if diff := cmp.Diff([]string{"pending→valid"}, e.transitions()); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
