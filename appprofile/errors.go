@@ -30,9 +30,11 @@ var (
 	ErrConsentNotProven = errors.New("appprofile: consent not proven by the tenant")
 	// ErrConsentDenied: the consent callback carries an error (the admin declined, AADSTS...).
 	ErrConsentDenied = errors.New("appprofile: consent was not given")
-	// ErrCouldNotCheck: the tenant could not be read (throttled, transient, forbidden); nothing was
-	// changed. Retry later.
-	ErrCouldNotCheck = errors.New("appprofile: could not check the tenant; nothing was changed, retry later")
+	// ErrCouldNotCheck: the tenant could not be read (throttled, transient, forbidden); no status
+	// was changed because of it. Retry later. A *ConsentRecordedError wraps it when CompleteConsent
+	// recorded a consent it could not prove yet; AssignRoles wraps it with the roles it assigned
+	// before the failure.
+	ErrCouldNotCheck = errors.New("appprofile: could not check the tenant; the status was not changed, retry later")
 	// ErrConflict: the profile changed concurrently; re-read it and try again.
 	ErrConflict = errors.New("appprofile: profile was changed concurrently; re-read it and retry")
 	// ErrTenantMismatch: a consent callback came from another tenant than the one the state names.

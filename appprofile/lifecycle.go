@@ -1049,7 +1049,15 @@ func (m *Manager) AssignRoles(ctx context.Context, id string) (Checklist, error)
 			err = fmt.Errorf("appprofile: assign roles: the driver's app may not assign directory roles in tenant %s: grant it the Microsoft Graph application permission RoleManagement.ReadWrite.Directory there (with admin consent), or assign %s to app %s in the Microsoft Entra admin center: %w",
 				p.Tenant, joinNames(names), p.AppID, err)
 		case consent.CouldNotCheck(err):
-			err = fmt.Errorf("%w: assigning %s: %w", ErrCouldNotCheck, role.Name(), err)
+			sofar := ""
+			if len(done) > 0 {
+				names := make([]string, len(done))
+				for j, r := range done {
+					names[j] = r.Name()
+				}
+				sofar = " (assigned before the failure: " + joinNames(names) + ")"
+			}
+			err = fmt.Errorf("%w: assigning %s%s; call AssignRoles again for the rest: %w", ErrCouldNotCheck, role.Name(), sofar, err)
 		case errors.Is(err, consent.ErrNotConsented):
 			err = notConsented
 		default:

@@ -237,8 +237,8 @@ func TestAssignRolesPartialFailure(t *testing.T) {
 	})
 	e.fake.ClearActions()
 	cl, err := e.mgr.AssignRoles(e.ctx, p.ID)
-	if !errors.Is(err, appprofile.ErrCouldNotCheck) {
-		t.Fatalf("err = %v, want ErrCouldNotCheck", err)
+	if !errors.Is(err, appprofile.ErrCouldNotCheck) || !strings.Contains(err.Error(), "assigned before the failure: Exchange Administrator") {
+		t.Fatalf("err = %v, want ErrCouldNotCheck naming the role already assigned", err)
 	}
 	want := []checkLine{{roles.ExchangeAdministrator, true}, {roles.AttributeDefinitionReader, false}, {roles.SecurityAdministrator, false}}
 	if diff := cmp.Diff(want, checkLines(cl)); diff != "" || !cl.Verified {
