@@ -2,11 +2,14 @@ package appprofile_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"slices"
@@ -14,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tenantapps/tenantapps/appprofile"
+	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
 	"github.com/tenantapps/tenantapps/store"
 	"software.sslmate.com/src/go-pkcs12"
@@ -150,4 +155,205 @@ func TestLifecycleCustomBaseline(t *testing.T) {
 	if _, err := e.store.Get(e.ctx, p.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("record survives Delete: %v", err)
 	}
+}
+
+const customPassword = "pr00f-S3cret!"
+
+// customSetup registers customID in the tenant with a fresh certificate and returns the env, the
+// certificate and a Create request for a custom Baseline management profile with its .pfx. The
+// service principal, grants and roles are left to the caller.
+func customSetup(t *testing.T, opts ...appprofile.Option) (*env, *x509.Certificate, appprofile.CreateRequest) {
+	t.Helper()
+	e := newEnv(t, opts...)
+	cert, pfx := selfSigned(t, "contoso-baseline", e.clock.Now().Add(-time.Hour), 60*24*time.Hour, customPassword)
+	must(t, e.fake.RegisterApp(consenttest.App{AppID: customID, HomeTenantID: tenantID, DisplayName: "Contoso Baseline", Certificates: []*x509.Certificate{cert}}))
+	req := appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Baseline management"}, Mode: appprofile.Custom,
+		Custom: &appprofile.CustomAppInput{ApplicationID: customID, PFX: pfx, Password: customPassword}}
+	return e, cert, req
+}
+
+// consented does what the customer does before creating a custom profile: admin consent to its own
+// app and the roles assigned before authorization.
+func (e *env) consented(appID string) {
+	e.t.Helper()
+	e.grantAll(appID, "Custom app for Baseline management")
+	e.assignRoles(appID, "Custom app for Baseline management")
+}
+
+func thumbprint(cert *x509.Certificate) string {
+	s1, _ := consent.Thumbprints(cert.Raw)
+	return s1
+}
+
+// assertNoSecrets fails when err's text, in any format, shows the custom app's password or .pfx.
+func assertNoSecrets(t *testing.T, err error, in appprofile.CustomAppInput) {
+	t.Helper()
+	for _, s := range []string{err.Error(), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)} {
+		if strings.Contains(s, in.Password) || strings.Contains(s, string(in.PFX[:32])) || strings.Contains(s, base64.StdEncoding.EncodeToString(in.PFX)[:32]) {
+			t.Errorf("error shows the custom app's secrets: %s", s)
+		}
+	}
+}
+
+// TestCreateCustomProvesCertificate: with a consent.CertificateProver driver, Create signs in as
+// the custom app with the .pfx; every refusal says what to do, and nothing is created.
+func TestCreateCustomProvesCertificate(t *testing.T) {
+	rejected := &consent.DriverError{Op: consenttest.MethodProveCertificate, TenantID: tenantID, AppID: customID, Code: "AADSTS700027",
+		Err: fmt.Errorf("%w: the certificate is not registered on the application", consent.ErrInvalidCredential)}
+	tests := []struct {
+		name  string
+		setup func(e *env)
+		// wantIs are sentinels the error must wrap; wantText must appear in it.
+		wantIs   []error
+		wantText []string
+		notText  string
+	}{
+		{name: "proven", setup: func(e *env) { e.consented(customID) }},
+		{name: "Entra rejects the certificate", setup: func(e *env) {
+			e.consented(customID)
+			e.fake.OnCall(consenttest.MethodProveCertificate, consenttest.Fail(rejected))
+		}, wantIs: []error{appprofile.ErrCertificate, consent.ErrInvalidCredential}, wantText: []string{"rejected the certificate", "AADSTS700027", "upload its .cer/.crt", "choose the .pfx paired"}},
+		{name: "no service principal: not consented", setup: func(e *env) {
+			// The app is registered, but the customer has not granted admin consent to it.
+		}, wantIs: []error{appprofile.ErrInvalidRequest}, wantText: []string{"no service principal", "grant admin consent to the custom app first"},
+			notText: "assign these roles"},
+		{name: "service principal disabled", setup: func(e *env) {
+			e.consented(customID)
+			must(e.t, e.fake.SetServicePrincipalEnabled(tenantID, customID, false))
+		}, wantIs: []error{appprofile.ErrInvalidRequest}, wantText: []string{"disabled", "enable it"}},
+		{name: "could not check", setup: func(e *env) {
+			e.consented(customID)
+			e.fake.OnCall(consenttest.MethodProveCertificate, consenttest.Fail(consent.ErrTransient))
+		}, wantIs: []error{appprofile.ErrCouldNotCheck, consent.ErrTransient}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, cert, req := customSetup(t)
+			tt.setup(e)
+			ps, err := e.mgr.Create(e.ctx, req)
+			// The proof was attempted exactly once, with the .pfx's certificate.
+			var proofs []string
+			for _, a := range e.fake.Actions() {
+				if a.Method == consenttest.MethodProveCertificate {
+					proofs = append(proofs, a.TenantID+" "+a.AppID+" "+a.Arg)
+				}
+			}
+			if diff := cmp.Diff([]string{tenantID + " " + customID + " " + thumbprint(cert)}, proofs); diff != "" {
+				t.Errorf("ProveCertificate calls (-want +got):\n%s", diff)
+			}
+			if tt.wantIs == nil {
+				must(t, err)
+				if len(ps) != 1 || ps[0].Custom == nil || ps[0].Custom.Thumbprint != thumbprint(cert) {
+					t.Fatalf("Create = %+v", ps)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Create = %+v, want an error", ps)
+			}
+			for _, want := range tt.wantIs {
+				if !errors.Is(err, want) {
+					t.Errorf("err = %v, want it to wrap %v", err, want)
+				}
+			}
+			for _, want := range tt.wantText {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("err = %v, want it to say %q", err, want)
+				}
+			}
+			if tt.notText != "" && strings.Contains(err.Error(), tt.notText) {
+				t.Errorf("err = %v, should not say %q", err, tt.notText)
+			}
+			assertNoSecrets(t, err, *req.Custom)
+			if got, _, lerr := e.mgr.List(e.ctx, store.Filter{Tenant: tenantID}, store.Page{}); lerr != nil || len(got) != 0 {
+				t.Errorf("after a failed Create the store holds %d profile(s) (err %v), want none", len(got), lerr)
+			}
+		})
+	}
+}
+
+// TestReauthorizeProvesNewCertificate: a certificate change is proven like at creation; when Entra
+// refuses the new .pfx the profile keeps its old certificate.
+func TestReauthorizeProvesNewCertificate(t *testing.T) {
+	e, cert, req := customSetup(t)
+	e.consented(customID)
+	ps, err := e.mgr.Create(e.ctx, req)
+	must(t, err)
+	p := ps[0]
+
+	newCert, newPFX := selfSigned(t, "contoso-baseline-2", e.clock.Now().Add(-time.Hour), 90*24*time.Hour, "n3w-"+customPassword)
+	must(t, e.fake.RotateAppCertificates(customID, cert, newCert))
+	e.fake.OnCall(consenttest.MethodProveCertificate, consenttest.Times(1, consenttest.Fail(&consent.DriverError{Code: "AADSTS700027", Err: consent.ErrInvalidCredential})))
+	in := appprofile.ReauthorizeInput{ReauthorizeRequest: appprofile.ReauthorizeRequest{Surface: appprofile.SurfaceAOS, Change: appprofile.ChangeCertificate}, Consenter: e.globalAdmin(),
+		Custom: &appprofile.CustomAppInput{ApplicationID: customID, PFX: newPFX, Password: "n3w-" + customPassword}}
+	e.fake.ClearActions()
+	_, err = e.mgr.Reauthorize(e.ctx, p.ID, in)
+	var ce *appprofile.CertificateError
+	if !errors.As(err, &ce) || !errors.Is(err, consent.ErrInvalidCredential) {
+		t.Fatalf("Reauthorize with a refused certificate: err = %v, want *CertificateError wrapping consent.ErrInvalidCredential", err)
+	}
+	assertNoSecrets(t, err, *in.Custom)
+	got, err := e.mgr.Get(e.ctx, p.ID)
+	must(t, err)
+	if got.Version != p.Version || got.Custom.Thumbprint != thumbprint(cert) {
+		t.Errorf("after a refused certificate: version %d (was %d), thumbprint %s, want the profile unchanged", got.Version, p.Version, got.Custom.Thumbprint)
+	}
+
+	_, err = e.mgr.Reauthorize(e.ctx, p.ID, in)
+	must(t, err)
+	got, err = e.mgr.Get(e.ctx, p.ID)
+	must(t, err)
+	if got.Custom.Thumbprint != thumbprint(newCert) {
+		t.Errorf("thumbprint after re-authorization = %s, want %s", got.Custom.Thumbprint, thumbprint(newCert))
+	}
+	var proofs []string
+	for _, a := range e.fake.Actions() {
+		if a.Method == consenttest.MethodProveCertificate {
+			proofs = append(proofs, a.Arg)
+		}
+	}
+	if diff := cmp.Diff([]string{thumbprint(newCert), thumbprint(newCert)}, proofs); diff != "" {
+		t.Errorf("certificates proven (-want +got):\n%s", diff)
+	}
+}
+
+// keyReaderOnly is a driver that reads keyCredentials but cannot prove certificates.
+type keyReaderOnly struct {
+	consent.Driver
+	kr consent.KeyCredentialReader
+}
+
+func (d keyReaderOnly) KeyCredentials(ctx context.Context, tenantID, appID string) ([]consent.KeyCredential, error) {
+	return d.kr.KeyCredentials(ctx, tenantID, appID)
+}
+
+// TestCreateCustomWithoutCertificateProver: a driver without consent.CertificateProver keeps the
+// keyCredentials check only, so a disabled service principal is not noticed at creation.
+func TestCreateCustomWithoutCertificateProver(t *testing.T) {
+	e, cert, req := customSetup(t)
+	e.consented(customID)
+	must(t, e.fake.SetServicePrincipalEnabled(tenantID, customID, false))
+	mgr, err := appprofile.New(e.store, keyReaderOnly{Driver: consenttest.OnlyDriver(e.fake), kr: e.fake}, appprofile.WithClock(e.clock.Now),
+		appprofile.WithLogger(slog.New(slog.DiscardHandler)), appprofile.WithSealer(mustSealer(t)))
+	must(t, err)
+	ps, err := mgr.Create(e.ctx, req)
+	must(t, err)
+	if ps[0].Custom.Thumbprint != thumbprint(cert) {
+		t.Errorf("thumbprint = %s, want %s", ps[0].Custom.Thumbprint, thumbprint(cert))
+	}
+	if n := e.fake.CountActions(consenttest.MethodProveCertificate); n != 0 {
+		t.Errorf("%d ProveCertificate calls through a driver without consent.CertificateProver", n)
+	}
+	// The same request through the proving driver is refused.
+	must(t, e.mgr.Delete(e.ctx, ps[0].ID))
+	if _, err := e.mgr.Create(e.ctx, req); !errors.Is(err, appprofile.ErrInvalidRequest) || !strings.Contains(err.Error(), "disabled") {
+		t.Errorf("Create through the proving driver: err = %v, want the disabled service principal reported", err)
+	}
+}
+
+func mustSealer(t *testing.T) appprofile.Sealer {
+	t.Helper()
+	s, err := appprofile.NewAESGCMSealer("k1", map[string][]byte{"k1": bytes.Repeat([]byte{7}, 32)})
+	must(t, err)
+	return s
 }

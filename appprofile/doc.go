@@ -20,9 +20,21 @@
 //	res, err := m.Verify(ctx, p.ID)                               // or, for the whole fleet:
 //	sum, err := m.VerifyAll(ctx, store.Filter{}, appprofile.VerifyAllOptions{Progress: report})
 //
+// CompleteConsent never trusts the callback alone: it reads the grants from the tenant, reading
+// again while Entra replicates a fresh consent (WithReplicationWait, WithMaxAttempts). When the
+// tenant cannot be read it still records the consent, unproven and with the status unchanged, and
+// returns the profile with a *ConsentRecordedError (it wraps ErrCouldNotCheck): Verify or
+// VerifyAll will prove it, so do not send the administrator to consent again. A custom app's
+// .pfx is checked against the app's keyCredentials and, when the driver implements
+// consent.CertificateProver, by signing in as the app, at Create and whenever Reauthorize gets a
+// new custom app or certificate.
+//
 // Re-authorization (Reauthorize, RequestReauthorization), deletion (Delete), the role checklist
 // (RoleChecklist, AzureChecklist) and the Planner helper (PlannerRequirement) follow seeds 000 and
 // 003; the pure rules are exported as CheckReauthorize, CheckDelete, BuildChecklist and Assess.
+// AssignRoles assigns the checklist's missing directory roles through a driver that implements
+// consent.RoleAssigner (the MSP's reading app needs RoleManagement.ReadWrite.Directory in the
+// tenant); Azure RBAC roles are only read.
 //
 // # Status
 //

@@ -30,9 +30,11 @@ var (
 	ErrConsentNotProven = errors.New("appprofile: consent not proven by the tenant")
 	// ErrConsentDenied: the consent callback carries an error (the admin declined, AADSTS...).
 	ErrConsentDenied = errors.New("appprofile: consent was not given")
-	// ErrCouldNotCheck: the tenant could not be read (throttled, transient, forbidden); nothing was
-	// changed. Retry later.
-	ErrCouldNotCheck = errors.New("appprofile: could not check the tenant; nothing was changed, retry later")
+	// ErrCouldNotCheck: the tenant could not be read (throttled, transient, forbidden); no status
+	// was changed because of it. Retry later. A *ConsentRecordedError wraps it when CompleteConsent
+	// recorded a consent it could not prove yet; AssignRoles wraps it with the roles it assigned
+	// before the failure.
+	ErrCouldNotCheck = errors.New("appprofile: could not check the tenant; the status was not changed, retry later")
 	// ErrConflict: the profile changed concurrently; re-read it and try again.
 	ErrConflict = errors.New("appprofile: profile was changed concurrently; re-read it and retry")
 	// ErrTenantMismatch: a consent callback came from another tenant than the one the state names.
@@ -63,12 +65,22 @@ func (e *DuplicateError) Unwrap() error { return ErrDuplicate }
 // CertificateError lists every problem of a custom app's certificate.
 type CertificateError struct {
 	Problems []string
+	// Err is the driver's error when Microsoft Entra ID rejected the certificate as the app's
+	// credential (it wraps consent.ErrInvalidCredential); nil for problems of the file itself.
+	Err error
 }
 
 func (e *CertificateError) Error() string {
 	return "appprofile: certificate is not usable: " + strings.Join(e.Problems, "; ")
 }
-func (e *CertificateError) Unwrap() error { return ErrCertificate }
+
+// Unwrap returns ErrCertificate and, when set, Err.
+func (e *CertificateError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrCertificate}
+	}
+	return []error{ErrCertificate, e.Err}
+}
 
 // EligibilityError lists every requirement the consenter does not meet.
 type EligibilityError struct {
@@ -89,9 +101,28 @@ type ConsentNotProvenError struct {
 }
 
 func (e *ConsentNotProvenError) Error() string {
-	return fmt.Sprintf("appprofile: consent for profile %s is not visible in the tenant: %s; if consent just completed, wait a minute and call Verify, otherwise consent again", e.ProfileID, strings.Join(e.Missing, "; "))
+	return fmt.Sprintf("appprofile: consent for profile %s is not visible in the tenant: %s; nothing was recorded, consent again (BeginConsent) and accept every permission", e.ProfileID, strings.Join(e.Missing, "; "))
 }
 func (e *ConsentNotProvenError) Unwrap() error { return ErrConsentNotProven }
+
+// ConsentRecordedError is CompleteConsent's error when the callback was genuine but the tenant
+// could not be read to prove the consent (throttled, Graph unavailable, ...): the consent is
+// recorded anyway (ConsentRecord.Unproven) with the profile's status unchanged, because the
+// callback's single-use state is spent and Microsoft has recorded the consent. Verify or
+// VerifyAll will prove it: do not send the administrator to consent again. It wraps
+// ErrCouldNotCheck and the driver's error.
+type ConsentRecordedError struct {
+	ProfileID string
+	// Err is why the tenant could not be read.
+	Err error
+}
+
+func (e *ConsentRecordedError) Error() string {
+	return fmt.Sprintf("appprofile: the consent for profile %s is recorded, but the tenant could not be read to prove it (%v); Verify or VerifyAll will prove it, do not send the administrator to consent again", e.ProfileID, e.Err)
+}
+
+// Unwrap returns ErrCouldNotCheck and Err.
+func (e *ConsentRecordedError) Unwrap() []error { return []error{ErrCouldNotCheck, e.Err} }
 
 // ConsentDeniedError is a consent callback (or code redemption) that carries an error. It wraps
 // ErrConsentDenied and, when Microsoft Entra ID reported the error, the *consent.AADSTSError, so

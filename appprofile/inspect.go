@@ -24,7 +24,9 @@ type CertificateInfo struct {
 // InspectFunc inspects a .pfx with its password at time now. It returns every problem that makes
 // the file unusable (wrong password, no key, a key for another certificate, expired, weak key...)
 // as sentences; a .pfx with problems is refused. err is only for failures that are not problems of
-// the file. Implementations must not put the password or key material in problems or errors.
+// the file. Implementations must not put the password or key material in problems or errors, and
+// must set CertificateInfo.Credential for a usable file: with a driver that implements
+// consent.CertificateProver, a custom app whose certificate comes without it is refused.
 type InspectFunc func(pfx []byte, password string, now time.Time) (CertificateInfo, []string, error)
 
 // InspectPFX is the default InspectFunc: certs.Inspect, then certs.Validate; every error-severity

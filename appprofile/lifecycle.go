@@ -64,9 +64,11 @@ type CreateRequest struct {
 // (Baseline management); then the app types from the catalog. A tenant has one profile per app
 // type unless the Manager was built WithDuplicates(true): a duplicate fails with *DuplicateError
 // and nothing is created. A custom profile's .pfx is validated (every problem reported in a
-// *CertificateError), its certificate must be one of the app's keyCredentials in the tenant, and
-// the roles to assign before authorization must be assigned; its secrets are sealed (ErrNoSealer
-// without a sealer).
+// *CertificateError), its certificate must be one of the app's keyCredentials in the tenant and,
+// when the driver implements consent.CertificateProver, must sign in as the app there (see
+// prepareCustom for how a refusal is reported), and the roles to assign before authorization must
+// be assigned; its secrets are sealed (ErrNoSealer without a sealer). Nothing is created when any
+// of this fails.
 func (m *Manager) Create(ctx context.Context, req CreateRequest) ([]Profile, error) {
 	apps, err := m.planCreate(req)
 	if err != nil {
@@ -95,7 +97,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) ([]Profile, err
 			p.BackupFunctions = slices.Clone(req.BackupFunctions)
 		}
 		if app.Mode == Custom {
-			custom, err := m.prepareCustom(ctx, p, app, *req.Custom)
+			custom, err := m.prepareCustom(ctx, "create", p, app, *req.Custom)
 			if err != nil {
 				return nil, err
 			}
@@ -237,8 +239,15 @@ func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
 	return apps, nil
 }
 
-// prepareCustom validates a custom app (certificate, keyCredentials, roles) and seals its secrets.
-func (m *Manager) prepareCustom(ctx context.Context, p Profile, app AppSpec, in CustomAppInput) (*CustomApp, error) {
+// prepareCustom validates a custom app and seals its secrets; op names the operation in errors
+// ("create", "re-authorize"). In order: the application ID and the .pfx (*CertificateError with
+// every problem); the certificate is among the app registration's keyCredentials (the driver must
+// implement consent.KeyCredentialReader); the certificate signs in as the app in the tenant when
+// the driver implements consent.CertificateProver (see proveCertificate; a driver without it
+// skips this step, so a certificate Entra would refuse, or a service principal that is missing
+// or disabled, surfaces only at consent or at the next Verify); the roles to assign before
+// authorization are assigned.
+func (m *Manager) prepareCustom(ctx context.Context, op string, p Profile, app AppSpec, in CustomAppInput) (*CustomApp, error) {
 	if m.o.sealer == nil {
 		return nil, ErrNoSealer
 	}
@@ -258,7 +267,7 @@ func (m *Manager) prepareCustom(ctx context.Context, p Profile, app AppSpec, in 
 	// to Entra").
 	kr, ok := m.driver.(consent.KeyCredentialReader)
 	if !ok {
-		return nil, &RequestError{Op: "create", Problems: []string{"the driver cannot read the custom app's keyCredentials (consent.KeyCredentialReader), so the certificate cannot be checked"}}
+		return nil, &RequestError{Op: op, Problems: []string{"the driver cannot read the custom app's keyCredentials (consent.KeyCredentialReader), so the certificate cannot be checked"}}
 	}
 	var kcs []consent.KeyCredential
 	err = m.call(ctx, p.Tenant, func(ctx context.Context) error {
@@ -268,7 +277,7 @@ func (m *Manager) prepareCustom(ctx context.Context, p Profile, app AppSpec, in 
 	})
 	switch {
 	case errors.Is(err, consent.ErrNotFound):
-		return nil, &RequestError{Op: "create", Problems: []string{fmt.Sprintf("tenant %s has no app registration with application ID %s; create the custom app first", p.Tenant, in.ApplicationID)}}
+		return nil, &RequestError{Op: op, Problems: []string{fmt.Sprintf("tenant %s has no app registration with application ID %s; create the custom app first", p.Tenant, in.ApplicationID)}}
 	case consent.CouldNotCheck(err):
 		return nil, fmt.Errorf("%w: reading the custom app's certificates: %w", ErrCouldNotCheck, err)
 	case err != nil:
@@ -284,6 +293,10 @@ func (m *Manager) prepareCustom(ctx context.Context, p Profile, app AppSpec, in 
 	if !paired {
 		return nil, &CertificateError{Problems: []string{fmt.Sprintf("the .pfx certificate (thumbprint %s) is not among the certificates uploaded to app %s in Entra ID; upload its .cer/.crt or choose the paired .pfx", info.Thumbprint, in.ApplicationID)}}
 	}
+	// Being listed is not being accepted: sign in as the app with the certificate.
+	if err := m.proveCertificate(ctx, op, p.Tenant, in.ApplicationID, info); err != nil {
+		return nil, err
+	}
 	// Roles assigned manually before authorization must already be there.
 	if err := m.checkRolesBeforeAuthorization(ctx, p, app, in.ApplicationID); err != nil {
 		return nil, err
@@ -297,6 +310,56 @@ func (m *Manager) prepareCustom(ctx context.Context, p Profile, app AppSpec, in 
 		return nil, fmt.Errorf("appprofile: sealing the password: %w", err)
 	}
 	return c, nil
+}
+
+// proveCertificate acquires an app-only token for appID in tenant with the certificate of info
+// through the driver's consent.CertificateProver, within the rate budget: the ground truth that
+// Microsoft Entra ID accepts the .pfx as the app's credential. It returns nil when the driver
+// cannot prove certificates. Failures say what to do next:
+//
+//   - Entra rejects the certificate (consent.ErrInvalidCredential: not registered, outside its
+//     validity, bad signature): a *CertificateError whose Err is the driver's error;
+//   - the app has no service principal in the tenant (consent.ErrNotConsented): a *RequestError
+//     asking for admin consent to the custom app first (seed 000: it is granted before the
+//     profile is created);
+//   - its service principal is disabled (consent.ErrAppDisabled): a *RequestError asking to
+//     enable the enterprise application;
+//   - the tenant could not be asked (throttled, transient, forbidden): an error wrapping
+//     ErrCouldNotCheck.
+//
+// The token's claims are not kept: the grants are proven from the directory at consent
+// (CompleteConsent), and the token's expiry says nothing about the profile.
+func (m *Manager) proveCertificate(ctx context.Context, op, tenant, appID string, info CertificateInfo) error {
+	cp, ok := m.driver.(consent.CertificateProver)
+	if !ok {
+		return nil
+	}
+	if info.Credential.Leaf() == nil || info.Credential.Key == nil {
+		// Only a replaced InspectFunc can leave the credential out of a file without problems.
+		return &CertificateError{Problems: []string{fmt.Sprintf("the .pfx (thumbprint %s) gives no private key for its certificate, so it cannot sign in as app %s; export the certificate with its private key", info.Thumbprint, appID)}}
+	}
+	err := m.call(ctx, tenant, func(ctx context.Context) error {
+		_, err := cp.ProveCertificate(ctx, tenant, appID, info.Credential)
+		return err
+	})
+	var de *consent.DriverError
+	code := ""
+	if errors.As(err, &de) && de.Code != "" {
+		code = " (" + de.Code + ")"
+	}
+	switch {
+	case err == nil:
+		return nil
+	case consent.CouldNotCheck(err):
+		return fmt.Errorf("%w: signing in as the custom app with its certificate: %w", ErrCouldNotCheck, err)
+	case errors.Is(err, consent.ErrInvalidCredential):
+		return &CertificateError{Err: err, Problems: []string{fmt.Sprintf("Microsoft Entra ID rejected the certificate (thumbprint %s) as the credential of app %s in tenant %s%s; upload its .cer/.crt to the app registration, or choose the .pfx paired with a current certificate uploaded there", info.Thumbprint, appID, tenant, code)}}
+	case errors.Is(err, consent.ErrNotConsented):
+		return &RequestError{Op: op, Problems: []string{fmt.Sprintf("app %s has no service principal in tenant %s%s, so nothing can sign in as it: grant admin consent to the custom app first (Microsoft Entra admin center > App registrations > the app > API permissions > Grant admin consent), then try again", appID, tenant, code)}}
+	case errors.Is(err, consent.ErrAppDisabled):
+		return &RequestError{Op: op, Problems: []string{fmt.Sprintf("the enterprise application of app %s is disabled in tenant %s%s, so nothing can sign in as it: enable it (Microsoft Entra admin center > Enterprise applications > the app > Properties > Enabled for users to sign in), then try again", appID, tenant, code)}}
+	}
+	return fmt.Errorf("appprofile: signing in as the custom app with its certificate: %w", err)
 }
 
 func (m *Manager) checkRolesBeforeAuthorization(ctx context.Context, p Profile, app AppSpec, appID string) error {
@@ -531,10 +594,22 @@ func (cb Callback) consentCallback() consent.Callback {
 
 // CompleteConsent finishes consent: it verifies the state (signature, expiry), rejects a callback
 // that carries an error, matches the tenant, consumes the state's nonce (a replay fails with
-// ErrStateReplayed), then asks the driver for the ground truth — it never trusts the callback
-// alone — and records who consented and when. When the tenant does not show the grants, the
-// error is a *ConsentNotProvenError and the profile is unchanged; when it cannot be read, the
-// error wraps ErrCouldNotCheck.
+// ErrStateReplayed), redeems the authorization code of a user consent, then asks the driver for
+// the ground truth — it never trusts the callback alone — and records who consented and when.
+//
+// Entra replicates new grants with a delay, so while the tenant does not show every grant yet
+// CompleteConsent waits and reads again (WithReplicationWait, WithMaxAttempts; never longer than
+// ctx allows). When the grants are still not there, the error is a *ConsentNotProvenError and
+// the profile is unchanged: consent again.
+//
+// When the tenant cannot be read (throttled, Graph unavailable, ctx ended while waiting), the
+// consent is not lost although the state is spent: the profile is saved with the consent record
+// (method, who, when, callback nonce, catalog version, the redeemed token cache if any) marked
+// ConsentRecord.Unproven, its status and reasons unchanged and LastCheck CouldNotCheck, and
+// CompleteConsent returns that profile with a *ConsentRecordedError, which wraps
+// ErrCouldNotCheck. The consent is recorded; Verify or VerifyAll will prove it and settle the
+// status — do not send the administrator to consent again. Errors before the tenant is read
+// (redeeming the code included) record nothing.
 func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, error) {
 	if m.codec == nil {
 		return Profile{}, ErrNoStateKey
@@ -580,26 +655,18 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 		}
 	}
 	np.Consent = rec
+	np.ReauthorizationRequested = ""
 	// Ground truth: the service principal and the grants must be visible in the tenant.
-	obs, newCache := m.observeWithCache(ctx, np, nil)
-	if newCache != nil {
-		np.DelegatedTokenCache = *newCache
-	}
+	obs, missing := m.proveConsent(ctx, &np, app)
 	if len(obs.Failures) > 0 {
-		return Profile{}, fmt.Errorf("%w: %w", ErrCouldNotCheck, errors.Join(failureErrs(obs.Failures)...))
+		return m.keepUnproven(ctx, p.Status, np, app, obs)
 	}
-	if missing := consentMissing(np, app, obs); len(missing) > 0 {
+	if len(missing) > 0 {
 		return Profile{}, &ConsentNotProvenError{ProfileID: p.ID, Missing: missing}
 	}
-	if obs.ConsentUser != nil {
-		rec.UserHadLicenses = obs.ConsentUser.Licensed
-		rec.UserHadMFA = !obs.ConsentUser.MFAEnabledAt.IsZero()
-		// The consent user's fresh sign-in supersedes earlier password changes and revocations.
-	}
-	if np.Mode == Custom && np.Custom != nil && obs.App != nil {
-		np.Custom.AppThumbprints = normalizeThumbprints(obs.App.Thumbprints)
-	}
-	np.ReauthorizationRequested = ""
+	// The consent user's fresh sign-in supersedes earlier password changes and revocations:
+	// rec.At is now.
+	settleConsent(&np, obs)
 	a := Assess(np, Requirements{App: app}, obs, m.now(), m.o.policy)
 	np.Status, np.Reasons = a.Status, a.Reasons
 	np.LastCheck = &Check{At: m.now(), Outcome: Checked}
@@ -611,12 +678,64 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	return saved, nil
 }
 
-func failureErrs(fs []Failure) []error {
-	out := make([]error, len(fs))
-	for i, f := range fs {
-		out[i] = fmt.Errorf("%s: %w", f.Part, f.Err)
+// proveConsent reads the ground truth of the consent np records. Entra replicates new grants
+// with a delay, so while the tenant does not show everything the consent should have granted, it
+// waits (WithReplicationWait, doubling each time) and reads again, up to WithMaxAttempts reads. It
+// returns the last observation and what that observation misses. The observation has Failures
+// when the tenant could not be read, and when ctx ended while waiting: the answer was not final.
+// A delegated token cache rotated by a read is kept in np for the next one.
+func (m *Manager) proveConsent(ctx context.Context, np *Profile, app AppSpec) (Observation, []string) {
+	wait := m.o.replication
+	for attempt := 1; ; attempt++ {
+		obs, newCache := m.observeWithCache(ctx, *np, nil)
+		if newCache != nil {
+			np.DelegatedTokenCache = *newCache
+		}
+		if len(obs.Failures) > 0 {
+			return obs, nil
+		}
+		missing := consentMissing(*np, app, obs)
+		if len(missing) == 0 || attempt >= m.o.maxAttempts {
+			return obs, missing
+		}
+		if err := sleepCtx(ctx, wait); err != nil {
+			obs.Failures = append(obs.Failures, Failure{Part: "waiting for the consent to replicate", Err: err})
+			return obs, nil
+		}
+		wait *= 2
 	}
-	return out
+}
+
+// keepUnproven saves np, whose consent could not be proven because the tenant could not be read
+// (obs has Failures), as CompleteConsent documents: consent marked Unproven, status and reasons
+// those of the profile before (old), LastCheck CouldNotCheck. It returns the saved profile with a
+// *ConsentRecordedError. The save does not end with ctx: the callback's state is spent, so losing
+// the record would send the administrator to consent again.
+func (m *Manager) keepUnproven(ctx context.Context, old Status, np Profile, app AppSpec, obs Observation) (Profile, error) {
+	np.Consent.Unproven = true
+	a := Assess(np, Requirements{App: app}, obs, m.now(), m.o.policy)
+	np.Status, np.Reasons = a.Status, a.Reasons
+	np.LastCheck = &Check{At: m.now(), Outcome: a.Outcome, Error: a.Err.Error()}
+	saved, err := m.save(context.WithoutCancel(ctx), np, old)
+	if err != nil {
+		return Profile{}, fmt.Errorf("appprofile: the tenant could not be read to prove the consent (%v), and recording the consent failed: %w", a.Err, err)
+	}
+	m.o.logger.Warn("app profile consent recorded, not proven yet: the tenant could not be read; Verify will prove it", "profile", saved.ID, "tenant", saved.Tenant, "method", saved.Consent.Method, "err", a.Err)
+	return saved, &ConsentRecordedError{ProfileID: saved.ID, Err: a.Err}
+}
+
+// settleConsent records on np's consent what the observation proving it shows about the time of
+// consent — the consent user's licences and MFA, the custom app's certificates — and clears
+// Unproven. obs must have no Failures.
+func settleConsent(np *Profile, obs Observation) {
+	if obs.ConsentUser != nil {
+		np.Consent.UserHadLicenses = obs.ConsentUser.Licensed
+		np.Consent.UserHadMFA = !obs.ConsentUser.MFAEnabledAt.IsZero()
+	}
+	if np.Mode == Custom && np.Custom != nil && obs.App != nil {
+		np.Custom.AppThumbprints = normalizeThumbprints(obs.App.Thumbprints)
+	}
+	np.Consent.Unproven = false
 }
 
 // consentMissing lists what a just-completed consent should show in the tenant but does not.
@@ -722,8 +841,9 @@ type ReauthorizeInput struct {
 }
 
 // Reauthorize applies the re-authorization rules (a *NotAllowedError says where it can be done
-// instead), applies a custom app or certificate change (validated and sealed like at creation),
-// and begins consent.
+// instead), applies a custom app or certificate change (validated, proven through a
+// consent.CertificateProver driver, and sealed like at creation; the profile is unchanged when
+// that fails), and begins consent.
 func (m *Manager) Reauthorize(ctx context.Context, id string, in ReauthorizeInput) (ConsentStart, error) {
 	p, err := m.Get(ctx, id)
 	if err != nil {
@@ -741,7 +861,7 @@ func (m *Manager) Reauthorize(ctx context.Context, id string, in ReauthorizeInpu
 		if in.Custom == nil {
 			return ConsentStart{}, &RequestError{Op: "re-authorize", Problems: []string{"give the custom app's application ID, .pfx and password"}}
 		}
-		c, err := m.prepareCustom(ctx, p, app, *in.Custom)
+		c, err := m.prepareCustom(ctx, "re-authorize", p, app, *in.Custom)
 		if err != nil {
 			return ConsentStart{}, err
 		}
@@ -825,16 +945,134 @@ func (m *Manager) RoleChecklist(ctx context.Context, id string) (Checklist, erro
 	if err != nil {
 		return Checklist{}, err
 	}
-	var st consent.AppState
-	err = m.call(ctx, p.Tenant, func(ctx context.Context) error {
-		var err error
-		st, err = m.driver.AppState(ctx, p.Tenant, p.AppID)
-		return err
-	})
+	st, err := m.appState(ctx, p.Tenant, p.AppID)
 	if consent.CouldNotCheck(err) {
 		return BuildChecklist(p, app, nil, false, m.now(), m.o.policy), fmt.Errorf("%w: %w", ErrCouldNotCheck, err)
 	}
 	return BuildChecklist(p, app, st.DirectoryRoles, true, m.now(), m.o.policy), nil
+}
+
+// appState reads one app's state through the driver within the rate budget.
+func (m *Manager) appState(ctx context.Context, tenant, appID string) (consent.AppState, error) {
+	var st consent.AppState
+	err := m.call(ctx, tenant, func(ctx context.Context) error {
+		var err error
+		st, err = m.driver.AppState(ctx, tenant, appID)
+		return err
+	})
+	return st, err
+}
+
+// AssignRoles assigns, through the driver's consent.RoleAssigner, every directory role of the
+// profile's role checklist (RoleChecklist) that the tenant does not show on the app's service
+// principal, and returns the checklist read again afterwards. That covers the roles a custom app
+// needs before authorization, the Exchange Administrator role of AOS apps that manage Exchange
+// (Uses roles.ManagesExchange), and the roles the vendor would otherwise assign within 24 hours
+// of consent. Roles already assigned are left alone (no driver call), so calling AssignRoles
+// again is safe. A role the driver just assigned counts as assigned in the returned checklist
+// even when the read-back does not show it yet: Entra replicates new assignments with a delay.
+//
+// Who may call it: an MSP whose reading app (the driver's identity) holds the Microsoft Graph
+// application permission RoleManagement.ReadWrite.Directory in the customer's tenant, granted
+// with admin consent there; assigning directory roles is a privileged change the customer agrees
+// to by granting it. The app's service principal must exist: for a custom app the customer's
+// admin consent to it, otherwise CompleteConsent. Azure RBAC roles are out of scope:
+// AzureChecklist only reads them, and the returned checklist lists them unverified.
+//
+// AssignRoles does not change the profile, so no event is emitted; the next Verify or VerifyAll
+// settles its status and reasons. Errors, each returned with the checklist as far as it is known:
+//
+//   - the driver does not implement consent.RoleAssigner: a *RequestError (ErrInvalidRequest);
+//     assign the roles in the Microsoft Entra admin center as the (unverified) checklist lists
+//     them;
+//   - the app has no service principal in the tenant (consent.ErrNotConsented): a *RequestError
+//     saying to consent first;
+//   - the driver's app may not assign roles (consent.ErrForbidden): an error wrapping it that
+//     names the missing permission, RoleManagement.ReadWrite.Directory;
+//   - the tenant could not be read or changed (throttled, transient, a failed read-back): an error
+//     wrapping ErrCouldNotCheck. Roles assigned before the failure stay assigned and the
+//     checklist shows them; call AssignRoles again later.
+func (m *Manager) AssignRoles(ctx context.Context, id string) (Checklist, error) {
+	p, err := m.Get(ctx, id)
+	if err != nil {
+		return Checklist{}, err
+	}
+	app, err := m.appSpec(p.AppType)
+	if err != nil {
+		return Checklist{}, err
+	}
+	checklist := func(assigned []roles.TemplateID, verified bool) Checklist {
+		return BuildChecklist(p, app, assigned, verified, m.now(), m.o.policy)
+	}
+	ra, ok := m.driver.(consent.RoleAssigner)
+	if !ok {
+		return checklist(nil, false), &RequestError{Op: "assign roles", Problems: []string{"the driver cannot assign directory roles (it does not implement consent.RoleAssigner); assign them in the Microsoft Entra admin center as the role checklist lists them"}}
+	}
+	notConsented := &RequestError{Op: "assign roles", Problems: []string{fmt.Sprintf("app %s has no service principal in tenant %s to assign roles to; consent first (for a custom app: the customer's admin consent to it; otherwise BeginConsent and CompleteConsent)", p.AppID, p.Tenant)}}
+	st, err := m.appState(ctx, p.Tenant, p.AppID)
+	switch {
+	case consent.CouldNotCheck(err):
+		return checklist(nil, false), fmt.Errorf("%w: reading the app's directory roles: %w", ErrCouldNotCheck, err)
+	case err != nil:
+		return checklist(nil, false), fmt.Errorf("appprofile: assign roles: %w", err)
+	case !st.Exists:
+		return checklist(nil, true), notConsented
+	}
+	var missing, done []roles.TemplateID
+	for _, rc := range checklist(st.DirectoryRoles, true).Directory {
+		if !rc.Assigned {
+			missing = append(missing, rc.Role)
+		}
+	}
+	if len(missing) == 0 {
+		return checklist(st.DirectoryRoles, true), nil
+	}
+	for i, role := range missing {
+		var assigned bool
+		err := m.call(ctx, p.Tenant, func(ctx context.Context) error {
+			var err error
+			assigned, err = ra.AssignDirectoryRole(ctx, p.Tenant, p.AppID, role)
+			return err
+		})
+		switch {
+		case err == nil:
+			done = append(done, role)
+			if assigned {
+				m.o.logger.Info("directory role assigned", "profile", p.ID, "tenant", p.Tenant, "app", p.AppID, "role", role.Name())
+			}
+			continue
+		case errors.Is(err, consent.ErrForbidden):
+			names := make([]string, 0, len(missing)-i)
+			for _, r := range missing[i:] {
+				names = append(names, r.Name())
+			}
+			err = fmt.Errorf("appprofile: assign roles: the driver's app may not assign directory roles in tenant %s: grant it the Microsoft Graph application permission RoleManagement.ReadWrite.Directory there (with admin consent), or assign %s to app %s in the Microsoft Entra admin center: %w",
+				p.Tenant, joinNames(names), p.AppID, err)
+		case consent.CouldNotCheck(err):
+			sofar := ""
+			if len(done) > 0 {
+				names := make([]string, len(done))
+				for j, r := range done {
+					names[j] = r.Name()
+				}
+				sofar = " (assigned before the failure: " + joinNames(names) + ")"
+			}
+			err = fmt.Errorf("%w: assigning %s%s; call AssignRoles again for the rest: %w", ErrCouldNotCheck, role.Name(), sofar, err)
+		case errors.Is(err, consent.ErrNotConsented):
+			err = notConsented
+		default:
+			err = fmt.Errorf("appprofile: assigning %s to app %s: %w", role.Name(), p.AppID, err)
+		}
+		return checklist(append(st.DirectoryRoles, done...), true), err
+	}
+	again, err := m.appState(ctx, p.Tenant, p.AppID)
+	switch {
+	case consent.CouldNotCheck(err):
+		return checklist(append(st.DirectoryRoles, done...), true), fmt.Errorf("%w: the roles were assigned, but reading them back failed: %w", ErrCouldNotCheck, err)
+	case err != nil:
+		return checklist(append(st.DirectoryRoles, done...), true), fmt.Errorf("appprofile: the roles were assigned, but reading them back failed: %w", err)
+	}
+	return checklist(append(again.DirectoryRoles, done...), true), nil
 }
 
 // OpenCustomSecrets returns a custom profile's .pfx and password, unsealed, for handing to the

@@ -545,7 +545,9 @@ type VerifyResult struct {
 // Verify reads the tenant's ground truth for a profile, derives its status and reasons, and stores
 // them. When the tenant could not be read, the outcome is CouldNotCheck: the status is kept, the
 // failed attempt is recorded in LastCheck, and the returned error wraps ErrCouldNotCheck. When the
-// profile was changed concurrently, the concurrent edit wins and the result says Superseded.
+// profile was changed concurrently, the concurrent edit wins and the result says Superseded. A
+// consent that CompleteConsent recorded unproven (ConsentRecord.Unproven) is proven by the first
+// check that reads the tenant, Verify's or VerifyAll's.
 func (m *Manager) Verify(ctx context.Context, id string) (VerifyResult, error) {
 	p, err := m.Get(ctx, id)
 	if err != nil {
@@ -579,9 +581,15 @@ func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int, pr
 			}
 		}
 	}
-	a := Assess(p, req, obs, m.now(), m.o.policy)
-	old := p.Status
 	np := p.clone()
+	if len(obs.Failures) == 0 && np.Consent != nil && np.Consent.Unproven {
+		// A consent recorded while the tenant could not be read: this read proves it (or shows
+		// what is missing), and its consent-time facts are taken from it before assessing, so
+		// that, say, MFA the user had all along is not reported as enabled since consent.
+		settleConsent(&np, obs)
+	}
+	a := Assess(np, req, obs, m.now(), m.o.policy)
+	old := p.Status
 	np.Status, np.Reasons = a.Status, a.Reasons
 	np.LastCheck = &Check{At: m.now(), Outcome: a.Outcome}
 	if newCache != nil {

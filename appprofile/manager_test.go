@@ -77,6 +77,7 @@ func newEnv(t *testing.T, opts ...appprofile.Option) *env {
 		appprofile.WithSealer(sealer),
 		appprofile.WithStateKey(bytes.Repeat([]byte{9}, 32)),
 		appprofile.WithRedirectURI(redirectURI),
+		appprofile.WithReplicationWait(time.Millisecond), // not-proven consents are read again: keep tests fast
 		appprofile.WithVendorAppIDs(map[string]string{
 			"APElements Baseline Management":   baselineID,
 			"APElements Automation":            nitroID,

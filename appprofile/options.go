@@ -30,6 +30,7 @@ type options struct {
 	inspect         InspectFunc
 	eligibility     EligibilityFunc
 	maxAttempts     int
+	replication     time.Duration
 }
 
 // RateLimit is the request budget of the driver's app registration. Graph throttles per app across
@@ -120,8 +121,22 @@ func WithCertificateInspector(f InspectFunc) Option { return func(o *options) { 
 func WithEligibility(f EligibilityFunc) Option { return func(o *options) { o.eligibility = f } }
 
 // WithMaxAttempts sets how often VerifyAll tries a profile whose check failed with a retryable
-// error before recording CouldNotCheck (3 by default).
+// error before recording CouldNotCheck, and how often CompleteConsent reads the tenant before it
+// concludes that a consent is not there (3 by default; see WithReplicationWait).
 func WithMaxAttempts(n int) Option { return func(o *options) { o.maxAttempts = n } }
+
+// WithReplicationWait sets how long CompleteConsent first waits for Microsoft Entra ID to
+// replicate a fresh consent when the tenant does not show all of its grants yet, before it reads
+// the tenant again: the wait doubles after each read, up to WithMaxAttempts reads, and never
+// outlasts the context (1 second by default: 1 + 2 seconds for 3 reads). Tests set it to a
+// millisecond; a non-positive d keeps the default.
+func WithReplicationWait(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.replication = d
+		}
+	}
+}
 
 func defaultOptions() options {
 	return options{
@@ -135,5 +150,6 @@ func defaultOptions() options {
 		inspect:     InspectPFX,
 		eligibility: DefaultEligibility,
 		maxAttempts: 3,
+		replication: time.Second,
 	}
 }

@@ -69,8 +69,10 @@ const (
 	UserConsent  = consent.UserConsent
 )
 
-// ConsentRecord says who consented, how, when and from which callback. The Manager fills it only
-// after the Driver proved the grants in the tenant.
+// ConsentRecord says who consented, how, when and from which callback. CompleteConsent records it
+// once the Driver proved the grants in the tenant, or, when the tenant could not be read right
+// then, with Unproven set: the callback was genuine and its single-use state is spent, so the
+// consent is kept for a later check to prove.
 type ConsentRecord struct {
 	Method ConsentMethod `json:"method"`
 	// UserID and UserPrincipalName identify the consent account in the tenant.
@@ -88,6 +90,11 @@ type ConsentRecord struct {
 	// changes can be told apart from how things always were.
 	UserHadLicenses bool `json:"userHadLicenses,omitempty"`
 	UserHadMFA      bool `json:"userHadMfa,omitempty"`
+	// Unproven: the tenant could not be read when consent completed, so the grants are not
+	// proven and UserHadLicenses, UserHadMFA and the custom app's AppThumbprints were not read.
+	// The next Verify or VerifyAll that reads the tenant records them as they are then, clears
+	// Unproven and settles the status (Invalid, with reasons, when the grants are not there).
+	Unproven bool `json:"unproven,omitempty"`
 }
 
 // SealedSecret is ciphertext produced by a Sealer. It is safe to store and to log (it is opaque).

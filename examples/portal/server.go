@@ -170,6 +170,8 @@ var flashes = map[string]string{
 	"deleted":       "Profile deleted.",
 	"changed":       "The tenant was changed.",
 	"couldnotcheck": "The tenant could not be read right now; the status was kept. Try again later.",
+	"consentrecorded": "Consent recorded. The tenant could not be read to confirm it yet; the next verification will. " +
+		"There is no need to consent again.",
 }
 
 // ---- list ----
@@ -495,7 +497,12 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var denied *appprofile.ConsentDeniedError
 		var notProven *appprofile.ConsentNotProvenError
+		var recorded *appprofile.ConsentRecordedError
 		switch {
+		case errors.As(err, &recorded):
+			// The consent is kept (unproven); Verify proves it. Sending the administrator back
+			// to Microsoft would only repeat what Microsoft already recorded.
+			http.Redirect(w, r, "/profiles?flash=consentrecorded&tenant="+prof.Tenant, http.StatusSeeOther)
 		case errors.As(err, &denied):
 			p.fail(w, r, http.StatusOK, "Consent was not given: "+denied.Error())
 		case errors.As(err, &notProven):
