@@ -472,11 +472,12 @@ func newPFX(commonName string, now time.Time, validity time.Duration) (*x509.Cer
 }
 
 // RenewCertificate does what the customer's administrator does when a custom app's certificate
-// runs out: generate a new one valid for validity from now (the directory's clock plus ahead,
-// for walk-throughs whose Manager clock runs ahead), upload it to the app in place of the old one,
-// and keep the .pfx for re-authorization.
+// runs out: generate a new one valid for validity from now, upload it to the app in place of the
+// old one, and keep the .pfx for re-authorization. For walk-throughs whose Manager clock runs
+// ahead of the directory's, "now" is the Manager's (the directory's clock plus ahead) for the end
+// of validity, and the certificate is valid from the directory's now, so Entra accepts it at once.
 func (e *Env) RenewCertificate(appID, displayName string, ahead, validity time.Duration) (CustomApp, error) {
-	cert, pfx, password, err := newPFX(displayName, e.Now().Add(ahead), validity)
+	cert, pfx, password, err := newPFX(displayName, e.Now(), ahead+validity)
 	if err != nil {
 		return CustomApp{}, err
 	}
