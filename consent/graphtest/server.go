@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -130,6 +131,11 @@ func (s *Server) ARMURL() string { return s.URL + "/arm" }
 
 // Authority returns the MSAL authority for a tenant: URL + "/" + tenant.
 func (s *Server) Authority(tenant string) string { return s.URL + "/" + tenant }
+
+// Certificate returns the server's TLS certificate, for clients in another process (trust it as
+// a root, as Client does).
+func (s *Server) Certificate() *x509.Certificate { return s.ts.Certificate() }
+
 
 // Client returns an *http.Client that trusts the server's certificate. Each call returns a new
 // client sharing the server's transport settings.

@@ -11,10 +11,6 @@ import (
 	"log/slog"
 	"math/big"
 	rand2 "math/rand/v2"
-	"net/http"
-	"os"
-	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
@@ -23,7 +19,6 @@ import (
 	"github.com/tenantapps/tenantapps/consent/consenttest"
 	"github.com/tenantapps/tenantapps/consent/graph"
 	"github.com/tenantapps/tenantapps/consent/graphtest"
-	"github.com/tenantapps/tenantapps/internal/benchheap"
 	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/roles"
 	"github.com/tenantapps/tenantapps/store"
@@ -66,30 +61,42 @@ type world struct {
 
 func tenantN(i int) string { return fmt.Sprintf("10000000-0000-4000-8000-%012d", i) }
 
-// newWorld starts the emulator with the MSP's reading app consented everywhere and the Nitro app
-// registered in the MSP tenant, and a Graph driver reading through it over TLS.
-func newWorld(tb testing.TB, opts graphtest.Options, tweak func(*graph.Config)) *world {
+func nitroType(tb testing.TB) permissions.AppType {
 	tb.Helper()
-	w := &world{srv: graphtest.NewServer(opts), store: memstore.New()}
-	tb.Cleanup(w.srv.Close)
-	var err error
-	w.nitro, err = permissions.Default().AppType("APElements Automation")
+	t, err := permissions.Default().AppType("APElements Automation")
 	must(tb, err)
-	reader := credential(tb)
-	must(tb, w.srv.AddTenant(consenttest.Tenant{ID: mspTenant, DisplayName: "MSP"}))
-	must(tb, w.srv.RegisterApp(consenttest.App{AppID: readerApp, HomeTenantID: mspTenant, DisplayName: "MSP reader", Certificates: reader.Chain}))
-	must(tb, w.srv.ProvisionEverywhere(readerApp,
+	return t
+}
+
+// seedMSP adds the MSP tenant, its reading app (authenticating with readerCert) consented in
+// every tenant, and the Nitro app registered in the MSP tenant.
+func seedMSP(tb testing.TB, srv *graphtest.Server, readerCert *x509.Certificate) {
+	tb.Helper()
+	must(tb, srv.AddTenant(consenttest.Tenant{ID: mspTenant, DisplayName: "MSP"}))
+	must(tb, srv.RegisterApp(consenttest.App{AppID: readerApp, HomeTenantID: mspTenant, DisplayName: "MSP reader", Certificates: []*x509.Certificate{readerCert}}))
+	must(tb, srv.ProvisionEverywhere(readerApp,
 		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "Application.Read.All"},
 		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "Directory.Read.All"},
 		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "RoleManagement.ReadWrite.Directory"},
 		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "AuditLog.Read.All"},
 	))
-	must(tb, w.srv.RegisterApp(consenttest.App{AppID: nitroApp, HomeTenantID: mspTenant, DisplayName: "APElements Automation", RedirectURIs: []string{redirect}}))
+	must(tb, srv.RegisterApp(consenttest.App{AppID: nitroApp, HomeTenantID: mspTenant, DisplayName: "APElements Automation", RedirectURIs: []string{redirect}}))
+}
+
+// newWorld starts the emulator with the MSP's reading app consented everywhere and the Nitro app
+// registered in the MSP tenant, and a Graph driver reading through it over TLS.
+func newWorld(tb testing.TB, opts graphtest.Options, tweak func(*graph.Config)) *world {
+	tb.Helper()
+	w := &world{srv: graphtest.NewServer(opts), store: memstore.New(), nitro: nitroType(tb)}
+	tb.Cleanup(w.srv.Close)
+	reader := credential(tb)
+	seedMSP(tb, w.srv, reader.Chain[0])
 	cfg := graph.Config{ReaderAppID: readerApp, ReaderCredential: reader, AuthorityHost: w.srv.URL, GraphURL: w.srv.GraphURL(), HTTPClient: w.srv.Client(), MaxRetryWait: 2 * time.Second}
 	if tweak != nil {
 		tweak(&cfg)
 	}
 	w.cfg = cfg
+	var err error
 	w.drv, err = graph.New(cfg)
 	must(tb, err)
 	return w
@@ -234,124 +241,4 @@ func TestFaultInjectionOverGraph(t *testing.T) {
 		t.Errorf("%d profiles say could-not-check, VerifyAll counted %d", cnc, res.CouldNotCheck)
 	}
 	t.Logf("%+v, faults fired %v", res.Progress, w.srv.Stats().Faults)
-}
-
-// BenchmarkVerifyAll verifies 10,000 profiles in 2,000 tenants (5 app profiles per tenant) on
-// graphtest with 20 ms latency on every request, through MSAL and msgraph-sdk-go over TLS, with
-// the emulator in the same process. Every iteration starts cold: a new driver, so every tenant
-// costs its token again.
-//
-// Sub-benchmarks set the Manager's rate budget: rate=1000 is the configured budget the targets
-// are checked at (1,000 profile reads per second — about 3,400 Graph requests a second counting
-// $batch items, a quarter of Graph's per-app global limit — what this benchmark's 2-core machine
-// sustains with the emulator sharing its CPU); rate=unlimited shows the machine's ceiling.
-//
-// Metrics: graphreq/profile (Graph round trips + token requests per profile), tokenreq/tenant,
-// x-ideal (wall time ÷ the ideal: max(profiles ÷ rate, round trips × latency ÷ workers)),
-// retryafter-violations (requests the emulator saw inside a Retry-After it announced),
-// peak-heap-MB (whole process, emulator and store included), heap-growth-MB (the peak over the
-// heap in use before the run) and profiles/s.
-func BenchmarkVerifyAll(b *testing.B) {
-	tenants := 2000
-	if n, err := strconv.Atoi(os.Getenv("TENANTAPPS_BENCH_TENANTS")); err == nil && n > 0 {
-		tenants = n // for quick local runs; BENCHMARKS.md numbers use 2,000
-	}
-	const (
-		perTenant = 5
-		latency   = 20 * time.Millisecond
-		workers   = 128
-	)
-	w := newWorld(b, graphtest.Options{}, func(c *graph.Config) {
-		c.MaxConcurrentPerTenant = 2
-		// Keep a connection per worker: Go's default of 2 idle connections per host turns every
-		// other request into a new TLS handshake at this concurrency.
-		tr := c.HTTPClient.Transport.(*http.Transport).Clone()
-		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 2*workers, 2*workers
-		c.HTTPClient = &http.Client{Transport: tr, Timeout: c.HTTPClient.Timeout}
-	})
-	apps := make([]string, perTenant)
-	for j := range perTenant {
-		apps[j] = fmt.Sprintf("aaaaaaaa-0000-4000-8000-%012d", 100+j)
-		must(b, w.srv.RegisterApp(consenttest.App{AppID: apps[j], HomeTenantID: mspTenant, DisplayName: "app"}))
-	}
-	ctx := context.Background()
-	for i := range tenants {
-		tid := tenantN(i)
-		must(b, w.srv.AddTenant(consenttest.Tenant{ID: tid}))
-		for j, app := range apps {
-			_, err := w.srv.CreateServicePrincipal(tid, app)
-			must(b, err)
-			for _, p := range w.nitro.Permissions {
-				must(b, w.srv.GrantAppRole(tid, app, p.ResourceAppID, p.ID))
-			}
-			p := appprofile.Profile{ID: fmt.Sprintf("p-%05d-%d", i, j), Tenant: tid, AppType: w.nitro.Name, AppID: app, Mode: appprofile.Modern,
-				Shape: appprofile.ShapeApplicationOnly, Status: appprofile.Valid,
-				Consent: &appprofile.ConsentRecord{Method: appprofile.AdminConsent, At: time.Now().Add(-48 * time.Hour), CatalogVersion: permissions.Default().Version()}}
-			pb, err := appprofile.MarshalPayload(p)
-			must(b, err)
-			_, err = w.store.Create(ctx, store.Record{ID: p.ID, Tenant: tid, AppType: p.AppType, Status: string(p.Status), Payload: pb})
-			must(b, err)
-		}
-	}
-	w.srv.AddFault(graphtest.Fault{Kind: graphtest.FaultLatency, Latency: latency})
-	for _, rate := range []float64{1000, 0} {
-		name := fmt.Sprintf("rate=%g", rate)
-		if rate == 0 {
-			name = "rate=unlimited"
-		}
-		b.Run(name, func(b *testing.B) {
-			var wall time.Duration
-			var peak, base float64
-			var st graphtest.Stats
-			for range b.N {
-				b.StopTimer()
-				var err error
-				w.drv, err = graph.New(w.cfg) // cold: no tokens, no resource cache
-				must(b, err)
-				m := w.manager(b, appprofile.WithWorkers(workers), appprofile.WithTenantConcurrency(2),
-					appprofile.WithRateLimit(appprofile.RateLimit{PerSecond: rate, Burst: workers}))
-				w.srv.ResetStats()
-				runtime.GC()
-				var ms runtime.MemStats
-				runtime.ReadMemStats(&ms)
-				base = float64(ms.HeapInuse) / (1 << 20)
-				b.StartTimer()
-				stop := make(chan struct{})
-				peakc := benchheap.Peak(stop, 20*time.Millisecond)
-				start := time.Now()
-				res, err := m.VerifyAll(ctx, store.Filter{}, appprofile.VerifyAllOptions{PageSize: 1000})
-				wall += time.Since(start)
-				close(stop)
-				peak = max(peak, <-peakc)
-				if err != nil || res.Checked != tenants*perTenant {
-					b.Fatalf("VerifyAll = %+v %v %v", res.Progress, err, res.Errors)
-				}
-				st = w.srv.Stats()
-			}
-			graphReqs := float64(st.GraphRoundTrips("*"))
-			tokens := float64(st.Total(graphtest.RouteToken, "*"))
-			violations := 0
-			for _, v := range st.InsideRetryAfter {
-				violations += v
-			}
-			profiles := float64(tenants * perTenant)
-			perRun := wall.Seconds() / float64(b.N)
-			// The ideal: the rate budget counts profile reads (a batched read of n profiles costs
-			// n); the concurrency bound runs workers round trips of latency each at once.
-			ideal := (graphReqs + tokens) * latency.Seconds() / workers
-			if rate > 0 {
-				ideal = max(ideal, profiles/rate)
-			}
-			b.ReportMetric((graphReqs+tokens)/profiles, "graphreq/profile")
-			b.ReportMetric(tokens/float64(tenants), "tokenreq/tenant")
-			b.ReportMetric(perRun/ideal, "x-ideal")
-			b.ReportMetric(float64(violations), "retryafter-violations")
-			b.ReportMetric(peak, "peak-heap-MB")
-			b.ReportMetric(peak-base, "heap-growth-MB")
-			b.ReportMetric(profiles/perRun, "profiles/s")
-			for _, r := range st.Routes() {
-				b.Logf("route %s: %d requests", r, st.Total(r, "*"))
-			}
-		})
-	}
 }

@@ -1,0 +1,277 @@
+package integration_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tenantapps/tenantapps/appprofile"
+	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/consent/graph"
+	"github.com/tenantapps/tenantapps/consent/graphtest"
+	"github.com/tenantapps/tenantapps/internal/benchheap"
+	"github.com/tenantapps/tenantapps/permissions"
+	"github.com/tenantapps/tenantapps/store"
+	"github.com/tenantapps/tenantapps/store/memstore"
+)
+
+// The fleet benchmark runs the emulator — the stand-in for Entra ID and Graph, which are never in
+// an embedder's process — in a child process (this test binary, started in emulator mode), so
+// that the benchmark's heap and allocations are the embedder's: the Manager, the Graph driver and
+// the store.
+
+// fleetEmulatorEnv holds a fleetSpec (JSON) and turns this test binary into the fleet
+// benchmark's emulator process (TestFleetEmulatorProcess).
+const fleetEmulatorEnv = "TENANTAPPS_FLEET_EMULATOR"
+
+// fleetSpec is the directory the emulator process builds.
+type fleetSpec struct {
+	Tenants, PerTenant int
+	Latency            time.Duration
+	ReaderCert         []byte // DER of the reading app's certificate
+}
+
+func fleetApp(j int) string { return fmt.Sprintf("aaaaaaaa-0000-4000-8000-%012d", 100+j) }
+
+// fleetEmulator is what the emulator process announces on its first line of output.
+type fleetEmulator struct {
+	URL, GraphURL string
+	Cert          []byte // DER of the emulator's TLS certificate
+	Control       string // plain-HTTP address of /stats and /reset
+}
+
+// fleetStats is the part of graphtest.Stats the benchmark reports.
+type fleetStats struct {
+	GraphRoundTrips, Tokens, InsideRetryAfter int
+	Routes                                    map[string]int
+}
+
+const fleetEmulatorMarker = "FLEET-EMULATOR "
+
+// TestFleetEmulatorProcess is the emulator side of BenchmarkVerifyAll; it skips unless the
+// benchmark started it. It builds the fleet's directory, serves it until its standard input is
+// closed, and answers GET /stats and POST /reset on a control address.
+func TestFleetEmulatorProcess(t *testing.T) {
+	raw := os.Getenv(fleetEmulatorEnv)
+	if raw == "" {
+		t.Skip("the emulator process of BenchmarkVerifyAll; started by the benchmark")
+	}
+	var spec fleetSpec
+	must(t, json.Unmarshal([]byte(raw), &spec))
+	readerCert, err := x509.ParseCertificate(spec.ReaderCert)
+	must(t, err)
+	srv := graphtest.NewServer(graphtest.Options{})
+	defer srv.Close()
+	seedMSP(t, srv, readerCert)
+	nitro := nitroType(t)
+	for j := range spec.PerTenant {
+		must(t, srv.RegisterApp(consenttest.App{AppID: fleetApp(j), HomeTenantID: mspTenant, DisplayName: "app"}))
+	}
+	for i := range spec.Tenants {
+		tid := tenantN(i)
+		must(t, srv.AddTenant(consenttest.Tenant{ID: tid}))
+		for j := range spec.PerTenant {
+			_, err := srv.CreateServicePrincipal(tid, fleetApp(j))
+			must(t, err)
+			for _, p := range nitro.Permissions {
+				must(t, srv.GrantAppRole(tid, fleetApp(j), p.ResourceAppID, p.ID))
+			}
+		}
+	}
+	srv.AddFault(graphtest.Fault{Kind: graphtest.FaultLatency, Latency: spec.Latency})
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
+		st := srv.Stats()
+		out := fleetStats{GraphRoundTrips: st.GraphRoundTrips("*"), Tokens: st.Total(graphtest.RouteToken, "*"), Routes: map[string]int{}}
+		for _, v := range st.InsideRetryAfter {
+			out.InsideRetryAfter += v
+		}
+		for _, r := range st.Routes() {
+			out.Routes[r] = st.Total(r, "*")
+		}
+		_ = json.NewEncoder(w).Encode(out)
+	})
+	mux.HandleFunc("POST /reset", func(http.ResponseWriter, *http.Request) { srv.ResetStats() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	control := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = control.Serve(ln) }()
+	defer control.Close()
+
+	info, err := json.Marshal(fleetEmulator{URL: srv.URL, GraphURL: srv.GraphURL(), Cert: srv.Certificate().Raw, Control: "http://" + ln.Addr().String()})
+	must(t, err)
+	fmt.Println(fleetEmulatorMarker + string(info))
+	_, _ = io.Copy(io.Discard, os.Stdin) // serve until the benchmark closes our input
+}
+
+// startFleetEmulator starts the emulator process for spec and returns what it announced; the
+// process ends when tb's test ends.
+func startFleetEmulator(tb testing.TB, spec fleetSpec) fleetEmulator {
+	tb.Helper()
+	raw, err := json.Marshal(spec)
+	must(tb, err)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFleetEmulatorProcess$", "-test.timeout=0")
+	cmd.Env = append(os.Environ(), fleetEmulatorEnv+"="+string(raw))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	must(tb, err)
+	stdout, err := cmd.StdoutPipe()
+	must(tb, err)
+	must(tb, cmd.Start())
+	tb.Cleanup(func() {
+		_ = stdin.Close()
+		_ = cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if line, ok := strings.CutPrefix(sc.Text(), fleetEmulatorMarker); ok {
+			var info fleetEmulator
+			must(tb, json.Unmarshal([]byte(line), &info))
+			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			return info
+		}
+	}
+	tb.Fatalf("the emulator process ended without announcing itself: %v", sc.Err())
+	return fleetEmulator{}
+}
+
+func (e fleetEmulator) control(tb testing.TB, method, path string, into any) {
+	tb.Helper()
+	req, err := http.NewRequest(method, e.Control+path, nil)
+	must(tb, err)
+	resp, err := http.DefaultClient.Do(req)
+	must(tb, err)
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("%s %s: %s", method, path, resp.Status)
+	}
+	if into != nil {
+		must(tb, json.NewDecoder(resp.Body).Decode(into))
+	}
+}
+
+// BenchmarkVerifyAll verifies 10,000 profiles in 2,000 tenants (5 app profiles per tenant) on
+// graphtest with 20 ms latency on every request, through MSAL and msgraph-sdk-go over TLS. The
+// emulator runs in a child process on the same 2 cores (see above). Every iteration starts cold:
+// a new driver, so every tenant costs its token again.
+//
+// Sub-benchmarks set the Manager's rate budget: rate=1000 is the configured budget the targets
+// are checked at (1,000 profile reads per second — about 3,400 Graph requests a second counting
+// $batch items, a quarter of Graph's per-app global limit — which the benchmark machine, 2 cores
+// shared with the emulator, sustains); rate=unlimited shows the machine's ceiling.
+//
+// Metrics: graphreq/profile (Graph round trips + token requests per profile), tokenreq/tenant,
+// x-ideal (wall time ÷ the ideal: max(profiles ÷ rate, round trips × latency ÷ workers)),
+// retryafter-violations (requests the emulator saw inside a Retry-After it announced),
+// peak-heap-MB (HeapInuse of the benchmark process: Manager, driver, store with 10,000 profiles,
+// garbage not yet collected included), heap-growth-MB (the peak over the heap in use before the
+// run) and profiles/s.
+func BenchmarkVerifyAll(b *testing.B) {
+	tenants := 2000
+	if n, err := strconv.Atoi(os.Getenv("TENANTAPPS_BENCH_TENANTS")); err == nil && n > 0 {
+		tenants = n // for quick local runs; BENCHMARKS.md numbers use 2,000
+	}
+	const (
+		perTenant = 5
+		latency   = 20 * time.Millisecond
+		workers   = 32 // the default of WithWorkers
+	)
+	reader := credential(b)
+	emu := startFleetEmulator(b, fleetSpec{Tenants: tenants, PerTenant: perTenant, Latency: latency, ReaderCert: reader.Chain[0].Raw})
+	emuCert, err := x509.ParseCertificate(emu.Cert)
+	must(b, err)
+	roots := x509.NewCertPool()
+	roots.AddCert(emuCert)
+	// Keep a connection per worker: Go's default of 2 idle connections per host turns every
+	// other request into a new TLS handshake at this concurrency.
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, MaxIdleConns: 2 * workers, MaxIdleConnsPerHost: 2 * workers,
+		ForceAttemptHTTP2: true}
+	cfg := graph.Config{ReaderAppID: readerApp, ReaderCredential: reader, AuthorityHost: emu.URL, GraphURL: emu.GraphURL,
+		HTTPClient: &http.Client{Transport: tr, Timeout: time.Minute}, MaxRetryWait: 2 * time.Second, MaxConcurrentPerTenant: 2}
+
+	nitro := nitroType(b)
+	st := memstore.New()
+	ctx := context.Background()
+	for i := range tenants {
+		tid := tenantN(i)
+		for j := range perTenant {
+			p := appprofile.Profile{ID: fmt.Sprintf("p-%05d-%d", i, j), Tenant: tid, AppType: nitro.Name, AppID: fleetApp(j), Mode: appprofile.Modern,
+				Shape: appprofile.ShapeApplicationOnly, Status: appprofile.Valid,
+				Consent: &appprofile.ConsentRecord{Method: appprofile.AdminConsent, At: time.Now().Add(-48 * time.Hour), CatalogVersion: permissions.Default().Version()}}
+			pb, err := appprofile.MarshalPayload(p)
+			must(b, err)
+			_, err = st.Create(ctx, store.Record{ID: p.ID, Tenant: tid, AppType: p.AppType, Status: string(p.Status), Payload: pb})
+			must(b, err)
+		}
+	}
+	for _, rate := range []float64{800, 1000, 0} {
+		name := fmt.Sprintf("rate=%g", rate)
+		if rate == 0 {
+			name = "rate=unlimited"
+		}
+		b.Run(name, func(b *testing.B) {
+			var wall time.Duration
+			var peak, base float64
+			var stats fleetStats
+			for range b.N {
+				b.StopTimer()
+				tr.CloseIdleConnections()
+				drv, err := graph.New(cfg) // cold: no tokens, no resource cache
+				must(b, err)
+				m, err := appprofile.New(st, drv, appprofile.WithLogger(slog.New(slog.DiscardHandler)), appprofile.WithWorkers(workers),
+					appprofile.WithTenantConcurrency(2), appprofile.WithRateLimit(appprofile.RateLimit{PerSecond: rate, Burst: workers}))
+				must(b, err)
+				emu.control(b, http.MethodPost, "/reset", nil)
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				base = float64(ms.HeapInuse) / (1 << 20)
+				b.StartTimer()
+				stop := make(chan struct{})
+				peakc := benchheap.Peak(stop, 10*time.Millisecond)
+				start := time.Now()
+				res, err := m.VerifyAll(ctx, store.Filter{}, appprofile.VerifyAllOptions{PageSize: 1000})
+				wall += time.Since(start)
+				close(stop)
+				peak = max(peak, <-peakc)
+				if err != nil || res.Checked != tenants*perTenant || res.Changed != 0 {
+					b.Fatalf("VerifyAll = %+v %v %v", res.Progress, err, res.Errors)
+				}
+				emu.control(b, http.MethodGet, "/stats", &stats)
+			}
+			graphReqs, tokens := float64(stats.GraphRoundTrips), float64(stats.Tokens)
+			profiles := float64(tenants * perTenant)
+			perRun := wall.Seconds() / float64(b.N)
+			// The ideal: the rate budget counts profile reads (a batched read of n profiles costs
+			// n); the concurrency bound runs workers round trips of latency each at once.
+			ideal := (graphReqs + tokens) * latency.Seconds() / workers
+			if rate > 0 {
+				ideal = max(ideal, profiles/rate)
+			}
+			b.ReportMetric((graphReqs+tokens)/profiles, "graphreq/profile")
+			b.ReportMetric(tokens/float64(tenants), "tokenreq/tenant")
+			b.ReportMetric(perRun/ideal, "x-ideal")
+			b.ReportMetric(float64(stats.InsideRetryAfter), "retryafter-violations")
+			b.ReportMetric(peak, "peak-heap-MB")
+			b.ReportMetric(peak-base, "heap-growth-MB")
+			b.ReportMetric(profiles/perRun, "profiles/s")
+			b.Logf("routes: %v", stats.Routes)
+		})
+	}
+}
