@@ -274,3 +274,42 @@ func TestCompleteConsentWaitEndsWithContext(t *testing.T) {
 		t.Errorf("%d AppState reads, want 1", n)
 	}
 }
+
+// TestCompleteConsentRetriesRedemption: a token endpoint that fails once (throttled, 503) does
+// not spend the consent: the code is redeemed on the next attempt.
+func TestCompleteConsentRetriesRedemption(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.fake.CreateServicePrincipal(tenantID, insightsID)
+	must(t, err)
+	must(t, e.fake.GrantDelegated(tenantID, insightsID, consent.MicrosoftGraphAppID, "", "User.Read"))
+	user, err := e.fake.AddUser(tenantID, consenttest.User{UserPrincipalName: "analyst@contoso.example", Licenses: []string{"E3"}})
+	must(t, err)
+	ps, err := e.mgr.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Insights"}, AppType: "Insights for Microsoft 365"})
+	must(t, err)
+	start, err := e.mgr.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Method: appprofile.UserConsent, Consenter: consenterOf(user, "analyst@contoso.example"),
+		Scopes: []string{"https://graph.microsoft.com/User.Read"}})
+	must(t, err)
+	u, err := url.Parse(start.URL)
+	must(t, err)
+	code, err := e.fake.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenantID, AppID: insightsID, UserID: user, RedirectURI: redirectURI,
+		Scopes: strings.Fields(u.Query().Get("scope")), CodeChallenge: u.Query().Get("code_challenge")})
+	must(t, err)
+	failures := 1
+	e.fake.OnCall(consenttest.MethodRedeemCode, func(context.Context, consenttest.Action) error {
+		if failures > 0 {
+			failures--
+			return &consent.DriverError{Op: "RedeemCode", TenantID: tenantID, Code: "temporarily_unavailable", Err: consent.ErrTransient}
+		}
+		return nil
+	})
+	p, err := e.mgr.CompleteConsent(e.ctx, appprofile.Callback{State: start.State, Code: code, RemoteIP: "203.0.113.9"})
+	if err != nil {
+		t.Fatalf("CompleteConsent: %v", err)
+	}
+	if n := e.fake.CountActions(consenttest.MethodRedeemCode); n != 2 {
+		t.Errorf("%d redemptions, want 2 (one failed, one retried)", n)
+	}
+	if p.Status != appprofile.Valid || p.Consent == nil || p.Consent.UserID != user || p.DelegatedTokenCache.IsZero() {
+		t.Errorf("status %s consent %+v token cache kept %v, want Valid by %s", p.Status, p.Consent, !p.DelegatedTokenCache.IsZero(), user)
+	}
+}

@@ -609,7 +609,8 @@ func (cb Callback) consentCallback() consent.Callback {
 // CompleteConsent returns that profile with a *ConsentRecordedError, which wraps
 // ErrCouldNotCheck. The consent is recorded; Verify or VerifyAll will prove it and settle the
 // status — do not send the administrator to consent again. Errors before the tenant is read
-// (redeeming the code included) record nothing.
+// record nothing; redeeming the code is retried first when it fails transiently
+// (WithMaxAttempts), as the spent state cannot be used again.
 func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, error) {
 	if m.codec == nil {
 		return Profile{}, ErrNoStateKey
@@ -764,15 +765,27 @@ func (m *Manager) redeem(ctx context.Context, p *Profile, app AppSpec, st consen
 		return &RequestError{Op: "complete consent", Problems: []string{"the callback carries an authorization code but the driver cannot redeem it (consent.CodeRedeemer)"}}
 	}
 	var red consent.Redeemed
-	err := m.call(ctx, p.Tenant, func(ctx context.Context) error {
-		var err error
-		red, err = cr.RedeemCode(ctx, consent.CodeRedemption{TenantID: p.Tenant, AppID: p.AppID, Code: cb.Code, RedirectURI: m.o.redirectURI,
-			PKCEVerifier: string(m.pkceVerifier(st.Nonce)), Scopes: scopesOr(st.Scopes, app)})
-		return err
-	})
+	var err error
+	// The state is already spent, so a transient failure is retried (WithMaxAttempts): the code
+	// stays redeemable for minutes when Entra never processed the request. A code Entra did
+	// redeem before the answer was lost fails the retry with invalid_grant.
+	for attempt := 1; ; attempt++ {
+		err = m.call(ctx, p.Tenant, func(ctx context.Context) error {
+			var err error
+			red, err = cr.RedeemCode(ctx, consent.CodeRedemption{TenantID: p.Tenant, AppID: p.AppID, Code: cb.Code, RedirectURI: m.o.redirectURI,
+				PKCEVerifier: string(m.pkceVerifier(st.Nonce)), Scopes: scopesOr(st.Scopes, app)})
+			return err
+		})
+		if !consent.CouldNotCheck(err) || ctx.Err() != nil || attempt >= m.o.maxAttempts {
+			break
+		}
+		if sleepCtx(ctx, time.Duration(attempt)*50*time.Millisecond) != nil {
+			break
+		}
+	}
 	switch {
 	case consent.CouldNotCheck(err):
-		return fmt.Errorf("%w: redeeming the authorization code: %w", ErrCouldNotCheck, err)
+		return fmt.Errorf("%w: redeeming the authorization code (the consent state is spent: start again with BeginConsent): %w", ErrCouldNotCheck, err)
 	case err != nil:
 		d := &ConsentDeniedError{Code: "invalid_grant", Description: err.Error()}
 		errors.As(err, &d.AADSTS)
