@@ -126,21 +126,7 @@ func TestCompleteConsentTenantUnreadable(t *testing.T) {
 // it and records the consent user's licences.
 func TestCompleteConsentUnreadableKeepsTokenCache(t *testing.T) {
 	e := newEnv(t)
-	_, err := e.fake.CreateServicePrincipal(tenantID, insightsID)
-	must(t, err)
-	must(t, e.fake.GrantDelegated(tenantID, insightsID, consent.MicrosoftGraphAppID, "", "User.Read"))
-	user, err := e.fake.AddUser(tenantID, consenttest.User{UserPrincipalName: "analyst@contoso.example", Licenses: []string{"E3"}})
-	must(t, err)
-	ps, err := e.mgr.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Insights"}, AppType: "Insights for Microsoft 365"})
-	must(t, err)
-	start, err := e.mgr.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Method: appprofile.UserConsent, Consenter: consenterOf(user, "analyst@contoso.example"),
-		Scopes: []string{"https://graph.microsoft.com/User.Read"}})
-	must(t, err)
-	u, err := url.Parse(start.URL)
-	must(t, err)
-	code, err := e.fake.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenantID, AppID: insightsID, UserID: user, RedirectURI: redirectURI,
-		Scopes: strings.Fields(u.Query().Get("scope")), CodeChallenge: u.Query().Get("code_challenge")})
-	must(t, err)
+	user, start, code := e.userConsentCallback(t)
 	// Graph answers the token endpoint but not the directory.
 	e.fake.OnCall(consenttest.MethodAppState, consenttest.Fail(consent.ErrTransient))
 
@@ -279,21 +265,7 @@ func TestCompleteConsentWaitEndsWithContext(t *testing.T) {
 // not spend the consent: the code is redeemed on the next attempt.
 func TestCompleteConsentRetriesRedemption(t *testing.T) {
 	e := newEnv(t)
-	_, err := e.fake.CreateServicePrincipal(tenantID, insightsID)
-	must(t, err)
-	must(t, e.fake.GrantDelegated(tenantID, insightsID, consent.MicrosoftGraphAppID, "", "User.Read"))
-	user, err := e.fake.AddUser(tenantID, consenttest.User{UserPrincipalName: "analyst@contoso.example", Licenses: []string{"E3"}})
-	must(t, err)
-	ps, err := e.mgr.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Insights"}, AppType: "Insights for Microsoft 365"})
-	must(t, err)
-	start, err := e.mgr.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Method: appprofile.UserConsent, Consenter: consenterOf(user, "analyst@contoso.example"),
-		Scopes: []string{"https://graph.microsoft.com/User.Read"}})
-	must(t, err)
-	u, err := url.Parse(start.URL)
-	must(t, err)
-	code, err := e.fake.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenantID, AppID: insightsID, UserID: user, RedirectURI: redirectURI,
-		Scopes: strings.Fields(u.Query().Get("scope")), CodeChallenge: u.Query().Get("code_challenge")})
-	must(t, err)
+	user, start, code := e.userConsentCallback(t)
 	failures := 1
 	e.fake.OnCall(consenttest.MethodRedeemCode, func(context.Context, consenttest.Action) error {
 		if failures > 0 {
@@ -312,4 +284,27 @@ func TestCompleteConsentRetriesRedemption(t *testing.T) {
 	if p.Status != appprofile.Valid || p.Consent == nil || p.Consent.UserID != user || p.DelegatedTokenCache.IsZero() {
 		t.Errorf("status %s consent %+v token cache kept %v, want Valid by %s", p.Status, p.Consent, !p.DelegatedTokenCache.IsZero(), user)
 	}
+}
+
+// userConsentCallback creates an Insights profile (delegated User.Read granted tenant-wide),
+// begins a user consent by a licensed user and has the user authorize it; it returns the user's
+// object ID, the consent start and the authorization code of the callback.
+func (e *env) userConsentCallback(t *testing.T) (user string, start appprofile.ConsentStart, code string) {
+	t.Helper()
+	_, err := e.fake.CreateServicePrincipal(tenantID, insightsID)
+	must(t, err)
+	must(t, e.fake.GrantDelegated(tenantID, insightsID, consent.MicrosoftGraphAppID, "", "User.Read"))
+	user, err = e.fake.AddUser(tenantID, consenttest.User{UserPrincipalName: "analyst@contoso.example", Licenses: []string{"E3"}})
+	must(t, err)
+	ps, err := e.mgr.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Insights"}, AppType: "Insights for Microsoft 365"})
+	must(t, err)
+	start, err = e.mgr.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Method: appprofile.UserConsent, Consenter: consenterOf(user, "analyst@contoso.example"),
+		Scopes: []string{"https://graph.microsoft.com/User.Read"}})
+	must(t, err)
+	u, err := url.Parse(start.URL)
+	must(t, err)
+	code, err = e.fake.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenantID, AppID: insightsID, UserID: user, RedirectURI: redirectURI,
+		Scopes: strings.Fields(u.Query().Get("scope")), CodeChallenge: u.Query().Get("code_challenge")})
+	must(t, err)
+	return user, start, code
 }

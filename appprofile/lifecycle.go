@@ -461,11 +461,7 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 	if m.codec == nil || m.o.redirectURI == "" {
 		return ConsentStart{}, ErrNoStateKey
 	}
-	p, err := m.Get(ctx, id)
-	if err != nil {
-		return ConsentStart{}, err
-	}
-	app, err := m.appSpec(p.AppType)
+	p, app, err := m.profileAndApp(ctx, id)
 	if err != nil {
 		return ConsentStart{}, err
 	}
@@ -858,11 +854,7 @@ type ReauthorizeInput struct {
 // consent.CertificateProver driver, and sealed like at creation; the profile is unchanged when
 // that fails), and begins consent.
 func (m *Manager) Reauthorize(ctx context.Context, id string, in ReauthorizeInput) (ConsentStart, error) {
-	p, err := m.Get(ctx, id)
-	if err != nil {
-		return ConsentStart{}, err
-	}
-	app, err := m.appSpec(p.AppType)
+	p, app, err := m.profileAndApp(ctx, id)
 	if err != nil {
 		return ConsentStart{}, err
 	}
@@ -917,11 +909,7 @@ func (m *Manager) RequestReauthorization(ctx context.Context, id, why string) (P
 // Delete deletes a profile, wiping its sealed secrets with it. Profiles whose app type is not
 // supported for creation cannot be deleted (*NotAllowedError).
 func (m *Manager) Delete(ctx context.Context, id string) error {
-	p, err := m.Get(ctx, id)
-	if err != nil {
-		return err
-	}
-	app, err := m.appSpec(p.AppType)
+	p, app, err := m.profileAndApp(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -950,11 +938,7 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 // RoleChecklist returns the profile's role checklist, verified against the tenant when it can be
 // read (Verified false otherwise, with the error wrapping ErrCouldNotCheck).
 func (m *Manager) RoleChecklist(ctx context.Context, id string) (Checklist, error) {
-	p, err := m.Get(ctx, id)
-	if err != nil {
-		return Checklist{}, err
-	}
-	app, err := m.appSpec(p.AppType)
+	p, app, err := m.profileAndApp(ctx, id)
 	if err != nil {
 		return Checklist{}, err
 	}
@@ -1006,11 +990,7 @@ func (m *Manager) appState(ctx context.Context, tenant, appID string) (consent.A
 //     wrapping ErrCouldNotCheck. Roles assigned before the failure stay assigned and the
 //     checklist shows them; call AssignRoles again later.
 func (m *Manager) AssignRoles(ctx context.Context, id string) (Checklist, error) {
-	p, err := m.Get(ctx, id)
-	if err != nil {
-		return Checklist{}, err
-	}
-	app, err := m.appSpec(p.AppType)
+	p, app, err := m.profileAndApp(ctx, id)
 	if err != nil {
 		return Checklist{}, err
 	}
@@ -1118,11 +1098,7 @@ func (m *Manager) OpenCustomSecrets(ctx context.Context, id string) (pfx []byte,
 // other grants are listed unverified. A condition that does not apply to a resource is an
 // ErrInvalidRequest naming the valid ones; an unreadable tenant wraps ErrCouldNotCheck.
 func (m *Manager) AzureChecklist(ctx context.Context, id string, scopes []AzureScope) ([]AzureCheck, error) {
-	p, err := m.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	app, err := m.appSpec(p.AppType)
+	p, app, err := m.profileAndApp(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1157,4 +1133,14 @@ func (m *Manager) AzureChecklist(ctx context.Context, id string, scopes []AzureS
 		}
 	}
 	return out, nil
+}
+
+// profileAndApp reads profile id and its app type's catalog entry.
+func (m *Manager) profileAndApp(ctx context.Context, id string) (Profile, AppSpec, error) {
+	p, err := m.Get(ctx, id)
+	if err != nil {
+		return Profile{}, AppSpec{}, err
+	}
+	app, err := m.appSpec(p.AppType)
+	return p, app, err
 }

@@ -136,7 +136,6 @@ func (s *Server) Authority(tenant string) string { return s.URL + "/" + tenant }
 // a root, as Client does).
 func (s *Server) Certificate() *x509.Certificate { return s.ts.Certificate() }
 
-
 // Client returns an *http.Client that trusts the server's certificate. Each call returns a new
 // client sharing the server's transport settings.
 func (s *Server) Client() *http.Client {
