@@ -32,7 +32,7 @@
 // The package also defines the Driver interface (database/sql driver style) through which the
 // appprofile manager reads ground truth from a tenant — the app's service principal, its
 // application and delegated grants, its directory roles — plus optional capability interfaces
-// discovered by type assertion (RoleAssigner, CodeRedeemer, CertificateProver, UserStateReader,
+// discovered by type assertion (AppStatesReader, RoleAssigner, CodeRedeemer, CertificateProver, UserStateReader,
 // ...) and the driver errors (ErrNotConsented, ErrForbidden, ErrThrottled, ...; see CouldNotCheck).
 // consent/consenttest is a recording fake with a conformance suite, consent/graph the real driver
 // over MSAL Go and Microsoft Graph, and consent/graphtest a local Entra ID + Graph emulator.

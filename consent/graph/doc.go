@@ -14,11 +14,14 @@
 //
 // # Tokens
 //
-// One MSAL confidential client per app registration; the tenant is chosen per call
-// (WithTenantID), and the reading app's token cache is partitioned by tenant, so each tenant costs
-// one token request per token lifetime (about an hour). When Graph refuses a cached token (401,
-// for example after the tenant was deleted) the tenant's tokens are dropped and the call is
-// retried once with a fresh token, which turns a deleted tenant into consent.ErrTenantNotFound.
+// The reading app has one MSAL confidential client per tenant, each with MSAL's in-memory
+// token cache, so each tenant costs one token request per token lifetime (about an hour) however
+// many calls run at once. (One client for all tenants with a tenant-partitioned cache does not
+// work under concurrency: MSAL swaps its whole in-memory cache per lookup and reads it after
+// unlocking, so a lookup racing another tenant's misses and asks Entra again.) When Graph refuses
+// a cached token (401, for example after the tenant was deleted) the tenant's client is dropped
+// and the call is retried once with a fresh token, which turns a deleted tenant into
+// consent.ErrTenantNotFound. Clients idle for two hours are dropped.
 // MSAL requires an https authority and, for hosts other than Microsoft's, instance discovery
 // off: the driver always disables it, so AuthorityHost may be a national cloud or the
 // graphtest emulator. Certificates must have RSA keys (MSAL Go and Entra client assertions);
@@ -35,13 +38,16 @@
 // # Graph
 //
 // Requests go through a Kiota request adapter built on Config.HTTPClient with the Graph
-// middleware (compression, telemetry, bounded retries of 429/503/504 GETs honouring
-// Retry-After). AppState reads the service principal, appRoleAssignments,
-// oauth2PermissionGrants and directory roles in one $batch addressed by appId
-// (servicePrincipals(appId='…')), so a check costs one Graph round trip (two the first time a
-// tenant shows a resource whose appId the driver has not resolved yet; resource IDs are cached
-// per tenant). The driver retries 429/503/504 $batch requests and items itself — the SDK never
-// retries items, and resending a compressed $batch through its retry handler loses the body —
+// middleware (telemetry, bounded retries of 429/503/504 GETs honouring Retry-After; request
+// bodies are not gzip-compressed: a fresh deflate state per $batch cost more than the few KB it
+// saved). AppStates reads up to six apps of a tenant in one $batch — their service principals
+// with one `appId in (...)` filter, then each app's appRoleAssignments, oauth2PermissionGrants
+// and directory roles addressed by appId (servicePrincipals(appId='…')) — and AppState is
+// AppStates of one app, so a check costs one Graph round trip (the first in a tenant also
+// resolves the catalog's resource service principals inside the same $batch; a grant on another
+// resource costs one more, once, as resource IDs are cached per tenant). The $batch envelope is
+// decoded with encoding/json and each item body parsed once into msgraph-sdk-go's models. The
+// driver retries 429/503/504 $batch requests and items itself — the SDK never retries items —
 // after Retry-After, at most Config.MaxRetries times, never for longer than Config.MaxRetryWait
 // nor past the context's deadline; a longer wait is returned at once as consent.ErrThrottled
 // with RetryAfter set. Concurrency is bounded per tenant (Config.MaxConcurrentPerTenant).
