@@ -148,6 +148,9 @@ func Assess(p Profile, req Requirements, obs Observation, now time.Time, pol Pol
 
 	// Service principal.
 	switch {
+	case !obs.ServicePrincipal.Exists && p.Consent != nil && p.Consent.Unproven:
+		// The consent was recorded while the tenant could not be read and never showed up there.
+		rs = append(rs, newReason(ReasonServicePrincipalDeleted, "the consent recorded for %s (app %s) at %s never reached tenant %s: the app has no service principal there", p.AppType, p.AppID, p.Consent.At.UTC().Format(time.RFC3339), p.Tenant))
 	case !obs.ServicePrincipal.Exists:
 		rs = append(rs, newReason(ReasonServicePrincipalDeleted, "the service principal of %s (app %s) no longer exists in tenant %s", p.AppType, p.AppID, p.Tenant))
 	case !obs.ServicePrincipal.Enabled:

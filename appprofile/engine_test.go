@@ -2,6 +2,7 @@ package appprofile
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -206,5 +207,23 @@ func TestReasonCodesAllDescribed(t *testing.T) {
 	}
 	if _, ok := Describe("nope"); ok {
 		t.Error("Describe(unknown) = ok")
+	}
+}
+
+// TestAssessUnprovenConsentNeverArrived: a consent recorded while the tenant could not be read,
+// whose app never got a service principal there, says so rather than "no longer exists".
+func TestAssessUnprovenConsentNeverArrived(t *testing.T) {
+	cat := newTestCatalog("1")
+	p := baselineProfile()
+	p.Consent.Unproven = true
+	got := Assess(p, reqFor(t, cat, p), Observation{}, t0.Add(48*time.Hour), Policy{})
+	if got.Status != Invalid || len(got.Reasons) == 0 || got.Reasons[0].Code != ReasonServicePrincipalDeleted ||
+		!strings.Contains(got.Reasons[0].Message, "never reached tenant") {
+		t.Errorf("Assess = %s %+v, want Invalid with the consent that never reached the tenant", got.Status, got.Reasons)
+	}
+	p.Consent.Unproven = false
+	got = Assess(p, reqFor(t, cat, p), Observation{}, t0.Add(48*time.Hour), Policy{})
+	if len(got.Reasons) == 0 || !strings.Contains(got.Reasons[0].Message, "no longer exists") {
+		t.Errorf("proven consent: %+v, want the service principal that no longer exists", got.Reasons)
 	}
 }

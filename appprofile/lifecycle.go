@@ -298,7 +298,7 @@ func (m *Manager) prepareCustom(ctx context.Context, op string, p Profile, app A
 		return nil, err
 	}
 	// Roles assigned manually before authorization must already be there.
-	if err := m.checkRolesBeforeAuthorization(ctx, p, app, in.ApplicationID); err != nil {
+	if err := m.checkRolesBeforeAuthorization(ctx, op, p, app, in.ApplicationID); err != nil {
 		return nil, err
 	}
 	c.PFX, err = m.o.sealer.Seal(in.PFX, aad(p.ID, "pfx"))
@@ -362,7 +362,9 @@ func (m *Manager) proveCertificate(ctx context.Context, op, tenant, appID string
 	return fmt.Errorf("appprofile: signing in as the custom app with its certificate: %w", err)
 }
 
-func (m *Manager) checkRolesBeforeAuthorization(ctx context.Context, p Profile, app AppSpec, appID string) error {
+// checkRolesBeforeAuthorization checks that the roles a custom app needs before authorization are
+// assigned; op names the operation in errors.
+func (m *Manager) checkRolesBeforeAuthorization(ctx context.Context, op string, p Profile, app AppSpec, appID string) error {
 	var before []roles.DirectoryRequirement
 	for _, r := range app.DirectoryRoles {
 		if r.Assignment == roles.ManualBeforeAuthorization {
@@ -388,7 +390,7 @@ func (m *Manager) checkRolesBeforeAuthorization(ctx context.Context, p Profile, 
 		}
 	}
 	if len(missing) > 0 {
-		return &RequestError{Op: "create", Problems: []string{fmt.Sprintf("assign these roles to app %s in the Microsoft Entra admin center before authorization: %s", appID, strings.Join(missing, ", "))}}
+		return &RequestError{Op: op, Problems: []string{fmt.Sprintf("assign these roles to app %s in the Microsoft Entra admin center before authorization: %s", appID, strings.Join(missing, ", "))}}
 	}
 	return nil
 }
@@ -501,7 +503,7 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 		return ConsentStart{}, &EligibilityError{AppType: p.AppType, Method: method, Missing: missing}
 	}
 	if p.Mode == Custom {
-		if err := m.checkRolesBeforeAuthorization(ctx, p, app, p.AppID); err != nil {
+		if err := m.checkRolesBeforeAuthorization(ctx, "begin consent", p, app, p.AppID); err != nil {
 			return ConsentStart{}, err
 		}
 	}
