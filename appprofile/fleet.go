@@ -53,9 +53,10 @@ const maxFleetErrors = 100
 // $batch per six profiles) — Manager-made profile IDs sort a tenant's profiles together, see
 // Profile.ID. Driver calls share the Manager's rate budget (one per app registration:
 // WithRateLimit; a read of n profiles costs n), WithWorkers tenants are worked on at once with at
-// most WithTenantConcurrency calls each, and a Retry-After pauses the tenant that was throttled. Throttled and transient failures are retried (WithMaxAttempts); a
-// profile that still cannot be read keeps its status with outcome CouldNotCheck. Results are
-// written back with optimistic concurrency: a concurrent edit wins (counted as Superseded).
+// most WithTenantConcurrency calls each, and a Retry-After pauses the tenant that was throttled.
+// Throttled and transient failures are retried (WithMaxAttempts); a profile that still cannot be
+// read keeps its status with outcome CouldNotCheck. Results are written back with optimistic
+// concurrency: a concurrent edit wins (counted as Superseded).
 //
 // Pages are read ahead (at most two at a time) so that workers never wait for a page's slowest
 // profile. When ctx ends, VerifyAll returns the totals so far with a Cursor from which a later
