@@ -18,8 +18,8 @@
 //     appRoleAssignments, oauth2PermissionGrants, memberOf (directoryRole objects),
 //     roleManagement/directory/roleAssignments (GET with $filter, POST, DELETE), applications
 //     (with keyCredentials), users, reports/authenticationMethods/userRegistrationDetails,
-//     auditLogs/signIns, organization, and $batch (up to 20 requests, dependsOn, 424 for failed
-//     dependencies). Bearer tokens are validated (signature, expiry, audience, tenant); errors
+//     auditLogs/signIns, organization, and $batch (up to 20 requests, run concurrently as Graph
+//     does unless dependsOn orders them, 424 for failed dependencies). Bearer tokens are validated (signature, expiry, audience, tenant); errors
 //     have Graph's OData shape (error.code, error.message always set); gzip request bodies are
 //     accepted; collections page with absolute @odata.nextLink.
 //
