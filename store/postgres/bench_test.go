@@ -13,18 +13,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/tenantapps/tenantapps/store"
+	"github.com/tenantapps/tenantapps/store/internal/storebench"
 	"github.com/tenantapps/tenantapps/store/postgres"
 )
 
-// Benchmark fixture: benchRecords records over benchTenants tenants and three statuses in a
-// schema of their own, loaded once per test binary run with COPY and dropped by TestMain.
-const (
-	benchRecords = 100_000
-	benchTenants = 1_000
-)
-
-var benchStatuses = []string{"Valid", "Expired", "Invalid"}
+// The benchmark loops and the fixture's records are shared with store/sqlite (see
+// store/internal/storebench); this file keeps what talks to PostgreSQL: the fixture, loaded once
+// per test binary run with COPY into a schema of its own and dropped by TestMain, and the raw
+// List query.
 
 var (
 	benchOnce   sync.Once
@@ -42,14 +38,6 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
-}
-
-func benchID(i int) string     { return fmt.Sprintf("profile-%08d", i) }
-func benchTenant(i int) string { return fmt.Sprintf("tenant-%05d", i%benchTenants) }
-func benchStatus(i int) string { return benchStatuses[(i/benchTenants)%len(benchStatuses)] }
-
-func benchPayload(i int) []byte {
-	return fmt.Appendf(nil, `{"displayName":"Profile %d","appId":"00000000-0000-0000-0000-%012d","permissions":["Mail.Read","User.Read.All","Directory.Read.All"],"sealed":"%0400d"}`, i, i, i)
 }
 
 func benchFixture(b *testing.B) string {
@@ -77,15 +65,14 @@ func benchFixture(b *testing.B) string {
 		now := time.Now().UTC()
 		_, benchErr = conn.CopyFrom(ctx, pgx.Identifier{schema, "records"},
 			[]string{"id", "version", "customer", "tenant", "services", "app_type", "mode", "status", "unique_key", "created_at", "updated_at", "payload"},
-			pgx.CopyFromSlice(benchRecords, func(i int) ([]any, error) {
-				ts := now.Add(time.Duration(i) * time.Microsecond)
-				return []any{benchID(i), int64(1), fmt.Sprintf("customer-%04d", i%500), benchTenant(i), []string{"backup", "mail"},
-					[]string{"vendor", "customer"}[i%2], "admin", benchStatus(i), fmt.Sprintf("%s/%d", benchTenant(i), i), ts, ts, benchPayload(i)}, nil
+			pgx.CopyFromSlice(storebench.Records, func(i int) ([]any, error) {
+				r := storebench.Record(i, now)
+				return []any{r.ID, r.Version, r.Customer, r.Tenant, r.Services, r.AppType, r.Mode, r.Status, r.UniqueKey, r.CreatedAt, r.UpdatedAt, r.Payload}, nil
 			}))
 		if benchErr == nil {
 			_, benchErr = conn.Exec(ctx, "ANALYZE "+pgx.Identifier{schema, "records"}.Sanitize())
 		}
-		fmt.Fprintf(os.Stderr, "postgres bench fixture: %d records in %v\n", benchRecords, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(os.Stderr, "postgres bench fixture: %d records in %v\n", storebench.Records, time.Since(start).Round(time.Millisecond))
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
@@ -104,65 +91,11 @@ func benchStore(b *testing.B) *postgres.Store {
 	return st
 }
 
-func BenchmarkGet(b *testing.B) {
-	st := benchStore(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := st.Get(ctx, benchID((i*7919)%benchRecords)); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
-
-func BenchmarkUpdate(b *testing.B) {
-	st := benchStore(b)
-	ctx := context.Background()
-	recs := make([]store.Record, 64)
-	for j := range recs {
-		r, err := st.Get(ctx, benchID(50_000+j))
-		if err != nil {
-			b.Fatal(err)
-		}
-		recs[j] = r
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		j := i % len(recs)
-		r := recs[j]
-		r.Status = benchStatuses[i%3]
-		u, err := st.Update(ctx, r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		recs[j] = u
-		i++
-	}
-}
-
-func BenchmarkListTenantStatus(b *testing.B) {
-	st := benchStore(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	i, total := 0, 0
-	for b.Loop() {
-		f := store.Filter{Tenant: benchTenant(i), Status: benchStatuses[i%3]}
-		recs, _, err := st.List(ctx, f, store.Page{Limit: 100})
-		if err != nil {
-			b.Fatal(err)
-		}
-		total += len(recs)
-		i++
-	}
-	b.ReportMetric(float64(total)/float64(i), "records/op")
-}
-
-// BenchmarkListTenantStatusRaw runs the query List runs, through a pgx pool, scanning the same
-// columns: the floor List is compared against.
-func BenchmarkListTenantStatusRaw(b *testing.B) {
+// rawList runs the query List runs for a tenant and status through a pgx pool of its own,
+// scanning the same columns into the same types: the floor List is compared against. The scan
+// targets are reused from call to call, so the returned function is for one goroutine.
+func rawList(b *testing.B) storebench.RawList {
+	b.Helper()
 	schema := benchFixture(b)
 	pool, err := pgxpool.New(context.Background(), dsn(b))
 	if err != nil {
@@ -171,7 +104,6 @@ func BenchmarkListTenantStatusRaw(b *testing.B) {
 	b.Cleanup(pool.Close)
 	query := `SELECT r.id, r.version, r.customer, r.tenant, r.services, r.app_type, r.mode, r.status, r.unique_key, r.created_at, r.updated_at, r.payload
 		FROM ` + pgx.Identifier{schema, "records"}.Sanitize() + ` r WHERE r.tenant = $1 AND r.status = $2 ORDER BY r.id LIMIT $3`
-	ctx := context.Background()
 	var (
 		id, customer, tenant, appType, mode, status string
 		services                                    []string
@@ -180,92 +112,27 @@ func BenchmarkListTenantStatusRaw(b *testing.B) {
 		created, updated                            time.Time
 		payload                                     []byte
 	)
-	b.ReportAllocs()
-	i, total := 0, 0
-	for b.Loop() {
-		rows, err := pool.Query(ctx, query, benchTenant(i), benchStatuses[i%3], 101)
+	return func(ctx context.Context, tenantArg, statusArg string, limit int) (int, error) {
+		rows, err := pool.Query(ctx, query, tenantArg, statusArg, limit)
 		if err != nil {
-			b.Fatal(err)
-		}
-		for rows.Next() {
-			if err := rows.Scan(&id, &version, &customer, &tenant, &services, &appType, &mode, &status, &uniqueKey, &created, &updated, &payload); err != nil {
-				b.Fatal(err)
-			}
-			total++
-		}
-		if err := rows.Err(); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-	b.ReportMetric(float64(total)/float64(i), "records/op")
-}
-
-// BenchmarkListVsRaw alternates List and the raw query on the same filters in one loop and reports
-// their time ratio, which stays meaningful on a loaded machine where separate runs drift.
-func BenchmarkListVsRaw(b *testing.B) {
-	st := benchStore(b)
-	pool, err := pgxpool.New(context.Background(), dsn(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(pool.Close)
-	query := `SELECT r.id, r.version, r.customer, r.tenant, r.services, r.app_type, r.mode, r.status, r.unique_key, r.created_at, r.updated_at, r.payload
-		FROM ` + pgx.Identifier{st.Schema(), "records"}.Sanitize() + ` r WHERE r.tenant = $1 AND r.status = $2 ORDER BY r.id LIMIT $3`
-	ctx := context.Background()
-	raw := func(tenant, status string) int {
-		rows, err := pool.Query(ctx, query, tenant, status, 101)
-		if err != nil {
-			b.Fatal(err)
+			return 0, err
 		}
 		defer rows.Close()
 		n := 0
-		var (
-			id, customer, tenantCol, appType, mode, statusCol string
-			services                                          []string
-			uniqueKey                                         *string
-			version                                           int64
-			created, updated                                  time.Time
-			payload                                           []byte
-		)
 		for rows.Next() {
-			if err := rows.Scan(&id, &version, &customer, &tenantCol, &services, &appType, &mode, &statusCol, &uniqueKey, &created, &updated, &payload); err != nil {
-				b.Fatal(err)
+			if err := rows.Scan(&id, &version, &customer, &tenant, &services, &appType, &mode, &status, &uniqueKey, &created, &updated, &payload); err != nil {
+				return n, err
 			}
 			n++
 		}
-		return n
+		return n, rows.Err()
 	}
-	var listTime, rawTime time.Duration
-	i := 0
-	for b.Loop() {
-		tenant, status := benchTenant(i), benchStatuses[i%3]
-		list := func() int {
-			t0 := time.Now()
-			recs, _, err := st.List(ctx, store.Filter{Tenant: tenant, Status: status}, store.Page{Limit: 100})
-			if err != nil {
-				b.Fatal(err)
-			}
-			listTime += time.Since(t0)
-			return len(recs)
-		}
-		direct := func() int {
-			t0 := time.Now()
-			n := raw(tenant, status)
-			rawTime += time.Since(t0)
-			return n
-		}
-		// Alternate which runs first, so neither always gets the pages the other warmed.
-		var nList, nRaw int
-		if i%2 == 0 {
-			nList, nRaw = list(), direct()
-		} else {
-			nRaw, nList = direct(), list()
-		}
-		if nList != nRaw {
-			b.Fatalf("raw query found %d records, List %d", nRaw, nList)
-		}
-		i++
-	}
-	b.ReportMetric(float64(listTime)/float64(rawTime), "list/raw")
 }
+
+func BenchmarkGet(b *testing.B)                 { storebench.Get(b, benchStore(b)) }
+func BenchmarkUpdate(b *testing.B)              { storebench.Update(b, benchStore(b)) }
+func BenchmarkListTenantStatus(b *testing.B)    { storebench.ListTenantStatus(b, benchStore(b)) }
+func BenchmarkListTenantStatusRaw(b *testing.B) { storebench.ListTenantStatusRaw(b, rawList(b)) }
+
+// BenchmarkListVsRaw alternates List and the raw query in one loop and reports their time ratio.
+func BenchmarkListVsRaw(b *testing.B) { storebench.ListVsRaw(b, benchStore(b), rawList(b)) }

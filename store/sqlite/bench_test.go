@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,19 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenantapps/tenantapps/store"
+	"github.com/tenantapps/tenantapps/store/internal/storebench"
 	"github.com/tenantapps/tenantapps/store/sqlite"
 )
 
-// Benchmark fixture: benchRecords records over benchTenants tenants and three statuses, built
-// once per test binary run with raw batched inserts (building it through Create would take
-// minutes of fsyncs) and removed by TestMain.
-const (
-	benchRecords = 100_000
-	benchTenants = 1_000
-)
-
-var benchStatuses = []string{"Valid", "Expired", "Invalid"}
+// The benchmark loops and the fixture's records are shared with store/postgres (see
+// store/internal/storebench); this file keeps what talks to SQLite: the fixture, built once per
+// test binary run with raw batched inserts (building it through Create would take minutes of
+// fsyncs) and removed by TestMain, and the raw List query.
 
 var (
 	benchOnce sync.Once
@@ -37,14 +33,6 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(benchDir)
 	}
 	os.Exit(code)
-}
-
-func benchID(i int) string     { return fmt.Sprintf("profile-%08d", i) }
-func benchTenant(i int) string { return fmt.Sprintf("tenant-%05d", i%benchTenants) }
-func benchStatus(i int) string { return benchStatuses[(i/benchTenants)%len(benchStatuses)] }
-
-func benchPayload(i int) []byte {
-	return fmt.Appendf(nil, `{"displayName":"Profile %d","appId":"00000000-0000-0000-0000-%012d","permissions":["Mail.Read","User.Read.All","Directory.Read.All"],"sealed":"%0400d"}`, i, i, i)
 }
 
 func benchFixture(b *testing.B) string {
@@ -63,7 +51,7 @@ func benchFixture(b *testing.B) string {
 		}
 		st.Close()
 		benchErr = bulkInsert(benchPath)
-		fmt.Fprintf(os.Stderr, "sqlite bench fixture: %d records in %v\n", benchRecords, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(os.Stderr, "sqlite bench fixture: %d records in %v\n", storebench.Records, time.Since(start).Round(time.Millisecond))
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
@@ -83,7 +71,7 @@ func bulkInsert(path string) error {
 	}
 	defer tx.Rollback()
 	insRec, err := tx.Prepare(`INSERT INTO records (id, version, customer, tenant, services, app_type, mode, status, unique_key, created_at, updated_at, payload)
-		VALUES (?, 1, ?, ?, ?, ?, 'admin', ?, ?, ?, ?, ?)`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return err
 	}
@@ -91,16 +79,20 @@ func bulkInsert(path string) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().UnixMicro()
-	for i := range benchRecords {
-		appType := []string{"vendor", "customer"}[i%2]
-		_, err := insRec.Exec(benchID(i), fmt.Sprintf("customer-%04d", i%500), benchTenant(i), `["backup","mail"]`, appType,
-			benchStatus(i), fmt.Sprintf("%s/%d", benchTenant(i), i), now+int64(i), now+int64(i), benchPayload(i))
+	now := time.Now()
+	for i := range storebench.Records {
+		r := storebench.Record(i, now)
+		services, err := json.Marshal(r.Services) // the store's column encoding: a JSON array
 		if err != nil {
 			return err
 		}
-		for _, s := range []string{"backup", "mail"} {
-			if _, err := insSvc.Exec(benchID(i), s); err != nil {
+		_, err = insRec.Exec(r.ID, r.Version, r.Customer, r.Tenant, string(services), r.AppType, r.Mode, r.Status, r.UniqueKey,
+			r.CreatedAt.UnixMicro(), r.UpdatedAt.UnixMicro(), r.Payload)
+		if err != nil {
+			return err
+		}
+		for _, s := range r.Services {
+			if _, err := insSvc.Exec(r.ID, s); err != nil {
 				return err
 			}
 		}
@@ -122,174 +114,53 @@ func benchStore(b *testing.B, opts ...sqlite.Option) *sqlite.Store {
 	return st
 }
 
-func BenchmarkGet(b *testing.B) {
-	st := benchStore(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := st.Get(ctx, benchID((i*7919)%benchRecords)); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
-
-func benchUpdate(b *testing.B, opts ...sqlite.Option) {
-	st := benchStore(b, opts...)
-	ctx := context.Background()
-	// Work on records of our own range so repeated runs see consistent versions.
-	recs := make([]store.Record, 64)
-	for j := range recs {
-		r, err := st.Get(ctx, benchID(50_000+j))
-		if err != nil {
-			b.Fatal(err)
-		}
-		recs[j] = r
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		j := i % len(recs)
-		r := recs[j]
-		r.Status = benchStatuses[i%3]
-		u, err := st.Update(ctx, r)
-		if err != nil {
-			b.Fatal(err)
-		}
-		recs[j] = u
-		i++
-	}
-}
-
-// BenchmarkUpdate measures the default, durable configuration (synchronous=FULL: an fsync per
-// commit); BenchmarkUpdateSyncNormal the WAL-normal one.
-func BenchmarkUpdate(b *testing.B) { benchUpdate(b) }
-func BenchmarkUpdateSyncNormal(b *testing.B) {
-	benchUpdate(b, sqlite.WithSynchronous(sqlite.SyncNormal))
-}
-
-func BenchmarkListTenantStatus(b *testing.B) {
-	st := benchStore(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	i, total := 0, 0
-	for b.Loop() {
-		f := store.Filter{Tenant: benchTenant(i), Status: benchStatuses[i%3]}
-		recs, _, err := st.List(ctx, f, store.Page{Limit: 100})
-		if err != nil {
-			b.Fatal(err)
-		}
-		total += len(recs)
-		i++
-	}
-	b.ReportMetric(float64(total)/float64(i), "records/op")
-}
-
-// BenchmarkListTenantStatusRaw runs the query List runs, through database/sql and the same
-// driver, scanning the same columns: the floor List is compared against.
-func BenchmarkListTenantStatusRaw(b *testing.B) {
-	path := benchFixture(b)
-	db, err := sql.Open("sqlite", path+"?_query_only=1")
+// rawList runs the query List runs for a tenant and status through database/sql and the same
+// driver, on a read-only handle of its own, scanning the same columns into the same types: the
+// floor List is compared against. The scan targets are reused from call to call, so the returned
+// function is for one goroutine.
+func rawList(b *testing.B) storebench.RawList {
+	b.Helper()
+	db, err := sql.Open("sqlite", benchFixture(b)+"?_query_only=1")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
 	const query = `SELECT r.id, r.version, r.customer, r.tenant, r.services, r.app_type, r.mode, r.status, r.unique_key, r.created_at, r.updated_at, r.payload
 		FROM records r WHERE r.tenant = ? AND r.status = ? ORDER BY r.id LIMIT ?`
-	ctx := context.Background()
 	var (
 		id, customer, tenant, services, appType, mode, status string
 		uniqueKey                                             sql.NullString
 		version, created, updated                             int64
 		payload                                               []byte
 	)
-	b.ReportAllocs()
-	i, total := 0, 0
-	for b.Loop() {
-		rows, err := db.QueryContext(ctx, query, benchTenant(i), benchStatuses[i%3], 101)
+	return func(ctx context.Context, tenantArg, statusArg string, limit int) (int, error) {
+		rows, err := db.QueryContext(ctx, query, tenantArg, statusArg, limit)
 		if err != nil {
-			b.Fatal(err)
-		}
-		for rows.Next() {
-			if err := rows.Scan(&id, &version, &customer, &tenant, &services, &appType, &mode, &status, &uniqueKey, &created, &updated, &payload); err != nil {
-				b.Fatal(err)
-			}
-			total++
-		}
-		if err := rows.Err(); err != nil {
-			b.Fatal(err)
-		}
-		rows.Close()
-		i++
-	}
-	b.ReportMetric(float64(total)/float64(i), "records/op")
-}
-
-// BenchmarkListVsRaw alternates List and the raw query on the same filters in one loop and reports
-// their time ratio, which stays meaningful on a loaded machine where separate runs drift.
-func BenchmarkListVsRaw(b *testing.B) {
-	st := benchStore(b)
-	db, err := sql.Open("sqlite", benchFixture(b)+"?_query_only=1")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	ctx := context.Background()
-	raw := func(tenant, status string) int {
-		rows, err := db.QueryContext(ctx, rawListQuery, tenant, status, 101)
-		if err != nil {
-			b.Fatal(err)
+			return 0, err
 		}
 		defer rows.Close()
 		n := 0
-		var (
-			id, customer, tenantCol, services, appType, mode, statusCol string
-			uniqueKey                                                   sql.NullString
-			version, created, updated                                   int64
-			payload                                                     []byte
-		)
 		for rows.Next() {
-			if err := rows.Scan(&id, &version, &customer, &tenantCol, &services, &appType, &mode, &statusCol, &uniqueKey, &created, &updated, &payload); err != nil {
-				b.Fatal(err)
+			if err := rows.Scan(&id, &version, &customer, &tenant, &services, &appType, &mode, &status, &uniqueKey, &created, &updated, &payload); err != nil {
+				return n, err
 			}
 			n++
 		}
-		return n
+		return n, rows.Err()
 	}
-	var listTime, rawTime time.Duration
-	i := 0
-	for b.Loop() {
-		tenant, status := benchTenant(i), benchStatuses[i%3]
-		list := func() int {
-			t0 := time.Now()
-			recs, _, err := st.List(ctx, store.Filter{Tenant: tenant, Status: status}, store.Page{Limit: 100})
-			if err != nil {
-				b.Fatal(err)
-			}
-			listTime += time.Since(t0)
-			return len(recs)
-		}
-		direct := func() int {
-			t0 := time.Now()
-			n := raw(tenant, status)
-			rawTime += time.Since(t0)
-			return n
-		}
-		// Alternate which runs first, so neither always gets the pages the other warmed.
-		var nList, nRaw int
-		if i%2 == 0 {
-			nList, nRaw = list(), direct()
-		} else {
-			nRaw, nList = direct(), list()
-		}
-		if nList != nRaw {
-			b.Fatalf("raw query found %d records, List %d", nRaw, nList)
-		}
-		i++
-	}
-	b.ReportMetric(float64(listTime)/float64(rawTime), "list/raw")
 }
 
-const rawListQuery = `SELECT r.id, r.version, r.customer, r.tenant, r.services, r.app_type, r.mode, r.status, r.unique_key, r.created_at, r.updated_at, r.payload
-		FROM records r WHERE r.tenant = ? AND r.status = ? ORDER BY r.id LIMIT ?`
+func BenchmarkGet(b *testing.B) { storebench.Get(b, benchStore(b)) }
+
+// BenchmarkUpdate measures the default, durable configuration (synchronous=FULL: an fsync per
+// commit); BenchmarkUpdateSyncNormal the WAL-normal one.
+func BenchmarkUpdate(b *testing.B) { storebench.Update(b, benchStore(b)) }
+func BenchmarkUpdateSyncNormal(b *testing.B) {
+	storebench.Update(b, benchStore(b, sqlite.WithSynchronous(sqlite.SyncNormal)))
+}
+
+func BenchmarkListTenantStatus(b *testing.B)    { storebench.ListTenantStatus(b, benchStore(b)) }
+func BenchmarkListTenantStatusRaw(b *testing.B) { storebench.ListTenantStatusRaw(b, rawList(b)) }
+
+// BenchmarkListVsRaw alternates List and the raw query in one loop and reports their time ratio.
+func BenchmarkListVsRaw(b *testing.B) { storebench.ListVsRaw(b, benchStore(b), rawList(b)) }
