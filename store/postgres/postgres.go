@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -65,9 +64,9 @@ type Store struct {
 	schema   string
 	q        queries
 
-	closed    atomic.Bool
-	closeOnce sync.Once
-	lastPrune atomic.Int64
+	guard      sqlq.Guard // closed flag and error vocabulary
+	closeOnce  sync.Once
+	pruneTimer sqlq.PruneTimer
 }
 
 var (
@@ -123,7 +122,7 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, opts []Option) (*Store, e
 	if err := (&store.Record{ID: "x", Customer: cfg.schema}).Validate(); err != nil {
 		return nil, &store.ValidationError{Field: "schema", Problem: "must be valid UTF-8 without NUL bytes"}
 	}
-	s := &Store{pool: pool, now: cfg.now, schema: cfg.schema}
+	s := &Store{pool: pool, now: cfg.now, schema: cfg.schema, guard: sqlq.Guard{Name: "postgres"}}
 	qs := pgx.Identifier{cfg.schema}.Sanitize()
 	records := qs + ".records"
 	s.q = queries{
@@ -205,27 +204,8 @@ func (s *Store) migrate(ctx context.Context, qs string) error {
 // Schema returns the PostgreSQL schema holding the store's tables.
 func (s *Store) Schema() string { return s.schema }
 
-func (s *Store) begin(ctx context.Context, op string) error {
-	if s.closed.Load() {
-		return fmt.Errorf("postgres: %s: %w", op, store.ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("postgres: %s: %w", op, err)
-	}
-	return nil
-}
-
-func (s *Store) fail(ctx context.Context, op string, err error) error {
-	if s.closed.Load() {
-		return fmt.Errorf("postgres: %s: %w", op, store.ErrClosed)
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("postgres: %s: %w", op, cerr)
-	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
-}
-
-func scanRecord(row pgx.Row) (store.Record, error) {
+// scanRecord decodes a row of sqlq.Columns: pgx.Row from QueryRow or pgx.Rows from Query.
+func scanRecord(row sqlq.Scanner) (store.Record, error) {
 	var (
 		r         store.Record
 		uniqueKey *string
@@ -238,30 +218,27 @@ func scanRecord(row pgx.Row) (store.Record, error) {
 		r.UniqueKey = *uniqueKey
 	}
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
-	return normalized(r), nil
+	return sqlq.Normalized(r), nil
 }
 
 // Get implements [store.Store].
 func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
-	if err := s.begin(ctx, "get"); err != nil {
+	if err := s.guard.Begin(ctx, "get"); err != nil {
 		return store.Record{}, err
 	}
 	if err := store.ValidateID(id); err != nil {
 		return store.Record{}, err
 	}
 	r, err := scanRecord(s.pool.QueryRow(ctx, s.q.get, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Record{}, fmt.Errorf("postgres: get %q: %w", id, store.ErrNotFound)
-	}
 	if err != nil {
-		return store.Record{}, s.fail(ctx, fmt.Sprintf("get %q", id), err)
+		return store.Record{}, s.guard.FailRead(ctx, fmt.Sprintf("get %q", id), err, pgx.ErrNoRows)
 	}
 	return r, nil
 }
 
 // Create implements [store.Store].
 func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, error) {
-	if err := s.begin(ctx, "create"); err != nil {
+	if err := s.guard.Begin(ctx, "create"); err != nil {
 		return store.Record{}, err
 	}
 	if err := rec.Validate(); err != nil {
@@ -270,21 +247,20 @@ func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, err
 	rec = rec.Clone()
 	now := store.Timestamp(s.now())
 	_, err := s.pool.Exec(ctx, s.q.create, rec.ID, rec.Customer, rec.Tenant, servicesArg(rec.Services), rec.AppType,
-		rec.Mode, rec.Status, sqlq.NullableKey(rec.UniqueKey), now, payloadArg(rec.Payload))
+		rec.Mode, rec.Status, sqlq.NullableKey(rec.UniqueKey), now, sqlq.PayloadArg(rec.Payload))
 	if err != nil {
 		if de := duplicate(err, rec); de != nil {
 			return store.Record{}, de
 		}
-		return store.Record{}, s.fail(ctx, fmt.Sprintf("create %q", rec.ID), err)
+		return store.Record{}, s.guard.Fail(ctx, fmt.Sprintf("create %q", rec.ID), err)
 	}
-	rec.Version, rec.CreatedAt, rec.UpdatedAt = 1, now, now
-	return normalized(rec), nil
+	return sqlq.Created(rec, now), nil
 }
 
 // Update implements [store.Store]. The version check and the write are one statement, so of
 // several concurrent updates based on the same version exactly one succeeds.
 func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, error) {
-	if err := s.begin(ctx, "update"); err != nil {
+	if err := s.guard.Begin(ctx, "update"); err != nil {
 		return store.Record{}, err
 	}
 	if err := rec.Validate(); err != nil {
@@ -297,7 +273,7 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 	now := store.Timestamp(s.now())
 	var created time.Time
 	err := s.pool.QueryRow(ctx, s.q.update, rec.ID, rec.Version, rec.Customer, rec.Tenant, servicesArg(rec.Services),
-		rec.AppType, rec.Mode, rec.Status, sqlq.NullableKey(rec.UniqueKey), now, payloadArg(rec.Payload)).Scan(&created)
+		rec.AppType, rec.Mode, rec.Status, sqlq.NullableKey(rec.UniqueKey), now, sqlq.PayloadArg(rec.Payload)).Scan(&created)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Record{}, s.missingOrConflict(ctx, "update", rec.ID, rec.Version)
 	}
@@ -305,16 +281,14 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 		if de := duplicate(err, rec); de != nil {
 			return store.Record{}, de
 		}
-		return store.Record{}, s.fail(ctx, fmt.Sprintf("update %q", rec.ID), err)
+		return store.Record{}, s.guard.Fail(ctx, fmt.Sprintf("update %q", rec.ID), err)
 	}
-	rec.Version++
-	rec.CreatedAt, rec.UpdatedAt = created.UTC(), now
-	return normalized(rec), nil
+	return sqlq.Updated(rec, created, now), nil
 }
 
 // Delete implements [store.Store].
 func (s *Store) Delete(ctx context.Context, id string, version int64) error {
-	if err := s.begin(ctx, "delete"); err != nil {
+	if err := s.guard.Begin(ctx, "delete"); err != nil {
 		return err
 	}
 	if err := store.ValidateID(id); err != nil {
@@ -325,7 +299,7 @@ func (s *Store) Delete(ctx context.Context, id string, version int64) error {
 	}
 	tag, err := s.pool.Exec(ctx, s.q.delete, id, version)
 	if err != nil {
-		return s.fail(ctx, fmt.Sprintf("delete %q", id), err)
+		return s.guard.Fail(ctx, fmt.Sprintf("delete %q", id), err)
 	}
 	if tag.RowsAffected() == 0 {
 		return s.missingOrConflict(ctx, "delete", id, version)
@@ -336,19 +310,15 @@ func (s *Store) Delete(ctx context.Context, id string, version int64) error {
 // missingOrConflict explains why a versioned write matched no row.
 func (s *Store) missingOrConflict(ctx context.Context, op, id string, expected int64) error {
 	var actual int64
-	err := s.pool.QueryRow(ctx, s.q.version, id).Scan(&actual)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("postgres: %s %q: %w", op, id, store.ErrNotFound)
-	case err != nil:
-		return s.fail(ctx, fmt.Sprintf("%s %q", op, id), err)
+	if err := s.pool.QueryRow(ctx, s.q.version, id).Scan(&actual); err != nil {
+		return s.guard.FailRead(ctx, fmt.Sprintf("%s %q", op, id), err, pgx.ErrNoRows)
 	}
 	return &store.ConflictError{ID: id, Expected: expected, Actual: actual}
 }
 
 // List implements [store.Store].
 func (s *Store) List(ctx context.Context, f store.Filter, p store.Page) ([]store.Record, string, error) {
-	if err := s.begin(ctx, "list"); err != nil {
+	if err := s.guard.Begin(ctx, "list"); err != nil {
 		return nil, "", err
 	}
 	limit, after, err := p.Normalize(f)
@@ -358,28 +328,20 @@ func (s *Store) List(ctx context.Context, f store.Filter, p store.Page) ([]store
 	query, args := sqlq.List(s.q.dialect, f, after, limit)
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, "", s.fail(ctx, "list", err)
+		return nil, "", s.guard.Fail(ctx, "list", err)
 	}
 	defer rows.Close()
-	recs := make([]store.Record, 0, min(limit+1, 64))
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, "", s.fail(ctx, "list", err)
-		}
-		recs = append(recs, r)
+	recs, next, err := sqlq.Collect(rows, scanRecord, f, limit)
+	if err != nil {
+		return nil, "", s.guard.Fail(ctx, "list", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", s.fail(ctx, "list", err)
-	}
-	recs, next := sqlq.Page(f, recs, limit)
 	return recs, next, nil
 }
 
 // ConsumeNonce implements [store.NonceStore]. The nonce table's primary key makes the first
 // consumer win across every process sharing the database.
 func (s *Store) ConsumeNonce(ctx context.Context, nonce string, expiresAt time.Time) error {
-	if err := s.begin(ctx, "consume nonce"); err != nil {
+	if err := s.guard.Begin(ctx, "consume nonce"); err != nil {
 		return err
 	}
 	if err := store.ValidateNonce(nonce); err != nil {
@@ -389,14 +351,14 @@ func (s *Store) ConsumeNonce(ctx context.Context, nonce string, expiresAt time.T
 	if !expiresAt.After(now) {
 		return fmt.Errorf("postgres: consume nonce: %w", store.ErrNonceExpired)
 	}
-	if last := s.lastPrune.Load(); now.UnixMicro()-last >= time.Minute.Microseconds() && s.lastPrune.CompareAndSwap(last, now.UnixMicro()) {
+	if s.pruneTimer.Due(now) {
 		if _, err := s.pool.Exec(ctx, s.q.prune, now); err != nil {
-			return s.fail(ctx, "consume nonce: prune expired nonces", err)
+			return s.guard.Fail(ctx, "consume nonce: prune expired nonces", err)
 		}
 	}
 	tag, err := s.pool.Exec(ctx, s.q.consume, nonce, expiresAt)
 	if err != nil {
-		return s.fail(ctx, "consume nonce", err) // never quote the nonce
+		return s.guard.Fail(ctx, "consume nonce", err) // never quote the nonce
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("postgres: consume nonce: %w", store.ErrNonceReused)
@@ -408,7 +370,7 @@ func (s *Store) ConsumeNonce(ctx context.Context, nonce string, expiresAt time.T
 // calls to return their connections.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.closed.Store(true)
+		s.guard.Close()
 		if s.ownsPool {
 			s.pool.Close()
 		}
@@ -423,13 +385,6 @@ func servicesArg(s []string) []string {
 	return s
 }
 
-func payloadArg(p []byte) []byte {
-	if p == nil {
-		return []byte{} // NOT NULL column; nil would be NULL
-	}
-	return p
-}
-
 // duplicate maps a unique violation to a *store.DuplicateError, or returns nil.
 func duplicate(err error, rec store.Record) error {
 	var pe *pgconn.PgError
@@ -442,14 +397,4 @@ func duplicate(err error, rec store.Record) error {
 	default:
 		return &store.DuplicateError{Field: "id", Value: rec.ID}
 	}
-}
-
-func normalized(r store.Record) store.Record {
-	if len(r.Services) == 0 {
-		r.Services = nil
-	}
-	if len(r.Payload) == 0 {
-		r.Payload = nil
-	}
-	return r
 }

@@ -26,7 +26,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -98,10 +97,10 @@ type Store struct {
 	w    *sql.DB // exactly one connection; every transaction is BEGIN IMMEDIATE
 	r    *sql.DB // read-only connections
 
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
-	lastPrune atomic.Int64 // Unix microseconds of the last nonce prune
+	guard      sqlq.Guard // closed flag and error vocabulary
+	closeOnce  sync.Once
+	closeErr   error
+	pruneTimer sqlq.PruneTimer
 }
 
 var (
@@ -166,7 +165,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
-	return &Store{path: path, now: cfg.now, w: w, r: r}, nil
+	return &Store{path: path, now: cfg.now, w: w, r: r, guard: sqlq.Guard{Name: "sqlite"}}, nil
 }
 
 func checkPath(path string) error {
@@ -224,32 +223,8 @@ func migrate(ctx context.Context, db *sql.DB, path string) error {
 // Path returns the file the store was opened on.
 func (s *Store) Path() string { return s.path }
 
-// fail turns a driver error into the store's error vocabulary: ErrClosed after Close, the
-// context's error when it ended, otherwise err, always prefixed with the operation.
-func (s *Store) fail(ctx context.Context, op string, err error) error {
-	if s.closed.Load() {
-		return fmt.Errorf("sqlite: %s: %w", op, store.ErrClosed)
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("sqlite: %s: %w", op, cerr)
-	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
-}
-
-// begin checks the preconditions every call shares.
-func (s *Store) begin(ctx context.Context, op string) error {
-	if s.closed.Load() {
-		return fmt.Errorf("sqlite: %s: %w", op, store.ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("sqlite: %s: %w", op, err)
-	}
-	return nil
-}
-
-type scanner interface{ Scan(dest ...any) error }
-
-func scanRecord(sc scanner) (store.Record, error) {
+// scanRecord decodes a row of sqlq.Columns: *sql.Row from QueryRowContext or *sql.Rows.
+func scanRecord(sc sqlq.Scanner) (store.Record, error) {
 	var (
 		r          store.Record
 		services   string
@@ -307,34 +282,24 @@ func encodeServices(s []string) string {
 	return string(b)
 }
 
-func payloadArg(p []byte) []byte {
-	if p == nil {
-		return []byte{} // NOT NULL column
-	}
-	return p
-}
-
 // Get implements [store.Store].
 func (s *Store) Get(ctx context.Context, id string) (store.Record, error) {
-	if err := s.begin(ctx, "get"); err != nil {
+	if err := s.guard.Begin(ctx, "get"); err != nil {
 		return store.Record{}, err
 	}
 	if err := store.ValidateID(id); err != nil {
 		return store.Record{}, err
 	}
 	r, err := scanRecord(s.r.QueryRowContext(ctx, "SELECT "+sqlq.Columns+" FROM records r WHERE r.id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Record{}, fmt.Errorf("sqlite: get %q: %w", id, store.ErrNotFound)
-	}
 	if err != nil {
-		return store.Record{}, s.fail(ctx, fmt.Sprintf("get %q", id), err)
+		return store.Record{}, s.guard.FailRead(ctx, fmt.Sprintf("get %q", id), err, sql.ErrNoRows)
 	}
 	return r, nil
 }
 
 // Create implements [store.Store].
 func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, error) {
-	if err := s.begin(ctx, "create"); err != nil {
+	if err := s.guard.Begin(ctx, "create"); err != nil {
 		return store.Record{}, err
 	}
 	if err := rec.Validate(); err != nil {
@@ -342,13 +307,12 @@ func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, err
 	}
 	rec = rec.Clone()
 	now := store.Timestamp(s.now())
-	rec.Version, rec.CreatedAt, rec.UpdatedAt = 1, now, now
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO records
 			(id, version, customer, tenant, services, app_type, mode, status, unique_key, created_at, updated_at, payload)
 			VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			rec.ID, rec.Customer, rec.Tenant, encodeServices(rec.Services), rec.AppType, rec.Mode, rec.Status,
-			sqlq.NullableKey(rec.UniqueKey), now.UnixMicro(), now.UnixMicro(), payloadArg(rec.Payload))
+			sqlq.NullableKey(rec.UniqueKey), now.UnixMicro(), now.UnixMicro(), sqlq.PayloadArg(rec.Payload))
 		if err != nil {
 			return duplicate(err, rec)
 		}
@@ -357,12 +321,12 @@ func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, err
 	if err != nil {
 		return store.Record{}, s.wrapWrite(ctx, fmt.Sprintf("create %q", rec.ID), err)
 	}
-	return normalized(rec), nil
+	return sqlq.Created(rec, now), nil
 }
 
 // Update implements [store.Store].
 func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, error) {
-	if err := s.begin(ctx, "update"); err != nil {
+	if err := s.guard.Begin(ctx, "update"); err != nil {
 		return store.Record{}, err
 	}
 	if err := rec.Validate(); err != nil {
@@ -373,14 +337,14 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 	}
 	rec = rec.Clone()
 	now := store.Timestamp(s.now())
+	var created int64 // Unix microseconds
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		var created int64
 		err := tx.QueryRowContext(ctx, `UPDATE records SET version = version + 1,
 			customer = ?, tenant = ?, services = ?, app_type = ?, mode = ?, status = ?, unique_key = ?,
 			updated_at = ?, payload = ?
 			WHERE id = ? AND version = ? RETURNING created_at`,
 			rec.Customer, rec.Tenant, encodeServices(rec.Services), rec.AppType, rec.Mode, rec.Status,
-			sqlq.NullableKey(rec.UniqueKey), now.UnixMicro(), payloadArg(rec.Payload), rec.ID, rec.Version).Scan(&created)
+			sqlq.NullableKey(rec.UniqueKey), now.UnixMicro(), sqlq.PayloadArg(rec.Payload), rec.ID, rec.Version).Scan(&created)
 		if errors.Is(err, sql.ErrNoRows) {
 			return missingOrConflict(ctx, tx, rec.ID, rec.Version)
 		}
@@ -390,23 +354,17 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 		if _, err := tx.ExecContext(ctx, "DELETE FROM record_services WHERE record_id = ?", rec.ID); err != nil {
 			return err
 		}
-		if err := insertServices(ctx, tx, rec); err != nil {
-			return err
-		}
-		rec.CreatedAt = time.UnixMicro(created).UTC()
-		return nil
+		return insertServices(ctx, tx, rec)
 	})
 	if err != nil {
 		return store.Record{}, s.wrapWrite(ctx, fmt.Sprintf("update %q", rec.ID), err)
 	}
-	rec.Version++
-	rec.UpdatedAt = now
-	return normalized(rec), nil
+	return sqlq.Updated(rec, time.UnixMicro(created), now), nil
 }
 
 // Delete implements [store.Store].
 func (s *Store) Delete(ctx context.Context, id string, version int64) error {
-	if err := s.begin(ctx, "delete"); err != nil {
+	if err := s.guard.Begin(ctx, "delete"); err != nil {
 		return err
 	}
 	if err := store.ValidateID(id); err != nil {
@@ -445,7 +403,7 @@ var dialect = sqlq.Dialect{
 
 // List implements [store.Store].
 func (s *Store) List(ctx context.Context, f store.Filter, p store.Page) ([]store.Record, string, error) {
-	if err := s.begin(ctx, "list"); err != nil {
+	if err := s.guard.Begin(ctx, "list"); err != nil {
 		return nil, "", err
 	}
 	limit, after, err := p.Normalize(f)
@@ -455,21 +413,13 @@ func (s *Store) List(ctx context.Context, f store.Filter, p store.Page) ([]store
 	query, args := sqlq.List(dialect, f, after, limit)
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, "", s.fail(ctx, "list", err)
+		return nil, "", s.guard.Fail(ctx, "list", err)
 	}
 	defer rows.Close()
-	recs := make([]store.Record, 0, min(limit+1, 64))
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, "", s.fail(ctx, "list", err)
-		}
-		recs = append(recs, r)
+	recs, next, err := sqlq.Collect(rows, scanRecord, f, limit)
+	if err != nil {
+		return nil, "", s.guard.Fail(ctx, "list", err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, "", s.fail(ctx, "list", err)
-	}
-	recs, next := sqlq.Page(f, recs, limit)
 	return recs, next, nil
 }
 
@@ -479,7 +429,7 @@ var errNonceReused = fmt.Errorf("sqlite: consume nonce: %w", store.ErrNonceReuse
 // ConsumeNonce implements [store.NonceStore]. The nonce is recorded in the same file, so a
 // nonce consumed by one process is refused in every other process sharing the file.
 func (s *Store) ConsumeNonce(ctx context.Context, nonce string, expiresAt time.Time) error {
-	if err := s.begin(ctx, "consume nonce"); err != nil {
+	if err := s.guard.Begin(ctx, "consume nonce"); err != nil {
 		return err
 	}
 	if err := store.ValidateNonce(nonce); err != nil {
@@ -489,7 +439,7 @@ func (s *Store) ConsumeNonce(ctx context.Context, nonce string, expiresAt time.T
 	if !expiresAt.After(now) {
 		return fmt.Errorf("sqlite: consume nonce: %w", store.ErrNonceExpired)
 	}
-	prune := s.shouldPrune(now)
+	prune := s.pruneTimer.Due(now)
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		if prune {
 			if _, err := tx.ExecContext(ctx, "DELETE FROM nonces WHERE expires_at <= ?", now.UnixMicro()); err != nil {
@@ -512,44 +462,38 @@ func (s *Store) ConsumeNonce(ctx context.Context, nonce string, expiresAt time.T
 		return err
 	}
 	if err != nil {
-		return s.fail(ctx, "consume nonce", err) // never quote the nonce
+		return s.guard.Fail(ctx, "consume nonce", err) // never quote the nonce
 	}
 	return nil
-}
-
-// shouldPrune reports whether this call should delete expired nonces (at most once a minute).
-func (s *Store) shouldPrune(now time.Time) bool {
-	last := s.lastPrune.Load()
-	return now.UnixMicro()-last >= time.Minute.Microseconds() && s.lastPrune.CompareAndSwap(last, now.UnixMicro())
 }
 
 // CheckIntegrity runs SQLite's PRAGMA integrity_check and foreign_key_check and returns an error
 // describing the first problems found, or nil when the file is sound.
 func (s *Store) CheckIntegrity(ctx context.Context) error {
-	if err := s.begin(ctx, "check integrity"); err != nil {
+	if err := s.guard.Begin(ctx, "check integrity"); err != nil {
 		return err
 	}
 	rows, err := s.r.QueryContext(ctx, "PRAGMA integrity_check")
 	if err != nil {
-		return s.fail(ctx, "check integrity", err)
+		return s.guard.Fail(ctx, "check integrity", err)
 	}
 	defer rows.Close()
 	var problems []string
 	for rows.Next() {
 		var line string
 		if err := rows.Scan(&line); err != nil {
-			return s.fail(ctx, "check integrity", err)
+			return s.guard.Fail(ctx, "check integrity", err)
 		}
 		if line != "ok" {
 			problems = append(problems, line)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return s.fail(ctx, "check integrity", err)
+		return s.guard.Fail(ctx, "check integrity", err)
 	}
 	var orphans int
 	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM pragma_foreign_key_check").Scan(&orphans); err != nil {
-		return s.fail(ctx, "check integrity", err)
+		return s.guard.Fail(ctx, "check integrity", err)
 	}
 	if orphans > 0 {
 		problems = append(problems, fmt.Sprintf("%d rows violate foreign keys", orphans))
@@ -566,7 +510,7 @@ func (s *Store) CheckIntegrity(ctx context.Context) error {
 // Close implements [store.Store]. It waits for in-flight calls to release their connections.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.closed.Store(true)
+		s.guard.Close()
 		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
 	})
 	return s.closeErr
@@ -597,7 +541,7 @@ func (s *Store) wrapWrite(ctx context.Context, op string, err error) error {
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	return s.fail(ctx, op, err)
+	return s.guard.Fail(ctx, op, err)
 }
 
 func insertServices(ctx context.Context, tx *sql.Tx, rec store.Record) error {
@@ -639,14 +583,4 @@ func duplicate(err error, rec store.Record) error {
 		}
 	}
 	return err
-}
-
-func normalized(r store.Record) store.Record {
-	if len(r.Services) == 0 {
-		r.Services = nil
-	}
-	if len(r.Payload) == 0 {
-		r.Payload = nil
-	}
-	return r
 }

@@ -1,5 +1,8 @@
-// Package sqlq holds the SQL text and argument building shared by store/sqlite and
-// store/postgres, so both stores filter, order and page exactly alike.
+// Package sqlq holds what store/sqlite and store/postgres share apart from their database APIs:
+// the SQL text and argument building, so both stores filter, order and page exactly alike, and
+// the logic around each call (closed and context checks, error mapping, building the returned
+// record), so both answer alike. Each store still calls its own driver (pgx or database/sql)
+// itself.
 package sqlq
 
 import (
@@ -84,6 +87,15 @@ func NullableKey(k string) any {
 		return nil
 	}
 	return k
+}
+
+// PayloadArg maps a nil payload to an empty one: the payload column is NOT NULL, and a nil
+// []byte would be written as NULL.
+func PayloadArg(p []byte) []byte {
+	if p == nil {
+		return []byte{}
+	}
+	return p
 }
 
 // Page turns the rows of a List query (at most limit+1) into the page and its next cursor.
