@@ -430,6 +430,28 @@ func (f *Fake) begin(ctx context.Context, a Action) error {
 	return runHooks(ctx, a, hooks)
 }
 
+// beginTenant is begin for a call about one tenant: after the hooks it refuses an empty tenant
+// ID (consent.ErrInvalidArgument).
+func (f *Fake) beginTenant(ctx context.Context, a Action) error {
+	if err := f.begin(ctx, a); err != nil {
+		return err
+	}
+	if a.TenantID == "" {
+		return invalidArg(a, "tenant ID")
+	}
+	return nil
+}
+
+// beginApp is begin for a call about one app in one tenant: after the hooks it refuses an empty
+// tenant ID, then an empty app ID (consent.ErrInvalidArgument).
+func (f *Fake) beginApp(ctx context.Context, a Action) error {
+	err := f.beginTenant(ctx, a)
+	if err == nil && a.AppID == "" {
+		err = invalidArg(a, "app ID")
+	}
+	return err
+}
+
 // runHooks runs hooks in order and returns the first error, wrapped in a *consent.DriverError
 // naming a unless it already is one.
 func runHooks(ctx context.Context, a Action, hooks []Hook) error {
@@ -462,6 +484,35 @@ func (f *Fake) tenantLocked(a Action) (*fakeTenant, error) {
 	return t, nil
 }
 
+// spLocked returns a.AppID's service principal in a's tenant: an error wrapping
+// consent.ErrTenantNotFound if there is no such tenant, or one wrapping consent.ErrNotConsented
+// with code if the app has no service principal there. f.mu must be held.
+func (f *Fake) spLocked(a Action, code string) (*fakeSP, error) {
+	t, err := f.tenantLocked(a)
+	if err != nil {
+		return nil, err
+	}
+	sp, ok := t.sps[strings.ToLower(a.AppID)]
+	if !ok {
+		return nil, opErr(a, code, consent.ErrNotConsented)
+	}
+	return sp, nil
+}
+
+// tokenSPLocked returns a.AppID's service principal in t as the token endpoint checks it: none is
+// consent.ErrNotConsented (AADSTS700016), a disabled one consent.ErrAppDisabled (AADSTS7000112).
+// f.mu must be held.
+func (t *fakeTenant) tokenSPLocked(a Action) (*fakeSP, error) {
+	sp, ok := t.sps[strings.ToLower(a.AppID)]
+	if !ok {
+		return nil, opErr(a, "AADSTS700016", consent.ErrNotConsented)
+	}
+	if !sp.enabled {
+		return nil, opErr(a, "AADSTS7000112", consent.ErrAppDisabled)
+	}
+	return sp, nil
+}
+
 func (f *Fake) newID() string {
 	id, err := uuid.NewRandomFromReader(f.rand)
 	if err != nil {
@@ -476,14 +527,8 @@ func (f *Fake) newID() string {
 // AppState implements consent.Driver.
 func (f *Fake) AppState(ctx context.Context, tenantID, appID string) (consent.AppState, error) {
 	a := Action{Method: MethodAppState, TenantID: tenantID, AppID: appID}
-	if err := f.begin(ctx, a); err != nil {
+	if err := f.beginApp(ctx, a); err != nil {
 		return consent.AppState{}, err
-	}
-	if tenantID == "" {
-		return consent.AppState{}, invalidArg(a, "tenant ID")
-	}
-	if appID == "" {
-		return consent.AppState{}, invalidArg(a, "app ID")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -503,11 +548,8 @@ func (f *Fake) AppState(ctx context.Context, tenantID, appID string) (consent.Ap
 // empty app ID fails only its own result (consent.ErrInvalidArgument).
 func (f *Fake) AppStates(ctx context.Context, tenantID string, appIDs []string) ([]consent.AppStateResult, error) {
 	a := Action{Method: MethodAppStates, TenantID: tenantID, Arg: strings.Join(appIDs, ",")}
-	if err := f.begin(ctx, a); err != nil {
+	if err := f.beginTenant(ctx, a); err != nil {
 		return nil, err
-	}
-	if tenantID == "" {
-		return nil, invalidArg(a, "tenant ID")
 	}
 	out := make([]consent.AppStateResult, len(appIDs))
 	f.mu.Lock()
@@ -586,26 +628,17 @@ func sortedRoles(m map[roles.TemplateID]bool) []roles.TemplateID {
 // AssignDirectoryRole implements consent.RoleAssigner.
 func (f *Fake) AssignDirectoryRole(ctx context.Context, tenantID, appID string, role roles.TemplateID) (bool, error) {
 	a := Action{Method: MethodAssignDirectoryRole, TenantID: tenantID, AppID: appID, Arg: string(role)}
-	if err := f.begin(ctx, a); err != nil {
+	if err := f.beginApp(ctx, a); err != nil {
 		return false, err
 	}
-	switch {
-	case tenantID == "":
-		return false, invalidArg(a, "tenant ID")
-	case appID == "":
-		return false, invalidArg(a, "app ID")
-	case role == "":
+	if role == "" {
 		return false, invalidArg(a, "role")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	t, err := f.tenantLocked(a)
+	sp, err := f.spLocked(a, "Request_ResourceNotFound")
 	if err != nil {
 		return false, err
-	}
-	sp, ok := t.sps[strings.ToLower(appID)]
-	if !ok {
-		return false, opErr(a, "Request_ResourceNotFound", consent.ErrNotConsented)
 	}
 	role = roles.TemplateID(strings.ToLower(string(role)))
 	if sp.dirRoles[role] {
@@ -618,14 +651,8 @@ func (f *Fake) AssignDirectoryRole(ctx context.Context, tenantID, appID string, 
 // KeyCredentials implements consent.KeyCredentialReader.
 func (f *Fake) KeyCredentials(ctx context.Context, tenantID, appID string) ([]consent.KeyCredential, error) {
 	a := Action{Method: MethodKeyCredentials, TenantID: tenantID, AppID: appID}
-	if err := f.begin(ctx, a); err != nil {
+	if err := f.beginApp(ctx, a); err != nil {
 		return nil, err
-	}
-	switch {
-	case tenantID == "":
-		return nil, invalidArg(a, "tenant ID")
-	case appID == "":
-		return nil, invalidArg(a, "app ID")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -652,14 +679,10 @@ func (f *Fake) ProveCertificate(ctx context.Context, tenantID, appID string, cre
 	if leaf := cred.Leaf(); leaf != nil {
 		a.Arg, _ = consent.Thumbprints(leaf.Raw)
 	}
-	if err := f.begin(ctx, a); err != nil {
+	if err := f.beginApp(ctx, a); err != nil {
 		return consent.TokenProof{}, err
 	}
 	switch {
-	case tenantID == "":
-		return consent.TokenProof{}, invalidArg(a, "tenant ID")
-	case appID == "":
-		return consent.TokenProof{}, invalidArg(a, "app ID")
 	case cred.Leaf() == nil:
 		return consent.TokenProof{}, invalidArg(a, "certificate")
 	case cred.Key == nil:
@@ -673,12 +696,9 @@ func (f *Fake) ProveCertificate(ctx context.Context, tenantID, appID string, cre
 	if err != nil {
 		return consent.TokenProof{}, err
 	}
-	sp, ok := t.sps[strings.ToLower(appID)]
-	if !ok {
-		return consent.TokenProof{}, opErr(a, "AADSTS700016", consent.ErrNotConsented)
-	}
-	if !sp.enabled {
-		return consent.TokenProof{}, opErr(a, "AADSTS7000112", consent.ErrAppDisabled)
+	sp, err := t.tokenSPLocked(a)
+	if err != nil {
+		return consent.TokenProof{}, err
 	}
 	if keyErr != nil {
 		return consent.TokenProof{}, opErr(a, "AADSTS700027", fmt.Errorf("%w: %v", consent.ErrInvalidCredential, keyErr))
@@ -748,14 +768,10 @@ func proveKey(cred consent.CertificateCredential) error {
 // current key credential of the app.
 func (f *Fake) RedeemCode(ctx context.Context, req consent.CodeRedemption) (consent.Redeemed, error) {
 	a := Action{Method: MethodRedeemCode, TenantID: req.TenantID, AppID: req.AppID, Arg: req.RedirectURI}
-	if err := f.begin(ctx, a); err != nil {
+	if err := f.beginApp(ctx, a); err != nil {
 		return consent.Redeemed{}, err
 	}
 	switch {
-	case req.TenantID == "":
-		return consent.Redeemed{}, invalidArg(a, "tenant ID")
-	case req.AppID == "":
-		return consent.Redeemed{}, invalidArg(a, "app ID")
 	case req.Code == "":
 		return consent.Redeemed{}, invalidArg(a, "code")
 	case req.RedirectURI == "":
@@ -846,15 +862,10 @@ var oidcScopes = map[string]bool{"openid": true, "profile": true, "email": true,
 // client IP (see WithClientIP), successful or not, as Entra's sign-in logs do.
 func (f *Fake) ProveDelegated(ctx context.Context, req consent.DelegatedRefresh) (consent.DelegatedProof, error) {
 	a := Action{Method: MethodProveDelegated, TenantID: req.TenantID, AppID: req.AppID, Arg: req.UserObjectID}
-	if err := f.begin(ctx, a); err != nil {
+	if err := f.beginApp(ctx, a); err != nil {
 		return consent.DelegatedProof{}, err
 	}
-	switch {
-	case req.TenantID == "":
-		return consent.DelegatedProof{}, invalidArg(a, "tenant ID")
-	case req.AppID == "":
-		return consent.DelegatedProof{}, invalidArg(a, "app ID")
-	case len(req.TokenCache) == 0:
+	if len(req.TokenCache) == 0 {
 		return consent.DelegatedProof{}, invalidArg(a, "token cache")
 	}
 	var keyErr error
@@ -878,12 +889,9 @@ func (f *Fake) ProveDelegated(ctx context.Context, req consent.DelegatedRefresh)
 		(req.UserObjectID != "" && !strings.EqualFold(sess.userID, req.UserObjectID)) {
 		return refused(9002313, "the token cache holds no refresh token for this user, app and tenant")
 	}
-	sp, ok := t.sps[strings.ToLower(req.AppID)]
-	if !ok {
-		return consent.DelegatedProof{}, opErr(a, "AADSTS700016", consent.ErrNotConsented)
-	}
-	if !sp.enabled {
-		return consent.DelegatedProof{}, opErr(a, "AADSTS7000112", consent.ErrAppDisabled)
+	sp, err := t.tokenSPLocked(a)
+	if err != nil {
+		return consent.DelegatedProof{}, err
 	}
 	if req.Credential != nil {
 		if keyErr != nil {
@@ -956,13 +964,10 @@ func PKCEChallenge(verifier string) string { return pkceChallenge(verifier) }
 // UserState implements consent.UserStateReader.
 func (f *Fake) UserState(ctx context.Context, tenantID, userID string) (consent.UserState, error) {
 	a := Action{Method: MethodUserState, TenantID: tenantID, Arg: userID}
-	if err := f.begin(ctx, a); err != nil {
+	if err := f.beginTenant(ctx, a); err != nil {
 		return consent.UserState{}, err
 	}
-	switch {
-	case tenantID == "":
-		return consent.UserState{}, invalidArg(a, "tenant ID")
-	case userID == "":
+	if userID == "" {
 		return consent.UserState{}, invalidArg(a, "user ID")
 	}
 	f.mu.Lock()
@@ -1009,14 +1014,8 @@ func (t *fakeTenant) findUser(userID string) *fakeUser {
 // SignIns implements consent.SignInReader; sign-ins come from SimulateSignIn.
 func (f *Fake) SignIns(ctx context.Context, tenantID, appID string, since time.Time, limit int) ([]consent.SignIn, error) {
 	a := Action{Method: MethodSignIns, TenantID: tenantID, AppID: appID, Arg: since.UTC().Format(time.RFC3339)}
-	if err := f.begin(ctx, a); err != nil {
+	if err := f.beginApp(ctx, a); err != nil {
 		return nil, err
-	}
-	switch {
-	case tenantID == "":
-		return nil, invalidArg(a, "tenant ID")
-	case appID == "":
-		return nil, invalidArg(a, "app ID")
 	}
 	if limit <= 0 {
 		limit = 100
@@ -1040,24 +1039,14 @@ func (f *Fake) SignIns(ctx context.Context, tenantID, appID string, since time.T
 // AzureRoleAssignments implements consent.AzureRoleReader.
 func (f *Fake) AzureRoleAssignments(ctx context.Context, tenantID, appID, scope string) ([]consent.AzureRoleAssignment, error) {
 	a := Action{Method: MethodAzureRoleAssignments, TenantID: tenantID, AppID: appID, Arg: scope}
-	if err := f.begin(ctx, a); err != nil {
+	if err := f.beginApp(ctx, a); err != nil {
 		return nil, err
-	}
-	switch {
-	case tenantID == "":
-		return nil, invalidArg(a, "tenant ID")
-	case appID == "":
-		return nil, invalidArg(a, "app ID")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	t, err := f.tenantLocked(a)
+	sp, err := f.spLocked(a, "")
 	if err != nil {
 		return nil, err
-	}
-	sp, ok := t.sps[strings.ToLower(appID)]
-	if !ok {
-		return nil, opErr(a, "", consent.ErrNotConsented)
 	}
 	var out []consent.AzureRoleAssignment
 	for _, ra := range sp.azure {

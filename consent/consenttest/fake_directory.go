@@ -30,28 +30,55 @@ func (f *Fake) tenantForChange(tenantID string) (*fakeTenant, error) {
 	return t, nil
 }
 
-func (f *Fake) spForChange(tenantID, appID string) (*fakeSP, error) {
-	t, err := f.tenantForChange(tenantID)
-	if err != nil {
-		return nil, err
-	}
-	sp, ok := t.sps[strings.ToLower(appID)]
-	if !ok {
-		return nil, unknown("consenttest: no service principal for app %q in tenant %q", appID, tenantID)
-	}
-	return sp, nil
-}
-
-func (f *Fake) userForChange(tenantID, userID string) (*fakeTenant, *fakeUser, error) {
+// tenantAppForChange returns the tenant and the registered app, or an error wrapping ErrUnknown
+// naming the first that is missing. f.mu held.
+func (f *Fake) tenantAppForChange(tenantID, appID string) (*fakeTenant, *fakeApp, error) {
 	t, err := f.tenantForChange(tenantID)
 	if err != nil {
 		return nil, nil, err
 	}
-	u := t.findUser(userID)
-	if u == nil {
-		return nil, nil, unknown("consenttest: user %q in tenant %q", userID, tenantID)
+	app, ok := f.apps[strings.ToLower(appID)]
+	if !ok {
+		return nil, nil, unknown("consenttest: app %q is not registered", appID)
 	}
-	return t, u, nil
+	return t, app, nil
+}
+
+// changeTenant calls change with the tenant while holding f.mu. It returns an error wrapping
+// ErrUnknown if there is no such tenant, else what change returns.
+func (f *Fake) changeTenant(tenantID string, change func(*fakeTenant) error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t, err := f.tenantForChange(tenantID)
+	if err != nil {
+		return err
+	}
+	return change(t)
+}
+
+// changeSP calls change with the tenant and the app's service principal in it while holding
+// f.mu. It returns an error wrapping ErrUnknown if either is missing, else what change returns.
+func (f *Fake) changeSP(tenantID, appID string, change func(*fakeTenant, *fakeSP) error) error {
+	return f.changeTenant(tenantID, func(t *fakeTenant) error {
+		sp, ok := t.sps[strings.ToLower(appID)]
+		if !ok {
+			return unknown("consenttest: no service principal for app %q in tenant %q", appID, tenantID)
+		}
+		return change(t, sp)
+	})
+}
+
+// changeUser calls change with the tenant and the user (object ID or UPN) while holding f.mu.
+// It returns an error wrapping ErrUnknown if either is missing.
+func (f *Fake) changeUser(tenantID, userID string, change func(*fakeTenant, *fakeUser)) error {
+	return f.changeTenant(tenantID, func(t *fakeTenant) error {
+		u := t.findUser(userID)
+		if u == nil {
+			return unknown("consenttest: user %q in tenant %q", userID, tenantID)
+		}
+		change(t, u)
+		return nil
+	})
 }
 
 // AddTenant implements Directory.
@@ -78,14 +105,10 @@ func (f *Fake) AddTenant(t Tenant) error {
 // DeleteTenant implements TenantDeleter. Application registrations homed in the tenant stay
 // registered (the Fake keeps them so other tenants' service principals remain meaningful).
 func (f *Fake) DeleteTenant(tenantID string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	k := strings.ToLower(tenantID)
-	if _, ok := f.tenants[k]; !ok {
-		return unknown("consenttest: tenant %q", tenantID)
-	}
-	delete(f.tenants, k)
-	return nil
+	return f.changeTenant(tenantID, func(*fakeTenant) error {
+		delete(f.tenants, strings.ToLower(tenantID))
+		return nil
+	})
 }
 
 // RegisterApp implements Directory. HomeTenantID may be empty (a vendor app whose home tenant
@@ -153,13 +176,9 @@ func (f *Fake) RotateAppCertificates(appID string, certs ...*x509.Certificate) e
 func (f *Fake) CreateServicePrincipal(tenantID, appID string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	t, err := f.tenantForChange(tenantID)
+	t, app, err := f.tenantAppForChange(tenantID, appID)
 	if err != nil {
 		return "", err
-	}
-	app, ok := f.apps[strings.ToLower(appID)]
-	if !ok {
-		return "", unknown("consenttest: app %q is not registered", appID)
 	}
 	return f.ensureSPLocked(t, app).objectID, nil
 }
@@ -183,30 +202,18 @@ func (f *Fake) ensureSPLocked(t *fakeTenant, app *fakeApp) *fakeSP {
 
 // DeleteServicePrincipal implements Directory.
 func (f *Fake) DeleteServicePrincipal(tenantID, appID string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t, err := f.tenantForChange(tenantID)
-	if err != nil {
-		return err
-	}
-	k := strings.ToLower(appID)
-	if _, ok := t.sps[k]; !ok {
-		return unknown("consenttest: no service principal for app %q in tenant %q", appID, tenantID)
-	}
-	delete(t.sps, k)
-	return nil
+	return f.changeSP(tenantID, appID, func(t *fakeTenant, _ *fakeSP) error {
+		delete(t.sps, strings.ToLower(appID))
+		return nil
+	})
 }
 
 // SetServicePrincipalEnabled implements Directory.
 func (f *Fake) SetServicePrincipalEnabled(tenantID, appID string, enabled bool) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sp, err := f.spForChange(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	sp.enabled = enabled
-	return nil
+	return f.changeSP(tenantID, appID, func(_ *fakeTenant, sp *fakeSP) error {
+		sp.enabled = enabled
+		return nil
+	})
 }
 
 // GrantAppRole implements Directory.
@@ -214,21 +221,17 @@ func (f *Fake) GrantAppRole(tenantID, appID, resourceAppID, appRoleID string) er
 	if resourceAppID == "" || appRoleID == "" {
 		return fmt.Errorf("consenttest: GrantAppRole: empty resource app ID or app role ID")
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sp, err := f.spForChange(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	k := key(resourceAppID, appRoleID)
-	if _, ok := sp.appRoles[k]; ok {
+	return f.changeSP(tenantID, appID, func(_ *fakeTenant, sp *fakeSP) error {
+		k := key(resourceAppID, appRoleID)
+		if _, ok := sp.appRoles[k]; ok {
+			return nil
+		}
+		sp.appRoles[k] = consent.AppRoleGrant{
+			ResourceAppID: strings.ToLower(resourceAppID), AppRoleID: strings.ToLower(appRoleID),
+			AssignmentID: f.assignmentID(), CreatedAt: f.now().UTC(),
+		}
 		return nil
-	}
-	sp.appRoles[k] = consent.AppRoleGrant{
-		ResourceAppID: strings.ToLower(resourceAppID), AppRoleID: strings.ToLower(appRoleID),
-		AssignmentID: f.assignmentID(), CreatedAt: f.now().UTC(),
-	}
-	return nil
+	})
 }
 
 // assignmentID mimics Graph's opaque appRoleAssignment IDs. f.mu held.
@@ -242,14 +245,10 @@ func (f *Fake) assignmentID() string {
 
 // RevokeAppRole implements Directory.
 func (f *Fake) RevokeAppRole(tenantID, appID, resourceAppID, appRoleID string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sp, err := f.spForChange(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	delete(sp.appRoles, key(resourceAppID, appRoleID))
-	return nil
+	return f.changeSP(tenantID, appID, func(_ *fakeTenant, sp *fakeSP) error {
+		delete(sp.appRoles, key(resourceAppID, appRoleID))
+		return nil
+	})
 }
 
 // GrantDelegated implements Directory.
@@ -257,25 +256,17 @@ func (f *Fake) GrantDelegated(tenantID, appID, resourceAppID, principalID string
 	if resourceAppID == "" {
 		return fmt.Errorf("consenttest: GrantDelegated: empty resource app ID")
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t, err := f.tenantForChange(tenantID)
-	if err != nil {
-		return err
-	}
-	sp, err := f.spForChange(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	if principalID != "" {
-		u := t.findUser(principalID)
-		if u == nil {
-			return unknown("consenttest: user %q in tenant %q", principalID, tenantID)
+	return f.changeSP(tenantID, appID, func(t *fakeTenant, sp *fakeSP) error {
+		if principalID != "" {
+			u := t.findUser(principalID)
+			if u == nil {
+				return unknown("consenttest: user %q in tenant %q", principalID, tenantID)
+			}
+			principalID = u.objectID
 		}
-		principalID = u.objectID
-	}
-	f.grantDelegatedLocked(sp, resourceAppID, principalID, scopes)
-	return nil
+		f.grantDelegatedLocked(sp, resourceAppID, principalID, scopes)
+		return nil
+	})
 }
 
 func (f *Fake) grantDelegatedLocked(sp *fakeSP, resourceAppID, principalID string, scopes []string) {
@@ -300,63 +291,47 @@ func (f *Fake) grantDelegatedLocked(sp *fakeSP, resourceAppID, principalID strin
 
 // RevokeDelegated implements Directory.
 func (f *Fake) RevokeDelegated(tenantID, appID, resourceAppID, principalID string, scopes ...string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t, err := f.tenantForChange(tenantID)
-	if err != nil {
-		return err
-	}
-	sp, err := f.spForChange(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	if principalID != "" {
-		if u := t.findUser(principalID); u != nil {
-			principalID = u.objectID
+	return f.changeSP(tenantID, appID, func(t *fakeTenant, sp *fakeSP) error {
+		if principalID != "" {
+			if u := t.findUser(principalID); u != nil {
+				principalID = u.objectID
+			}
 		}
-	}
-	k := key(resourceAppID, principalID)
-	g, ok := sp.delegated[k]
-	if !ok {
-		return nil
-	}
-	if len(scopes) == 0 {
-		delete(sp.delegated, k)
-		return nil
-	}
-	for _, s := range scopes {
-		for _, field := range strings.Fields(s) {
-			g.Scopes = slices.DeleteFunc(g.Scopes, func(have string) bool { return strings.EqualFold(have, field) })
+		k := key(resourceAppID, principalID)
+		g, ok := sp.delegated[k]
+		if !ok {
+			return nil
 		}
-	}
-	if len(g.Scopes) == 0 {
-		delete(sp.delegated, k)
-	}
-	return nil
+		if len(scopes) == 0 {
+			delete(sp.delegated, k)
+			return nil
+		}
+		for _, s := range scopes {
+			for _, field := range strings.Fields(s) {
+				g.Scopes = slices.DeleteFunc(g.Scopes, func(have string) bool { return strings.EqualFold(have, field) })
+			}
+		}
+		if len(g.Scopes) == 0 {
+			delete(sp.delegated, k)
+		}
+		return nil
+	})
 }
 
 // AssignAppDirectoryRole implements Directory.
 func (f *Fake) AssignAppDirectoryRole(tenantID, appID string, role roles.TemplateID) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sp, err := f.spForChange(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	sp.dirRoles[roles.TemplateID(strings.ToLower(string(role)))] = true
-	return nil
+	return f.changeSP(tenantID, appID, func(_ *fakeTenant, sp *fakeSP) error {
+		sp.dirRoles[roles.TemplateID(strings.ToLower(string(role)))] = true
+		return nil
+	})
 }
 
 // RemoveAppDirectoryRole implements Directory.
 func (f *Fake) RemoveAppDirectoryRole(tenantID, appID string, role roles.TemplateID) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sp, err := f.spForChange(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	delete(sp.dirRoles, roles.TemplateID(strings.ToLower(string(role))))
-	return nil
+	return f.changeSP(tenantID, appID, func(_ *fakeTenant, sp *fakeSP) error {
+		delete(sp.dirRoles, roles.TemplateID(strings.ToLower(string(role))))
+		return nil
+	})
 }
 
 // AssignAzureRole implements Directory.
@@ -364,34 +339,26 @@ func (f *Fake) AssignAzureRole(tenantID, appID, scope string, role roles.AzureRo
 	if scope == "" || role == "" {
 		return fmt.Errorf("consenttest: AssignAzureRole: empty scope or role")
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sp, err := f.spForChange(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	k := key(strings.TrimRight(scope, "/"), string(role))
-	if _, ok := sp.azure[k]; ok {
+	return f.changeSP(tenantID, appID, func(_ *fakeTenant, sp *fakeSP) error {
+		k := key(strings.TrimRight(scope, "/"), string(role))
+		if _, ok := sp.azure[k]; ok {
+			return nil
+		}
+		scope = strings.TrimRight(scope, "/")
+		sp.azure[k] = consent.AzureRoleAssignment{
+			ID:    scope + "/providers/Microsoft.Authorization/roleAssignments/" + f.newID(),
+			Scope: scope, RoleID: roles.AzureRoleID(strings.ToLower(string(role))),
+		}
 		return nil
-	}
-	scope = strings.TrimRight(scope, "/")
-	sp.azure[k] = consent.AzureRoleAssignment{
-		ID:    scope + "/providers/Microsoft.Authorization/roleAssignments/" + f.newID(),
-		Scope: scope, RoleID: roles.AzureRoleID(strings.ToLower(string(role))),
-	}
-	return nil
+	})
 }
 
 // RemoveAzureRole implements Directory.
 func (f *Fake) RemoveAzureRole(tenantID, appID, scope string, role roles.AzureRoleID) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sp, err := f.spForChange(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	delete(sp.azure, key(strings.TrimRight(scope, "/"), string(role)))
-	return nil
+	return f.changeSP(tenantID, appID, func(_ *fakeTenant, sp *fakeSP) error {
+		delete(sp.azure, key(strings.TrimRight(scope, "/"), string(role)))
+		return nil
+	})
 }
 
 // AddUser implements Directory.
@@ -399,98 +366,72 @@ func (f *Fake) AddUser(tenantID string, u User) (string, error) {
 	if u.UserPrincipalName == "" {
 		return "", fmt.Errorf("consenttest: AddUser: empty user principal name")
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t, err := f.tenantForChange(tenantID)
+	var id string
+	err := f.changeTenant(tenantID, func(t *fakeTenant) error {
+		if t.findUser(u.UserPrincipalName) != nil || (u.ObjectID != "" && t.findUser(u.ObjectID) != nil) {
+			return fmt.Errorf("consenttest: AddUser: user %q already exists in tenant %q", u.UserPrincipalName, tenantID)
+		}
+		id = strings.ToLower(u.ObjectID)
+		if id == "" {
+			id = f.newID()
+		}
+		pwd := u.LastPasswordChange.UTC()
+		if u.LastPasswordChange.IsZero() {
+			pwd = f.now().UTC()
+		}
+		fu := &fakeUser{
+			objectID: id, upn: u.UserPrincipalName, enabled: !u.Disabled, lastPwd: pwd, sessionsFrom: pwd,
+			licenses: make(map[string]bool), dirRoles: make(map[roles.TemplateID]bool), mfaRegistered: u.MFARegistered,
+		}
+		for _, l := range u.Licenses {
+			fu.licenses[strings.ToLower(l)] = true
+		}
+		for _, r := range u.DirectoryRoles {
+			fu.dirRoles[roles.TemplateID(strings.ToLower(string(r)))] = true
+		}
+		t.users[id] = fu
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}
-	if t.findUser(u.UserPrincipalName) != nil || (u.ObjectID != "" && t.findUser(u.ObjectID) != nil) {
-		return "", fmt.Errorf("consenttest: AddUser: user %q already exists in tenant %q", u.UserPrincipalName, tenantID)
-	}
-	id := strings.ToLower(u.ObjectID)
-	if id == "" {
-		id = f.newID()
-	}
-	pwd := u.LastPasswordChange.UTC()
-	if u.LastPasswordChange.IsZero() {
-		pwd = f.now().UTC()
-	}
-	fu := &fakeUser{
-		objectID: id, upn: u.UserPrincipalName, enabled: !u.Disabled, lastPwd: pwd, sessionsFrom: pwd,
-		licenses: make(map[string]bool), dirRoles: make(map[roles.TemplateID]bool), mfaRegistered: u.MFARegistered,
-	}
-	for _, l := range u.Licenses {
-		fu.licenses[strings.ToLower(l)] = true
-	}
-	for _, r := range u.DirectoryRoles {
-		fu.dirRoles[roles.TemplateID(strings.ToLower(string(r)))] = true
-	}
-	t.users[id] = fu
 	return id, nil
 }
 
 // ResetUserPassword implements Directory.
 func (f *Fake) ResetUserPassword(tenantID, userID string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, u, err := f.userForChange(tenantID, userID)
-	if err != nil {
-		return err
-	}
-	now := f.now().UTC()
-	u.lastPwd, u.sessionsFrom = now, now
-	return nil
+	return f.changeUser(tenantID, userID, func(_ *fakeTenant, u *fakeUser) {
+		now := f.now().UTC()
+		u.lastPwd, u.sessionsFrom = now, now
+	})
 }
 
 // SetUserEnabled implements Directory.
 func (f *Fake) SetUserEnabled(tenantID, userID string, enabled bool) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, u, err := f.userForChange(tenantID, userID)
-	if err != nil {
-		return err
-	}
-	u.enabled = enabled
-	return nil
+	return f.changeUser(tenantID, userID, func(_ *fakeTenant, u *fakeUser) { u.enabled = enabled })
 }
 
 // DeleteUser implements Directory. The user's per-user delegated grants stay, as in Entra, until
 // cleaned up.
 func (f *Fake) DeleteUser(tenantID, userID string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t, u, err := f.userForChange(tenantID, userID)
-	if err != nil {
-		return err
-	}
-	delete(t.users, u.objectID)
-	t.deleted[u.objectID] = u.upn
-	return nil
+	return f.changeUser(tenantID, userID, func(t *fakeTenant, u *fakeUser) {
+		delete(t.users, u.objectID)
+		t.deleted[u.objectID] = u.upn
+	})
 }
 
 // RemoveUserLicense implements Directory.
 func (f *Fake) RemoveUserLicense(tenantID, userID, skuID string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, u, err := f.userForChange(tenantID, userID)
-	if err != nil {
-		return err
-	}
-	delete(u.licenses, strings.ToLower(skuID))
-	return nil
+	return f.changeUser(tenantID, userID, func(_ *fakeTenant, u *fakeUser) {
+		delete(u.licenses, strings.ToLower(skuID))
+	})
 }
 
 // RequireUserMFA implements Directory.
 func (f *Fake) RequireUserMFA(tenantID, userID string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, u, err := f.userForChange(tenantID, userID)
-	if err != nil {
-		return err
-	}
-	u.mfaRegistered, u.mfaRequired = true, true
-	return nil
+	return f.changeUser(tenantID, userID, func(_ *fakeTenant, u *fakeUser) {
+		u.mfaRegistered, u.mfaRequired = true, true
+	})
 }
 
 // BlockIP implements Directory.
@@ -498,14 +439,10 @@ func (f *Fake) BlockIP(tenantID, ipAddress string) error {
 	if ipAddress == "" {
 		return fmt.Errorf("consenttest: BlockIP: empty IP address")
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t, err := f.tenantForChange(tenantID)
-	if err != nil {
-		return err
-	}
-	t.blockedIPs[ipAddress] = true
-	return nil
+	return f.changeTenant(tenantID, func(t *fakeTenant) error {
+		t.blockedIPs[ipAddress] = true
+		return nil
+	})
 }
 
 // SimulateSignIn implements Directory. Outcomes, first match wins: deleted user 50034, disabled
@@ -513,13 +450,9 @@ func (f *Fake) BlockIP(tenantID, ipAddress string) error {
 func (f *Fake) SimulateSignIn(tenantID, appID, userID, ipAddress string) (consent.SignIn, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	t, err := f.tenantForChange(tenantID)
+	t, app, err := f.tenantAppForChange(tenantID, appID)
 	if err != nil {
 		return consent.SignIn{}, err
-	}
-	app, ok := f.apps[strings.ToLower(appID)]
-	if !ok {
-		return consent.SignIn{}, unknown("consenttest: app %q is not registered", appID)
 	}
 	if t.findUser(userID) == nil {
 		if _, deleted := t.deleted[strings.ToLower(userID)]; !deleted {
@@ -569,13 +502,9 @@ func (f *Fake) evaluateSignInLocked(t *fakeTenant, appID, userID, ipAddress stri
 func (f *Fake) AuthorizeUser(req AuthorizeRequest) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	t, err := f.tenantForChange(req.TenantID)
+	t, app, err := f.tenantAppForChange(req.TenantID, req.AppID)
 	if err != nil {
 		return "", err
-	}
-	app, ok := f.apps[strings.ToLower(req.AppID)]
-	if !ok {
-		return "", unknown("consenttest: app %q is not registered", req.AppID)
 	}
 	if !slices.Contains(app.RedirectURIs, req.RedirectURI) {
 		return "", fmt.Errorf("consenttest: AuthorizeUser: AADSTS50011: redirect URI %q is not registered on app %s", req.RedirectURI, req.AppID)

@@ -71,21 +71,17 @@ type provision struct {
 // what an MSP's reading app looks like. consenttest.Directory.AddTenant promises that the driver
 // under test can read each new tenant; an environment calls this once for the driver's app.
 func (s *Server) ProvisionEverywhere(appID string, perms ...Permission) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	app, ok := s.apps[strings.ToLower(appID)]
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrNoApp, appID)
-	}
-	p := provision{appID: app.AppID, perms: slices.Clone(perms)}
-	for i := range p.perms {
-		p.perms[i].Kind = Application
-	}
-	s.everywhere = append(s.everywhere, p)
-	for _, t := range s.tenants {
-		s.provisionLocked(t, p)
-	}
-	return nil
+	return s.withApp(appID, func(app *application) error {
+		p := provision{appID: app.AppID, perms: slices.Clone(perms)}
+		for i := range p.perms {
+			p.perms[i].Kind = Application
+		}
+		s.everywhere = append(s.everywhere, p)
+		for _, t := range s.tenants {
+			s.provisionLocked(t, p)
+		}
+		return nil
+	})
 }
 
 func (s *Server) provisionLocked(t *tenantState, p provision) {
@@ -132,14 +128,22 @@ func (s *Server) RegisterApp(a consenttest.App) error {
 // SetRequiredPermissions sets the permissions the app registration asks for; admin consent
 // (the adminconsent endpoint) grants exactly these.
 func (s *Server) SetRequiredPermissions(appID string, perms ...Permission) error {
+	return s.withApp(appID, func(app *application) error {
+		app.RequiredPermissions = slices.Clone(perms)
+		return nil
+	})
+}
+
+// withApp calls f with the app registration appID while holding s.mu. It returns an error
+// wrapping ErrNoApp if the app was never registered, else what f returns.
+func (s *Server) withApp(appID string, f func(*application) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	app, ok := s.apps[strings.ToLower(appID)]
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrNoApp, appID)
 	}
-	app.RequiredPermissions = slices.Clone(perms)
-	return nil
+	return f(app)
 }
 
 func (s *Server) keyFor(c *x509.Certificate) keyCredential {
@@ -153,19 +157,15 @@ func (s *Server) keyFor(c *x509.Certificate) keyCredential {
 // RotateAppCertificates replaces the registration's keyCredentials. Assertions signed with a
 // removed certificate then fail with AADSTS700027.
 func (s *Server) RotateAppCertificates(appID string, certs ...*x509.Certificate) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	app, ok := s.apps[strings.ToLower(appID)]
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrNoApp, appID)
-	}
-	app.keys = nil
-	for _, c := range certs {
-		if c != nil {
-			app.keys = append(app.keys, s.keyFor(c))
+	return s.withApp(appID, func(app *application) error {
+		app.keys = nil
+		for _, c := range certs {
+			if c != nil {
+				app.keys = append(app.keys, s.keyFor(c))
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // addSPLocked creates (or returns) the app's service principal in t.
@@ -212,13 +212,29 @@ func (s *Server) spLocked(t *tenantState, appID string) (*servicePrincipal, erro
 	return t.sps[id], nil
 }
 
-func (s *Server) tenantSPLocked(tenantID, appID string) (*tenantState, *servicePrincipal, error) {
+// withTenant calls f with the tenant named by tenantID (its ID or domain) while holding s.mu. It
+// returns an error wrapping ErrNoTenant if there is no such tenant, else what f returns.
+func (s *Server) withTenant(tenantID string, f func(*tenantState) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	t, ok := s.tenantLocked(tenantID)
 	if !ok {
-		return nil, nil, fmt.Errorf("%w: %q", ErrNoTenant, tenantID)
+		return fmt.Errorf("%w: %q", ErrNoTenant, tenantID)
 	}
-	sp, err := s.spLocked(t, appID)
-	return t, sp, err
+	return f(t)
+}
+
+// withServicePrincipal calls f with the tenant and the app's service principal in it while
+// holding s.mu. It returns an error wrapping ErrNoTenant or ErrNoServicePrincipal if either is
+// missing, else what f returns.
+func (s *Server) withServicePrincipal(tenantID, appID string, f func(*tenantState, *servicePrincipal) error) error {
+	return s.withTenant(tenantID, func(t *tenantState) error {
+		sp, err := s.spLocked(t, appID)
+		if err != nil {
+			return err
+		}
+		return f(t, sp)
+	})
 }
 
 // resourceSPLocked returns the resource's service principal, provisioning one for an unknown
@@ -287,18 +303,14 @@ func (s *Server) publishLocked(t *tenantState, p Permission) (*servicePrincipal,
 // principal (an appRoleAssignment). Granting twice is a no-op. Tokens carry the role's value in
 // their roles claim (the ID itself for app roles the emulator does not know by name).
 func (s *Server) GrantAppRole(tenantID, appID, resourceAppID, appRoleID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, sp, err := s.tenantSPLocked(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	res, roleID, err := s.publishLocked(t, Permission{ResourceAppID: resourceAppID, Kind: Application, ID: appRoleID})
-	if err != nil {
-		return err
-	}
-	s.grantRoleLocked(t, sp, res, roleID)
-	return nil
+	return s.withServicePrincipal(tenantID, appID, func(t *tenantState, sp *servicePrincipal) error {
+		res, roleID, err := s.publishLocked(t, Permission{ResourceAppID: resourceAppID, Kind: Application, ID: appRoleID})
+		if err != nil {
+			return err
+		}
+		s.grantRoleLocked(t, sp, res, roleID)
+		return nil
+	})
 }
 
 func (s *Server) grantRoleLocked(t *tenantState, sp, res *servicePrincipal, roleID string) {
@@ -312,44 +324,36 @@ func (s *Server) grantRoleLocked(t *tenantState, sp, res *servicePrincipal, role
 
 // RevokeAppRole removes the appRoleAssignment; revoking an absent one is a no-op.
 func (s *Server) RevokeAppRole(tenantID, appID, resourceAppID, appRoleID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, sp, err := s.tenantSPLocked(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	res := s.resourceSPLocked(t, resourceAppID)
-	t.araList = slices.DeleteFunc(t.araList, func(a *appRoleAssignment) bool {
-		return a.principalID == sp.id && a.resourceID == res.id && strings.EqualFold(a.appRoleID, appRoleID)
+	return s.withServicePrincipal(tenantID, appID, func(t *tenantState, sp *servicePrincipal) error {
+		res := s.resourceSPLocked(t, resourceAppID)
+		t.araList = slices.DeleteFunc(t.araList, func(a *appRoleAssignment) bool {
+			return a.principalID == sp.id && a.resourceID == res.id && strings.EqualFold(a.appRoleID, appRoleID)
+		})
+		return nil
 	})
-	return nil
 }
 
 // GrantDelegated adds scopes to the app's delegated grant for resourceAppID: tenant-wide
 // (AllPrincipals) when principalID is empty, else for that user (Principal).
 func (s *Server) GrantDelegated(tenantID, appID, resourceAppID, principalID string, scopes ...string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, sp, err := s.tenantSPLocked(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	userID := ""
-	if principalID != "" {
-		u := t.userLocked(principalID)
-		if u == nil {
-			return fmt.Errorf("%w: %q", ErrNoUser, principalID)
+	return s.withServicePrincipal(tenantID, appID, func(t *tenantState, sp *servicePrincipal) error {
+		userID := ""
+		if principalID != "" {
+			u := t.userLocked(principalID)
+			if u == nil {
+				return fmt.Errorf("%w: %q", ErrNoUser, principalID)
+			}
+			userID = u.ID
 		}
-		userID = u.ID
-	}
-	for _, v := range scopes {
-		res, _, err := s.publishLocked(t, Permission{ResourceAppID: resourceAppID, Kind: Delegated, Value: v})
-		if err != nil {
-			return err
+		for _, v := range scopes {
+			res, _, err := s.publishLocked(t, Permission{ResourceAppID: resourceAppID, Kind: Delegated, Value: v})
+			if err != nil {
+				return err
+			}
+			s.grantScopeLocked(t, sp, res, userID, v)
 		}
-		s.grantScopeLocked(t, sp, res, userID, v)
-	}
-	return nil
+		return nil
+	})
 }
 
 func (s *Server) grantScopeLocked(t *tenantState, sp, res *servicePrincipal, userID, value string) {
@@ -372,59 +376,47 @@ func (s *Server) grantScopeLocked(t *tenantState, sp, res *servicePrincipal, use
 // RevokeDelegated removes scopes (all when none are given) from the app's delegated grant; a
 // grant left with no scope is deleted, as Entra does. Revoking what is absent is a no-op.
 func (s *Server) RevokeDelegated(tenantID, appID, resourceAppID, principalID string, scopes ...string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, sp, err := s.tenantSPLocked(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	userID := ""
-	if principalID != "" {
-		userID = strings.ToLower(principalID)
-		if u := t.userLocked(principalID); u != nil {
-			userID = u.ID
+	return s.withServicePrincipal(tenantID, appID, func(t *tenantState, sp *servicePrincipal) error {
+		userID := ""
+		if principalID != "" {
+			userID = strings.ToLower(principalID)
+			if u := t.userLocked(principalID); u != nil {
+				userID = u.ID
+			}
 		}
-	}
-	res := s.resourceSPLocked(t, resourceAppID)
-	for _, g := range t.grants {
-		if g.clientID != sp.id || g.resourceID != res.id || g.principalID != userID {
-			continue
+		res := s.resourceSPLocked(t, resourceAppID)
+		for _, g := range t.grants {
+			if g.clientID != sp.id || g.resourceID != res.id || g.principalID != userID {
+				continue
+			}
+			if len(scopes) == 0 {
+				g.scopes = nil
+			}
+			for _, v := range scopes {
+				g.scopes = slices.DeleteFunc(g.scopes, func(x string) bool { return strings.EqualFold(x, v) })
+			}
 		}
-		if len(scopes) == 0 {
-			g.scopes = nil
-		}
-		for _, v := range scopes {
-			g.scopes = slices.DeleteFunc(g.scopes, func(x string) bool { return strings.EqualFold(x, v) })
-		}
-	}
-	t.grants = slices.DeleteFunc(t.grants, func(g *oauth2Grant) bool { return len(g.scopes) == 0 })
-	return nil
+		t.grants = slices.DeleteFunc(t.grants, func(g *oauth2Grant) bool { return len(g.scopes) == 0 })
+		return nil
+	})
 }
 
 // AssignAppDirectoryRole assigns a directory role to the app's service principal (idempotent).
 func (s *Server) AssignAppDirectoryRole(tenantID, appID string, role roles.TemplateID) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, sp, err := s.tenantSPLocked(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	s.assignRoleLocked(t, sp.id, role)
-	return nil
+	return s.withServicePrincipal(tenantID, appID, func(t *tenantState, sp *servicePrincipal) error {
+		s.assignRoleLocked(t, sp.id, role)
+		return nil
+	})
 }
 
 // RemoveAppDirectoryRole removes a directory role from the app's service principal (idempotent).
 func (s *Server) RemoveAppDirectoryRole(tenantID, appID string, role roles.TemplateID) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, sp, err := s.tenantSPLocked(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	t.roleAsg = slices.DeleteFunc(t.roleAsg, func(r *roleAssignment) bool {
-		return r.principalID == sp.id && strings.EqualFold(string(r.role), string(role))
+	return s.withServicePrincipal(tenantID, appID, func(t *tenantState, sp *servicePrincipal) error {
+		t.roleAsg = slices.DeleteFunc(t.roleAsg, func(r *roleAssignment) bool {
+			return r.principalID == sp.id && strings.EqualFold(string(r.role), string(role))
+		})
+		return nil
 	})
-	return nil
 }
 
 func (s *Server) assignRoleLocked(t *tenantState, principalID string, role roles.TemplateID) *roleAssignment {
@@ -442,50 +434,39 @@ func (s *Server) assignRoleLocked(t *tenantState, principalID string, role roles
 // AssignAzureRole records an Azure RBAC role assignment of the app's service principal. The
 // emulator keeps it for AzureRoleAssignments but serves no Azure Resource Manager API.
 func (s *Server) AssignAzureRole(tenantID, appID, scope string, role roles.AzureRoleID) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, sp, err := s.tenantSPLocked(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	t.azure[azureKey{sp.id, scope, role}] = true
-	return nil
+	return s.withServicePrincipal(tenantID, appID, func(t *tenantState, sp *servicePrincipal) error {
+		t.azure[azureKey{sp.id, scope, role}] = true
+		return nil
+	})
 }
 
 // RemoveAzureRole removes an Azure RBAC role assignment (idempotent).
 func (s *Server) RemoveAzureRole(tenantID, appID, scope string, role roles.AzureRoleID) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, sp, err := s.tenantSPLocked(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	delete(t.azure, azureKey{sp.id, scope, role})
-	return nil
+	return s.withServicePrincipal(tenantID, appID, func(t *tenantState, sp *servicePrincipal) error {
+		delete(t.azure, azureKey{sp.id, scope, role})
+		return nil
+	})
 }
 
 // AzureRoleAssignments lists the recorded Azure RBAC assignments of the app's service principal
 // at scope or below, sorted by scope then role.
 func (s *Server) AzureRoleAssignments(tenantID, appID, scope string) ([]consent.AzureRoleAssignment, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, sp, err := s.tenantSPLocked(tenantID, appID)
-	if err != nil {
-		return nil, err
-	}
 	var out []consent.AzureRoleAssignment
-	for k := range t.azure {
-		if k.principalID == sp.id && (k.scope == scope || strings.HasPrefix(strings.ToLower(k.scope), strings.ToLower(strings.TrimSuffix(scope, "/"))+"/")) {
-			out = append(out, consent.AzureRoleAssignment{Scope: k.scope, RoleID: k.role})
+	err := s.withServicePrincipal(tenantID, appID, func(t *tenantState, sp *servicePrincipal) error {
+		for k := range t.azure {
+			if k.principalID == sp.id && (k.scope == scope || strings.HasPrefix(strings.ToLower(k.scope), strings.ToLower(strings.TrimSuffix(scope, "/"))+"/")) {
+				out = append(out, consent.AzureRoleAssignment{Scope: k.scope, RoleID: k.role})
+			}
 		}
-	}
+		return nil
+	})
 	slices.SortFunc(out, func(a, b consent.AzureRoleAssignment) int {
 		if c := strings.Compare(a.Scope, b.Scope); c != 0 {
 			return c
 		}
 		return strings.Compare(string(a.RoleID), string(b.RoleID))
 	})
-	return out, nil
+	return out, err
 }
 
 func (t *tenantState) userLocked(key string) *userState {
@@ -502,53 +483,53 @@ func (t *tenantState) userLocked(key string) *userState {
 
 // AddUser adds a user and returns its object ID. Its directory roles are assigned.
 func (s *Server) AddUser(tenantID string, u consenttest.User) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tenantLocked(tenantID)
-	if !ok {
-		return "", fmt.Errorf("%w: %q", ErrNoTenant, tenantID)
-	}
-	if u.UserPrincipalName == "" {
-		return "", errors.New("graphtest: a user needs a UserPrincipalName")
-	}
-	if t.userLocked(u.UserPrincipalName) != nil {
-		return "", fmt.Errorf("%w: user %s", ErrExists, u.UserPrincipalName)
-	}
-	id := strings.ToLower(u.ObjectID)
-	if id == "" {
-		id = s.newID()
-	}
-	if _, ok := t.users[id]; ok {
-		return "", fmt.Errorf("%w: user %s", ErrExists, id)
-	}
-	changed := u.LastPasswordChange
-	if changed.IsZero() {
-		changed = s.now()
-	}
-	changed = changed.UTC().Truncate(time.Second)
-	name, _, _ := strings.Cut(u.UserPrincipalName, "@")
-	t.users[id] = &userState{ID: id, UserPrincipalName: u.UserPrincipalName, DisplayName: name,
-		AccountEnabled: !u.Disabled, Licenses: slices.Clone(u.Licenses), MFARegistered: u.MFARegistered,
-		LastPasswordChange: changed, SessionsValidFrom: changed}
-	for _, r := range u.DirectoryRoles {
-		s.assignRoleLocked(t, id, r)
+	var id string
+	err := s.withTenant(tenantID, func(t *tenantState) error {
+		if u.UserPrincipalName == "" {
+			return errors.New("graphtest: a user needs a UserPrincipalName")
+		}
+		if t.userLocked(u.UserPrincipalName) != nil {
+			return fmt.Errorf("%w: user %s", ErrExists, u.UserPrincipalName)
+		}
+		id = strings.ToLower(u.ObjectID)
+		if id == "" {
+			id = s.newID()
+		}
+		if _, ok := t.users[id]; ok {
+			return fmt.Errorf("%w: user %s", ErrExists, id)
+		}
+		changed := u.LastPasswordChange
+		if changed.IsZero() {
+			changed = s.now()
+		}
+		changed = changed.UTC().Truncate(time.Second)
+		name, _, _ := strings.Cut(u.UserPrincipalName, "@")
+		t.users[id] = &userState{ID: id, UserPrincipalName: u.UserPrincipalName, DisplayName: name,
+			AccountEnabled: !u.Disabled, Licenses: slices.Clone(u.Licenses), MFARegistered: u.MFARegistered,
+			LastPasswordChange: changed, SessionsValidFrom: changed}
+		for _, r := range u.DirectoryRoles {
+			s.assignRoleLocked(t, id, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	return id, nil
 }
 
+// mutateUser calls f with the tenant and the (not deleted) user named by user, its object ID or
+// UPN, while holding s.mu. It returns an error wrapping ErrNoTenant or ErrNoUser if either is
+// missing.
 func (s *Server) mutateUser(tenantID, user string, f func(*tenantState, *userState)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tenantLocked(tenantID)
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrNoTenant, tenantID)
-	}
-	u := t.userLocked(user)
-	if u == nil {
-		return fmt.Errorf("%w: %q in tenant %s", ErrNoUser, user, t.ID)
-	}
-	f(t, u)
-	return nil
+	return s.withTenant(tenantID, func(t *tenantState) error {
+		u := t.userLocked(user)
+		if u == nil {
+			return fmt.Errorf("%w: %q in tenant %s", ErrNoUser, user, t.ID)
+		}
+		f(t, u)
+		return nil
+	})
 }
 
 // ResetUserPassword resets a user's password: lastPasswordChangeDateTime and
@@ -594,62 +575,46 @@ func (s *Server) RequireUserMFA(tenantID, userID string) error {
 // it: the client's remote address, 127.0.0.1 in tests) with AADSTS53003; the sign-in is recorded
 // with conditionalAccessStatus "failure".
 func (s *Server) BlockIP(tenantID, ip string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tenantLocked(tenantID)
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrNoTenant, tenantID)
-	}
-	t.blocked[ip] = true
-	return nil
+	return s.withTenant(tenantID, func(t *tenantState) error {
+		t.blocked[ip] = true
+		return nil
+	})
 }
 
 // UnblockIP removes a BlockIP policy.
 func (s *Server) UnblockIP(tenantID, ip string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tenantLocked(tenantID)
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrNoTenant, tenantID)
-	}
-	delete(t.blocked, ip)
-	return nil
+	return s.withTenant(tenantID, func(t *tenantState) error {
+		delete(t.blocked, ip)
+		return nil
+	})
 }
 
 // DeleteServicePrincipal deletes the app's service principal from the tenant with its app role
 // assignments, delegated grants and directory role assignments (what deleting an enterprise app
 // does). Token requests for the app in that tenant then fail with AADSTS700016.
 func (s *Server) DeleteServicePrincipal(tenantID, appID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, sp, err := s.tenantSPLocked(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	delete(t.sps, sp.id)
-	delete(t.spByApp, sp.appID)
-	t.araList = slices.DeleteFunc(t.araList, func(a *appRoleAssignment) bool { return a.principalID == sp.id })
-	t.grants = slices.DeleteFunc(t.grants, func(g *oauth2Grant) bool { return g.clientID == sp.id })
-	t.roleAsg = slices.DeleteFunc(t.roleAsg, func(r *roleAssignment) bool { return r.principalID == sp.id })
-	for k := range t.azure {
-		if k.principalID == sp.id {
-			delete(t.azure, k)
+	return s.withServicePrincipal(tenantID, appID, func(t *tenantState, sp *servicePrincipal) error {
+		delete(t.sps, sp.id)
+		delete(t.spByApp, sp.appID)
+		t.araList = slices.DeleteFunc(t.araList, func(a *appRoleAssignment) bool { return a.principalID == sp.id })
+		t.grants = slices.DeleteFunc(t.grants, func(g *oauth2Grant) bool { return g.clientID == sp.id })
+		t.roleAsg = slices.DeleteFunc(t.roleAsg, func(r *roleAssignment) bool { return r.principalID == sp.id })
+		for k := range t.azure {
+			if k.principalID == sp.id {
+				delete(t.azure, k)
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // SetServicePrincipalEnabled sets the SP's accountEnabled. A disabled SP cannot get tokens
 // (AADSTS7000112) but Graph still reads it.
 func (s *Server) SetServicePrincipalEnabled(tenantID, appID string, enabled bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, sp, err := s.tenantSPLocked(tenantID, appID)
-	if err != nil {
-		return err
-	}
-	sp.enabled = enabled
-	return nil
+	return s.withServicePrincipal(tenantID, appID, func(_ *tenantState, sp *servicePrincipal) error {
+		sp.enabled = enabled
+		return nil
+	})
 }
 
 // SimulateSignIn evaluates a non-interactive sign-in of appID as userID from ipAddress against
@@ -793,38 +758,29 @@ func (s *Server) InjectFault(tenantID string, kind consenttest.FaultKind) (clear
 // SetAutoConsent makes the tenant's consent pages accept at once, as the user with this UPN,
 // without showing a page (for tests driving consent with a plain HTTP client). "" turns it off.
 func (s *Server) SetAutoConsent(tenantID, upn string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tenantLocked(tenantID)
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrNoTenant, tenantID)
-	}
-	t.autoUser = upn
-	return nil
+	return s.withTenant(tenantID, func(t *tenantState) error {
+		t.autoUser = upn
+		return nil
+	})
 }
 
 // FailNextConsent makes the next consent in the tenant redirect with an error, as Entra does:
 // error (e.g. "access_denied", "consent_required") and error_description "AADSTS<code>: <description>".
 func (s *Server) FailNextConsent(tenantID string, aadsts int, errorName, description string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tenantLocked(tenantID)
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrNoTenant, tenantID)
-	}
-	t.consent = &consentPlan{code: aadsts, errorName: errorName, description: description}
-	return nil
+	return s.withTenant(tenantID, func(t *tenantState) error {
+		t.consent = &consentPlan{code: aadsts, errorName: errorName, description: description}
+		return nil
+	})
 }
 
 // ServicePrincipalID returns the object ID of the app's service principal in the tenant.
 func (s *Server) ServicePrincipalID(tenantID, appID string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, sp, err := s.tenantSPLocked(tenantID, appID)
-	if err != nil {
-		return "", err
-	}
-	return sp.id, nil
+	var id string
+	err := s.withServicePrincipal(tenantID, appID, func(_ *tenantState, sp *servicePrincipal) error {
+		id = sp.id
+		return nil
+	})
+	return id, err
 }
 
 var _ consenttest.TenantDeleter = (*Server)(nil)
@@ -833,17 +789,13 @@ var _ consenttest.TenantDeleter = (*Server)(nil)
 // refuses tokens already issued for it with 401 InvalidAuthenticationToken. Apps homed in the
 // tenant are deleted too.
 func (s *Server) DeleteTenant(tenantID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tenantLocked(tenantID)
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrNoTenant, tenantID)
-	}
-	delete(s.tenants, t.ID)
-	for id, app := range s.apps {
-		if app.HomeTenantID == t.ID {
-			delete(s.apps, id)
+	return s.withTenant(tenantID, func(t *tenantState) error {
+		delete(s.tenants, t.ID)
+		for id, app := range s.apps {
+			if app.HomeTenantID == t.ID {
+				delete(s.apps, id)
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
