@@ -112,6 +112,13 @@ func (d *Driver) appStates(ctx context.Context, op, tenantID string, appIDs []st
 	return out, nil
 }
 
+// The fields AppStates reads ($select): Graph sends, and Kiota parses, only these.
+const (
+	araFields   = "id,appRoleId,resourceId,createdDateTime"
+	grantFields = "id,clientId,consentType,principalId,resourceId,scope"
+	roleFields  = "id,roleTemplateId"
+)
+
 // appReads are the batch items of one app.
 type appReads struct {
 	ara, grants, dirRoles *step
@@ -135,13 +142,13 @@ func (d *Driver) readApps(ctx context.Context, op, tenantID string, apps []strin
 		base := d.spURL(a)
 		reads[i] = appReads{
 			ara: &step{ctor: models.CreateAppRoleAssignmentCollectionResponseFromDiscriminatorValue, build: func() (*abstractions.RequestInformation, error) {
-				return serviceprincipals.NewItemAppRoleAssignmentsRequestBuilder(base+"/appRoleAssignments", d.adapter).ToGetRequestInformation(ctx, nil)
+				return serviceprincipals.NewItemAppRoleAssignmentsRequestBuilder(base+"/appRoleAssignments?$select="+araFields, d.adapter).ToGetRequestInformation(ctx, nil)
 			}},
 			grants: &step{ctor: models.CreateOAuth2PermissionGrantCollectionResponseFromDiscriminatorValue, build: func() (*abstractions.RequestInformation, error) {
-				return serviceprincipals.NewItemOauth2PermissionGrantsRequestBuilder(base+"/oauth2PermissionGrants", d.adapter).ToGetRequestInformation(ctx, nil)
+				return serviceprincipals.NewItemOauth2PermissionGrantsRequestBuilder(base+"/oauth2PermissionGrants?$select="+grantFields, d.adapter).ToGetRequestInformation(ctx, nil)
 			}},
 			dirRoles: &step{ctor: models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue, build: func() (*abstractions.RequestInformation, error) {
-				return serviceprincipals.NewItemMemberOfGraphDirectoryRoleRequestBuilder(base+"/memberOf/microsoft.graph.directoryRole", d.adapter).ToGetRequestInformation(ctx, nil)
+				return serviceprincipals.NewItemMemberOfGraphDirectoryRoleRequestBuilder(base+"/memberOf/microsoft.graph.directoryRole?$select="+roleFields, d.adapter).ToGetRequestInformation(ctx, nil)
 			}},
 		}
 		steps = append(steps, reads[i].ara, reads[i].grants, reads[i].dirRoles)
