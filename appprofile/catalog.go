@@ -2,7 +2,6 @@ package appprofile
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/tenantapps/tenantapps/roles"
@@ -106,15 +105,4 @@ func lookupAppType(c Catalog, name string) (AppSpec, bool) {
 		}
 	}
 	return AppSpec{}, false
-}
-
-// appTypesFor returns the app types that serve service in mode.
-func appTypesFor(c Catalog, service string, mode Mode) []AppSpec {
-	var out []AppSpec
-	for _, a := range c.AppTypes() {
-		if slices.Contains(a.Services, service) && (mode == "" || a.Mode == mode) {
-			out = append(out, a)
-		}
-	}
-	return out
 }

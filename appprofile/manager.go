@@ -284,15 +284,10 @@ func (m *Manager) pauseTenant(tenant string, d time.Duration) {
 	}
 }
 
-// observe reads the ground truth for p. Failures that say nothing about the tenant become
-// Observation.Failures; ground-truth errors (not consented, not found) become facts.
-func (m *Manager) observe(ctx context.Context, p Profile) Observation {
-	o, _ := m.observeWithCache(ctx, p, nil)
-	return o
-}
-
-// observeWithCache is observe that also returns the rotated, sealed delegated token cache when the
-// driver refreshed it (nil otherwise). A non-nil pre is the app's state already read (by a
+// observeWithCache reads the ground truth for p. Failures that say nothing about the tenant
+// become Observation.Failures; ground-truth errors (not consented, not found) become facts. It
+// also returns the rotated, sealed delegated token cache when the driver refreshed it (nil
+// otherwise). A non-nil pre is the app's state already read (by a
 // fleet's AppStates) and takes the place of the AppState call.
 func (m *Manager) observeWithCache(ctx context.Context, p Profile, pre *consent.AppStateResult) (Observation, *SealedSecret) {
 	var o Observation

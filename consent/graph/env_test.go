@@ -140,8 +140,6 @@ func must(t testing.TB, err error) {
 	}
 }
 
-func graphtestOptions() graphtest.Options { return graphtest.Options{} }
-
 // newDriverAgainst builds a driver whose reading app authenticates with cred.
 func newDriverAgainst(t testing.TB, srv *graphtest.Server, cred consent.CertificateCredential) *graph.Driver {
 	t.Helper()
