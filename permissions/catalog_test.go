@@ -302,7 +302,7 @@ func TestDefaultConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if Default() != Default() {
+	if a, b := Default(), Default(); a != b {
 		t.Error("Default returned two catalogs")
 	}
 }

@@ -248,7 +248,11 @@ func New(cfg Config) (*Driver, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Jar:           cfg.HTTPClient.Jar,
 	}
-	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{d: d, hosts: absauth.NewAllowedHostsValidator([]string{gu.Hostname()})})
+	hosts, err := absauth.NewAllowedHostsValidatorErrorCheck([]string{gu.Hostname()})
+	if err != nil {
+		return nil, fmt.Errorf("graph: Config.GraphURL %q: %v: %w", cfg.GraphURL, err, consent.ErrInvalidArgument)
+	}
+	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{d: d, hosts: *hosts})
 	d.adapter, err = msgraphgocore.NewGraphRequestAdapterBaseWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
 		auth, opts, jsonser.NewJsonParseNodeFactory(), jsonser.NewJsonSerializationWriterFactory(), graphClient)
 	if err != nil {

@@ -27,9 +27,10 @@ func TestCatalogJSONIsTheExport(t *testing.T) {
 	if d := permissions.Diff(permissions.Default(), c); len(d) != 0 {
 		t.Errorf("exported catalog differs from the default: %v", d)
 	}
-	_, out, _ = runCLI(t, "catalog", "--format", "json", "--app-type", "nitro")
-	if code, _, _ := runCLI(t, "catalog", "--app-type", "nitro"); code != exitUsage {
-		t.Errorf("--app-type nitro (a service, not an app type) exit %d, want %d", code, exitUsage)
+	for _, format := range []string{"table", "json"} {
+		if code, _, _ := runCLI(t, "catalog", "--format", format, "--app-type", "nitro"); code != exitUsage {
+			t.Errorf("--format %s --app-type nitro (a service, not an app type) exit %d, want %d", format, code, exitUsage)
+		}
 	}
 	_, out, _ = runCLI(t, "catalog", "--format", "json", "--app-type", "apelements automation")
 	c, err = permissions.Load([]byte(out))
