@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 	abstractions "github.com/microsoft/kiota-abstractions-go"
@@ -53,8 +55,9 @@ const appsPerBatch = 6
 
 // AppStates reads several apps of one tenant: one $batch per six apps (their service principals
 // with one `appId in (...)` filter, then each app's app role assignments, delegated grants and
-// directory roles), plus the resource lookup AppState describes. A batch that fails as a whole
-// fails its apps' results; the call fails only when every batch did.
+// directory roles), plus the resource lookup AppState describes. Several batches run at once on
+// the tenant's free concurrency slots (MaxConcurrentPerTenant; it never waits for one). A batch
+// that fails as a whole fails its apps' results; the call fails only when every batch did.
 func (d *Driver) AppStates(ctx context.Context, tenantID string, appIDs []string) ([]consent.AppStateResult, error) {
 	return d.appStates(ctx, "AppStates", tenantID, appIDs)
 }
@@ -80,24 +83,47 @@ func (d *Driver) appStates(ctx context.Context, op, tenantID string, appIDs []st
 		return nil, err
 	}
 	defer release()
+	chunks := slices.Collect(slices.Chunk(apps, appsPerBatch))
+	// A tenant with more apps than one $batch holds reads them on as many of its free
+	// concurrency slots as it can get without waiting (the one taken by begin included).
+	extra, releaseExtra := d.tryAcquire(tenantID, len(chunks)-1)
+	defer releaseExtra()
 	got := make(map[string]consent.AppStateResult, len(apps))
+	var mu sync.Mutex // guards got, firstErr and failed
 	var firstErr error
-	failed, chunks := 0, (len(apps)+appsPerBatch-1)/appsPerBatch
-	for chunk := range slices.Chunk(apps, appsPerBatch) {
-		err := d.retryUnauthorized(ctx, op, tenantID, "", func() error {
-			return d.readApps(ctx, op, tenantID, chunk, got)
-		})
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
+	failed := 0
+	work := make(chan []string)
+	var wg sync.WaitGroup
+	for range 1 + extra {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for chunk := range work {
+				res := make(map[string]consent.AppStateResult, len(chunk))
+				err := d.retryUnauthorized(ctx, op, tenantID, "", func() error {
+					return d.readApps(ctx, op, tenantID, chunk, res)
+				})
+				mu.Lock()
+				if err != nil {
+					if firstErr == nil {
+						firstErr = err
+					}
+					failed++
+					for _, a := range chunk {
+						res[a] = consent.AppStateResult{Err: withOp(err, op, a)}
+					}
+				}
+				maps.Copy(got, res)
+				mu.Unlock()
 			}
-			failed++
-			for _, a := range chunk {
-				got[a] = consent.AppStateResult{Err: withOp(err, op, a)}
-			}
-		}
+		}()
 	}
-	if failed == chunks {
+	for _, chunk := range chunks {
+		work <- chunk
+	}
+	close(work)
+	wg.Wait()
+	if failed == len(chunks) {
 		return nil, firstErr
 	}
 	for i, id := range appIDs {

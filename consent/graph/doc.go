@@ -43,7 +43,8 @@
 // saved). AppStates reads up to six apps of a tenant in one $batch — their service principals
 // with one `appId in (...)` filter, then each app's appRoleAssignments, oauth2PermissionGrants
 // and directory roles addressed by appId (servicePrincipals(appId='…')) — and AppState is
-// AppStates of one app, so a check costs one Graph round trip (the first in a tenant also
+// AppStates of one app (more than six apps: several $batch requests, on the tenant's free
+// concurrency slots), so a check costs one Graph round trip (the first in a tenant also
 // resolves the catalog's resource service principals inside the same $batch; a grant on another
 // resource costs one more, once, as resource IDs are cached per tenant). The $batch envelope is
 // decoded with encoding/json and each item body parsed once into msgraph-sdk-go's models. The

@@ -334,6 +334,28 @@ func (d *Driver) acquire(ctx context.Context, tenantID string) (release func(), 
 	}
 }
 
+// tryAcquire takes up to n more of the tenant's concurrency slots without waiting and returns how
+// many it got; release returns them. The caller already holds one (acquire).
+func (d *Driver) tryAcquire(tenantID string, n int) (got int, release func()) {
+	d.semMu.Lock()
+	sem := d.sems[tenantID]
+	d.semMu.Unlock()
+	for sem != nil && got < n {
+		select {
+		case sem <- struct{}{}:
+			got++
+			continue
+		default:
+		}
+		break
+	}
+	return got, func() {
+		for range got {
+			<-sem
+		}
+	}
+}
+
 const opUserState = "UserState"
 
 type tenantKey struct{}

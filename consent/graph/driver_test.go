@@ -338,3 +338,41 @@ func TestAppStatesBatchesApps(t *testing.T) {
 		})
 	}
 }
+
+// TestAppStatesUsesFreeSlots: a tenant with more apps than one $batch holds is read on the
+// tenant's free concurrency slots at once, never more than MaxConcurrentPerTenant.
+func TestAppStatesUsesFreeSlots(t *testing.T) {
+	for _, slots := range []int{1, 3} {
+		t.Run(fmt.Sprint(slots), func(t *testing.T) {
+			e := newEnv(t, graphtest.Options{}, func(c *graph.Config) { c.MaxConcurrentPerTenant = slots })
+			e.withCustomer(t)
+			apps := []string{appX}
+			for i := 1; i < 18; i++ { // 18 apps: three $batch requests
+				a := fmt.Sprintf("aaaaaaaa-0000-4000-8000-%012d", 700+i)
+				must(t, e.srv.RegisterApp(consenttest.App{AppID: a, HomeTenantID: mspTenant, DisplayName: a}))
+				apps = append(apps, a)
+			}
+			ctx := ctxT(t)
+			if _, err := e.drv.AppState(ctx, tenantA, appX); err != nil { // token and resources first
+				t.Fatal(err)
+			}
+			e.srv.AddFault(graphtest.Fault{Route: graphtest.RouteBatch, Kind: graphtest.FaultLatency, Latency: 150 * time.Millisecond})
+			got, err := e.drv.AppStates(ctx, tenantA, apps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range got {
+				if r.Err != nil || r.State.Exists != (i == 0) {
+					t.Errorf("app %d: %+v", i, r)
+				}
+			}
+			st := e.srv.Stats()
+			if n := st.Total(graphtest.RouteBatch, tenantA); n != 4 {
+				t.Errorf("%d $batch requests, want 1 + 3", n)
+			}
+			if got := st.MaxConcurrentGraph[tenantA]; got != slots {
+				t.Errorf("at most %d Graph requests at once, want %d (the tenant's free slots)", got, slots)
+			}
+		})
+	}
+}
