@@ -348,6 +348,11 @@ func (m *Manager) observeWithCache(ctx context.Context, p Profile, pre *consent.
 			switch {
 			case err == nil:
 				o.ConsentUser = userStateOf(us, m.now())
+				if us.MFA.Err != nil {
+					// The MFA part could not be read (e.g. the reading app lacks
+					// Policy.Read.All): could not check, never "MFA not enabled".
+					fail("consent user MFA", us.MFA.Err)
+				}
 			case errors.Is(err, consent.ErrNotFound):
 				o.ConsentUser = &UserState{}
 			case consent.CouldNotCheck(err):

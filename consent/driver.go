@@ -607,9 +607,15 @@ type UserState struct {
 
 // MFAState is what the directory says about a user's multi-factor authentication.
 type MFAState struct {
-	// Known is false when the driver could not read it (missing permission or licence); the
-	// other fields are then meaningless.
+	// Known is false when the driver could not read every part of it (missing permission or
+	// licence); Required is then meaningless and Err says why.
 	Known bool
+	// Err is set when Known is false because a read was refused or failed: a *DriverError
+	// wrapping ErrForbidden (the reading app lacks the permission, e.g. Policy.Read.All for
+	// per-user MFA) or another could-not-check sentinel. A caller that needs the MFA state
+	// treats it as "could not check this part" (CouldNotCheck(Err) is true), never as
+	// "MFA not required".
+	Err error
 	// Registered: the user has registered an MFA method.
 	Registered bool
 	// Required: the user must perform MFA to sign in (per-user MFA enforced, or a policy the

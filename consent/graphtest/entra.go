@@ -497,7 +497,7 @@ func (s *Server) evaluateSignInLocked(t *tenantState, app *application, userID, 
 		if u != nil {
 			upn = u.UserPrincipalName
 		}
-		t.signIns = append(t.signIns, signIn{id: s.newID(), appID: app.AppID, userID: userID, upn: upn, ip: ip, caStatus: status, errorCode: code, at: s.now()})
+		t.signIns = append(t.signIns, signIn{id: s.newID(), appID: app.AppID, userID: userID, upn: upn, ip: ip, caStatus: status, errorCode: code, at: s.now(), nonInteractive: nonInteractive})
 	}
 	switch {
 	case !ok || u.Deleted:

@@ -74,12 +74,13 @@ func seedMSP(tb testing.TB, srv *graphtest.Server, readerCert *x509.Certificate)
 	tb.Helper()
 	must(tb, srv.AddTenant(consenttest.Tenant{ID: mspTenant, DisplayName: "MSP"}))
 	must(tb, srv.RegisterApp(consenttest.App{AppID: readerApp, HomeTenantID: mspTenant, DisplayName: "MSP reader", Certificates: []*x509.Certificate{readerCert}}))
-	must(tb, srv.ProvisionEverywhere(readerApp,
-		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "Application.Read.All"},
-		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "Directory.Read.All"},
-		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "RoleManagement.ReadWrite.Directory"},
-		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "AuditLog.Read.All"},
-	))
+	// Exactly the reading app's documented Graph permissions (graph.ReaderPermissions); the
+	// emulator enforces them.
+	var perms []graphtest.Permission
+	for _, p := range graph.ReaderPermissions(true) {
+		perms = append(perms, graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: p})
+	}
+	must(tb, srv.ProvisionEverywhere(readerApp, perms...))
 	must(tb, srv.RegisterApp(consenttest.App{AppID: nitroApp, HomeTenantID: mspTenant, DisplayName: "APElements Automation", RedirectURIs: []string{redirect}}))
 }
 

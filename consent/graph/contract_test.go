@@ -1,0 +1,136 @@
+package graph_test
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/consent/graph"
+	"github.com/tenantapps/tenantapps/consent/graphtest"
+	"github.com/tenantapps/tenantapps/roles"
+)
+
+// These tests hold the driver to Microsoft's published contract (issue 13), each against the
+// emulator rule that encodes it (see graphtest's package documentation).
+
+// TestSignInsStopsAtLimit: a busy app's sign-in log is not walked to its end. With 210
+// sign-ins on pages of 2 and limit 2, the driver sends one v1.0 and one beta request ($top=2,
+// newest first) and returns the two newest.
+func TestSignInsStopsAtLimit(t *testing.T) {
+	e := newEnv(t, graphtest.Options{PageSize: 2}, nil)
+	e.withCustomer(t)
+	uid, err := e.srv.AddUser(tenantA, consenttest.User{UserPrincipalName: "anna@contoso.example"})
+	must(t, err)
+	var last []consent.SignIn
+	for range 210 {
+		si, err := e.srv.SimulateSignIn(tenantA, appX, uid, "203.0.113.7")
+		must(t, err)
+		last = append(last, si)
+	}
+	before := e.srv.Stats().Total(graphtest.RouteSignIns, tenantA)
+	got, err := e.drv.SignIns(ctxT(t), tenantA, appX, last[0].Time.Add(-1), 2)
+	if err != nil {
+		t.Fatalf("SignIns: %v", err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("SignIns(limit 2) returned %d sign-ins, want 2", len(got))
+	}
+	newest := map[string]bool{last[209].ID: true, last[208].ID: true}
+	for _, si := range got {
+		if !newest[si.ID] {
+			t.Errorf("sign-in %s is not one of the two newest", si.ID)
+		}
+	}
+	if n := e.srv.Stats().Total(graphtest.RouteSignIns, tenantA) - before; n > 2 {
+		t.Errorf("SignIns(limit 2) sent %d sign-in requests, want at most 2 (v1.0 interactive + beta non-interactive)", n)
+	}
+}
+
+// TestPerUserMFAForbiddenIsCouldNotCheck: without Policy.Read.All the beta per-user MFA read is
+// refused; that is "could not check", never "MFA not required"
+// (api-reference/beta/api/authentication-get.md).
+func TestPerUserMFAForbiddenIsCouldNotCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		perms []string
+	}{
+		{"all documented permissions", graph.ReaderPermissions(true)},
+		{"without Policy.Read.All", without(graph.ReaderPermissions(true), graph.PermPolicyReadAll)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnvWith(t, tc.perms)
+			e.withCustomer(t)
+			uid, err := e.srv.AddUser(tenantA, consenttest.User{UserPrincipalName: "anna@contoso.example", MFARegistered: true})
+			must(t, err)
+			must(t, e.srv.RequireUserMFA(tenantA, uid))
+			st, err := e.drv.UserState(ctxT(t), tenantA, uid)
+			if err != nil {
+				t.Fatalf("UserState: %v", err)
+			}
+			full := slices.Contains(tc.perms, graph.PermPolicyReadAll)
+			switch {
+			case full && (!st.MFA.Known || !st.MFA.Required || st.MFA.Err != nil):
+				t.Errorf("MFA = %+v, want known and required", st.MFA)
+			case !full && (st.MFA.Known || !consent.CouldNotCheck(st.MFA.Err) || !errors.Is(st.MFA.Err, consent.ErrForbidden)):
+				t.Errorf("MFA = %+v, want unknown with a forbidden (could-not-check) Err", st.MFA)
+			}
+		})
+	}
+}
+
+// TestAssignDirectoryRoleDecidesAlreadyAssignedPositively: Graph's 400 Request_BadRequest is
+// generic; an invalid roleDefinitionId must come back as an error, not as "already assigned".
+func TestAssignDirectoryRoleDecidesAlreadyAssignedPositively(t *testing.T) {
+	e := newEnv(t, graphtest.Options{}, nil)
+	e.withCustomer(t)
+	ctx := ctxT(t)
+	const notARole = roles.TemplateID("0b1e5c7a-0000-4000-8000-00000000dead")
+	changed, err := e.drv.AssignDirectoryRole(ctx, tenantA, appX, notARole)
+	if err == nil {
+		t.Fatalf("AssignDirectoryRole(unknown role) = %v, nil; want an error (Graph answered 400)", changed)
+	}
+	if consent.IsGroundTruth(err) {
+		t.Errorf("AssignDirectoryRole(unknown role) error %v reads as a tenant fact", err)
+	}
+	changed, err = e.drv.AssignDirectoryRole(ctx, tenantA, appX, roles.GlobalReader)
+	if err != nil || !changed {
+		t.Fatalf("AssignDirectoryRole(Global Reader) = %v, %v; want true, nil", changed, err)
+	}
+	changed, err = e.drv.AssignDirectoryRole(ctx, tenantA, appX, roles.GlobalReader)
+	if err != nil || changed {
+		t.Errorf("AssignDirectoryRole(Global Reader) again = %v, %v; want false, nil", changed, err)
+	}
+}
+
+// TestUserStateByUPN: a UPN is resolved to the object ID before userRegistrationDetails, which
+// Microsoft keys by object ID (api-reference/v1.0/api/userregistrationdetails-get.md); the
+// memberOf cast is sent as the advanced query the docs require.
+func TestUserStateByUPN(t *testing.T) {
+	e := newEnv(t, graphtest.Options{}, nil)
+	e.withCustomer(t)
+	uid, err := e.srv.AddUser(tenantA, consenttest.User{UserPrincipalName: "anna@contoso.example", MFARegistered: true,
+		DirectoryRoles: []roles.TemplateID{roles.GlobalReader}})
+	must(t, err)
+	st, err := e.drv.UserState(ctxT(t), tenantA, "anna@contoso.example")
+	if err != nil {
+		t.Fatalf("UserState(UPN): %v", err)
+	}
+	if st.ObjectID != uid || !st.MFA.Known || !st.MFA.Registered || st.MFA.Err != nil {
+		t.Errorf("UserState(UPN) = %+v; want object ID %s and a known, registered MFA state", st, uid)
+	}
+	if !slices.Contains(st.DirectoryRoles, roles.GlobalReader) {
+		t.Errorf("DirectoryRoles = %v, want Global Reader (memberOf cast with ConsistencyLevel and $count)", st.DirectoryRoles)
+	}
+}
+
+func without(perms []string, drop string) []string {
+	return slices.DeleteFunc(slices.Clone(perms), func(p string) bool { return p == drop })
+}
+
+// newEnvWith is newEnv whose reading app holds exactly perms.
+func newEnvWith(t *testing.T, perms []string) *env {
+	t.Helper()
+	return newEnvPerms(t, graphtest.Options{}, perms, nil)
+}
