@@ -613,6 +613,12 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	if m.codec == nil {
 		return Profile{}, ErrNoStateKey
 	}
+	if cb.State == "" && (cb.Error != "" || cb.ErrorDescription != "") {
+		// Entra also sends error callbacks without state (entra-docs
+		// docs/identity-platform/v2-admin-consent.md): nothing to verify or consume, and no
+		// profile changes; the error is what happened.
+		return Profile{}, deniedError(cb.Error, cb.ErrorDescription)
+	}
 	st, err := openState(m.codec, cb.State)
 	if err != nil {
 		return Profile{}, err

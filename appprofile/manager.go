@@ -400,6 +400,7 @@ func (m *Manager) proveDelegated(ctx context.Context, p Profile, dp consent.Dele
 	switch {
 	case err == nil:
 		o.Delegated.LastUsed = m.now()
+		o.Delegated.RefreshSucceeded = true
 		defer clear(proof.TokenCache)
 		if len(proof.TokenCache) == 0 {
 			return nil

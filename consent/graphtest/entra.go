@@ -138,14 +138,23 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route, tenan
 		if graph {
 			writeODataError(w, r, status, code, msg)
 		} else {
-			writeJSON(w, status, map[string]any{"error": "temporarily_unavailable", "error_description": msg})
+			// Entra's error body shape with error_codes, timestamp, trace_id and correlation_id
+			// (entra-docs docs/identity-platform/v2-oauth2-client-creds-grant-flow.md, error
+			// response); codes from docs/identity-platform/reference-error-codes.md:
+			// AADSTS90024 RequestBudgetExceededError (transient), AADSTS90033
+			// MsodsServiceUnavailable.
+			code := 90024
+			if f.Kind == FaultUnavailable {
+				code = 90033
+			}
+			s.writeAADSTS(w, aadstsError{status, "temporarily_unavailable", code, msg})
 		}
 		return true, false
 	case FaultGatewayTimeout:
 		if graph {
 			writeODataError(w, r, http.StatusGatewayTimeout, "GatewayTimeout", "The gateway timed out.")
 		} else {
-			writeJSON(w, http.StatusGatewayTimeout, map[string]any{"error": "temporarily_unavailable", "error_description": "gateway timeout"})
+			s.writeAADSTS(w, aadstsError{http.StatusGatewayTimeout, "temporarily_unavailable", 90033, "The directory service is not available (gateway timeout)."})
 		}
 		return true, false
 	case FaultHang:
@@ -650,18 +659,22 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request, tenantKey 
 		return
 	}
 	state := q.Get("state")
-	fail := func(name string, code int, desc string) {
+	failSub := func(name, subcode string, code int, desc string) {
 		v := url.Values{}
 		if admin {
 			v.Set("admin_consent", "True")
 		}
 		v.Set("error", name)
+		if subcode != "" {
+			v.Set("error_subcode", subcode)
+		}
 		v.Set("error_description", fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s", code, desc, s.newID(), s.newID(), s.now().UTC().Format("2006-01-02 15:04:05Z")))
 		if state != "" {
 			v.Set("state", state)
 		}
 		http.Redirect(w, r, withQuery(redirect, v), http.StatusFound)
 	}
+	fail := func(name string, code int, desc string) { failSub(name, "", code, desc) }
 	// Resolve the tenant: a GUID/domain names it; organizations/common mean the user's home tenant.
 	t, known := s.tenantLocked(tenantKey)
 	decision, upn := q.Get("graphtest_decision"), q.Get("graphtest_user")
@@ -689,7 +702,10 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request, tenantKey 
 		return
 	}
 	if decision != "accept" {
-		fail("access_denied", 65004, "User declined to consent to access the app.")
+		// Cancel carries error_subcode=cancel, as Entra's redirect does (MSAL reads it as a user
+		// cancellation: AzureAD/microsoft-authentication-library-for-dotnet
+		// AuthorizationResult.FromUri).
+		failSub("access_denied", "cancel", 65004, "User declined to consent to access the app.")
 		return
 	}
 	u := t.userLocked(upn)
@@ -723,7 +739,9 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request, tenantKey 
 			granted = append(granted, resourceURI(p.ResourceAppID)+"/"+p.Value)
 		}
 		v := url.Values{"admin_consent": {"True"}, "tenant": {t.ID}}
-		if len(requested) > 0 {
+		// scope lists what was granted; never an empty scope= (entra-docs
+		// docs/identity-platform/v2-admin-consent.md, successful response).
+		if len(requested) > 0 && len(granted) > 0 {
 			v.Set("scope", strings.Join(granted, " "))
 		}
 		if state != "" {
