@@ -12,7 +12,9 @@ import (
 
 // TestConformance runs the driver conformance suite against the real driver (MSAL Go +
 // msgraph-sdk-go) talking TLS to the graphtest emulator: the same suite the consenttest fake
-// passes.
+// passes. The emulator enforces Graph permissions (its default) and the reading app holds
+// exactly graph.ReaderPermissions(true) (newEnv), so the documented list is sufficient;
+// TestEachReaderPermissionIsNeeded shows each entry is necessary.
 func TestConformance(t *testing.T) {
 	consenttest.RunDriverConformance(t, func(t *testing.T) consenttest.Env {
 		e := newEnv(t, graphtest.Options{}, func(c *graph.Config) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
@@ -133,4 +134,43 @@ func without(perms []string, drop string) []string {
 func newEnvWith(t *testing.T, perms []string) *env {
 	t.Helper()
 	return newEnvPerms(t, graphtest.Options{}, perms, nil)
+}
+
+// TestEachReaderPermissionIsNeeded: TestConformance passes with exactly ReaderPermissions
+// (enforced by the emulator), and here each permission is needed: without it, exactly the
+// operations whose documented reads need it come back as a typed consent.ErrForbidden (could
+// not check), never as a fact about the checked app.
+func TestEachReaderPermissionIsNeeded(t *testing.T) {
+	all := graph.ReaderPermissions(true)
+	for _, perm := range all {
+		t.Run("without "+perm, func(t *testing.T) {
+			e := newEnvWith(t, without(all, perm))
+			e.withCustomer(t)
+			uid, err := e.srv.AddUser(tenantA, consenttest.User{UserPrincipalName: "anna@contoso.example", MFARegistered: true})
+			must(t, err)
+			ctx := ctxT(t)
+			ops := map[string]error{}
+			_, ops["AppState"] = e.drv.AppState(ctx, tenantA, appX)
+			_, ops["KeyCredentials"] = e.drv.KeyCredentials(ctx, mspTenant, appX)
+			st, err := e.drv.UserState(ctx, tenantA, uid)
+			if err == nil {
+				err = st.MFA.Err
+			}
+			ops["UserState"] = err
+			_, ops["SignIns"] = e.drv.SignIns(ctx, tenantA, appX, time.Time{}, 5)
+			_, ops["AssignDirectoryRole"] = e.drv.AssignDirectoryRole(ctx, tenantA, appX, roles.GlobalReader)
+			for op, err := range ops {
+				needs := false
+				for _, r := range graph.ReaderReads() {
+					needs = needs || (r.Operation == op && slices.Contains(r.Permissions, perm))
+				}
+				switch {
+				case needs && (!errors.Is(err, consent.ErrForbidden) || !consent.CouldNotCheck(err)):
+					t.Errorf("%s without %s: err %v; want a typed consent.ErrForbidden", op, perm, err)
+				case !needs && err != nil:
+					t.Errorf("%s does not need %s (graph.ReaderReads) but failed: %v", op, perm, err)
+				}
+			}
+		})
+	}
 }
