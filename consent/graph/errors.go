@@ -146,9 +146,16 @@ func isCredentialCode(code int) bool {
 	return false
 }
 
+// isGrantCode reports the AADSTS codes with which the token endpoint refuses a grant (code or
+// refresh token) for a reason that is a fact about the consent: the delegated refresh's answer,
+// the primary signal of a delegated check. entra-docs docs/identity-platform/reference-error-codes.md:
+// 700082 ExpiredOrRevokedGrantInactiveToken, 50173 FreshTokenNeeded, 50133
+// SsoArtifactInvalidOrExpired (password change), 70043 BadTokenDueToSignInFrequency, 50076 /
+// 50079 MFA required / MFA registration required, 53003 BlockedByConditionalAccess.
 func isGrantCode(code int) bool {
 	switch code {
-	case 70008, 54005, 50173, 9002313, 500112, 501481, 50034, 50057, 65001, 50076, 53003, 70000, 700005, 50126, 90094, 65004:
+	case 70008, 54005, 50173, 9002313, 500112, 501481, 50034, 50057, 65001, 50076, 53003, 70000, 700005, 50126, 90094, 65004,
+		700082, 50079, 50133, 70043:
 		return true
 	}
 	return false

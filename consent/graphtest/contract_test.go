@@ -4,7 +4,9 @@ import (
 	"crypto/x509"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/tenantapps/tenantapps/consent/consenttest"
 	"github.com/tenantapps/tenantapps/roles"
@@ -113,5 +115,38 @@ func TestInjectedTokenErrorsHaveEntraShape(t *testing.T) {
 				t.Errorf("%v: token error body %v lacks %s", kind, body, k)
 			}
 		}
+	}
+}
+
+// TestRefreshTokenExpiresAfterInactivity: a refresh token unused for 90 days is refused with
+// AADSTS700082 (entra-docs docs/identity-platform/refresh-tokens.md, reference-error-codes.md).
+func TestRefreshTokenExpiresAfterInactivity(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f := newFixture(t, Options{Now: clock})
+	// A certificate that outlives the idle period, so the client assertion stays valid.
+	f.cert = newCert(t, "app-x-long", now.Add(-time.Hour), now.Add(200*24*time.Hour))
+	must(t, f.srv.RotateAppCertificates(appX, f.cert))
+	user, err := f.srv.AddUser(tenantB, consenttest.User{UserPrincipalName: "user@fabrikam.example"})
+	must(t, err)
+	must(t, f.srv.SetRequiredPermissions(appX, Permission{ResourceAppID: MicrosoftGraphAppID, Kind: Delegated, Value: "User.Read"}))
+	code, err := f.srv.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenantB, AppID: appX, UserID: user, RedirectURI: userRO,
+		Scopes: []string{"https://graph.microsoft.com/User.Read", "offline_access"}})
+	must(t, err)
+	st, body := f.token(t, tenantB, appX, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {userRO}})
+	if st != 200 {
+		t.Fatalf("redeem: %d %v", st, body)
+	}
+	rt, _ := body["refresh_token"].(string)
+	mu.Lock()
+	now = now.Add(91 * 24 * time.Hour)
+	mu.Unlock()
+	atClock := func(_, c map[string]any) { c["nbf"], c["exp"] = clock().Unix(), clock().Add(10*time.Minute).Unix() }
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt},
+		"client_assertion": {assertion(t, f.cert, appX, f.srv.URL+"/"+tenantB+"/oauth2/v2.0/token", atClock)}}
+	st, body = f.token(t, tenantB, appX, form)
+	if codes, _ := body["error_codes"].([]any); st != 400 || body["error"] != "invalid_grant" || len(codes) != 1 || codes[0] != float64(700082) {
+		t.Errorf("refresh after 91 idle days: %d %v, want 400 invalid_grant AADSTS700082", st, body)
 	}
 }

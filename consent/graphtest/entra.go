@@ -570,10 +570,25 @@ func (s *Server) authCodeLocked(w *deferredReply, r *http.Request, form url.Valu
 	s.userTokensLocked(w, t, app, u, scopes)
 }
 
+// refreshTokenInactivity is how long an unused refresh token lives (entra-docs
+// docs/identity-platform/refresh-tokens.md: 90 days for all but single-page apps).
+const refreshTokenInactivity = 90 * 24 * time.Hour
+
 func (s *Server) refreshLocked(w *deferredReply, r *http.Request, form url.Values, t *tenantState, app *application, _ *servicePrincipal) {
 	g, ok := s.refresh[form.Get("refresh_token")]
 	if !ok || g.appID != app.AppID || g.tenant != t.ID {
 		s.writeAADSTS(w, aadstsError{http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. The refresh token is unknown or was issued to another client or tenant."})
+		return
+	}
+	if s.now().Sub(g.issued) > refreshTokenInactivity {
+		// A refresh token unused for 90 days expires (entra-docs
+		// docs/identity-platform/refresh-tokens.md, "Token lifetime"); Entra answers AADSTS700082
+		// (docs/identity-platform/reference-error-codes.md). Refreshing rotates the token, so
+		// issued is the last use.
+		code := 700082
+		t.signIns = append(t.signIns, signIn{id: s.newID(), appID: app.AppID, userID: g.userID, ip: clientIP(r), caStatus: "notApplied",
+			errorCode: code, at: s.now(), nonInteractive: true})
+		s.writeAADSTS(w, aadstsError{http.StatusBadRequest, "invalid_grant", code, fmt.Sprintf("The refresh token has expired due to inactivity. The token was issued on %s and was inactive for 90.00:00:00.", g.issued.UTC().Format(time.RFC3339))})
 		return
 	}
 	u, e := s.evaluateSignInLocked(t, app, g.userID, clientIP(r), g.issued, true)
