@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
 	"github.com/tenantapps/tenantapps/consent/graph"
 	"github.com/tenantapps/tenantapps/consent/graphtest"
@@ -35,17 +34,10 @@ func TestDriverRequestsMatchGraphSchema(t *testing.T) {
 	schema := loadSchema(t, "testdata/graphschema/graph_v1.0_subset.xml")
 	rec := &recorder{}
 	wrap := func(c *graph.Config) {
-		rec.next = c.HTTPClient.Transport
-		c.HTTPClient = &http.Client{Transport: rec, Timeout: c.HTTPClient.Timeout}
-		c.MaxRetries = 1
-		c.MaxRetryWait = 100 * time.Millisecond
+		c.HTTPClient = &http.Client{Transport: &recordingTransport{rec: rec, next: c.HTTPClient.Transport}, Timeout: c.HTTPClient.Timeout}
 	}
 	t.Run("conformance", func(t *testing.T) {
-		consenttest.RunDriverConformance(t, func(t *testing.T) consenttest.Env {
-			e := newEnv(t, graphtest.Options{}, wrap)
-			return consenttest.Env{Driver: e.drv, Directory: e.srv, Faults: e.srv,
-				NewCredential: func(t testing.TB) consent.CertificateCredential { return newCredential(t) }, DriverIP: "127.0.0.1"}
-		})
+		consenttest.RunDriverConformance(t, func(t *testing.T) consenttest.Env { return conformanceEnv(t, wrap) })
 	})
 	// Reads the suite may not reach: a UPN, paging, a role assignment and its re-check.
 	e := newEnv(t, graphtest.Options{PageSize: 2}, wrap)
@@ -498,11 +490,17 @@ type recordedCall struct {
 	body        []byte
 }
 
-// recorder is an http.RoundTripper that keeps every request and response (bodies included).
+// recorder keeps every request and response (bodies included) of its recordingTransports.
 type recorder struct {
-	next  http.RoundTripper
 	mu    sync.Mutex
 	calls []rawCall
+}
+
+// recordingTransport records into rec what it sends through next (one per emulator: each has
+// its own TLS client).
+type recordingTransport struct {
+	rec  *recorder
+	next http.RoundTripper
 }
 
 type rawCall struct {
@@ -513,7 +511,7 @@ type rawCall struct {
 	respBody []byte
 }
 
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+func (rt *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var reqBody []byte
 	if req.Body != nil {
 		b, err := io.ReadAll(req.Body)
@@ -524,7 +522,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		reqBody = b
 		req.Body = io.NopCloser(bytes.NewReader(b))
 	}
-	resp, err := r.next.RoundTrip(req)
+	resp, err := rt.next.RoundTrip(req)
 	if err != nil {
 		return resp, err
 	}
@@ -534,9 +532,9 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if rerr != nil {
 		return resp, nil // the driver sees the same truncated body; nothing to record
 	}
-	r.mu.Lock()
-	r.calls = append(r.calls, rawCall{method: req.Method, u: req.URL, reqBody: reqBody, status: resp.StatusCode, respBody: b})
-	r.mu.Unlock()
+	rt.rec.mu.Lock()
+	rt.rec.calls = append(rt.rec.calls, rawCall{method: req.Method, u: req.URL, reqBody: reqBody, status: resp.StatusCode, respBody: b})
+	rt.rec.mu.Unlock()
 	return resp, nil
 }
 
