@@ -78,6 +78,17 @@ func TestDriverRequestsMatchGraphSchema(t *testing.T) {
 			continue
 		}
 		covered[target.label] = true
+		if c.method == http.MethodPost && len(c.reqBody) > 0 {
+			// A created entity's body uses the target type's properties.
+			var body any
+			if err := json.Unmarshal(c.reqBody, &body); err != nil {
+				t.Errorf("%s: request body is not JSON: %v", where, err)
+			}
+			for _, problem := range schema.checkObject(target.typ, body, "") {
+				t.Errorf("%s: request body: %s", where, problem)
+			}
+			covered["POST "+target.label] = true
+		}
 		if c.status >= 200 && c.status < 300 && len(c.body) > 0 && c.method == http.MethodGet {
 			var body any
 			if err := json.Unmarshal(c.body, &body); err != nil {
@@ -97,7 +108,7 @@ func TestDriverRequestsMatchGraphSchema(t *testing.T) {
 		"servicePrincipals", "servicePrincipals/appRoleAssignments", "servicePrincipals/oauth2PermissionGrants",
 		"servicePrincipals/memberOf/directoryRole", "users", "users/memberOf/directoryRole",
 		"reports/authenticationMethods/userRegistrationDetails", "auditLogs/signIns",
-		"roleManagement/directory/roleAssignments", "applications",
+		"roleManagement/directory/roleAssignments", "applications", "POST roleManagement/directory/roleAssignments",
 	} {
 		if !covered[want] {
 			t.Errorf("no recorded request reached %s (covered: %v)", want, sortedKeys(covered))
@@ -486,6 +497,7 @@ type recordedCall struct {
 	method, url string
 	path        string // after /v1.0
 	query       url.Values
+	reqBody     []byte
 	status      int
 	body        []byte
 }
@@ -545,25 +557,28 @@ func (r *recorder) graphCalls(t *testing.T) []recordedCall {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []recordedCall
-	add := func(method, raw string, status int, body []byte) {
+	add := func(method, raw string, reqBody []byte, status int, body []byte) {
 		u, err := url.Parse(raw)
 		if err != nil {
 			t.Errorf("unparsable request URL %q", raw)
 			return
 		}
 		p := strings.TrimPrefix(u.EscapedPath(), "/v1.0")
-		out = append(out, recordedCall{method: method, url: raw, path: p, query: u.Query(), status: status, body: body})
+		out = append(out, recordedCall{method: method, url: raw, path: p, query: u.Query(), reqBody: reqBody, status: status, body: body})
 	}
 	for _, c := range r.calls {
 		if !strings.HasPrefix(c.u.Path, "/v1.0/") {
 			continue // Entra, ARM, beta
 		}
 		if c.u.Path != "/v1.0/$batch" {
-			add(c.method, c.u.RequestURI(), c.status, c.respBody)
+			add(c.method, c.u.RequestURI(), c.reqBody, c.status, c.respBody)
 			continue
 		}
 		var req struct {
-			Requests []struct{ ID, Method, URL string } `json:"requests"`
+			Requests []struct {
+				ID, Method, URL string
+				Body            json.RawMessage
+			} `json:"requests"`
 		}
 		var resp struct {
 			Responses []struct {
@@ -584,7 +599,11 @@ func (r *recorder) graphCalls(t *testing.T) []recordedCall {
 					status, body = rs.Status, rs.Body
 				}
 			}
-			add(it.Method, "/v1.0"+it.URL, status, body)
+			var reqBody []byte
+			if len(it.Body) > 0 && string(it.Body) != "null" {
+				reqBody = it.Body
+			}
+			add(it.Method, "/v1.0"+it.URL, reqBody, status, body)
 		}
 	}
 	return out
