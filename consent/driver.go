@@ -624,10 +624,12 @@ type MFAState struct {
 }
 
 // SignInReader is implemented by drivers that can read an application's recent sign-ins
-// (requires AuditLog.Read.All and an Entra ID P1 licence in a real tenant).
+// (requires AuditLog.Read.All and Directory.Read.All and an Entra ID P1 licence in a real
+// tenant: microsoft-graph-docs-contrib api-reference/v1.0/api/signin-list.md).
 type SignInReader interface {
 	// SignIns returns the sign-ins of appID in tenantID at or after since, newest first, at most
-	// limit of them (limit <= 0 means a driver default).
+	// limit of them (limit <= 0 means a driver default), interactive and non-interactive
+	// (refresh-token) sign-ins alike. A driver stops reading at limit.
 	SignIns(ctx context.Context, tenantID, appID string, since time.Time, limit int) ([]SignIn, error)
 }
 
