@@ -521,6 +521,11 @@ func (s *Server) collection(items []map[string]any, filter []filterClause, q url
 		page = append(page, selectFields(it, q))
 	}
 	out := map[string]any{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#" + context, "value": page}
+	if strings.EqualFold(q.Get("$count"), "true") {
+		// $count=true adds the collection's size (concepts/query-parameters.md, "count
+		// parameter"; the memberOf examples show @odata.count).
+		out["@odata.count"] = len(kept)
+	}
 	if end < len(kept) {
 		nq := url.Values{}
 		for k, v := range q {
