@@ -72,6 +72,11 @@ func TestDriverRequestsMatchGraphSchema(t *testing.T) {
 	covered := map[string]bool{}
 	for _, c := range calls {
 		where := c.method + " " + c.url
+		if _, rawQuery, _ := strings.Cut(c.url, "?"); strings.Contains(rawQuery, "+") {
+			// Spaces go out as %20 (microsoft-graph-docs-contrib concepts/query-parameters.md,
+			// "Encoding query parameters"); OData reads "+" as a plus sign.
+			t.Errorf("%s: the query encodes a space as '+'", where)
+		}
 		target, err := schema.resolve(c.path, c.query)
 		if err != nil {
 			t.Errorf("%s: %v", where, err)
