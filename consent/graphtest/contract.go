@@ -57,7 +57,7 @@ var (
 
 // requestRules applies the documented request-shape rules that do not depend on tenant data.
 // refused is true when res is the error Graph answers.
-func (s *Server) requestRules(_ *caller, method, rest string, segs []string, q url.Values, hdr http.Header) (res graphResult, refused bool) {
+func (s *Server) requestRules(method, rest string, segs []string, q url.Values, hdr http.Header) (res graphResult, refused bool) {
 	if method != http.MethodGet || strings.HasPrefix(rest, "beta:") {
 		return graphResult{}, false
 	}

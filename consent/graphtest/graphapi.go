@@ -234,7 +234,7 @@ func (s *Server) dispatch(c *caller, method, rest string, q url.Values, hdr http
 			segs[i] = u
 		}
 	}
-	if res, refused := s.requestRules(c, method, rest, segs, q, hdr); refused {
+	if res, refused := s.requestRules(method, rest, segs, q, hdr); refused {
 		return res
 	}
 	need := func(rule permRule) bool { return s.opts.SkipPermissionChecks || c.hasAll(rule) }
