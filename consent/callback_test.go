@@ -112,6 +112,8 @@ func FuzzParseCallback(f *testing.F) {
 	f.Add("error=access_denied")
 	f.Add("admin_consent=FALSE&tenant=" + tenantA + "&state=s")
 	f.Add("code=c&state=a&state=b")
+	f.Add("error=access_denied&error_subcode=cancel&state=s")
+	f.Add("admin_consent=True&tenant=contoso.example&error=temporarily_unavailable&error_description=busy")
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, err := url.ParseQuery(raw)
 		if err != nil {
