@@ -30,6 +30,12 @@ func TestSignInsStopsAtLimit(t *testing.T) {
 		must(t, err)
 		last = append(last, si)
 	}
+	// The newest sign-in is interactive (a user consent): v1.0 serves it, beta the others.
+	must(t, e.srv.SetRequiredPermissions(appX, graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Kind: graphtest.Delegated, Value: "User.Read"}))
+	if _, err := e.srv.AuthorizeUser(consenttest.AuthorizeRequest{TenantID: tenantA, AppID: appX, UserID: uid, RedirectURI: redirect,
+		Scopes: []string{"https://graph.microsoft.com/User.Read"}}); err != nil {
+		t.Fatal(err)
+	}
 	before := e.srv.Stats().Total(graphtest.RouteSignIns, tenantA)
 	got, err := e.drv.SignIns(ctxT(t), tenantA, appX, last[0].Time.Add(-1), 2)
 	if err != nil {
@@ -38,11 +44,8 @@ func TestSignInsStopsAtLimit(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("SignIns(limit 2) returned %d sign-ins, want 2", len(got))
 	}
-	newest := map[string]bool{last[209].ID: true, last[208].ID: true}
-	for _, si := range got {
-		if !newest[si.ID] {
-			t.Errorf("sign-in %s is not one of the two newest", si.ID)
-		}
+	if got[1].ID != last[209].ID || got[0].ID == last[208].ID || got[0].Time.Before(got[1].Time) {
+		t.Errorf("SignIns(limit 2) = %+v; want the interactive consent sign-in, then the newest non-interactive one", got)
 	}
 	if n := e.srv.Stats().Total(graphtest.RouteSignIns, tenantA) - before; n > 2 {
 		t.Errorf("SignIns(limit 2) sent %d sign-in requests, want at most 2 (v1.0 interactive + beta non-interactive)", n)
