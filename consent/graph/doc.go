@@ -93,7 +93,8 @@
 // ErrThrottled with RetryAfter; 5xx, timeouts, truncated or malformed JSON → ErrTransient;
 // token-endpoint AADSTS codes → ErrTenantNotFound (90002), ErrNotConsented (700016),
 // ErrAppDisabled (7000112), ErrInvalidCredential (700027, 700024, …), ErrInvalidGrant (50173,
-// 54005, 53003, 50076, …), with consent.AADSTSError (the tenant's words and a remediation)
+// 54005, 53003, 50076, 50079, 700082, 50133, 70043, …: the delegated refresh's answer, the
+// primary signal of a delegated check), with consent.AADSTSError (the tenant's words and a remediation)
 // wrapped underneath for errors about the checked app. consent.CouldNotCheck tells "the grant
 // is missing" from "we could not check".
 //
