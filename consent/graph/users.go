@@ -156,16 +156,17 @@ func (d *Driver) mfaState(ctx context.Context, op, tenantID, objectID string, re
 
 // perUserMFA reads perUserMfaState from Graph beta (GET /beta/users/{id}/authentication/requirements,
 // api-reference/beta/api/authentication-get.md; application permission Policy.Read.All or
-// Policy.ReadWrite.AuthenticationMethod). It is a plain HTTP call (the v1.0 SDK has no model for
-// it) through the Graph middleware client, with the reading app's token. Every error answer,
-// 403 included, is an error: the requirement was not read.
+// Policy.ReadWrite.AuthenticationMethod). It is a plain HTTP call on Config.HTTPClient (the v1.0
+// SDK has no model for it) with the reading app's token. Every error answer, 403 included, is a
+// could-not-check error: the requirement was not read.
 func (d *Driver) perUserMFA(ctx context.Context, tenantID, userID string) (bool, error) {
 	beta := d.betaURL() + "/users/" + url.PathEscape(userID) + "/authentication/requirements"
 	var v struct {
 		PerUserMfaState string `json:"perUserMfaState"`
 	}
 	if err := d.getBeta(ctx, tenantID, beta, &v); err != nil {
-		return false, err
+		// A 404 for a user just read says nothing about the user: could not check.
+		return false, endpointNotFound(err)
 	}
 	return v.PerUserMfaState == "enforced" || v.PerUserMfaState == "enabled", nil
 }
