@@ -37,7 +37,7 @@ var (
 	readGrants = anyOf("DelegatedPermissionGrant.Read.All", "DelegatedPermissionGrant.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
 	// api-reference/v1.0/api/rbacapplication-list-roleassignments.md: RoleManagement.Read.Directory
 	// least privileged; Directory.Read.All also reads.
-	readRoles = anyOf("RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory", "Directory.Read.All", "Directory.ReadWrite.All")
+	readRoles = anyOf("RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory", "Directory.Read.All", "Directory.ReadWrite.All")
 	// api-reference/v1.0/api/rbacapplication-post-roleassignments.md: RoleManagement.ReadWrite.Directory.
 	writeRoles = anyOf("RoleManagement.ReadWrite.Directory")
 	// api-reference/v1.0/api/user-get.md, user-list-memberof.md: User.Read.All or Directory.Read.All.
