@@ -276,7 +276,9 @@ func (m *Manager) waitTenant(ctx context.Context, tenant string) error {
 	}
 }
 
+// pauseTenant stops calls about tenant for d (clamped to consent.MaxRetryAfter) from now.
 func (m *Manager) pauseTenant(tenant string, d time.Duration) {
+	d = consent.ClampRetryAfter(d)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if u := time.Now().Add(d); u.After(m.tenantPause[tenant]) {
