@@ -609,6 +609,12 @@ func (cb Callback) consentCallback() consent.Callback {
 // status — do not send the administrator to consent again. Errors before the tenant is read
 // record nothing; redeeming the code is retried first when it fails transiently
 // (WithMaxAttempts), as the spent state cannot be used again.
+//
+// When saving the consent fails after the state was spent (the store is down), the same callback
+// may be retried while its state is valid: a spent state is refused with ErrStateReplayed only
+// when the profile's consent record carries its nonce (or a newer consent was recorded), so a
+// retry completes a consent whose earlier attempt recorded nothing. A retry of a user-consent
+// callback whose code was already redeemed fails with a *ConsentDeniedError (invalid_grant).
 func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, error) {
 	if m.codec == nil {
 		return Profile{}, ErrNoStateKey
@@ -631,7 +637,7 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 		d.Code = "admin_consent"
 		return Profile{}, d
 	}
-	if err := m.consumeNonce(ctx, st); err != nil {
+	if err := m.spendNonce(ctx, st); err != nil { // see consentretry.go
 		return Profile{}, err
 	}
 	p, err := m.Get(ctx, st.ProfileID)
@@ -671,7 +677,7 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	np.LastCheck = &Check{At: m.now(), Outcome: Checked}
 	saved, err := m.save(ctx, np, p.Status)
 	if err != nil {
-		return Profile{}, err
+		return Profile{}, m.consentSaveError(ctx, np, err)
 	}
 	m.o.logger.Info("app profile consented", "profile", saved.ID, "tenant", saved.Tenant, "method", rec.Method, "status", saved.Status)
 	return saved, nil
@@ -717,6 +723,9 @@ func (m *Manager) keepUnproven(ctx context.Context, old Status, np Profile, app 
 	np.LastCheck = &Check{At: m.now(), Outcome: a.Outcome, Error: a.Err.Error()}
 	saved, err := m.save(context.WithoutCancel(ctx), np, old)
 	if err != nil {
+		if rerr := m.consentSaveError(ctx, np, err); errors.Is(rerr, ErrStateReplayed) {
+			return Profile{}, rerr
+		}
 		return Profile{}, fmt.Errorf("appprofile: the tenant could not be read to prove the consent (%v), and recording the consent failed: %w", a.Err, err)
 	}
 	m.o.logger.Warn("app profile consent recorded, not proven yet: the tenant could not be read; Verify will prove it", "profile", saved.ID, "tenant", saved.Tenant, "method", saved.Consent.Method, "err", a.Err)
