@@ -59,6 +59,23 @@
 // consent user's password is reset, the user is blocked or loses licences or roles; only delegated
 // and hybrid profiles become Invalid.
 //
+// # Concurrent writers and ErrConflict
+//
+// Every write is a versioned Update: of two writers that read the same version, one wins and the
+// other gets ErrConflict. The Manager retries internally the writes that are idempotent — it
+// applies them again to the profile that won:
+//
+//   - Verify and VerifyAll write-backs (a check's result is applied again as long as the profile
+//     is still about the same app, tenant, custom app and consent; a concurrent edit that changed
+//     those wins and the result says Superseded);
+//   - RequestReauthorization;
+//   - Delete.
+//
+// Callers must retry ErrConflict themselves (re-read, decide again) from Create (the unique
+// tenant and app type), BeginConsent (when it stores the chosen backup functions) and
+// Reauthorize; CompleteConsent's ErrConflict is answered by retrying the same callback (see
+// CompleteConsent). ResealAll retries its own conflicts.
+//
 // # Secrets
 //
 // A custom app's .pfx and password are sealed with AES-256-GCM under a key ID (see Sealer and

@@ -901,25 +901,39 @@ func (m *Manager) Reauthorize(ctx context.Context, id string, in ReauthorizeInpu
 // RequestReauthorization records that someone asked to re-authorize the profile (for example to
 // change the consent account); the profile gets a consent-account-change-requested reason until
 // consent completes again.
+//
+// It is idempotent: when a concurrent writer changed the profile first, the request is applied
+// again to the current profile; callers need not retry ErrConflict.
 func (m *Manager) RequestReauthorization(ctx context.Context, id, why string) (Profile, error) {
-	p, err := m.Get(ctx, id)
-	if err != nil {
-		return Profile{}, err
-	}
 	if why == "" {
 		why = "change the consent account"
 	}
-	np := p.clone()
-	np.ReauthorizationRequested = why
-	if np.Consent != nil {
-		np.Reasons = append(np.Reasons, newReason(ReasonConsentAccountChange, "re-authorization requested: %s", why))
-	}
-	return m.save(ctx, np, p.Status)
+	return m.updateProfile(ctx, id, func(p Profile) (Profile, error) {
+		np := p.clone()
+		np.ReauthorizationRequested = why
+		if np.Consent != nil {
+			np.Reasons = slices.DeleteFunc(np.Reasons, func(r Reason) bool { return r.Code == ReasonConsentAccountChange })
+			np.Reasons = append(np.Reasons, newReason(ReasonConsentAccountChange, "re-authorization requested: %s", why))
+		}
+		return np, nil
+	})
 }
 
 // Delete deletes a profile, wiping its sealed secrets with it. Profiles whose app type is not
-// supported for creation cannot be deleted (*NotAllowedError).
+// supported for creation cannot be deleted (*NotAllowedError). It is idempotent: when a
+// concurrent writer changed the profile first, Delete reads it again and deletes it then; callers
+// need not retry ErrConflict.
 func (m *Manager) Delete(ctx context.Context, id string) error {
+	for try := 0; ; try++ {
+		err := m.deleteOnce(ctx, id)
+		if errors.Is(err, ErrConflict) && try < conflictRetries {
+			continue
+		}
+		return err
+	}
+}
+
+func (m *Manager) deleteOnce(ctx context.Context, id string) error {
 	p, app, err := m.profileAndApp(ctx, id)
 	if err != nil {
 		return err

@@ -578,30 +578,57 @@ func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int, pr
 			}
 		}
 	}
-	np := p.clone()
-	if len(obs.Failures) == 0 && np.Consent != nil && np.Consent.Unproven {
-		// A consent recorded while the tenant could not be read: this read proves it (or shows
-		// what is missing), and its consent-time facts are taken from it before assessing, so
-		// that, say, MFA the user had all along is not reported as enabled since consent.
-		settleConsent(&np, obs)
+	// apply derives the checked profile from base and this check's observation; a write-back
+	// that loses a race is applied again to the profile that won (see sameSubject).
+	apply := func(base Profile) (Profile, Assessment, error) {
+		req := req
+		if base.Version != p.Version {
+			var err error
+			if req, err = m.requirements(base); err != nil {
+				return Profile{}, Assessment{}, err
+			}
+		}
+		np := base.clone()
+		if len(obs.Failures) == 0 && np.Consent != nil && np.Consent.Unproven {
+			// A consent recorded while the tenant could not be read: this read proves it (or
+			// shows what is missing), and its consent-time facts are taken from it before
+			// assessing, so that, say, MFA the user had all along is not reported as enabled
+			// since consent.
+			settleConsent(&np, obs)
+		}
+		a := Assess(np, req, obs, m.now(), m.o.policy)
+		np.Status, np.Reasons = a.Status, a.Reasons
+		np.LastCheck = &Check{At: m.now(), Outcome: a.Outcome}
+		if newCache != nil {
+			np.DelegatedTokenCache = *newCache
+		}
+		if a.Err != nil {
+			np.LastCheck.Error = a.Err.Error()
+		}
+		return np, a, nil
 	}
-	a := Assess(np, req, obs, m.now(), m.o.policy)
 	old := p.Status
-	np.Status, np.Reasons = a.Status, a.Reasons
-	np.LastCheck = &Check{At: m.now(), Outcome: a.Outcome}
-	if newCache != nil {
-		np.DelegatedTokenCache = *newCache
-	}
-	if a.Err != nil {
-		np.LastCheck.Error = a.Err.Error()
+	np, a, err := apply(p)
+	if err != nil {
+		return VerifyResult{}, err
 	}
 	saved, err := m.save(ctx, np, old)
-	if errors.Is(err, ErrConflict) {
+	// The write-back is idempotent: on a conflict it is applied again to the current profile,
+	// as long as that profile is about the same app, tenant and consent (the observation still
+	// describes it); a concurrent edit that changed those wins (Superseded).
+	for try := 1; errors.Is(err, ErrConflict); try++ {
 		cur, gerr := m.Get(ctx, p.ID)
 		if gerr != nil {
 			return VerifyResult{}, gerr
 		}
-		return VerifyResult{Profile: cur, Outcome: a.Outcome, Superseded: true, Err: a.Err}, nil
+		if try > conflictRetries || !sameSubject(p, cur, newCache != nil) {
+			return VerifyResult{Profile: cur, Outcome: a.Outcome, Superseded: true, Err: a.Err}, nil
+		}
+		if np, a, err = apply(cur); err != nil {
+			return VerifyResult{}, err
+		}
+		old = cur.Status
+		saved, err = m.save(ctx, np, old)
 	}
 	if err != nil {
 		return VerifyResult{}, err
