@@ -2,8 +2,6 @@ package appprofile
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -525,13 +523,6 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 	return ConsentStart{URL: u, State: state, ExpiresAt: st.ExpiresAt}, nil
 }
 
-// pkceVerifier derives the PKCE verifier of a state from the state key, so nothing has to be
-// stored between BeginConsent and CompleteConsent.
-func (m *Manager) pkceVerifier(nonce string) consent.PKCEVerifier {
-	sum := sha256.Sum256(append(append([]byte("pkce\x00"), m.o.stateKey...), nonce...))
-	return consent.PKCEVerifier(base64.RawURLEncoding.EncodeToString(sum[:]))
-}
-
 // Callback is what Microsoft Entra sent to the redirect URI.
 type Callback struct {
 	State string
@@ -780,7 +771,7 @@ func (m *Manager) redeem(ctx context.Context, p *Profile, app AppSpec, st consen
 		err = m.call(ctx, p.Tenant, func(ctx context.Context) error {
 			var err error
 			red, err = cr.RedeemCode(ctx, consent.CodeRedemption{TenantID: p.Tenant, AppID: p.AppID, Code: cb.Code, RedirectURI: m.o.redirectURI,
-				PKCEVerifier: string(m.pkceVerifier(st.Nonce)), Scopes: scopesOr(st.Scopes, app)})
+				PKCEVerifier: string(m.pkceVerifier(cb.State, st.Nonce)), Scopes: scopesOr(st.Scopes, app)})
 			return err
 		})
 		if !consent.CouldNotCheck(err) || ctx.Err() != nil || attempt >= m.o.maxAttempts {

@@ -62,7 +62,7 @@ func New(st store.Store, drv consent.Driver, opts ...Option) (*Manager, error) {
 		problems = append(problems, "rate limits, concurrency and burst must not be negative")
 	}
 	m := &Manager{store: st, driver: drv, o: o, limiter: newLimiter(o.rate), usedLocal: map[string]time.Time{}, tenantPause: map[string]time.Time{}}
-	if len(o.stateKey) >= 32 {
+	if len(o.allStateKeys()) > 0 && (o.stateKey == nil || len(o.stateKey) >= 32) {
 		c, err := newStateCodec(o, &m.randMu)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("consent state: %v", err))
@@ -654,7 +654,7 @@ func (m *Manager) consentURL(p Profile, app AppSpec, st consent.State, state str
 	var err error
 	if st.Method == consent.UserConsent {
 		u, _, err = m.urls.UserConsentURL(consent.UserConsentRequest{Tenant: p.Tenant, ClientID: p.AppID, RedirectURI: m.o.redirectURI,
-			State: state, Scopes: scopesOr(st.Scopes, app), PKCEVerifier: m.pkceVerifier(st.Nonce)})
+			State: state, Scopes: scopesOr(st.Scopes, app), PKCEVerifier: m.pkceVerifier(state, st.Nonce)})
 	} else {
 		u, err = m.urls.AdminConsentURL(consent.AdminConsentRequest{Tenant: p.Tenant, ClientID: p.AppID, RedirectURI: m.o.redirectURI, State: state})
 	}

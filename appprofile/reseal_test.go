@@ -139,12 +139,12 @@ func TestResealAllReportsSecretsItCannotOpen(t *testing.T) {
 }
 
 // managerOnWith is a Manager like e.mgr over another store and sealer.
-func (e *env) managerOnWith(st store.Store, s appprofile.Sealer) *appprofile.Manager {
+func (e *env) managerOnWith(st store.Store, s appprofile.Sealer, opts ...appprofile.Option) *appprofile.Manager {
 	e.t.Helper()
-	m, err := appprofile.New(st, e.fake, appprofile.WithClock(e.clock.Now), appprofile.WithLogger(slog.New(slog.DiscardHandler)), appprofile.WithSealer(s),
+	m, err := appprofile.New(st, e.fake, append([]appprofile.Option{appprofile.WithClock(e.clock.Now), appprofile.WithLogger(slog.New(slog.DiscardHandler)), appprofile.WithSealer(s),
 		appprofile.WithStateKey(bytes.Repeat([]byte{9}, 32)), appprofile.WithRedirectURI(redirectURI), appprofile.WithReplicationWait(time.Millisecond),
 		appprofile.WithDuplicates(true),
-		appprofile.WithVendorAppIDs(map[string]string{"APElements Automation": nitroID}))
+		appprofile.WithVendorAppIDs(map[string]string{"APElements Automation": nitroID, "Insights for Microsoft 365": insightsID, "APElements Baseline Management": baselineID})}, opts...)...)
 	must(e.t, err)
 	return m
 }
