@@ -45,7 +45,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	srv := httptest.NewUnstartedServer(nil)
-	app, err := startDemo(context.Background(), srv.Listener.Addr().String(), "", false, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := startDemo(context.Background(), srv.Listener.Addr().String(), "", false, true, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

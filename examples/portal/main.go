@@ -80,8 +80,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	db := fs.String("db", "", "SQLite file (default: a temporary file)")
+	signIn := fs.Bool("signin", false, "demo: operators sign in (OpenID Connect against the emulator's MSP tenant, as "+demo.OperatorUPN+")")
+	reseal := fs.Bool("reseal", false, "real tenant: re-seal every stored secret under the newest key of $"+envSealKeys+", then exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	real := getenv(envconfig.ReaderAppID) != ""
+	if *reseal {
+		if !real {
+			return errors.New("-reseal re-seals a real store: configure the real-tenant environment (see the package documentation)")
+		}
+		return resealStore(ctx, getenv, *db, stderr)
+	}
+	if !real && !*signIn && !isLoopback(*addr) {
+		return fmt.Errorf("the demo portal without operator sign-in is open to anyone who reaches it, so it listens on loopback only: use -addr 127.0.0.1:PORT, or -signin")
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -90,7 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var handler http.Handler
 	var banner string
-	if getenv(envconfig.ReaderAppID) != "" {
+	if real {
 		app, err := startReal(ctx, getenv, *db, logger)
 		if err != nil {
 			ln.Close()
@@ -99,7 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		defer app.Close()
 		handler, banner = app.Handler(), fmt.Sprintf("portal: serving %s on http://%s", getenv(envPublicURL), ln.Addr())
 	} else {
-		app, err := startDemo(ctx, ln.Addr().String(), *db, false, logger)
+		app, err := startDemo(ctx, ln.Addr().String(), *db, false, *signIn, logger)
 		if err != nil {
 			ln.Close()
 			return err
@@ -107,7 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		defer app.Close()
 		handler, banner = app.Handler(), fmt.Sprintf("portal: open http://%s/profiles (demo tenant %s, emulator %s)", ln.Addr(), demo.CustomerName, app.backend.URL)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(handler, logger)
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -126,7 +138,9 @@ type demoApp struct {
 	*Portal
 	backend *demo.Backend
 	env     *demo.Env
-	closers []func()
+	// operators is the emulator's MSP tenant when operators sign in (-signin).
+	operators *demo.Operators
+	closers   []func()
 }
 
 func (a *demoApp) Close() {
@@ -137,7 +151,7 @@ func (a *demoApp) Close() {
 
 // startDemo builds the portal on the demo backend; hostport is where the portal is reachable
 // (the consent redirect URI is http://hostport/consent/callback).
-func startDemo(ctx context.Context, hostport, dbPath string, fake bool, logger *slog.Logger) (*demoApp, error) {
+func startDemo(ctx context.Context, hostport, dbPath string, fake, signIn bool, logger *slog.Logger) (*demoApp, error) {
 	a := &demoApp{}
 	redirect := "http://" + hostport + "/consent/callback"
 	be, env, err := demo.Start(ctx, redirect, demo.StartOptions{Fake: fake})
@@ -161,7 +175,7 @@ func startDemo(ctx context.Context, hostport, dbPath string, fake bool, logger *
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { st.Close() })
-	keys := make([]byte, 96)
+	keys := make([]byte, 128)
 	if _, err := io.ReadFull(rand.Reader, keys); err != nil {
 		a.Close()
 		return nil, err
@@ -188,8 +202,24 @@ func startDemo(ctx context.Context, hostport, dbPath string, fake bool, logger *
 	for _, upn := range []string{demo.AdminUPN, demo.AlexUPN, demo.InsightsUPN} {
 		accounts = append(accounts, env.Consenter(upn))
 	}
+	var operators *OperatorConfig
+	if signIn {
+		ops, err := be.AddOperators("http://"+hostport+"/auth/callback", time.Now())
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		cred, err := msalCredential(ops.Credential)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.operators = &ops
+		operators = &OperatorConfig{AuthorityHost: be.Authority, TenantID: ops.TenantID, ClientID: ops.ClientID, Credential: cred,
+			RedirectURI: "http://" + hostport + "/auth/callback", Operators: []string{ops.OperatorID}, Key: keys[96:], HTTPClient: be.Server.Client(), Logger: logger}
+	}
 	a.Portal, err = NewPortal(PortalConfig{Manager: mgr, Catalog: env.Catalog, Customers: []Customer{{Name: demo.CustomerName, TenantID: demo.CustomerTenantID}},
-		Accounts: accounts, Demo: env, CSRFKey: keys[64:], Logger: logger})
+		Accounts: accounts, Demo: env, CSRFKey: keys[64:96], Logger: logger, Operators: operators})
 	if err != nil {
 		a.Close()
 		return nil, err

@@ -28,7 +28,7 @@ type testPortal struct {
 func newTestPortal(t *testing.T) *testPortal {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
-	app, err := startDemo(context.Background(), srv.Listener.Addr().String(), "", true, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := startDemo(context.Background(), srv.Listener.Addr().String(), "", true, false, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -47,6 +48,8 @@ type Portal struct {
 	sessions *sessions
 	tmpl     *template.Template
 	logger   *slog.Logger
+	// auth signs operators in; nil leaves the portal open (the demo on loopback only).
+	auth *operatorAuth
 }
 
 // PortalConfig configures NewPortal.
@@ -61,6 +64,9 @@ type PortalConfig struct {
 	// Secure sets the Secure attribute on cookies: the portal is served over HTTPS.
 	Secure bool
 	Logger *slog.Logger
+	// Operators, when set, requires operator sign-in (operator.go) on every route but sign-in
+	// and the consent callback. Nil leaves the portal open: only the demo on loopback may.
+	Operators *OperatorConfig
 }
 
 // NewPortal checks the configuration and parses the templates. It does no I/O.
@@ -82,8 +88,18 @@ func NewPortal(c PortalConfig) (*Portal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Portal{mgr: c.Manager, catalog: c.Catalog, customers: c.Customers, accounts: c.Accounts, env: c.Demo,
-		sessions: &sessions{key: c.CSRFKey, secure: c.Secure}, tmpl: t, logger: c.Logger}, nil
+	p := &Portal{mgr: c.Manager, catalog: c.Catalog, customers: c.Customers, accounts: c.Accounts, env: c.Demo,
+		sessions: &sessions{key: c.CSRFKey, secure: c.Secure}, tmpl: t, logger: c.Logger}
+	if c.Operators != nil {
+		oc := *c.Operators
+		if oc.Logger == nil {
+			oc.Logger = c.Logger
+		}
+		if p.auth, err = newOperatorAuth(oc); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // Handler returns the portal's routes wrapped in the security headers and the CSRF check.
@@ -100,6 +116,9 @@ func (p *Portal) Handler() http.Handler {
 	mux.HandleFunc("POST /profiles/{id}/reauthorize", p.reauthorize)
 	mux.HandleFunc("POST /profiles/{id}/delete", p.delete)
 	mux.HandleFunc("GET /profiles/{id}/roles", p.roles)
+	if p.auth != nil {
+		p.operatorRoutes(mux)
+	}
 	if p.env != nil {
 		mux.HandleFunc("GET /demo", p.demoPage)
 		mux.HandleFunc("POST /demo", p.demoChange)
@@ -116,6 +135,11 @@ func (p *Portal) protect(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-store")
 		p.sessions.session(w, r)
+		op, ok := p.requireOperator(w, r)
+		if !ok {
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), operatorKey{}, op))
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
@@ -140,11 +164,19 @@ type page struct {
 	Demo  bool
 	Flash string
 	Error string
-	Data  any
+	// Operator is the signed-in operator's UPN (empty without operator sign-in).
+	Operator string
+	Data     any
 }
+
+// operatorKey carries the signed-in operator in a request's context.
+type operatorKey struct{}
 
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
 	pg := page{Title: title, CSRF: p.sessions.token(p.sessions.session(w, r)), Demo: p.env != nil, Flash: flashes[r.URL.Query().Get("flash")], Data: data}
+	if op, ok := r.Context().Value(operatorKey{}).(operator); ok {
+		pg.Operator = cmp.Or(op.UPN, op.ID)
+	}
 	if e, ok := data.(interface{ pageError() string }); ok {
 		pg.Error = e.pageError()
 	}
@@ -287,6 +319,17 @@ func (p *Portal) newForm(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "new.html", "Create app profile", d)
 }
 
+// knownCustomer reports whether name is a configured customer whose tenant is tenant. A portal
+// configured without customers accepts none.
+func (p *Portal) knownCustomer(name, tenant string) bool {
+	for _, c := range p.customers {
+		if c.Name == name && strings.EqualFold(c.TenantID, tenant) {
+			return true
+		}
+	}
+	return false
+}
+
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func (p *Portal) create(w http.ResponseWriter, r *http.Request) {
@@ -308,6 +351,9 @@ func (p *Portal) create(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(services) == 0 {
 		add("services", "Select at least one service.")
+	}
+	if d.Customer != "" && guidRE.MatchString(d.Tenant) && !p.knownCustomer(d.Customer, d.Tenant) {
+		add("customer", "This customer and tenant are not among the portal's customers ($TENANTAPPS_CUSTOMERS).")
 	}
 	req := appprofile.CreateRequest{Customer: d.Customer, Tenant: d.Tenant, Services: services, Mode: appprofile.Mode(d.Mode)}
 	switch d.Mode {
