@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"crypto"
-	"crypto/sha256"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"io"

@@ -149,7 +149,9 @@ func TestRealTenantPortal(t *testing.T) {
 // variables kept as the oldest (their fixed key IDs); malformed lists are refused without
 // showing a key.
 func TestRealConfigKeyLists(t *testing.T) {
-	b64 := func(c byte) string { return base64.StdEncoding.EncodeToString([]byte(strings.Repeat(string(rune(c)), 32))) }
+	b64 := func(c byte) string {
+		return base64.StdEncoding.EncodeToString([]byte(strings.Repeat(string(rune(c)), 32)))
+	}
 	base := map[string]string{envPublicURL: "https://portal.msp.example", envCustomers: "Contoso=6f1c3a52-8d4e-4b7a-a1c9-2e5f7b9d0c13",
 		envCSRFKey: b64('c'), envconfig.StoreDSN: "/tmp/x.db", envconfig.ReaderAppID: demo.ReaderAppID,
 		envOperatorTenant: demo.MSPTenantID, envOperators: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"}
