@@ -33,6 +33,9 @@ const (
 
 // newHTTPServer is the portal's http.Server with the timeouts above.
 func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
