@@ -85,3 +85,36 @@ func TestDemoListensOnLoopbackOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestConsentCallbackShowsFixedTexts: a callback for another tenant, and one whose
+// error_description carries markup and made-up text, get a plain fixed explanation — no internal
+// error text, no tenant IDs, nothing of the description — with the detail in the log.
+func TestConsentCallbackShowsFixedTexts(t *testing.T) {
+	tp := newTestPortal(t)
+	id := tp.create("Nitro")[0]
+	r := tp.post("/profiles/"+id+"/consent", url.Values{"csrf": {tp.csrf()}, "account": {demo.AdminUPN}})
+	cb, err := tp.app.env.PlayConsent(context.Background(), r.location, demo.AdminUPN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const otherTenant = "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
+	r = tp.get("/consent/callback?" + url.Values{"state": {cb.State}, "tenant": {otherTenant}, "admin_consent": {"True"}}.Encode())
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Consent was given in another tenant than the customer&#39;s.") {
+		t.Errorf("tenant mismatch: %d\n%s", r.status, r.body)
+	}
+	for _, leak := range []string{otherTenant, demo.CustomerTenantID, "appprofile:", "consent:"} {
+		if strings.Contains(r.body, leak) {
+			t.Errorf("tenant mismatch page shows %q", leak)
+		}
+	}
+	evil := `<script>alert(1)</script> AADSTS65004: Call +1-555-0100 to restore access`
+	r = tp.get("/consent/callback?" + url.Values{"state": {cb.State}, "error": {"access_denied"}, "error_description": {evil}}.Encode())
+	if !strings.Contains(r.body, "Consent was not given") {
+		t.Errorf("declined: %d\n%s", r.status, r.body)
+	}
+	for _, leak := range []string{"<script>", "alert(1)", "555-0100", "AADSTS65004", "&lt;script"} {
+		if strings.Contains(r.body, leak) {
+			t.Errorf("declined page echoes the error_description (%q)", leak)
+		}
+	}
+}

@@ -541,28 +541,50 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	prof, err := p.mgr.CompleteConsent(r.Context(), cb)
 	if err != nil {
-		var denied *appprofile.ConsentDeniedError
-		var notProven *appprofile.ConsentNotProvenError
 		var recorded *appprofile.ConsentRecordedError
-		switch {
-		case errors.As(err, &recorded):
+		if errors.As(err, &recorded) {
 			// The consent is kept (unproven); Verify proves it. Sending the administrator back
 			// to Microsoft would only repeat what Microsoft already recorded.
 			http.Redirect(w, r, "/profiles?flash=consentrecorded&tenant="+prof.Tenant, http.StatusSeeOther)
-		case errors.As(err, &denied):
-			p.fail(w, r, http.StatusOK, "Consent was not given: "+denied.Error())
-		case errors.As(err, &notProven):
-			p.fail(w, r, http.StatusOK, "Microsoft Entra ID reported consent, but the tenant does not show it: "+strings.Join(notProven.Missing, "; ")+". Consent again.")
-		case errors.Is(err, appprofile.ErrBadState), errors.Is(err, appprofile.ErrStateReplayed):
-			p.fail(w, r, http.StatusBadRequest, "This consent link was already used or has expired. Start consent again from the profile list.")
-		case errors.Is(err, appprofile.ErrCouldNotCheck):
-			p.fail(w, r, http.StatusServiceUnavailable, "The tenant could not be read to confirm consent. Nothing was changed; consent again in a minute.")
-		default:
-			p.fail(w, r, http.StatusInternalServerError, err.Error())
+			return
 		}
+		// The page shows a fixed explanation per case — never the error's text, which names
+		// tenants and internals, nor the callback's error_description, which anyone can put in
+		// a link — and the detail goes to the log.
+		status, msg := callbackProblem(err)
+		p.logger.Warn("portal: consent callback not completed", "status", status, "err", err)
+		p.fail(w, r, status, msg)
 		return
 	}
 	http.Redirect(w, r, "/profiles?flash=consented&tenant="+prof.Tenant, http.StatusSeeOther)
+}
+
+// callbackProblem is the status and the fixed explanation the consent callback page shows for
+// err (see callback).
+func callbackProblem(err error) (int, string) {
+	var denied *appprofile.ConsentDeniedError
+	var notProven *appprofile.ConsentNotProvenError
+	switch {
+	case errors.As(err, &denied):
+		switch denied.Code {
+		case "access_denied":
+			return http.StatusOK, "Consent was not given: the account declined, or Microsoft Entra ID refused the request (for example, the account may not grant these permissions). Start consent again from the profile list, with an account that may consent."
+		case "invalid_grant":
+			return http.StatusOK, "Consent was not given: the authorization from Microsoft Entra ID expired or was already used. Start consent again from the profile list."
+		}
+		return http.StatusOK, "Consent was not given: Microsoft Entra ID reported an error. Start consent again from the profile list; the portal's log has the details."
+	case errors.As(err, &notProven):
+		return http.StatusOK, "Microsoft Entra ID reported consent, but the tenant does not show all the permissions yet. Nothing was recorded: consent again, accepting every permission."
+	case errors.Is(err, appprofile.ErrTenantMismatch):
+		return http.StatusBadRequest, "Consent was given in another tenant than the customer's. Start consent again from the profile list and sign in with an account of the customer's tenant."
+	case errors.Is(err, appprofile.ErrBadState), errors.Is(err, appprofile.ErrStateReplayed):
+		return http.StatusBadRequest, "This consent link was already used or has expired. Start consent again from the profile list."
+	case errors.Is(err, appprofile.ErrCouldNotCheck):
+		return http.StatusServiceUnavailable, "The tenant could not be read to confirm consent. Nothing was changed; consent again in a minute."
+	case errors.Is(err, appprofile.ErrNotFound):
+		return http.StatusNotFound, "The profile of this consent no longer exists; it may have been deleted."
+	}
+	return http.StatusInternalServerError, "The consent could not be completed because of an error in the portal. Try again from the profile list; the portal's log has the details."
 }
 
 // ---- verify, re-authorize, delete, roles ----
