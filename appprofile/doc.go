@@ -81,5 +81,15 @@
 // A custom app's .pfx and password are sealed with AES-256-GCM under a key ID (see Sealer and
 // NewAESGCMSealer) before they reach the Store; the embedder supplies the keys and can rotate them.
 // Without a Sealer the Manager refuses to keep secrets (ErrNoSealer). Deleting a profile wipes them.
-// Secrets never appear in errors or logs.
+// Secrets never appear in errors or logs, and every type that holds one (Manager, AESGCMSealer,
+// CustomAppInput) prints a fixed description for every fmt verb and for log/slog.
+//
+// # Key rotation
+//
+// Seal keys: give NewAESGCMSealer the new key as current and keep the old ones, then run
+// ResealAll (resumable with its Cursor, safe beside other writers) until it reports no failures,
+// then drop the old keys. Consent-state keys: WithStateKeys(new, old...) signs new states with the
+// first key and verifies with all, so consents in flight complete (their PKCE verifiers are
+// derived from the key that signed them); drop an old key once its states have expired
+// (WithStateTTL).
 package appprofile

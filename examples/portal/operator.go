@@ -509,3 +509,12 @@ func (p *Portal) operatorRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /auth/signout", p.authSignOut)
 	mux.HandleFunc("GET /auth/signedout", p.authSignedOut)
 }
+
+// GoString is String, so that %#v does not print the cookie key or the credential.
+func (c OperatorConfig) GoString() string { return c.String() }
+
+// String describes the sign-in without its key.
+func (a *operatorAuth) String() string { return "operatorAuth{" + a.cfg.String() + "}" }
+
+// GoString is String.
+func (a *operatorAuth) GoString() string { return a.String() }

@@ -74,6 +74,9 @@ type namedKey struct {
 	key []byte
 }
 
+// GoString is String, so that %#v does not print the keys.
+func (c realConfig) GoString() string { return c.String() }
+
 // String names the configuration without any key.
 func (c realConfig) String() string {
 	return fmt.Sprintf("portal configuration for %v (%d customers, %d state keys, %d seal keys, operators of tenant %s)", c.publicURL, len(c.customers), len(c.stateKeys), len(c.sealKeys), c.operatorTenant)

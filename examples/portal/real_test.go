@@ -184,7 +184,7 @@ func TestRealConfigKeyLists(t *testing.T) {
 	if c.operatorClientID != demo.ReaderAppID {
 		t.Errorf("sign-in client %q, want the reading app by default", c.operatorClientID)
 	}
-	if s := fmt.Sprintf("%v %+v", c, c); strings.Contains(s, b64('n')) || strings.Contains(s, "110 110 110") {
+	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, b64('n')) || strings.Contains(s, "110 110 110") {
 		t.Errorf("the configuration prints a key: %s", s)
 	}
 	for name, extra := range map[string]map[string]string{
