@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tenantapps/tenantapps/appprofile"
+	"github.com/tenantapps/tenantapps/consent/consenttest"
 	"github.com/tenantapps/tenantapps/store"
 	"github.com/tenantapps/tenantapps/store/memstore"
 	"github.com/tenantapps/tenantapps/store/sqlite"
@@ -133,4 +135,43 @@ func (e *env) managerOn(st store.Store) *appprofile.Manager {
 		appprofile.WithVendorAppIDs(map[string]string{"APElements Automation": nitroID}))
 	must(e.t, err)
 	return m
+}
+
+// TestConcurrentRetriesOfOneCallbackHaveOneWinner: after a failed save, two retries of the same
+// callback run at once; one records the consent, the other loses the versioned Update and
+// reports ErrStateReplayed (the callback was completed), not a bare conflict.
+func TestConcurrentRetriesOfOneCallbackHaveOneWinner(t *testing.T) {
+	e := newEnv(t)
+	fs := &failingStore{Store: e.store, nonces: e.store, failErr: errors.New("connection reset")}
+	m := e.managerOn(fs)
+	ps, err := m.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Nitro"}})
+	must(t, err)
+	start, err := m.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: e.globalAdmin()})
+	must(t, err)
+	e.grantAll(nitroID, "APElements Automation")
+	cb := appprofile.Callback{State: start.State, Tenant: tenantID, AdminConsent: "True"}
+	if _, err := m.CompleteConsent(e.ctx, cb); err == nil {
+		t.Fatal("first attempt: want the store's error")
+	}
+	// Retry B reads the tenant; while it does, retry A runs to the end and records the consent.
+	var started atomic.Bool
+	var errA error
+	e.fake.OnCall(consenttest.MethodAppState, func(ctx context.Context, _ consenttest.Action) error {
+		if started.CompareAndSwap(false, true) { // B's read; A's own read passes through
+			_, errA = m.CompleteConsent(e.ctx, cb)
+		}
+		return nil
+	})
+	_, errB := m.CompleteConsent(e.ctx, cb)
+	if errA != nil {
+		t.Errorf("retry A: %v, want the consent recorded", errA)
+	}
+	if !errors.Is(errB, appprofile.ErrStateReplayed) {
+		t.Errorf("retry B: %v, want ErrStateReplayed", errB)
+	}
+	p, err := m.Get(e.ctx, ps[0].ID)
+	must(t, err)
+	if p.Status != appprofile.Valid || p.Consent == nil {
+		t.Errorf("after both retries: %s consent %+v, want valid with the consent", p.Status, p.Consent)
+	}
 }
