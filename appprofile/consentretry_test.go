@@ -72,19 +72,7 @@ func TestCompleteConsentRetriedAfterStoreFailure(t *testing.T) {
 	for name, open := range stores {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t)
-			inner, nonces := open(t, e)
-			fs := &failingStore{Store: inner, nonces: nonces, failErr: errors.New("database is locked: disk I/O error")}
-			m := e.managerOn(fs)
-			ps, err := m.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Nitro"}})
-			must(t, err)
-			start, err := m.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: e.globalAdmin()})
-			must(t, err)
-			e.grantAll(nitroID, "APElements Automation")
-			cb := appprofile.Callback{State: start.State, Tenant: tenantID, AdminConsent: "True", RemoteIP: adminIP}
-
-			if _, err := m.CompleteConsent(e.ctx, cb); err == nil || errors.Is(err, appprofile.ErrStateReplayed) {
-				t.Fatalf("first attempt with the store failing: err = %v, want the store's error", err)
-			}
+			m, _, cb := e.failedConsent(open(t, e))
 			p, err := m.CompleteConsent(e.ctx, cb)
 			if err != nil {
 				t.Fatalf("retry of the same callback: %v, want the consent completed", err)
@@ -103,19 +91,9 @@ func TestCompleteConsentRetriedAfterStoreFailure(t *testing.T) {
 // once a newer consent was recorded, so an old callback URL cannot overwrite a later consent.
 func TestSpentStateOfOlderConsentStaysSpent(t *testing.T) {
 	e := newEnv(t)
-	fs := &failingStore{Store: e.store, nonces: e.store, failErr: errors.New("connection reset")}
-	m := e.managerOn(fs)
-	ps, err := m.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Nitro"}})
-	must(t, err)
-	old, err := m.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: e.globalAdmin()})
-	must(t, err)
-	e.grantAll(nitroID, "APElements Automation")
-	oldCB := appprofile.Callback{State: old.State, Tenant: tenantID, AdminConsent: "True"}
-	if _, err := m.CompleteConsent(e.ctx, oldCB); err == nil {
-		t.Fatal("first attempt: want the store's error")
-	}
+	m, id, oldCB := e.failedConsent(e.store, e.store)
 	e.clock.Advance(time.Minute)
-	fresh, err := m.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: e.globalAdmin()})
+	fresh, err := m.BeginConsent(e.ctx, id, appprofile.BeginConsentRequest{Consenter: e.globalAdmin()})
 	must(t, err)
 	if _, err := m.CompleteConsent(e.ctx, appprofile.Callback{State: fresh.State, Tenant: tenantID, AdminConsent: "True"}); err != nil {
 		t.Fatal(err)
@@ -123,6 +101,24 @@ func TestSpentStateOfOlderConsentStaysSpent(t *testing.T) {
 	if _, err := m.CompleteConsent(e.ctx, oldCB); !errors.Is(err, appprofile.ErrStateReplayed) {
 		t.Errorf("old callback after a newer consent: err = %v, want ErrStateReplayed", err)
 	}
+}
+
+// failedConsent creates a Nitro profile on a Manager over st wrapped in a failingStore, begins and
+// grants admin consent, and completes it once, which fails at the save after the state was spent.
+// It returns the Manager, the profile ID and the callback.
+func (e *env) failedConsent(st store.Store, nonces store.NonceStore) (*appprofile.Manager, string, appprofile.Callback) {
+	e.t.Helper()
+	m := e.managerOn(&failingStore{Store: st, nonces: nonces, failErr: errors.New("connection reset")})
+	ps, err := m.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Nitro"}})
+	must(e.t, err)
+	start, err := m.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: e.globalAdmin()})
+	must(e.t, err)
+	e.grantAll(nitroID, "APElements Automation")
+	cb := appprofile.Callback{State: start.State, Tenant: tenantID, AdminConsent: "True", RemoteIP: adminIP}
+	if _, err := m.CompleteConsent(e.ctx, cb); err == nil || errors.Is(err, appprofile.ErrStateReplayed) {
+		e.t.Fatalf("first attempt with the store failing: err = %v, want the store's error", err)
+	}
+	return m, ps[0].ID, cb
 }
 
 // managerOn is a Manager like e.mgr over another store.
@@ -142,17 +138,7 @@ func (e *env) managerOn(st store.Store) *appprofile.Manager {
 // reports ErrStateReplayed (the callback was completed), not a bare conflict.
 func TestConcurrentRetriesOfOneCallbackHaveOneWinner(t *testing.T) {
 	e := newEnv(t)
-	fs := &failingStore{Store: e.store, nonces: e.store, failErr: errors.New("connection reset")}
-	m := e.managerOn(fs)
-	ps, err := m.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Nitro"}})
-	must(t, err)
-	start, err := m.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: e.globalAdmin()})
-	must(t, err)
-	e.grantAll(nitroID, "APElements Automation")
-	cb := appprofile.Callback{State: start.State, Tenant: tenantID, AdminConsent: "True"}
-	if _, err := m.CompleteConsent(e.ctx, cb); err == nil {
-		t.Fatal("first attempt: want the store's error")
-	}
+	m, id, cb := e.failedConsent(e.store, e.store)
 	// Retry B reads the tenant; while it does, retry A runs to the end and records the consent.
 	var started atomic.Bool
 	var errA error
@@ -169,7 +155,7 @@ func TestConcurrentRetriesOfOneCallbackHaveOneWinner(t *testing.T) {
 	if !errors.Is(errB, appprofile.ErrStateReplayed) {
 		t.Errorf("retry B: %v, want ErrStateReplayed", errB)
 	}
-	p, err := m.Get(e.ctx, ps[0].ID)
+	p, err := m.Get(e.ctx, id)
 	must(t, err)
 	if p.Status != appprofile.Valid || p.Consent == nil {
 		t.Errorf("after both retries: %s consent %+v, want valid with the consent", p.Status, p.Consent)

@@ -2,22 +2,20 @@ package appprofile_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/certs"
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/internal/testcerts"
 	"github.com/tenantapps/tenantapps/store/memstore"
 )
 
@@ -76,19 +74,8 @@ func TestSecretsNeverFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tc := testcerts.NewRSA(t, testcerts.Options{CommonName: "redaction"})
+	cert, key := tc.Cert, tc.Key.(*rsa.PrivateKey)
 	cred := consent.CertificateCredential{Chain: []*x509.Certificate{cert}, Key: key}
 	custom := appprofile.CustomAppInput{ApplicationID: "app", PFX: pfx, Password: password}
 

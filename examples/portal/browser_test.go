@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,14 +42,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv := httptest.NewUnstartedServer(nil)
-	app, err := startDemo(context.Background(), srv.Listener.Addr().String(), "", false, true, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = app.Handler()
-	srv.Start()
-	t.Cleanup(func() { srv.Close(); app.Close() })
+	app, srv := startTestDemo(t, false, true)
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
@@ -137,7 +127,7 @@ func TestBrowser(t *testing.T) {
 
 	// The operator signs in first: the portal sends the browser to the MSP tenant's sign-in
 	// (the emulator's page), and back to the page asked for.
-	err = chromedp.Do(bctx,
+	err := chromedp.Do(bctx,
 		chromedp.Navigate(srv.URL+"/profiles/new"),
 		chromedp.WaitVisible(chromedp.ID("accept")),
 		shot("0-operator-sign-in"),

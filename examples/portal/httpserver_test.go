@@ -91,14 +91,9 @@ func TestDemoListensOnLoopbackOnly(t *testing.T) {
 // error text, no tenant IDs, nothing of the description — with the detail in the log.
 func TestConsentCallbackShowsFixedTexts(t *testing.T) {
 	tp := newTestPortal(t)
-	id := tp.create("Nitro")[0]
-	r := tp.post("/profiles/"+id+"/consent", url.Values{"csrf": {tp.csrf()}, "account": {demo.AdminUPN}})
-	cb, err := tp.app.env.PlayConsent(context.Background(), r.location, demo.AdminUPN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cb := tp.playedConsent()
 	const otherTenant = "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
-	r = tp.get("/consent/callback?" + url.Values{"state": {cb.State}, "tenant": {otherTenant}, "admin_consent": {"True"}}.Encode())
+	r := tp.get("/consent/callback?" + url.Values{"state": {cb.State}, "tenant": {otherTenant}, "admin_consent": {"True"}}.Encode())
 	if r.status != http.StatusBadRequest || !strings.Contains(r.body, "Consent was given in another tenant than the customer&#39;s.") {
 		t.Errorf("tenant mismatch: %d\n%s", r.status, r.body)
 	}

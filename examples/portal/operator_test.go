@@ -8,8 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/cookiejar"
@@ -27,14 +25,7 @@ import (
 // trusts the emulator's TLS certificate and keeps cookies.
 func newSignInPortal(t *testing.T) *testPortal {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	app, err := startDemo(context.Background(), srv.Listener.Addr().String(), "", false, true, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = app.Handler()
-	srv.Start()
-	t.Cleanup(func() { srv.Close(); app.Close() })
+	app, srv := startTestDemo(t, false, true)
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Transport: app.backend.Server.Client().Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &testPortal{t: t, app: app, srv: srv, client: c}
