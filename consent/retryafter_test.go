@@ -63,3 +63,16 @@ func TestRetryAfterIsClamped(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseRetryAfter: whatever a service sends, the wait is absent or within [0, MaxRetryAfter].
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"", "2", "2.5", "NaN", "-Inf", "1e308", "Fri, 31 Dec 9999 23:59:59 GMT", "Thu, 01 Jan 1970 00:00:00 GMT", "Sun, 06 Nov 1994 08:49:37 GMT"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		if d := consent.ParseRetryAfter(v, now); d < 0 || d > consent.MaxRetryAfter {
+			t.Fatalf("ParseRetryAfter(%q) = %v, outside [0, %v]", v, d, consent.MaxRetryAfter)
+		}
+	})
+}
