@@ -129,6 +129,15 @@ func TestRealTenantPortal(t *testing.T) {
 		t.Errorf("the demo page exists against a real tenant: %d", r.status)
 	}
 
+	// Rotating the seal key: with a newer key listed, -reseal walks the store (one profile, no
+	// secrets to re-seal) and reports that every secret is under the newest key.
+	env[envSealKeys] = "2027-01=" + key('n')
+	var out strings.Builder
+	if err := run(ctx, []string{"-reseal"}, func(k string) string { return env[k] }, &out); err != nil || !strings.Contains(out.String(), `every secret is sealed under key "2027-01"`) {
+		t.Errorf("-reseal: %v\n%s", err, out.String())
+	}
+	delete(env, envSealKeys)
+
 	// Served at an https public URL, the session cookie is Secure.
 	env[envPublicURL] = "https://portal.msp.example"
 	env[envconfig.StoreDSN] = filepath.Join(dir, "portal2.db")
