@@ -33,7 +33,10 @@ import (
 // authorization code is redeemed by the first attempt; if that attempt's save failed, Entra
 // refuses the code the second time (invalid_grant: AADSTS54005) and the retry ends with a
 // *ConsentDeniedError: that consent must be given again. The in-process fallback (a store
-// without store.NonceStore) behaves the same way.
+// without store.NonceStore) behaves the same way. The price: until one attempt records the
+// consent, each replay of the callback costs the tenant reads of a consent check (within the
+// Manager's rate budget, WithRateLimit), where before it cost nothing; a portal that fears this
+// can rate-limit its callback route.
 
 // spendNonce consumes st's nonce (consumeNonce) and, when it was already spent, lets the call
 // through if the profile shows that no attempt with this state recorded a consent (see above).
