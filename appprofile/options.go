@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/tenantapps/tenantapps/consent"
 )
 
 // Option configures a Manager built by New.
@@ -16,6 +18,7 @@ type options struct {
 	logger          *slog.Logger
 	sealer          Sealer
 	stateKey        []byte
+	stateKeys       []consent.StateKey // WithStateKeys, signing key first
 	stateTTL        time.Duration
 	rand            io.Reader
 	rate            RateLimit
@@ -60,7 +63,8 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 func WithSealer(s Sealer) Option { return func(o *options) { o.sealer = s } }
 
 // WithStateKey sets the HMAC-SHA256 key (at least 32 bytes) that signs consent state, with a
-// consent.StateCodec (key ID "appprofile"). Without one, BeginConsent fails with ErrNoStateKey.
+// consent.StateCodec (key ID "appprofile"). Without one (or WithStateKeys), BeginConsent fails
+// with ErrNoStateKey. To rotate the key, see WithStateKeys.
 func WithStateKey(key []byte) Option {
 	return func(o *options) { o.stateKey = append([]byte(nil), key...) }
 }

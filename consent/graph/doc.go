@@ -78,7 +78,9 @@
 // driver retries 429/503/504 $batch requests and items itself — the SDK never retries items —
 // after Retry-After, at most Config.MaxRetries times, never for longer than Config.MaxRetryWait
 // nor past the context's deadline; a longer wait is returned at once as consent.ErrThrottled
-// with RetryAfter set. Concurrency is bounded per tenant (Config.MaxConcurrentPerTenant).
+// with RetryAfter set. A Retry-After is read with consent.ParseRetryAfter: clamped to
+// consent.MaxRetryAfter, and NaN, negative or absurd values (a date years ahead) count as absent.
+// Concurrency is bounded per tenant (Config.MaxConcurrentPerTenant).
 //
 // The driver never panics on odd answers: batch items are looked up by hand (the SDK's
 // GetBatchResponseById panics on a missing id and parses through Kiota's global registry, which

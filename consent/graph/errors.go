@@ -171,25 +171,11 @@ func firstLine(s string) string {
 	return s
 }
 
-// parseRetryAfter reads a Retry-After header: seconds (decimals allowed, as Graph sends) or an
-// HTTP date. Zero when absent or unreadable.
+// parseRetryAfter reads a Retry-After header (see consent.ParseRetryAfter): seconds (decimals
+// allowed, as Graph sends) or an HTTP date, clamped to consent.MaxRetryAfter. Zero when absent,
+// unreadable or nonsense (NaN, negative, a date more than a day away).
 func parseRetryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		if f <= 0 || f > 86400 {
-			return 0
-		}
-		return time.Duration(f * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return consent.ParseRetryAfter(v, time.Now())
 }
 
 // graphError maps an error from the Kiota adapter (a whole request or $batch send) to a

@@ -21,6 +21,7 @@ func TestParseRetryAfter(t *testing.T) {
 	}{
 		{"", 0}, {"2", 2 * time.Second}, {"2.128", 2128 * time.Millisecond}, {"0", 0}, {"-1", 0},
 		{"abc", 0}, {"1e9", 0}, {" 3 ", 3 * time.Second},
+		{"NaN", 0}, {"-Inf", 0}, {"Fri, 31 Dec 9999 23:59:59 GMT", 0}, {"7200", consent.MaxRetryAfter},
 	} {
 		if got := parseRetryAfter(tc.in); got != tc.want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)

@@ -24,6 +24,7 @@ type authCode struct {
 	tenant, appID, userID, redirectURI string
 	scopes                             []string
 	challenge, method                  string
+	nonce                              string // OpenID Connect nonce of the authorize request (oidc.go)
 	expires                            time.Time
 	used                               bool
 }
@@ -568,6 +569,7 @@ func (s *Server) authCodeLocked(w *deferredReply, r *http.Request, form url.Valu
 		scopes = sc
 	}
 	s.userTokensLocked(w, t, app, u, scopes)
+	idTokenNonce(w, code.nonce)
 }
 
 // refreshTokenInactivity is how long an unused refresh token lives (entra-docs
@@ -800,7 +802,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request, tenantKey 
 	}
 	code := s.newID() + s.newID()
 	s.codes[code] = &authCode{tenant: t.ID, appID: app.AppID, userID: u.ID, redirectURI: redirect, scopes: requested,
-		challenge: q.Get("code_challenge"), method: q.Get("code_challenge_method"), expires: s.now().Add(10 * time.Minute)}
+		challenge: q.Get("code_challenge"), method: q.Get("code_challenge_method"), nonce: q.Get("nonce"), expires: s.now().Add(10 * time.Minute)}
 	v := url.Values{"code": {code}, "session_state": {s.newID()}}
 	if state != "" {
 		v.Set("state", state)
