@@ -125,6 +125,8 @@ type cipherSpec struct {
 	// usesBMP is true for PKCS#12 PBES1 schemes, whose KDF takes the BMPString password; PBES2
 	// takes the password's UTF-8 bytes.
 	usesBMP bool
+	// cost is the work of one decryption attempt (one password encoding), in work units.
+	cost    int64
 	decrypt func(password, ciphertext []byte) ([]byte, error)
 }
 
@@ -190,8 +192,13 @@ func parsePBES1(a algorithm, lim Limits) (*cipherSpec, error) {
 		newStrm = func(k []byte) (cipher.Stream, error) { return rc4.NewCipher(k) }
 	}
 	saltBytes := []byte(salt)
+	sha1Digest := digest{"SHA-1", sha1.New}
+	cost := pkcs12KDFCost(sha1Digest, iter, keyLen)
+	if newStrm == nil {
+		cost += pkcs12KDFCost(sha1Digest, iter, ivLen)
+	}
 	return &cipherSpec{
-		name: name, iterations: iter, usesBMP: true,
+		name: name, iterations: iter, usesBMP: true, cost: cost,
 		decrypt: func(password, ct []byte) ([]byte, error) {
 			key := pkcs12KDF(sha1.New, password, saltBytes, iter, idKey, keyLen)
 			if newStrm != nil {
@@ -266,6 +273,7 @@ func parsePBES2(a algorithm, lim Limits) (*cipherSpec, error) {
 	return &cipherSpec{
 		name:       fmt.Sprintf("PBES2 (PBKDF2-%s, %s)", kdf.prf.name, encName),
 		iterations: kdf.iterations,
+		cost:       pbkdf2Cost(kdf.prf, kdf.iterations, keyLen),
 		decrypt: func(password, ct []byte) ([]byte, error) {
 			key, err := pbkdf2.Key(kdf.prf.new, string(password), kdf.salt, kdf.iterations, keyLen)
 			if err != nil {
@@ -346,6 +354,7 @@ type macSpec struct {
 	name       string
 	iterations int
 	usesBMP    bool
+	cost       int64 // of one verification with one password encoding, in work units
 	digest     []byte
 	compute    func(password, message []byte) ([]byte, error)
 }
@@ -393,6 +402,7 @@ func parseMAC(s cryptobyte.String, lim Limits) (*macSpec, error) {
 		}
 		m.name = fmt.Sprintf("PBMAC1 (PBKDF2-%s, %s)", kdf.prf.name, h.name)
 		m.iterations = kdf.iterations
+		m.cost = pbkdf2Cost(kdf.prf, kdf.iterations, kdf.keyLen)
 		m.compute = func(password, message []byte) ([]byte, error) {
 			key, err := pbkdf2.Key(kdf.prf.new, string(password), kdf.salt, kdf.iterations, kdf.keyLen)
 			if err != nil {
@@ -410,6 +420,7 @@ func parseMAC(s cryptobyte.String, lim Limits) (*macSpec, error) {
 				return nil, err
 			}
 			m.name, m.usesBMP = "HMAC-"+d.name, true
+			m.cost = pkcs12KDFCost(d.digest, iter, d.new().Size())
 			newHash := d.new
 			saltBytes := []byte(salt)
 			m.compute = func(password, message []byte) ([]byte, error) {
