@@ -232,6 +232,9 @@ func (in Inspector) inspect(ctx context.Context, pfxData []byte, password string
 	// The scan derives nothing: it reads the unencrypted structure, enforces the caps and the
 	// iteration limit, and prices every derivation it can see.
 	plan, err := pfx.Scan(data, lim)
+	if err == nil {
+		err = plan.Fits(lim) // refuse at once what needs more than the budget even with a right password
+	}
 	if err != nil {
 		return nil, byNone, fromPFXError(err)
 	}
@@ -283,9 +286,10 @@ func fromPFXError(err error) error {
 	return &Error{Code: CodeCorrupt, Message: pe.Message}
 }
 
-// goPKCS12Weight is how much more go-pkcs12 v0.7.4 spends per work unit than internal/pfx (its
-// PKCS#12 KDF allocates on every iteration); measured by BenchmarkReaders.
-const goPKCS12Weight = 3
+// goPKCS12Weight is how much go-pkcs12 v0.7.4's work is charged relative to internal/pfx's: its
+// KDFs allocate on every iteration, and BenchmarkHostile measured about 1.2 times internal/pfx's
+// CPU per unit (102 vs 86 ns); 2 keeps a margin.
+const goPKCS12Weight = 2
 
 // viaPKCS12 lets go-pkcs12 read the file when its whole work is known in advance. go-pkcs12 has
 // no iteration limit and no context, and DecodeChain derives (after the MAC, and the two
@@ -308,14 +312,14 @@ func (in Inspector) viaPKCS12(ctx context.Context, data []byte, password string,
 	} else if plan.KeyCiphertext > maxEncryptedKey {
 		return nil, byNone, 0, nil // a key too large to parse safely; internal/pfx refuses it
 	}
-	cost := plan.ItemsCost + plan.KeyCost
+	var macCost int64
 	if plan.HasMAC {
-		cost += plan.MACCost
+		macCost = plan.MACCost
 		if password == "" {
-			cost += plan.MACCost // go-pkcs12 tries both encodings of the empty password
+			macCost *= 2 // go-pkcs12 tries both encodings of the empty password
 		}
 	}
-	cost *= goPKCS12Weight
+	cost := (macCost + plan.ItemsCost + plan.KeyCost) * goPKCS12Weight
 	if cost > budget {
 		return nil, byNone, 0, nil
 	}
@@ -323,6 +327,9 @@ func (in Inspector) viaPKCS12(ctx context.Context, data []byte, password string,
 		return nil, byNone, 0, err
 	}
 	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
+	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+		return nil, byNone, macCost * goPKCS12Weight, nil // the MAC failed: nothing else was derived
+	}
 	if err != nil {
 		return nil, byNone, cost, nil
 	}

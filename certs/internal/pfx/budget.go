@@ -48,6 +48,22 @@ func (m *meter) charge(units int64, what string) error {
 	return nil
 }
 
+// fits refuses at once when units more work, which the file certainly needs, would exceed the
+// budget; it charges nothing.
+func (m *meter) fits(units int64, what string) error {
+	if units > m.limit-m.spent {
+		return &Error{Kind: KindWorkLimit, Feature: "key-derivation work",
+			Message: fmt.Sprintf("opening the file needs more key-derivation work than allowed (%s alone needs %d units, %d are left of the limit of %d): it holds too many encrypted parts or too high iteration counts; re-export it with one key, its certificates and a standard iteration count (openssl pkcs12 -export -iter 2048, or Windows Export-PfxCertificate)", what, units, m.limit-m.spent, m.limit)}
+	}
+	return nil
+}
+
+// Fits reports a KindWorkLimit error when a file's visible work, as Scan priced it, exceeds
+// the budget of lim: the MAC, every encrypted item and every key in the clear part, each once.
+func (p *Plan) Fits(lim Limits) error {
+	return newMeter(nil, lim.MaxWork).fits(p.MACCost+p.ItemsCost+p.KeysCost, "what the file shows before decryption")
+}
+
 // alive returns a KindCanceled error once the context is done.
 func (m *meter) alive() error {
 	if m.ctx == nil {

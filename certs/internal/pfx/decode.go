@@ -249,6 +249,8 @@ type Plan struct {
 	// KeyCiphertext the length of its encrypted form.
 	KeyCost       int64
 	KeyCiphertext int
+	// KeysCost is the cost of decrypting every encrypted key of the unencrypted items once.
+	KeysCost int64
 	// Keys and Certs are the bags of the unencrypted items (a shrouded key's DER is nil).
 	Keys  []Bag
 	Certs []Bag
@@ -499,6 +501,11 @@ func (d *decoder) safeContents(b []byte, depth int) error {
 	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) {
 		return corrupt("the safe contents are malformed")
 	}
+	if !d.scan {
+		if err := d.priceKeys(seq); err != nil {
+			return err
+		}
+	}
 	for !seq.Empty() {
 		if d.bags++; d.bags > MaxBags {
 			return tooMany(fmt.Sprintf("the file holds more than %d items (keys, certificates and other bags); a .pfx for an app holds one key and its chain", MaxBags))
@@ -539,6 +546,7 @@ func (d *decoder) safeContents(b []byte, depth int) error {
 			}
 			if d.scan {
 				d.noteCipher(spec)
+				d.plan.KeysCost += spec.cost
 				d.noteKey(spec.cost, len(ct))
 				d.res.Keys = append(d.res.Keys, Bag{LocalKeyID: localKeyID, FriendlyName: friendlyName})
 				continue
@@ -599,6 +607,29 @@ func (d *decoder) safeContents(b []byte, depth int) error {
 		}
 	}
 	return nil
+}
+
+// priceKeys refuses a SafeContents whose encrypted keys, each decrypted once, would exceed what
+// is left of the budget, before the first of them is derived.
+func (d *decoder) priceKeys(seq cryptobyte.String) error {
+	var total int64
+	for n := 0; !seq.Empty() && n <= MaxBags; n++ {
+		var bag, value, epki cryptobyte.String
+		var bagID asn1.ObjectIdentifier
+		if !seq.ReadASN1(&bag, cbasn1.SEQUENCE) || !bag.ReadASN1ObjectIdentifier(&bagID) ||
+			!bag.ReadASN1(&value, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+			return nil // the main loop reports it
+		}
+		if !bagID.Equal(oidShroudedBag) || !value.ReadASN1(&epki, cbasn1.SEQUENCE) {
+			continue
+		}
+		if alg, ok := readAlgorithm(&epki); ok {
+			if spec, err := parseCipher(alg, d.lim); err == nil {
+				total += spec.cost
+			}
+		}
+	}
+	return d.work.fits(total, "decrypting the file's keys")
 }
 
 // noteKey records, while scanning, the first key bag in file order.

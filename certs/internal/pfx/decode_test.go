@@ -142,3 +142,30 @@ func breakFirst(b, oid []byte) {
 	}
 	panic("oid not found")
 }
+
+// FuzzScan: Scan never panics, prices nothing negative, and never fails a file Decode opens.
+func FuzzScan(f *testing.F) {
+	files, _ := filepath.Glob("../../testdata/corpus/*.pfx")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 8000 {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lim := Limits{MaxIterations: 256}
+		p, err := Scan(data, lim)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %T is not an *Error", err)
+			}
+			if _, derr := Decode(context.Background(), data, "", lim); derr == nil {
+				t.Fatalf("Scan failed (%v) on a file Decode opens", err)
+			}
+			return
+		}
+		if p.MACCost < 0 || p.ItemsCost < 0 || p.KeyCost < 0 || p.KeysCost < 0 || p.Items > MaxItems {
+			t.Fatalf("bad plan %+v", p)
+		}
+	})
+}
