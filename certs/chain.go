@@ -11,7 +11,7 @@ import (
 // the chain are found. A real chain needs a few (most certificates carry key identifiers, which
 // decide without a signature); certificates that share one name, carry no key identifiers and
 // sign each other in a cycle would otherwise need one per pair.
-const maxSignatureChecks = 32
+const maxSignatureChecks = 16
 
 // certGraph answers "did parent issue child?" for the certificates of one file with bounded
 // work: candidates come from indexes by name, key identifiers decide when both are present, each

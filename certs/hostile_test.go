@@ -15,7 +15,10 @@ import (
 	"encoding/asn1"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -299,6 +302,13 @@ func buildHostileCorpus(scale int64) []hostileFile {
 	// 3. Huge RSA public keys.
 	huge := hugeRSACertificate(524_288, "Huge")
 	add(hostileFile{name: "rsa-524288-bit-certificate-in-pfx", data: pfxFile([][]byte{dataItem(keyBag(stranger), certBag(huge), certBag(hugeRSACertificate(524_288, "Huge2")))}, nil), want: certs.CodeKeyTooLarge})
+	// At the size limit, sharing one name, without key identifiers: every pair needs a
+	// signature check with a 16,384-bit key and the exponent 2^31-1.
+	bags = [][]byte{keyBag(stranger)}
+	for range 64 / scale {
+		bags = append(bags, certBag(hugeRSACertificate(16384, "Huge")))
+	}
+	add(hostileFile{name: "rsa-16384-bit-64-certificates-one-name", data: pfxFile([][]byte{dataItem(bags...)}, nil), wantProblem: certs.CodeKeyMismatch})
 	add(hostileFile{name: "rsa-4160000-bit.cer", data: hugeRSACertificate(4_160_000, "Huger"), cer: true, want: certs.CodeKeyTooLarge})
 	add(hostileFile{name: "rsa-4160000-bit-renamed.pfx", data: hugeRSACertificate(4_160_000, "Huger"), want: certs.CodeUnsupportedFormat})
 
@@ -494,5 +504,33 @@ func TestInspectStopsBetweenDerivations(t *testing.T) {
 				t.Errorf("%s, canceled after %d checks: err = %v, want canceled", name, n, err)
 			}
 		}
+	}
+}
+
+// TestWriteHostileCorpus writes the full-scale hostile corpus to the directory named by
+// TENANTAPPS_HOSTILE_DIR, with index.txt (file, kind, expected code, quoted password), to measure `tenantapps cert
+// inspect` on it (BENCHMARKS.md); skipped when the variable is unset.
+func TestWriteHostileCorpus(t *testing.T) {
+	dir := os.Getenv("TENANTAPPS_HOSTILE_DIR")
+	if dir == "" {
+		t.Skip("TENANTAPPS_HOSTILE_DIR is not set")
+	}
+	var index strings.Builder
+	for _, f := range hostileCorpus(t, false) {
+		name := f.name
+		if !strings.Contains(name, ".") {
+			name += ".pfx"
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), f.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		kind := "pfx"
+		if f.cer {
+			kind = "cert"
+		}
+		fmt.Fprintf(&index, "%s %s %s %q\n", name, kind, f.want, f.password)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "index.txt"), []byte(index.String()), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -13,12 +13,12 @@ import (
 )
 
 // Limits on what one upload may hold, applied before any expensive work. They are far above real
-// files and far below what would cost seconds: Microsoft Entra ID accepts RSA keys of 2,048 to
-// 4,096 bits and the P-256/P-384/P-521 curves for app credentials, a chain has a handful of
-// certificates, a .crt file one or a few PEM blocks.
+// files and far below what would cost seconds: app certificates use RSA keys of 2,048 to 4,096
+// bits (Microsoft Entra ID refuses fewer than 2,048: AADSTS700027) or the NIST curves, a chain
+// has a handful of certificates, a .crt file one or a few PEM blocks.
 const (
 	// MaxRSABits is the largest RSA modulus accepted in a certificate or private key: four times
-	// the largest key Entra ID accepts. Larger keys are refused (key_too_large) before any
+	// the largest key tools offer for app certificates (4,096 bits). Larger keys are refused (key_too_large) before any
 	// arithmetic on them; verifying a signature with a 524,288-bit key takes seconds.
 	MaxRSABits = 16384
 	// MaxRSAExponent is the largest RSA public exponent accepted (crypto/rsa's own limit; tools
@@ -27,7 +27,7 @@ const (
 	// MaxCertificates is the most certificates one .pfx or .cer/.crt file may hold.
 	MaxCertificates = 64
 	// MaxKeys is the most private keys one .pfx may hold.
-	MaxKeys = 8
+	MaxKeys = 4
 	// MaxPEMBlocks is the most PEM blocks read from one text file.
 	MaxPEMBlocks = 256
 )
@@ -179,7 +179,7 @@ func checkRSASize(bits int, e *big.Int, what string) error {
 	switch {
 	case bits > MaxRSABits:
 		return &Error{Code: CodeKeyTooLarge, Feature: fmt.Sprintf("RSA %d-bit %s", bits, what),
-			Message: fmt.Sprintf("the file's %s is an RSA key of %d bits; Microsoft Entra ID accepts 2,048 to 4,096 bits and this package refuses more than %d without examining it; create a new certificate with a 2,048, 3,072 or 4,096-bit key", what, bits, MaxRSABits)}
+			Message: fmt.Sprintf("the file's %s is an RSA key of %d bits, far beyond the 2,048 to 4,096 bits app certificates use (more than %d bits is refused without examining it); create a new certificate with a 2,048, 3,072 or 4,096-bit key", what, bits, MaxRSABits)}
 	case e.Sign() <= 0 || e.Cmp(big.NewInt(MaxRSAExponent)) > 0:
 		return &Error{Code: CodeKeyTooLarge, Feature: "RSA public exponent of " + fmt.Sprint(e.BitLen()) + " bits",
 			Message: fmt.Sprintf("the file's %s has an RSA public exponent of %d bits, which no tool writes (65,537 is standard); create a new certificate with a standard tool", what, e.BitLen())}
