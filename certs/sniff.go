@@ -18,8 +18,9 @@ import (
 // has a handful of certificates, a .crt file one or a few PEM blocks.
 const (
 	// MaxRSABits is the largest RSA modulus accepted in a certificate or private key: four times
-	// the largest key tools offer for app certificates (4,096 bits). Larger keys are refused (key_too_large) before any
-	// arithmetic on them; verifying a signature with a 524,288-bit key takes seconds.
+	// the largest key tools offer for app certificates (4,096 bits). Larger keys are refused
+	// (key_too_large) before any arithmetic on them: verifying a signature with a 524,288-bit
+	// key takes seconds, validating a 1,048,576-bit private key most of a minute.
 	MaxRSABits = 16384
 	// MaxRSAExponent is the largest RSA public exponent accepted (crypto/rsa's own limit; tools
 	// write 65,537).

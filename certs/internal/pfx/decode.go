@@ -7,6 +7,11 @@
 // first certificate as the leaf. Decode returns every key and certificate with their attributes
 // and leaves the judgement (which certificate is the leaf, does the key match) to certs.
 //
+// Scan reads the unencrypted structure without deriving any key and prices what it sees (Plan),
+// so that package certs can decide who reads the file and refuse at once what costs too much.
+// Decode charges every key derivation against Limits.MaxWork before it runs and checks its
+// context between derivations; structural caps (MaxItems, MaxBags) bound the rest.
+//
 // Decode tells a wrong password from a damaged file: the MAC decides when there is one; when the
 // MAC fails but the password still decrypts the contents into valid structures, the file was
 // damaged; when there is no MAC, a failed decryption is reported as a wrong password with a
