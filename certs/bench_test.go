@@ -20,11 +20,13 @@ func BenchmarkInspect(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			data := readCorpus(b, tc.file)
 			b.ReportAllocs()
+			start := cpuTime()
 			for b.Loop() {
 				if _, err := certs.Inspect(data, "Pa55-word"); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64((cpuTime()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
