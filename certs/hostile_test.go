@@ -299,6 +299,15 @@ func buildHostileCorpus(scale int64) []hostileFile {
 	}
 	add(hostileFile{name: "name-cycle-64.crt", data: cyclePEM, cer: true})
 
+	// A long password (64 KB, what the CLI reads from stdin at most) and 500 keys it decrypts:
+	// every derivation hashes the password, whatever its iteration count.
+	long := strings.Repeat("p", 64<<10)
+	bags = nil
+	for range 500 / scale {
+		bags = append(bags, seqOf(oidDER(oidShroudedBag), explicit0(seqOf(pbes2(1), octets(aesCBCWithPBKDF2Iter(long, 1, stranger))))))
+	}
+	add(hostileFile{name: "64KB-password-500-keys", data: pfxFile([][]byte{dataItem(bags...)}, nil), password: long, want: certs.CodeTooManyParts})
+
 	// 3. Huge RSA public keys.
 	huge := hugeRSACertificate(524_288, "Huge")
 	add(hostileFile{name: "rsa-524288-bit-certificate-in-pfx", data: pfxFile([][]byte{dataItem(keyBag(stranger), certBag(huge), certBag(hugeRSACertificate(524_288, "Huge2")))}, nil), want: certs.CodeKeyTooLarge})
@@ -467,7 +476,11 @@ func cpuTime() time.Duration {
 }
 
 func aesCBCWithPBKDF2(password string, plain []byte) []byte {
-	key, err := pbkdf2.Key(sha256.New, password, make([]byte, 8), 2048, 32)
+	return aesCBCWithPBKDF2Iter(password, 2048, plain)
+}
+
+func aesCBCWithPBKDF2Iter(password string, iter int, plain []byte) []byte {
+	key, err := pbkdf2.Key(sha256.New, password, make([]byte, 8), iter, 32)
 	if err != nil {
 		panic(err)
 	}

@@ -225,7 +225,7 @@ func (in Inspector) inspect(ctx context.Context, pfxData []byte, password string
 	if err != nil {
 		return nil, byNone, err
 	}
-	lim := pfx.Limits{MaxIterations: in.MaxIterations, MaxWork: in.MaxWork}
+	lim := pfx.Limits{MaxIterations: in.MaxIterations, MaxWork: in.MaxWork, MaxKeys: MaxKeys}
 	if lim.MaxWork <= 0 {
 		lim.MaxWork = DefaultMaxWork
 	}

@@ -18,12 +18,12 @@ func TestDecodeWorkBudget(t *testing.T) {
 		maxWork        int64
 		want           Kind // 0: opens
 	}{
-		{"iter-100000.pfx", "Pa55-word", 500_000, 0},               // MAC 100,000 + two PBKDF2-SHA256 bags 200,000 each
+		{"iter-100000.pfx", "Pa55-word", 501_000, 0},               // MAC 100,000 + two PBKDF2-SHA256 bags 200,000 each + input sizes
 		{"iter-100000.pfx", "Pa55-word", 499_999, KindWorkLimit},   // one unit short
-		{"iter-100000.pfx", "wrong", 100_000, KindWrongPassword},   // the MAC alone decides
+		{"iter-100000.pfx", "wrong", 100_200, KindWrongPassword},   // the MAC alone decides
 		{"iter-100000.pfx", "wrong", 99_999, KindWorkLimit},        // not even the MAC fits
 		{"nomac-encrypted.pfx", "Pa55-word", 4_095, KindWorkLimit}, // no MAC: every item must decrypt
-		{"password-bmp-legacy.pfx", "pä€w-Ünïcødé", 12_288, 0},     // the MAC fixes the encoding: no retry of items
+		{"password-bmp-legacy.pfx", "pä€w-Ünïcødé", 13_500, 0},     // the MAC fixes the encoding: no retry of items
 	}
 	for _, tt := range tests {
 		data, err := os.ReadFile("../../testdata/corpus/" + tt.file)

@@ -75,6 +75,9 @@ type Limits struct {
 	// DefaultMaxWork): the MAC, every encrypted item and key, every password encoding tried.
 	// Zero means DefaultMaxWork.
 	MaxWork int64
+	// MaxKeys stops decoding with KindTooMany at the first key beyond it, before that key is
+	// decrypted; zero means no limit.
+	MaxKeys int
 }
 
 // Structural caps, far above real files (OpenSSL and Windows write 2 authenticated-safe items,
@@ -184,7 +187,7 @@ func Decode(ctx context.Context, data []byte, password string, lim Limits) (*Res
 	if mac != nil {
 		if mac.usesBMP {
 			for i, c := range d.bmp {
-				if err := d.work.charge(mac.cost, "the MAC"); err != nil {
+				if err := d.work.charge(mac.attemptCost(len(c), len(content)), "the MAC"); err != nil {
 					return nil, err
 				}
 				if mac.verify(c, content) {
@@ -195,7 +198,7 @@ func Decode(ctx context.Context, data []byte, password string, lim Limits) (*Res
 				}
 			}
 		} else {
-			if err := d.work.charge(mac.cost, "the MAC"); err != nil {
+			if err := d.work.charge(mac.attemptCost(len(d.raw), len(content)), "the MAC"); err != nil {
 				return nil, err
 			}
 			macVerified = mac.verify(d.raw, content)
@@ -460,7 +463,7 @@ func (d *decoder) decrypt(spec *cipherSpec, ct []byte, use func(plain []byte) er
 		cands = [][]byte{d.raw}
 	}
 	for _, pw := range cands {
-		if err := d.work.charge(spec.cost, spec.name+" decryption"); err != nil {
+		if err := d.work.charge(spec.attemptCost(len(pw), len(ct)), spec.name+" decryption"); err != nil {
 			return err
 		}
 		plain, err := spec.decrypt(pw, ct)
@@ -535,6 +538,9 @@ func (d *decoder) safeContents(b []byte, depth int) error {
 				return corrupt("a key bag is malformed")
 			}
 			d.noteKey(0, 0)
+			if err := d.keyRoom(); err != nil {
+				return err
+			}
 			d.res.Keys = append(d.res.Keys, Bag{DER: []byte(elem), LocalKeyID: localKeyID, FriendlyName: friendlyName})
 		case bagID.Equal(oidShroudedBag):
 			var epki, ct cryptobyte.String
@@ -547,6 +553,9 @@ func (d *decoder) safeContents(b []byte, depth int) error {
 			}
 			spec, err := parseCipher(alg, d.lim)
 			if err != nil {
+				return err
+			}
+			if err := d.keyRoom(); err != nil {
 				return err
 			}
 			if d.scan {
@@ -645,6 +654,14 @@ func (d *decoder) noteKey(cost int64, ciphertext int) {
 	d.sawKey = true
 	d.plan.KeyFirst = d.plan.Encrypted == 0
 	d.plan.KeyCost, d.plan.KeyCiphertext = cost, ciphertext
+}
+
+// keyRoom refuses a key bag beyond Limits.MaxKeys.
+func (d *decoder) keyRoom() error {
+	if d.lim.MaxKeys > 0 && len(d.res.Keys) >= d.lim.MaxKeys {
+		return &Error{Kind: KindTooMany, Feature: "private keys", Message: fmt.Sprintf("the file holds more than %d private keys; export only the app's certificate and its key", d.lim.MaxKeys)}
+	}
+	return nil
 }
 
 func tooMany(msg string) *Error {
