@@ -258,19 +258,19 @@ func buildHostileCorpus(scale int64) []hostileFile {
 	for range 500 {
 		bags = append(bags, shroudedBag(pbes2(100_000)))
 	}
-	add(hostileFile{name: "500-keys-100k-iterations", data: pfxFile([][]byte{dataItem(bags...)}, nil), password: "s3cret-pw", want: certs.CodeWorkLimit})
+	add(hostileFile{name: "500-keys-100k-iterations", data: pfxFile([][]byte{dataItem(bags...)}, nil), password: "s3cret-pw", want: certs.CodeTooManyParts})
 	// Keys hidden in an encrypted item are priced only once it is decrypted: this item decrypts
 	// with the password "s3cret-pw" (built with the real cipher below), then holds 500 costly keys.
 	add(hostileFile{name: "hidden-keys-behind-encrypted-item", data: pfxFile([][]byte{encryptedItemWith("s3cret-pw", seqOf(bags...))}, nil), password: "s3cret-pw", want: certs.CodeWorkLimit})
-	// Just under the budget: 7 items, each with a key of 500,000 PBKDF2 iterations (1,000,000
-	// units) that fails to decrypt (the reader tries every item, so that a damaged file can
-	// still prove the password right): the most work a file can make Inspect do; it ends as
-	// wrong_password.
+	// Just under the budget: 4 items (MaxKeys), each with a key of 950,000 PBKDF2 iterations
+	// (1,900,000 units) that fails to decrypt (the reader tries every item, so that a damaged
+	// file can still prove the password right): the most work a file can make Inspect do; it
+	// ends as wrong_password.
 	items = nil
-	for range 7 {
-		items = append(items, dataItem(shroudedBag(pbes2(500_000/scale))))
+	for range 4 {
+		items = append(items, dataItem(shroudedBag(pbes2(950_000/scale))))
 	}
-	add(hostileFile{name: "just-under-budget-7-keys", data: pfxFile(items, nil), password: "s3cret-pw", want: certs.CodeWrongPassword})
+	add(hostileFile{name: "just-under-budget-4-keys", data: pfxFile(items, nil), password: "s3cret-pw", want: certs.CodeWrongPassword})
 	add(hostileFile{name: "pbmac1-10M-iterations", data: pfxFile([][]byte{dataItem()}, pbmac1(10_000_000)), password: "s3cret-pw", want: certs.CodeWorkLimit})
 	add(hostileFile{name: "pbmac1-1M-iterations-sha512", data: pfxFile([][]byte{dataItem()}, pbmac1(1_000_000/scale)), password: "s3cret-pw", want: certs.CodeWrongPassword})
 	add(hostileFile{name: "mac-10M-then-items", data: pfxFile([][]byte{encryptedItem(pbes1(2048), make([]byte, 32)), encryptedItem(pbes1(2048), make([]byte, 32))}, sha1MAC(10_000_000)), password: "pä€w", want: certs.CodeWorkLimit})
