@@ -509,8 +509,8 @@ func (c *countdownCtx) Err() error {
 // TestInspectStopsBetweenDerivations: a context that ends while a file is being read stops the
 // work before the next key derivation; the answer is canceled, not a verdict on the file.
 func TestInspectStopsBetweenDerivations(t *testing.T) {
-	for _, name := range []string{"nss-pk12util.pfx", "certtool-default-chain.pfx", "openssl3-default-chain.pfx"} {
-		for n := range 4 {
+	for _, name := range []string{"nss-pk12util.pfx", "keytool-default.pfx", "openssl3-default-chain.pfx"} {
+		for n := range 3 { // go-pkcs12's read is checked before and after (it is bounded in advance)
 			ctx := &countdownCtx{Context: context.Background(), n: n}
 			_, err := certs.InspectContext(ctx, readCorpus(t, name), "Pa55-word")
 			if !errors.Is(err, certs.ErrCanceled) || !errors.Is(err, context.Canceled) {
