@@ -123,9 +123,13 @@ var (
 // canceled returns the canceled Error for a done ctx, nil while ctx is live.
 func canceled(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
-		return &Error{Code: CodeCanceled, Message: "the certificate check was stopped: " + err.Error(), cause: err}
+		return canceledError(err)
 	}
 	return nil
+}
+
+func canceledError(cause error) error {
+	return &Error{Code: CodeCanceled, Message: "the certificate check was stopped before it finished (" + cause.Error() + "); submit the file again", cause: cause}
 }
 
 // ErrInvalidOptions is wrapped by NewSelfSigned when its options are unusable.

@@ -281,7 +281,7 @@ func fromPFXError(err error) error {
 	case pfx.KindTooMany:
 		return &Error{Code: CodeTooManyParts, Feature: pe.Feature, Message: pe.Message}
 	case pfx.KindCanceled:
-		return &Error{Code: CodeCanceled, Message: "the certificate check was stopped: " + pe.Unwrap().Error(), cause: pe.Unwrap()}
+		return canceledError(pe.Unwrap())
 	}
 	return &Error{Code: CodeCorrupt, Message: pe.Message}
 }
