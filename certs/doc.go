@@ -31,7 +31,8 @@
 // damaged file (go-pkcs12 calls both a wrong password), gives every error message, and provides
 // Format and friendlyName. go-pkcs12 writes the files NewSelfSigned makes, and the tests check
 // that it agrees with internal/pfx on every corpus file both can read. Only when go-pkcs12
-// fails is a file read again, by internal/pfx, within what is left of the budget.
+// fails is a file read again, by internal/pfx, within what is left of the budget, and a MAC
+// go-pkcs12 found wrong is not derived again.
 //
 // Untrusted uploads cost milliseconds, not minutes. An Inspector bounds the total key-derivation
 // work of a file (MaxWork, default DefaultMaxWork, which every real tool's file fits), and

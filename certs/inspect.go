@@ -238,7 +238,7 @@ func (in Inspector) inspect(ctx context.Context, pfxData []byte, password string
 	if err != nil {
 		return nil, byNone, fromPFXError(err)
 	}
-	b, by, spent, err := in.viaPKCS12(ctx, data, password, plan, lim.MaxWork)
+	b, by, spent, macFailed, err := in.viaPKCS12(ctx, data, password, plan, lim.MaxWork)
 	if err != nil {
 		return nil, byNone, err
 	}
@@ -246,6 +246,7 @@ func (in Inspector) inspect(ctx context.Context, pfxData []byte, password string
 		// go-pkcs12 cannot read the file, or its work cannot be bounded in advance: internal/pfx
 		// reads it, charging every derivation before it runs (and what go-pkcs12 spent).
 		lim.MaxWork = max(lim.MaxWork-spent, 1)
+		lim.MACTried = macFailed // a MAC go-pkcs12 checked is not derived again
 		res, err := pfx.Decode(ctx, data, password, lim)
 		if err != nil {
 			return nil, byNone, fromPFXError(err)
@@ -300,17 +301,18 @@ const goPKCS12Weight = 2
 // first, so internal/pfx reads those) and its work, priced at goPKCS12Weight, fits the budget.
 // Then each derivation happens once: internal/pfx derives nothing for such a file.
 //
-// b is nil when go-pkcs12 did not produce the Bundle; spent is the work it was charged.
-func (in Inspector) viaPKCS12(ctx context.Context, data []byte, password string, plan *pfx.Plan, budget int64) (b *Bundle, by decoder, spent int64, err error) {
+// b is nil when go-pkcs12 did not produce the Bundle; spent is the work it was charged;
+// macFailed is true when go-pkcs12 found the MAC wrong (then it derived nothing else).
+func (in Inspector) viaPKCS12(ctx context.Context, data []byte, password string, plan *pfx.Plan, budget int64) (b *Bundle, by decoder, spent int64, macFailed bool, err error) {
 	if !plan.KeyFirst || plan.Info.BER || plan.Items > 2 || len(plan.Keys) != 1 || (!plan.HasMAC && password != "") {
-		return nil, byNone, 0, nil
+		return nil, byNone, 0, false, nil
 	}
 	if plan.Keys[0].DER != nil {
 		if checkPKCS8Size(plan.Keys[0].DER) != nil {
-			return nil, byNone, 0, nil
+			return nil, byNone, 0, false, nil
 		}
 	} else if plan.KeyCiphertext > maxEncryptedKey {
-		return nil, byNone, 0, nil // a key too large to parse safely; internal/pfx refuses it
+		return nil, byNone, 0, false, nil // a key too large to parse safely; internal/pfx refuses it
 	}
 	var macCost int64
 	if plan.HasMAC {
@@ -321,31 +323,31 @@ func (in Inspector) viaPKCS12(ctx context.Context, data []byte, password string,
 	}
 	cost := (macCost + plan.ItemsCost + plan.KeyCost) * goPKCS12Weight
 	if cost > budget {
-		return nil, byNone, 0, nil
+		return nil, byNone, 0, false, nil
 	}
 	if err := canceled(ctx); err != nil {
-		return nil, byNone, 0, err
+		return nil, byNone, 0, false, err
 	}
 	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
 	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
-		return nil, byNone, macCost * goPKCS12Weight, nil // the MAC failed: nothing else was derived
+		return nil, byNone, macCost * goPKCS12Weight, true, nil // the MAC failed: nothing else was derived
 	}
 	if err != nil {
-		return nil, byNone, cost, nil
+		return nil, byNone, cost, false, nil
 	}
 	if err := canceled(ctx); err != nil {
-		return nil, byNone, cost, err
+		return nil, byNone, cost, false, err
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok {
-		return nil, byNone, cost, nil
+		return nil, byNone, cost, false, nil
 	}
 	all := append([]*x509.Certificate{leaf}, cas...)
 	if len(all) > MaxCertificates {
-		return nil, byNone, cost, tooManyCerts(len(all))
+		return nil, byNone, cost, false, tooManyCerts(len(all))
 	}
 	if err := checkPublicKeySize(signer.Public(), "private key"); err != nil {
-		return nil, byNone, cost, err
+		return nil, byNone, cost, false, err
 	}
 	byDER := map[string]pfx.Bag{}
 	for _, cb := range plan.Certs {
@@ -354,7 +356,7 @@ func (in Inspector) viaPKCS12(ctx context.Context, data []byte, password string,
 	var certs []parsedCert
 	for _, c := range all {
 		if err := checkPublicKeySize(c.PublicKey, "certificate's key"); err != nil {
-			return nil, byNone, cost, err
+			return nil, byNone, cost, false, err
 		}
 		bag, found := byDER[string(c.Raw)]
 		if !found {
@@ -364,12 +366,12 @@ func (in Inspector) viaPKCS12(ctx context.Context, data []byte, password string,
 	}
 	b, err = interpretParsed(ctx, []parsedKey{{signer, plan.Keys[0]}}, certs)
 	if err != nil {
-		return nil, byNone, cost, err
+		return nil, byNone, cost, false, err
 	}
 	b.Format = Format{BER: plan.Info.BER, MAC: plan.Info.MAC, MACIterations: plan.Info.MACIterations,
 		Encryption: plan.Info.Encryption, Iterations: plan.Info.Iterations}
 	b.work = cost
-	return b, byPKCS12, cost, nil
+	return b, byPKCS12, cost, false, nil
 }
 
 // maxEncryptedKey is the largest encrypted key bag go-pkcs12 is given: a PKCS#8 RSA key of

@@ -78,3 +78,25 @@ func TestScanPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeMACTried: when go-pkcs12 already found the MAC wrong, Decode does not derive it
+// again, and still tells a wrong password (nothing decrypts) from a damaged MAC (the password
+// decrypts the contents).
+func TestDecodeMACTried(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/corpus/keytool-default.pfx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// MAC 10,000 units; with it tried already, a wrong password costs only the diagnosis.
+	_, err = Decode(context.Background(), data, "wrong", Limits{MACTried: true, MaxWork: 9_999})
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindWrongPassword {
+		t.Errorf("wrong password, MAC tried: %v, want KindWrongPassword", err)
+	}
+	damaged := append([]byte{}, data...)
+	damaged[len(damaged)-30] ^= 0x80 // inside the MAC digest
+	_, err = Decode(context.Background(), damaged, "Pa55-word", Limits{MACTried: true})
+	if !errors.As(err, &e) || e.Kind != KindCorrupt {
+		t.Errorf("damaged MAC, MAC tried: %v, want KindCorrupt", err)
+	}
+}

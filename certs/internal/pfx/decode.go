@@ -78,6 +78,11 @@ type Limits struct {
 	// MaxKeys stops decoding with KindTooMany at the first key beyond it, before that key is
 	// decrypted; zero means no limit.
 	MaxKeys int
+	// MACTried tells Decode that the caller already checked the MAC with the password's
+	// standard encodings and it failed (go-pkcs12 does: the BMPString, and for the empty
+	// password also the empty string; for PBMAC1 the UTF-8 form), so that Decode does not
+	// derive those again; it still tries OpenSSL 1.0's byte-wise form of a non-ASCII password.
+	MACTried bool
 }
 
 // Structural caps, far above real files (OpenSSL and Windows write 2 authenticated-safe items,
@@ -187,6 +192,9 @@ func Decode(ctx context.Context, data []byte, password string, lim Limits) (*Res
 	if mac != nil {
 		if mac.usesBMP {
 			for i, c := range d.bmp {
+				if d.lim.MACTried && (i == 0 || password == "") {
+					continue // the standard encodings failed already
+				}
 				if err := d.work.charge(mac.attemptCost(len(c), len(content)), "the MAC"); err != nil {
 					return nil, err
 				}
@@ -197,7 +205,7 @@ func Decode(ctx context.Context, data []byte, password string, lim Limits) (*Res
 					break
 				}
 			}
-		} else {
+		} else if !d.lim.MACTried {
 			if err := d.work.charge(mac.attemptCost(len(d.raw), len(content)), "the MAC"); err != nil {
 				return nil, err
 			}
