@@ -112,7 +112,7 @@ func TestCorpusDecoder(t *testing.T) {
 			if (want == failed) != (err != nil) {
 				t.Errorf("Inspect error = %v, want failure %v", err, want == failed)
 			}
-			if want == fallback {
+			if want == fallback && !slowWrongPassword[name] { // the 600,000+ iteration files cost seconds under -race
 				agreeWithGoPKCS12(t, data, corpusPasswords[m[name][0]])
 			}
 		})
