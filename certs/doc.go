@@ -39,8 +39,8 @@
 // refuses at once what its visible structure already prices above it; it caps items, keys
 // (MaxKeys), certificates (MaxCertificates) and PEM blocks (MaxPEMBlocks), refuses RSA keys
 // beyond MaxRSABits or MaxRSAExponent before any arithmetic on them (in certificates, keys and
-// the upload sniffer), reads PEM and DER in one linear pass, and bounds the leaf and chain
-// search (one map lookup per key, at most 16 signature verifications per file). Each refusal is
+// the upload sniffer), reads PEM and DER in one linear pass, and finds the leaf and the chain in linear time (indexes by
+// name and key identifier, at most 16 signature verifications per file). Each refusal is
 // an *Error with its own Code (work_limit, too_many_parts, key_too_large) and a message that
 // says what to do. The Context variants (InspectContext, ParseCertificatesContext, PairContext,
 // ValidateContext) stop when the context ends — a portal whose request is abandoned stops the
