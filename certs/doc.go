@@ -39,13 +39,14 @@
 // refuses at once what its visible structure already prices above it; it caps items, keys
 // (MaxKeys), certificates (MaxCertificates) and PEM blocks (MaxPEMBlocks), refuses RSA keys
 // beyond MaxRSABits or MaxRSAExponent before any arithmetic on them (in certificates, keys and
-// the upload sniffer), reads PEM and DER in one linear pass, and finds the leaf and the chain in linear time (indexes by
-// name and key identifier, at most 16 signature verifications per file). Each refusal is
-// an *Error with its own Code (work_limit, too_many_parts, key_too_large) and a message that
-// says what to do. The Context variants (InspectContext, ParseCertificatesContext, PairContext,
-// ValidateContext) stop when the context ends — a portal whose request is abandoned stops the
-// work — with a canceled error that also matches ctx.Err(); the plain functions use
-// context.Background(). BENCHMARKS.md has the cost of a generated hostile corpus.
+// the upload sniffer), reads PEM and DER in one linear pass, and finds the leaf and the chain in
+// linear time (indexes by name and key identifier, at most 16 signature verifications per
+// file). Each refusal is an *Error with its own Code (work_limit, too_many_parts,
+// key_too_large) and a message that says what to do. The Context variants (InspectContext,
+// ParseCertificatesContext, PairContext, ValidateContext) stop when the context ends — a portal
+// whose request is abandoned stops the work — with a canceled error that also matches
+// ctx.Err(); the plain functions use context.Background(). BENCHMARKS.md has the cost of a
+// generated hostile corpus.
 //
 // Inspect never trusts the file's order: the leaf is the certificate whose public key matches
 // the private key, and Bundle.Chain is ordered leaf→root. A key that matches no certificate,
