@@ -253,7 +253,7 @@ func (m *Manager) prepareCustom(ctx context.Context, op string, p Profile, app A
 	if _, err := parseGUID(in.ApplicationID); err != nil {
 		problems = append(problems, "the application ID must be the custom app's application (client) ID, a GUID")
 	}
-	info, certProblems, err := m.o.inspect(in.PFX, in.Password, m.now())
+	info, certProblems, err := m.o.inspect(ctx, in.PFX, in.Password, m.now())
 	if err != nil {
 		return nil, fmt.Errorf("appprofile: inspecting the certificate: %w", err)
 	}

@@ -1,6 +1,7 @@
 package appprofile
 
 import (
+	"context"
 	"crypto/rand"
 	"io"
 	"log/slog"
@@ -30,7 +31,7 @@ type options struct {
 	allowDuplicates bool
 	redirectURI     string
 	authority       string
-	inspect         InspectFunc
+	inspect         InspectContextFunc
 	eligibility     EligibilityFunc
 	maxAttempts     int
 	replication     time.Duration
@@ -118,8 +119,21 @@ func WithRedirectURI(uri string) Option { return func(o *options) { o.redirectUR
 // checks it, and the redirect URI, with consent.URLBuilder.Validate.
 func WithAuthority(url string) Option { return func(o *options) { o.authority = url } }
 
-// WithCertificateInspector replaces the default .pfx inspection (go-pkcs12).
-func WithCertificateInspector(f InspectFunc) Option { return func(o *options) { o.inspect = f } }
+// WithCertificateInspector replaces the default .pfx inspection (InspectPFXContext) with one
+// that takes no context; prefer WithCertificateInspectorContext.
+func WithCertificateInspector(f InspectFunc) Option {
+	return func(o *options) {
+		o.inspect = func(_ context.Context, pfx []byte, password string, now time.Time) (CertificateInfo, []string, error) {
+			return f(pfx, password, now)
+		}
+	}
+}
+
+// WithCertificateInspectorContext replaces the default .pfx inspection (InspectPFXContext); f
+// receives the context of the Create or Reauthorize call.
+func WithCertificateInspectorContext(f InspectContextFunc) Option {
+	return func(o *options) { o.inspect = f }
+}
 
 // WithEligibility replaces the consent eligibility rules used by BeginConsent.
 func WithEligibility(f EligibilityFunc) Option { return func(o *options) { o.eligibility = f } }
@@ -151,7 +165,7 @@ func defaultOptions() options {
 		tenantConc:  2,
 		workers:     32,
 		authority:   "https://login.microsoftonline.com",
-		inspect:     InspectPFX,
+		inspect:     InspectPFXContext,
 		eligibility: DefaultEligibility,
 		maxAttempts: 3,
 		replication: time.Second,
