@@ -43,11 +43,13 @@ type Store struct {
 	unique  map[string]string       // UniqueKey -> ID
 	nonces  map[string]time.Time    // nonce -> expiry
 	consume int                     // ConsumeNonce calls since the last prune
+	outbox  outbox                  // events and history (outbox.go)
 }
 
 var (
-	_ store.Store      = (*Store)(nil)
-	_ store.NonceStore = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.NonceStore  = (*Store)(nil)
+	_ store.OutboxStore = (*Store)(nil)
 )
 
 // New returns an empty store.
@@ -131,6 +133,12 @@ func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, err
 
 // Update implements [store.Store].
 func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, error) {
+	return s.update(ctx, rec, nil)
+}
+
+// update is Update; when write is not nil it runs under the same lock after the record was
+// checked and just before it is stored, with the store clock's current time.
+func (s *Store) update(ctx context.Context, rec store.Record, write func(now time.Time)) (store.Record, error) {
 	if err := s.begin(ctx, "update"); err != nil {
 		return store.Record{}, err
 	}
@@ -163,6 +171,9 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 	}
 	if rec.UniqueKey != "" {
 		s.unique[rec.UniqueKey] = rec.ID
+	}
+	if write != nil {
+		write(s.now())
 	}
 	rec.Version = old.Version + 1
 	rec.CreatedAt = old.CreatedAt
@@ -279,6 +290,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.isClosed.Store(true)
 	s.records, s.ids, s.unique, s.nonces = nil, nil, nil, nil
+	s.outbox = outbox{}
 	return nil
 }
 

@@ -70,13 +70,15 @@ type Store struct {
 }
 
 var (
-	_ store.Store      = (*Store)(nil)
-	_ store.NonceStore = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.NonceStore  = (*Store)(nil)
+	_ store.OutboxStore = (*Store)(nil)
 )
 
 type queries struct {
 	get, create, update, delete, version, consume, prune string
 	dialect                                              sqlq.Dialect
+	outbox                                               outboxQueries // outbox.go
 }
 
 // Open connects to the database named by dsn (a PostgreSQL URL or keyword/value string, as
@@ -143,6 +145,7 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, opts []Option) (*Store, e
 			HasService:  func(ph string) string { return "r.services @> ARRAY[" + ph + "]::text[]" },
 		},
 	}
+	s.q.outbox = newOutboxQueries(qs)
 	if err := s.migrate(ctx, qs); err != nil {
 		return nil, err
 	}

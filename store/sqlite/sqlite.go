@@ -104,8 +104,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store      = (*Store)(nil)
-	_ store.NonceStore = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.NonceStore  = (*Store)(nil)
+	_ store.OutboxStore = (*Store)(nil)
 )
 
 // Open opens the store in the SQLite file at path, creating the file (not its directory) if it
@@ -326,6 +327,12 @@ func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, err
 
 // Update implements [store.Store].
 func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, error) {
+	return s.update(ctx, rec, nil)
+}
+
+// update is Update; a non-nil also runs in the same transaction after the record was written,
+// and its error rolls everything back.
+func (s *Store) update(ctx context.Context, rec store.Record, also func(*sql.Tx, time.Time) error) (store.Record, error) {
 	if err := s.guard.Begin(ctx, "update"); err != nil {
 		return store.Record{}, err
 	}
@@ -354,7 +361,13 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 		if _, err := tx.ExecContext(ctx, "DELETE FROM record_services WHERE record_id = ?", rec.ID); err != nil {
 			return err
 		}
-		return insertServices(ctx, tx, rec)
+		if err := insertServices(ctx, tx, rec); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(tx, now)
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Record{}, s.wrapWrite(ctx, fmt.Sprintf("update %q", rec.ID), err)
