@@ -31,6 +31,8 @@ type options struct {
 	eligibility     EligibilityFunc
 	maxAttempts     int
 	replication     time.Duration
+	noOutbox        bool          // WithOutbox(false)
+	retention       time.Duration // WithHistoryRetention
 }
 
 // RateLimit is the request budget of the driver's app registration. Graph throttles per app across

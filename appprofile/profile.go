@@ -162,9 +162,16 @@ type Profile struct {
 	Uses []string `json:"uses,omitempty"`
 	// ReauthorizationRequested is set when someone asked to change the consent account (or another
 	// re-authorization); it clears at the next completed consent.
-	ReauthorizationRequested string    `json:"reauthorizationRequested,omitempty"`
-	CreatedAt                time.Time `json:"createdAt"`
-	UpdatedAt                time.Time `json:"updatedAt"`
+	ReauthorizationRequested string `json:"reauthorizationRequested,omitempty"`
+	// Accepted are the deviations an operator accepted (Manager.AcceptDeviation) that still
+	// hold; a reason they match carries Reason.Accepted. An acceptance ends when it expires or
+	// the accepted fact changes, and the reason drives the status again.
+	Accepted []AcceptedDeviation `json:"accepted,omitempty"`
+	// Observed is what the last check saw in the tenant (grants and roles), kept to tell later
+	// checks' changes apart in the history.
+	Observed  *ObservedState `json:"observed,omitempty"`
+	CreatedAt time.Time      `json:"createdAt"`
+	UpdatedAt time.Time      `json:"updatedAt"`
 	// Version is the store version, for optimistic concurrency.
 	Version int64 `json:"-"`
 	// UniqueKey is the store's uniqueness key of the record ("tenant|app type"; empty for
@@ -249,6 +256,17 @@ func (p Profile) clone() Profile {
 	if p.LastCheck != nil {
 		c := *p.LastCheck
 		p.LastCheck = &c
+	}
+	if p.Accepted != nil {
+		as := make([]AcceptedDeviation, len(p.Accepted))
+		for i, a := range p.Accepted {
+			as[i] = a.clone()
+		}
+		p.Accepted = as
+	}
+	if p.Observed != nil {
+		o := ObservedState{Grants: slices.Clone(p.Observed.Grants), Roles: slices.Clone(p.Observed.Roles)}
+		p.Observed = &o
 	}
 	if p.Consent != nil {
 		c := *p.Consent
