@@ -321,10 +321,25 @@ func (m *Manager) History(ctx context.Context, q HistoryQuery) ([]HistoryEntry, 
 	if m.outbox == nil {
 		return nil, ErrNoHistory
 	}
+	return readHistory(ctx, m.outbox, q)
+}
+
+// ReadHistory is Manager.History for read-only tools that have a store but no Manager (no
+// tenant driver): it reads st's history. It fails with ErrNoHistory when st does not implement
+// store.OutboxStore.
+func ReadHistory(ctx context.Context, st store.Store, q HistoryQuery) ([]HistoryEntry, error) {
+	os, ok := st.(store.OutboxStore)
+	if !ok {
+		return nil, ErrNoHistory
+	}
+	return readHistory(ctx, os, q)
+}
+
+func readHistory(ctx context.Context, os store.OutboxStore, q HistoryQuery) ([]HistoryEntry, error) {
 	if q.ProfileID == "" && q.Tenant == "" {
 		return nil, &RequestError{Op: "history", Problems: []string{"name a profile (ProfileID) or a tenant (Tenant)"}}
 	}
-	hs, err := m.outbox.History(ctx, store.HistoryQuery{RecordID: q.ProfileID, Tenant: q.Tenant, From: q.From, To: q.To, AfterSeq: q.AfterSeq, Limit: q.Limit})
+	hs, err := os.History(ctx, store.HistoryQuery{RecordID: q.ProfileID, Tenant: q.Tenant, From: q.From, To: q.To, AfterSeq: q.AfterSeq, Limit: q.Limit})
 	if err != nil {
 		return nil, fmt.Errorf("appprofile: history: %w", err)
 	}
@@ -340,11 +355,11 @@ func (m *Manager) History(ctx context.Context, q HistoryQuery) ([]HistoryEntry, 
 }
 
 // allHistory reads every entry matching q, page by page.
-func (m *Manager) allHistory(ctx context.Context, q HistoryQuery) ([]HistoryEntry, error) {
+func allHistory(ctx context.Context, os store.OutboxStore, q HistoryQuery) ([]HistoryEntry, error) {
 	var all []HistoryEntry
 	q.Limit = store.MaxLimit
 	for {
-		page, err := m.History(ctx, q)
+		page, err := readHistory(ctx, os, q)
 		if err != nil {
 			return nil, err
 		}

@@ -72,23 +72,42 @@ func (m *Manager) Report(ctx context.Context, tenant string, from, to time.Time)
 	if m.outbox == nil {
 		return EvidenceReport{}, ErrNoHistory
 	}
+	return buildReport(ctx, m.store, m.outbox, tenant, from, to, m.now())
+}
+
+// BuildReport is Manager.Report for read-only tools that have a store but no Manager; now is the
+// report's GeneratedAt. It fails with ErrNoHistory when st does not implement
+// store.OutboxStore.
+func BuildReport(ctx context.Context, st store.Store, tenant string, from, to, now time.Time) (EvidenceReport, error) {
+	os, ok := st.(store.OutboxStore)
+	if !ok {
+		return EvidenceReport{}, ErrNoHistory
+	}
+	return buildReport(ctx, st, os, tenant, from, to, now)
+}
+
+func buildReport(ctx context.Context, st store.Store, os store.OutboxStore, tenant string, from, to, now time.Time) (EvidenceReport, error) {
 	if tenant == "" {
 		return EvidenceReport{}, &RequestError{Op: "report", Problems: []string{"name the tenant"}}
 	}
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
 		return EvidenceReport{}, &RequestError{Op: "report", Problems: []string{"the range ends before it starts"}}
 	}
-	rep := EvidenceReport{Schema: ReportSchema, Tenant: tenant, From: store.Timestamp(from), To: store.Timestamp(to), GeneratedAt: store.Timestamp(m.now())}
+	rep := EvidenceReport{Schema: ReportSchema, Tenant: tenant, From: store.Timestamp(from), To: store.Timestamp(to), GeneratedAt: store.Timestamp(now)}
 	byID := map[string]*ReportProfile{}
 	var ids []string
 	f := store.Filter{Tenant: tenant}
 	page := store.Page{Limit: store.MaxLimit}
 	for {
-		ps, next, err := m.List(ctx, f, page)
+		recs, next, err := st.List(ctx, f, page)
 		if err != nil {
 			return EvidenceReport{}, fmt.Errorf("appprofile: report: %w", err)
 		}
-		for _, p := range ps {
+		for _, r := range recs {
+			p, err := fromRecord(r)
+			if err != nil {
+				return EvidenceReport{}, fmt.Errorf("appprofile: report: %w", err)
+			}
 			rp := reportProfile(p)
 			byID[p.ID] = &rp
 			ids = append(ids, p.ID)
@@ -98,7 +117,7 @@ func (m *Manager) Report(ctx context.Context, tenant string, from, to time.Time)
 		}
 		page.Cursor = next
 	}
-	hs, err := m.allHistory(ctx, HistoryQuery{Tenant: tenant, From: from, To: to})
+	hs, err := allHistory(ctx, os, HistoryQuery{Tenant: tenant, From: from, To: to})
 	if err != nil {
 		return EvidenceReport{}, err
 	}
