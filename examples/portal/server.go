@@ -100,6 +100,7 @@ func (p *Portal) Handler() http.Handler {
 	mux.HandleFunc("POST /profiles/{id}/reauthorize", p.reauthorize)
 	mux.HandleFunc("POST /profiles/{id}/delete", p.delete)
 	mux.HandleFunc("GET /profiles/{id}/roles", p.roles)
+	mux.HandleFunc("GET /profiles/{id}", p.profile)
 	if p.env != nil {
 		mux.HandleFunc("GET /demo", p.demoPage)
 		mux.HandleFunc("POST /demo", p.demoChange)
