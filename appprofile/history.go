@@ -38,6 +38,15 @@ type ObservedState struct {
 	Roles []string `json:"roles,omitempty"`
 }
 
+// observed is what a profile keeps of obs: its summary when the history is kept (to diff the
+// next check against), nothing otherwise.
+func (m *Manager) observed(obs Observation, app AppSpec) *ObservedState {
+	if m.outbox == nil {
+		return nil
+	}
+	return observedOf(obs, app)
+}
+
 // observedOf summarizes an observation, naming grants by the catalog's names where it knows them.
 func observedOf(obs Observation, app AppSpec) *ObservedState {
 	names := make(map[permKey]string, len(app.Permissions))

@@ -668,7 +668,7 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	settleConsent(&np, obs)
 	a := Assess(np, Requirements{App: app}, obs, m.now(), m.o.policy)
 	np.Status, np.Reasons, np.Accepted = a.Status, a.Reasons, a.Accepted
-	np.Observed = observedOf(obs, app)
+	np.Observed = m.observed(obs, app)
 	np.LastCheck = &Check{At: m.now(), Outcome: Checked}
 	saved, err := m.save(ctx, np, p)
 	if err != nil {

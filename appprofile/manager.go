@@ -605,7 +605,7 @@ func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int, pr
 	old := p.Status
 	np.Status, np.Reasons, np.Accepted = a.Status, a.Reasons, a.Accepted
 	if a.Outcome == Checked && np.Consent != nil {
-		np.Observed = observedOf(obs, req.App)
+		np.Observed = m.observed(obs, req.App)
 	}
 	np.LastCheck = &Check{At: m.now(), Outcome: a.Outcome}
 	if newCache != nil {

@@ -206,25 +206,44 @@ func BenchmarkVerifyAll(b *testing.B) {
 		HTTPClient: &http.Client{Transport: tr, Timeout: time.Minute}, MaxRetryWait: 2 * time.Second, MaxConcurrentPerTenant: 2}
 
 	nitro := nitroType(b)
-	st := memstore.New()
 	ctx := context.Background()
-	for i := range tenants {
-		tid := tenantN(i)
-		for j := range perTenant {
-			p := appprofile.Profile{ID: fmt.Sprintf("p-%05d-%d", i, j), Tenant: tid, AppType: nitro.Name, AppID: fleetApp(j), Mode: appprofile.Modern,
-				Shape: appprofile.ShapeApplicationOnly, Status: appprofile.Valid,
-				Consent: &appprofile.ConsentRecord{Method: appprofile.AdminConsent, At: time.Now().Add(-48 * time.Hour), CatalogVersion: permissions.Default().Version()}}
-			pb, err := appprofile.MarshalPayload(p)
-			must(b, err)
-			_, err = st.Create(ctx, store.Record{ID: p.ID, Tenant: tid, AppType: p.AppType, Status: string(p.Status), Payload: pb})
-			must(b, err)
+	// seed returns a fresh store with the fleet, never verified: with the outbox on, every
+	// profile's first check records what it saw (its 16 grants) in the history, the most the
+	// history ever writes in one fleet run.
+	seed := func() *memstore.Store {
+		st := memstore.New()
+		for i := range tenants {
+			tid := tenantN(i)
+			for j := range perTenant {
+				p := appprofile.Profile{ID: fmt.Sprintf("p-%05d-%d", i, j), Tenant: tid, AppType: nitro.Name, AppID: fleetApp(j), Mode: appprofile.Modern,
+					Shape: appprofile.ShapeApplicationOnly, Status: appprofile.Valid,
+					Consent: &appprofile.ConsentRecord{Method: appprofile.AdminConsent, At: time.Now().Add(-48 * time.Hour), CatalogVersion: permissions.Default().Version()}}
+				pb, err := appprofile.MarshalPayload(p)
+				must(b, err)
+				_, err = st.Create(ctx, store.Record{ID: p.ID, Tenant: tid, AppType: p.AppType, Status: string(p.Status), Payload: pb})
+				must(b, err)
+			}
 		}
+		return st
 	}
+	// outbox=off is the Manager without the transactional outbox and history (WithOutbox(false));
+	// outbox=on writes history (and events) in the profile's transaction. The two run one after
+	// the other at each rate, so a busy machine slows both alike.
+	type variant struct {
+		rate   float64
+		outbox bool
+	}
+	var variants []variant
 	for _, rate := range []float64{800, 1000, 0} {
+		variants = append(variants, variant{rate, false}, variant{rate, true})
+	}
+	for _, v := range variants {
+		rate := v.rate
 		name := fmt.Sprintf("rate=%g", rate)
 		if rate == 0 {
 			name = "rate=unlimited"
 		}
+		name += map[bool]string{false: "/outbox=off", true: "/outbox=on"}[v.outbox]
 		b.Run(name, func(b *testing.B) {
 			var wall time.Duration
 			var peak, base float64
@@ -234,8 +253,10 @@ func BenchmarkVerifyAll(b *testing.B) {
 				tr.CloseIdleConnections()
 				drv, err := graph.New(cfg) // cold: no tokens, no resource cache
 				must(b, err)
+				st := seed()
 				m, err := appprofile.New(st, drv, appprofile.WithLogger(slog.New(slog.DiscardHandler)), appprofile.WithWorkers(workers),
-					appprofile.WithTenantConcurrency(2), appprofile.WithRateLimit(appprofile.RateLimit{PerSecond: rate, Burst: workers}))
+					appprofile.WithTenantConcurrency(2), appprofile.WithRateLimit(appprofile.RateLimit{PerSecond: rate, Burst: workers}),
+					appprofile.WithOutbox(v.outbox))
 				must(b, err)
 				emu.control(b, http.MethodPost, "/reset", nil)
 				runtime.GC()
@@ -252,6 +273,12 @@ func BenchmarkVerifyAll(b *testing.B) {
 				peak = max(peak, <-peakc)
 				if err != nil || res.Checked != tenants*perTenant || res.Changed != 0 {
 					b.Fatalf("VerifyAll = %+v %v %v", res.Progress, err, res.Errors)
+				}
+				if v.outbox {
+					hs, err := st.History(ctx, store.HistoryQuery{Limit: store.MaxLimit})
+					if err != nil || len(hs) == 0 {
+						b.Fatalf("outbox=on wrote no history: %v", err)
+					}
 				}
 				emu.control(b, http.MethodGet, "/stats", &stats)
 			}
