@@ -228,7 +228,8 @@ func (m *Manager) AcceptDeviation(ctx context.Context, id string, req AcceptRequ
 		}
 	}
 	np := p.clone()
-	acc := AcceptedDeviation{ID: fmt.Sprintf("acc-%d", now.UnixMicro()), Code: r.Code, Fact: fact(r), Message: r.Message,
+	// The version this save creates is unique per profile, so it names the acceptance.
+	acc := AcceptedDeviation{ID: fmt.Sprintf("%s@%d", r.Code, p.Version+1), Code: r.Code, Fact: fact(r), Message: r.Message,
 		By: req.By, Why: req.Why, At: now, Expires: req.Expires}
 	np.Accepted = append(np.Accepted, acc)
 	np.Accepted = applyAcceptances(np.Accepted, np.Reasons, now)

@@ -2,7 +2,8 @@
 // on disk: everything is lost when the process exits.
 //
 // It passes the same conformance suite (store/storetest) as the SQL stores, including the
-// optional [store.NonceStore] capability, so code tested against it behaves the same on them.
+// optional [store.NonceStore] and [store.OutboxStore] capabilities, so code tested against it
+// behaves the same on them.
 package memstore
 
 import (
