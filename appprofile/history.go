@@ -92,7 +92,8 @@ type HistoryEntry struct {
 	ReasonsAdded   []ReasonChange `json:"reasonsAdded,omitempty"`
 	ReasonsRemoved []ReasonChange `json:"reasonsRemoved,omitempty"`
 	// GrantsAdded/Removed and RolesAdded/Removed are what the tenant showed differently from the
-	// previous check.
+	// previous check (at consent: what the consent granted). The first check of a profile
+	// consented before the history was kept records its baseline silently.
 	GrantsAdded   []string `json:"grantsAdded,omitempty"`
 	GrantsRemoved []string `json:"grantsRemoved,omitempty"`
 	RolesAdded    []string `json:"rolesAdded,omitempty"`
@@ -172,15 +173,17 @@ func (m *Manager) changeOf(prev, next Profile, version int64) change {
 	if prev.Observed != nil {
 		po = *prev.Observed
 	}
-	if next.Observed != nil {
-		no = *next.Observed
-		// A check that could not read the tenant keeps the last observation: no diff.
-		e.GrantsAdded, e.GrantsRemoved = diffSorted(po.Grants, no.Grants)
-		e.RolesAdded, e.RolesRemoved = diffSorted(po.Roles, no.Roles)
-	}
 	if c := next.Consent; c != nil && (prev.Consent == nil || !c.At.Equal(prev.Consent.At) || c.Unproven != prev.Consent.Unproven) {
 		e.Consent = &ConsentEvent{Method: c.Method, UserID: c.UserID, UserPrincipalName: c.UserPrincipalName, At: c.At,
 			OriginalIP: c.OriginalIP, Reauthorization: prev.Consent != nil, Unproven: c.Unproven}
+	}
+	// A check that could not read the tenant keeps the last observation (no diff). The first
+	// observation of a profile consented before the history was kept is its baseline, not a
+	// change; a consent's first observation is what the consent granted.
+	if next.Observed != nil && (prev.Observed != nil || e.Consent != nil) {
+		no = *next.Observed
+		e.GrantsAdded, e.GrantsRemoved = diffSorted(po.Grants, no.Grants)
+		e.RolesAdded, e.RolesRemoved = diffSorted(po.Roles, no.Roles)
 	}
 	if next.ReauthorizationRequested != "" && next.ReauthorizationRequested != prev.ReauthorizationRequested {
 		e.ReauthorizationRequested = next.ReauthorizationRequested
