@@ -218,12 +218,12 @@ func ValidateRetry(seq int64, owner string, retryAfter time.Duration, lastError 
 	if retryAfter < 0 {
 		return "", &ValidationError{Field: "retryAfter", Problem: fmt.Sprintf("%v; pass zero or a positive delay", retryAfter)}
 	}
-	return CleanText(lastError, MaxFieldLen), nil
+	return cleanText(lastError, MaxFieldLen), nil
 }
 
-// CleanText returns s with invalid UTF-8 and NUL bytes replaced and cut to at most max bytes
+// cleanText returns s with invalid UTF-8 and NUL bytes replaced and cut to at most max bytes
 // on a rune boundary.
-func CleanText(s string, max int) string {
+func cleanText(s string, max int) string {
 	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", " "), "\uFFFD")
 	if len(s) <= max {
 		return s
