@@ -30,12 +30,24 @@ func WithHistoryRetention(d time.Duration) Option {
 var ErrNoHistory = errors.New("appprofile: the store keeps no history (it does not implement store.OutboxStore, or WithOutbox(false) is set)")
 
 // ObservedState is what a check saw in the tenant, kept on the profile so the next check's
-// changes can be recorded in the history.
+// changes can be recorded in the history. Grants are kept relative to the catalog's required
+// permissions — the ones missing and the extra ones — so a profile that has exactly what it needs
+// keeps next to nothing.
 type ObservedState struct {
-	// Grants are the granted permissions, sorted ("Microsoft Graph Group.Create (Application)").
-	Grants []string `json:"grants,omitempty"`
+	// Catalog is the catalog version the grants are relative to. The first check after the
+	// catalog version changed records no grant changes (it is the new baseline).
+	Catalog string `json:"catalog,omitempty"`
+	// MissingGrants are the required permissions the tenant did not show; ExtraGrants the
+	// permissions it showed beyond them. Both sorted, named like Permission.String.
+	MissingGrants []string `json:"missingGrants,omitempty"`
+	ExtraGrants   []string `json:"extraGrants,omitempty"`
 	// Roles are the directory roles assigned to the app, by name, sorted.
 	Roles []string `json:"roles,omitempty"`
+}
+
+func (o ObservedState) clone() ObservedState {
+	o.MissingGrants, o.ExtraGrants, o.Roles = slices.Clone(o.MissingGrants), slices.Clone(o.ExtraGrants), slices.Clone(o.Roles)
+	return o
 }
 
 // observed is what a profile keeps of obs: its summary when the history is kept (to diff the
@@ -44,31 +56,79 @@ func (m *Manager) observed(obs Observation, app AppSpec) *ObservedState {
 	if m.outbox == nil {
 		return nil
 	}
-	return observedOf(obs, app)
+	return observedOf(obs, m.requiredOf(app), m.o.catalog.Version())
 }
 
-// observedOf summarizes an observation, naming grants by the catalog's names where it knows them.
-func observedOf(obs Observation, app AppSpec) *ObservedState {
-	names := make(map[permKey]string, len(app.Permissions))
-	for _, perm := range app.Permissions {
-		names[perm.key()] = perm.String()
+// required is an app type's required permissions by key, with their catalog names.
+type required struct {
+	names map[permKey]string
+	all   []string // the names, sorted
+}
+
+// requiredOf returns app's required permissions, cached per app type (the catalog of a Manager
+// does not change).
+func (m *Manager) requiredOf(app AppSpec) *required {
+	if r, ok := m.required.Load(app.Name); ok {
+		return r.(*required)
 	}
-	o := &ObservedState{}
+	r := &required{names: make(map[permKey]string, len(app.Permissions))}
+	if app.PermissionsPublished {
+		for _, perm := range app.Permissions {
+			n := perm.String()
+			r.names[perm.key()] = n
+			r.all = append(r.all, n)
+		}
+	}
+	slices.Sort(r.all)
+	r.all = slices.Compact(r.all)
+	m.required.Store(app.Name, r)
+	return r
+}
+
+// observedOf summarizes an observation relative to req.
+func observedOf(obs Observation, req *required, catalog string) *ObservedState {
+	o := &ObservedState{Catalog: catalog}
+	granted := make(map[permKey]bool, len(obs.Grants))
 	for _, g := range obs.Grants {
-		if n, ok := names[g.key()]; ok {
-			o.Grants = append(o.Grants, n)
-		} else {
-			o.Grants = append(o.Grants, g.String())
+		k := g.key()
+		granted[k] = true
+		if _, ok := req.names[k]; !ok {
+			o.ExtraGrants = append(o.ExtraGrants, g.String())
+		}
+	}
+	for k, n := range req.names {
+		if !granted[k] {
+			o.MissingGrants = append(o.MissingGrants, n)
 		}
 	}
 	for _, r := range obs.DirectoryRoles {
 		o.Roles = append(o.Roles, r.Name())
 	}
-	slices.Sort(o.Grants)
-	o.Grants = slices.Compact(o.Grants)
-	slices.Sort(o.Roles)
-	o.Roles = slices.Compact(o.Roles)
+	for _, l := range []*[]string{&o.ExtraGrants, &o.MissingGrants, &o.Roles} {
+		slices.Sort(*l)
+		*l = slices.Compact(*l)
+	}
 	return o
+}
+
+// grantChanges returns the grants that appeared and went away between two observations with the
+// same required permissions: G = (required − missing) ∪ extra, so what appeared is what stopped
+// missing or became extra, and what went away the reverse. prev nil means nothing was granted
+// before (a first consent); all are the required permissions' names.
+func grantChanges(prev *ObservedState, next ObservedState, all []string) (added, removed []string) {
+	if prev == nil {
+		added, _ = diffSorted(next.MissingGrants, all)
+		added = append(added, next.ExtraGrants...)
+		slices.Sort(added)
+		return slices.Compact(added), nil
+	}
+	stoppedMissing, startedMissing := diffSorted(next.MissingGrants, prev.MissingGrants)
+	newExtra, goneExtra := diffSorted(prev.ExtraGrants, next.ExtraGrants)
+	added = append(stoppedMissing, newExtra...)
+	removed = append(startedMissing, goneExtra...)
+	slices.Sort(added)
+	slices.Sort(removed)
+	return added, removed
 }
 
 // HistoryEntry is one change of a profile, as recorded in the history: what a check (or a
@@ -169,10 +229,6 @@ func (m *Manager) changeOf(prev, next Profile, version int64) change {
 		e.Outcome = next.LastCheck.Outcome
 	}
 	e.ReasonsAdded, e.ReasonsRemoved = diffReasons(prev.Reasons, next.Reasons)
-	var po, no ObservedState
-	if prev.Observed != nil {
-		po = *prev.Observed
-	}
 	if c := next.Consent; c != nil && (prev.Consent == nil || !c.At.Equal(prev.Consent.At) || c.Unproven != prev.Consent.Unproven) {
 		e.Consent = &ConsentEvent{Method: c.Method, UserID: c.UserID, UserPrincipalName: c.UserPrincipalName, At: c.At,
 			OriginalIP: c.OriginalIP, Reauthorization: prev.Consent != nil, Unproven: c.Unproven}
@@ -180,10 +236,23 @@ func (m *Manager) changeOf(prev, next Profile, version int64) change {
 	// A check that could not read the tenant keeps the last observation (no diff). The first
 	// observation of a profile consented before the history was kept is its baseline, not a
 	// change; a consent's first observation is what the consent granted.
-	if next.Observed != nil && (prev.Observed != nil || e.Consent != nil) {
-		no = *next.Observed
-		e.GrantsAdded, e.GrantsRemoved = diffSorted(po.Grants, no.Grants)
-		e.RolesAdded, e.RolesRemoved = diffSorted(po.Roles, no.Roles)
+	if no := next.Observed; no != nil && (prev.Observed != nil || e.Consent != nil) {
+		po := prev.Observed
+		if po != nil && po.Catalog != no.Catalog {
+			po = nil // another catalog: a new baseline for the grants
+		} else if po == nil || e.Consent != nil && prev.Consent == nil {
+			po = nil // a first consent: everything granted is new
+		}
+		if po != nil || e.Consent != nil {
+			if app, err := m.appSpec(next.AppType); err == nil {
+				e.GrantsAdded, e.GrantsRemoved = grantChanges(po, *no, m.requiredOf(app).all)
+			}
+		}
+		var prevRoles []string
+		if prev.Observed != nil {
+			prevRoles = prev.Observed.Roles
+		}
+		e.RolesAdded, e.RolesRemoved = diffSorted(prevRoles, no.Roles)
 	}
 	if next.ReauthorizationRequested != "" && next.ReauthorizationRequested != prev.ReauthorizationRequested {
 		e.ReauthorizationRequested = next.ReauthorizationRequested

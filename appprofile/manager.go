@@ -35,6 +35,7 @@ type Manager struct {
 	usedLocal   map[string]time.Time // nonces consumed when the store has no NonceStore
 	tenantPause map[string]time.Time // Retry-After per tenant (real time)
 	randMu      sync.Mutex
+	required    sync.Map // app type name -> *required (history.go)
 }
 
 // New returns a Manager over a store and a tenant driver. WithCatalog is required. Without

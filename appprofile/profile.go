@@ -265,7 +265,7 @@ func (p Profile) clone() Profile {
 		p.Accepted = as
 	}
 	if p.Observed != nil {
-		o := ObservedState{Grants: slices.Clone(p.Observed.Grants), Roles: slices.Clone(p.Observed.Roles)}
+		o := p.Observed.clone()
 		p.Observed = &o
 	}
 	if p.Consent != nil {
