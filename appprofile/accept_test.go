@@ -160,22 +160,28 @@ func TestAcceptanceExpires(t *testing.T) {
 	}
 }
 
-// TestAcceptExpiringCertificate: a custom profile's soon-expiring certificate may be accepted;
-// once it has expired the Expired status is not hidden.
-func TestAcceptExpiringCertificate(t *testing.T) {
-	e := newEnv(t)
-	now := e.clock.Now()
-	cert, pfx := selfSigned(t, "contoso-baseline", now.Add(-time.Hour), 20*24*time.Hour, "pw")
-	must(t, e.fake.RegisterApp(consenttest.App{AppID: customID, HomeTenantID: tenantID, DisplayName: "Contoso Baseline", Certificates: []*x509.Certificate{cert}}))
+// consentedCustom is a consented custom Baseline profile whose certificate expires in validFor.
+func consentedCustom(e *env, validFor time.Duration) appprofile.Profile {
+	e.t.Helper()
+	cert, pfx := selfSigned(e.t, "contoso-baseline", e.clock.Now().Add(-time.Hour), validFor, "pw")
+	must(e.t, e.fake.RegisterApp(consenttest.App{AppID: customID, HomeTenantID: tenantID, DisplayName: "Contoso Baseline", Certificates: []*x509.Certificate{cert}}))
 	e.grantAll(customID, "Custom app for Baseline management")
 	e.assignRoles(customID, "Custom app for Baseline management")
 	ps, err := e.mgr.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Baseline management"}, Mode: appprofile.Custom,
 		Custom: &appprofile.CustomAppInput{ApplicationID: customID, PFX: pfx, Password: "pw"}})
-	must(t, err)
+	must(e.t, err)
 	start, err := e.mgr.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: e.globalAdmin()})
-	must(t, err)
+	must(e.t, err)
 	p, err := e.mgr.CompleteConsent(e.ctx, appprofile.Callback{State: start.State, Tenant: tenantID, AdminConsent: "True"})
-	must(t, err)
+	must(e.t, err)
+	return p
+}
+
+// TestAcceptExpiringCertificate: a custom profile's soon-expiring certificate may be accepted;
+// once it has expired the Expired status is not hidden.
+func TestAcceptExpiringCertificate(t *testing.T) {
+	e := newEnv(t)
+	p := consentedCustom(e, 20*24*time.Hour)
 	if !slices.Equal(codes(p), []appprofile.ReasonCode{appprofile.ReasonCertificateExpiring}) {
 		t.Fatalf("custom profile with a 20-day certificate: %v", codes(p))
 	}
@@ -237,23 +243,12 @@ func TestAcceptRefused(t *testing.T) {
 	// A missing role that must be assigned manually is Invalid, not a late automatic one.
 	t.Run("missing manual role", func(t *testing.T) {
 		e := newEnv(t)
-		now := e.clock.Now()
-		cert, pfx := selfSigned(t, "contoso-baseline", now.Add(-time.Hour), 365*24*time.Hour, "pw")
-		must(t, e.fake.RegisterApp(consenttest.App{AppID: customID, HomeTenantID: tenantID, DisplayName: "Contoso Baseline", Certificates: []*x509.Certificate{cert}}))
-		e.grantAll(customID, "Custom app for Baseline management")
-		e.assignRoles(customID, "Custom app for Baseline management")
-		ps, err := e.mgr.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Baseline management"}, Mode: appprofile.Custom,
-			Custom: &appprofile.CustomAppInput{ApplicationID: customID, PFX: pfx, Password: "pw"}})
-		must(t, err)
-		start, err := e.mgr.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: e.globalAdmin()})
-		must(t, err)
-		_, err = e.mgr.CompleteConsent(e.ctx, appprofile.Callback{State: start.State, Tenant: tenantID, AdminConsent: "True"})
-		must(t, err)
+		p := consentedCustom(e, 365*24*time.Hour)
 		must(t, e.fake.RemoveAppDirectoryRole(tenantID, customID, roles.SecurityAdministrator))
-		if res := e.verify(ps[0].ID); !slices.Contains(codes(res.Profile), appprofile.ReasonRoleMissing) {
+		if res := e.verify(p.ID); !slices.Contains(codes(res.Profile), appprofile.ReasonRoleMissing) {
 			t.Fatalf("manual role removed: %v", codes(res.Profile))
 		}
-		_, err = e.mgr.AcceptDeviation(e.ctx, ps[0].ID, appprofile.AcceptRequest{Code: appprofile.ReasonRoleMissing, By: "ops", Why: "x", Expires: e.clock.Now().Add(time.Hour)})
+		_, err := e.mgr.AcceptDeviation(e.ctx, p.ID, appprofile.AcceptRequest{Code: appprofile.ReasonRoleMissing, By: "ops", Why: "x", Expires: e.clock.Now().Add(time.Hour)})
 		if !errors.Is(err, appprofile.ErrDeviationRefused) {
 			t.Errorf("accepting a missing manual role: err = %v, want ErrDeviationRefused", err)
 		}

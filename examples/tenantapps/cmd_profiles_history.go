@@ -19,6 +19,19 @@ func timeRangeFlags(fs *flag.FlagSet) (from, to *string) {
 		fs.String("to", "", "only changes before this `time` (RFC 3339 or YYYY-MM-DD)")
 }
 
+// parseRange reads --from and --to; when one is not a time it reports the usage error and
+// returns its exit code (otherwise -1).
+func parseRange(env *cliEnv, fs *flag.FlagSet, fromFlag, toFlag string) (from, to time.Time, code int) {
+	var err error
+	if from, err = parseTimeFlag("from", fromFlag); err == nil {
+		to, err = parseTimeFlag("to", toFlag)
+	}
+	if err != nil {
+		return from, to, usageError(env, fs, "%v", err)
+	}
+	return from, to, -1
+}
+
 func parseTimeFlag(name, v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
@@ -45,13 +58,9 @@ func runProfilesHistory(env *cliEnv, args []string) int {
 	if f.fs.NArg() != 1 {
 		return usageError(env, f.fs, "give exactly one profile ID")
 	}
-	from, err := parseTimeFlag("from", *fromFlag)
-	if err != nil {
-		return usageError(env, f.fs, "%v", err)
-	}
-	to, err := parseTimeFlag("to", *toFlag)
-	if err != nil {
-		return usageError(env, f.fs, "%v", err)
+	from, to, code := parseRange(env, f.fs, *fromFlag, *toFlag)
+	if code >= 0 {
+		return code
 	}
 	ctx := context.Background()
 	st, err := openStore(ctx, env, *f.db)
@@ -175,13 +184,9 @@ func runProfilesReport(env *cliEnv, args []string) int {
 	if *tenant == "" {
 		return usageError(env, f.fs, "pass --tenant ID")
 	}
-	from, err := parseTimeFlag("from", *fromFlag)
-	if err != nil {
-		return usageError(env, f.fs, "%v", err)
-	}
-	to, err := parseTimeFlag("to", *toFlag)
-	if err != nil {
-		return usageError(env, f.fs, "%v", err)
+	from, to, code := parseRange(env, f.fs, *fromFlag, *toFlag)
+	if code >= 0 {
+		return code
 	}
 	ctx := context.Background()
 	st, err := openStore(ctx, env, *f.db)

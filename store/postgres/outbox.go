@@ -3,20 +3,17 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantapps/tenantapps/store"
 	"github.com/tenantapps/tenantapps/store/internal/sqlq"
 )
 
 type outboxQueries struct {
-	insertEvent, insertEntry, claim, ack, retry, history, prune string
+	insertEvent, insertEntry, claim, ack, retry, prune string
+	history                                            string // the table
 }
 
 func newOutboxQueries(qs string) outboxQueries {
@@ -38,7 +35,7 @@ func newOutboxQueries(qs string) outboxQueries {
 		ack: "DELETE FROM " + qs + ".outbox WHERE seq = $1 AND lease_owner = $2",
 		retry: "UPDATE " + qs + `.outbox SET lease_owner = NULL, lease_until = NULL, available_at = $3, last_error = $4
 			WHERE seq = $1 AND lease_owner = $2`,
-		history: "SELECT seq, record_id, tenant, at, payload FROM " + qs + ".history WHERE seq > $1",
+		history: qs + ".history",
 		prune:   "DELETE FROM " + qs + ".history WHERE at < $1",
 	}
 }
@@ -55,47 +52,28 @@ func (s *Store) UpdateWithEvents(ctx context.Context, rec store.Record, events [
 	if len(events) == 0 && len(history) == 0 {
 		return s.Update(ctx, rec)
 	}
-	if err := rec.Validate(); err != nil {
-		return store.Record{}, err
-	}
-	if err := store.ValidateVersion(rec.Version); err != nil {
-		return store.Record{}, err
-	}
-	rec = rec.Clone()
-	now := store.Timestamp(s.now())
-	op := fmt.Sprintf("update %q", rec.ID)
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return store.Record{}, s.guard.Fail(ctx, op, err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	var created time.Time
-	err = tx.QueryRow(ctx, s.q.update, rec.ID, rec.Version, rec.Customer, rec.Tenant, servicesArg(rec.Services),
-		rec.AppType, rec.Mode, rec.Status, sqlq.NullableKey(rec.UniqueKey), now, sqlq.PayloadArg(rec.Payload)).Scan(&created)
-	if errors.Is(err, pgx.ErrNoRows) {
-		tx.Rollback(context.WithoutCancel(ctx))
-		return store.Record{}, s.missingOrConflict(ctx, "update", rec.ID, rec.Version)
-	}
-	if err != nil {
-		if de := duplicate(err, rec); de != nil {
-			return store.Record{}, de
+	return s.update(ctx, rec, func(write func(querier) error) error {
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			return err
 		}
-		return store.Record{}, s.guard.Fail(ctx, op, err)
-	}
-	for _, e := range events {
-		if _, err := tx.Exec(ctx, s.q.outbox.insertEvent, e.Key, e.ID, sqlq.PayloadArg(e.Payload), now); err != nil {
-			return store.Record{}, s.guard.Fail(ctx, op, err)
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		if err := write(tx); err != nil {
+			return err
 		}
-	}
-	for _, h := range history {
-		if _, err := tx.Exec(ctx, s.q.outbox.insertEntry, h.RecordID, h.Tenant, store.Timestamp(h.At), sqlq.PayloadArg(h.Payload)); err != nil {
-			return store.Record{}, s.guard.Fail(ctx, op, err)
+		now := store.Timestamp(s.now())
+		for _, e := range events {
+			if _, err := tx.Exec(ctx, s.q.outbox.insertEvent, e.Key, e.ID, sqlq.PayloadArg(e.Payload), now); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return store.Record{}, s.guard.Fail(ctx, op, err)
-	}
-	return sqlq.Updated(rec, created, now), nil
+		for _, h := range history {
+			if _, err := tx.Exec(ctx, s.q.outbox.insertEntry, h.RecordID, h.Tenant, store.Timestamp(h.At), sqlq.PayloadArg(h.Payload)); err != nil {
+				return err
+			}
+		}
+		return tx.Commit(ctx)
+	})
 }
 
 // ClaimEvents implements [store.OutboxStore] with FOR UPDATE SKIP LOCKED, so several
@@ -176,44 +154,14 @@ func (s *Store) History(ctx context.Context, q store.HistoryQuery) ([]store.Hist
 	if err != nil {
 		return nil, err
 	}
-	query := s.q.outbox.history
-	args := []any{q.AfterSeq}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		query += " AND " + cond + " $" + strconv.Itoa(len(args))
-	}
-	if q.RecordID != "" {
-		add("record_id =", q.RecordID)
-	}
-	if q.Tenant != "" {
-		add("tenant =", q.Tenant)
-	}
-	if !q.From.IsZero() {
-		add("at >=", store.Timestamp(q.From))
-	}
-	if !q.To.IsZero() {
-		add("at <", store.Timestamp(q.To))
-	}
-	args = append(args, limit)
-	query += " ORDER BY seq LIMIT $" + strconv.Itoa(len(args))
+	query, args := sqlq.History(s.q.dialect, s.q.outbox.history, q, limit)
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, s.guard.Fail(ctx, "history", err)
 	}
 	defer rows.Close()
-	var out []store.HistoryEntry
-	for rows.Next() {
-		var h store.HistoryEntry
-		if err := rows.Scan(&h.Seq, &h.RecordID, &h.Tenant, &h.At, &h.Payload); err != nil {
-			return nil, s.guard.Fail(ctx, "history", err)
-		}
-		h.At = h.At.UTC()
-		if len(h.Payload) == 0 {
-			h.Payload = nil
-		}
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlq.CollectHistory(rows, func(at time.Time) time.Time { return at })
+	if err != nil {
 		return nil, s.guard.Fail(ctx, "history", err)
 	}
 	return out, nil

@@ -263,6 +263,18 @@ func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, err
 // Update implements [store.Store]. The version check and the write are one statement, so of
 // several concurrent updates based on the same version exactly one succeeds.
 func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, error) {
+	return s.update(ctx, rec, nil)
+}
+
+// querier runs one statement: the pool, or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// update is Update. A non-nil inTx runs the update in a transaction instead of as a single
+// statement: inTx begins it, calls write with it to run the update, adds its own statements
+// and commits (outbox.go).
+func (s *Store) update(ctx context.Context, rec store.Record, inTx func(write func(querier) error) error) (store.Record, error) {
 	if err := s.guard.Begin(ctx, "update"); err != nil {
 		return store.Record{}, err
 	}
@@ -275,8 +287,16 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 	rec = rec.Clone()
 	now := store.Timestamp(s.now())
 	var created time.Time
-	err := s.pool.QueryRow(ctx, s.q.update, rec.ID, rec.Version, rec.Customer, rec.Tenant, servicesArg(rec.Services),
-		rec.AppType, rec.Mode, rec.Status, sqlq.NullableKey(rec.UniqueKey), now, sqlq.PayloadArg(rec.Payload)).Scan(&created)
+	write := func(q querier) error {
+		return q.QueryRow(ctx, s.q.update, rec.ID, rec.Version, rec.Customer, rec.Tenant, servicesArg(rec.Services),
+			rec.AppType, rec.Mode, rec.Status, sqlq.NullableKey(rec.UniqueKey), now, sqlq.PayloadArg(rec.Payload)).Scan(&created)
+	}
+	var err error
+	if inTx == nil {
+		err = write(s.pool)
+	} else {
+		err = inTx(write)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Record{}, s.missingOrConflict(ctx, "update", rec.ID, rec.Version)
 	}

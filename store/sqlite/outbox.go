@@ -151,47 +151,14 @@ func (s *Store) History(ctx context.Context, q store.HistoryQuery) ([]store.Hist
 	if err != nil {
 		return nil, err
 	}
-	query := "SELECT seq, record_id, tenant, at, payload FROM history WHERE seq > ?"
-	args := []any{q.AfterSeq}
-	if q.RecordID != "" {
-		query += " AND record_id = ?"
-		args = append(args, q.RecordID)
-	}
-	if q.Tenant != "" {
-		query += " AND tenant = ?"
-		args = append(args, q.Tenant)
-	}
-	if !q.From.IsZero() {
-		query += " AND at >= ?"
-		args = append(args, store.Timestamp(q.From).UnixMicro())
-	}
-	if !q.To.IsZero() {
-		query += " AND at < ?"
-		args = append(args, store.Timestamp(q.To).UnixMicro())
-	}
-	query += " ORDER BY seq LIMIT ?"
-	args = append(args, limit)
+	query, args := sqlq.History(dialect, "history", q, limit)
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, s.guard.Fail(ctx, "history", err)
 	}
 	defer rows.Close()
-	var out []store.HistoryEntry
-	for rows.Next() {
-		var (
-			h  store.HistoryEntry
-			at int64
-		)
-		if err := rows.Scan(&h.Seq, &h.RecordID, &h.Tenant, &at, &h.Payload); err != nil {
-			return nil, s.guard.Fail(ctx, "history", err)
-		}
-		h.At = time.UnixMicro(at).UTC()
-		if len(h.Payload) == 0 {
-			h.Payload = nil
-		}
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlq.CollectHistory(rows, func(at int64) time.Time { return time.UnixMicro(at) })
+	if err != nil {
 		return nil, s.guard.Fail(ctx, "history", err)
 	}
 	return out, nil
