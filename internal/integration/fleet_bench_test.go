@@ -251,11 +251,11 @@ func BenchmarkVerifyAll(b *testing.B) {
 	//   - on: with them, in a fleet's steady state (nothing changes, no entries are written);
 	//   - all-changed: with them, every profile writing a history entry in its transaction;
 	// in an order that rotates per iteration, so that a busy machine slows all three alike. The
-	// classic metrics are the off run's; profiles/s-<variant>, peak-heap-MB-<variant>,
-	// overhead-%-<variant> ((wall ÷ wall of off − 1) × 100), cpu-µs/profile-<variant> and
-	// cpu-overhead-%-<variant> (the same for this process's CPU time — Manager, driver, store;
-	// the emulator is another process — which other load on the machine does not inflate)
-	// compare them.
+	// classic metrics are the off run's (ns/op covers all three); profiles/s-<variant>,
+	// peak-heap-MB-<variant>, overhead-%-<variant> ((wall ÷ wall of off − 1) × 100),
+	// cpu-µs/profile-<variant> and cpu-overhead-%-<variant> (the same for this process's CPU
+	// time — Manager, driver, store; the emulator is another process — which other load on the
+	// machine does not inflate) compare them.
 	type variant struct {
 		name               string
 		outbox, allChanged bool
