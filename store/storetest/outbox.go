@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -25,6 +26,7 @@ var outboxTests = []struct {
 	{"OutboxConcurrentClaim", testOutboxConcurrentClaim},
 	{"OutboxHistory", testOutboxHistory},
 	{"OutboxInvalidArguments", testOutboxInvalidArguments},
+	{"OutboxCancelledAndClosed", testOutboxCancelledAndClosed},
 }
 
 func outboxStore(t *testing.T, st store.Store) store.OutboxStore {
@@ -373,5 +375,38 @@ func testOutboxInvalidArguments(t *testing.T, st store.Store) {
 	}
 	if got, _ := st.Get(ctx, "a"); got.Version != 1 {
 		t.Errorf("record version after refused writes = %d, want 1", got.Version)
+	}
+}
+
+func testOutboxCancelledAndClosed(t *testing.T, st store.Store) {
+	os := outboxStore(t, st)
+	a := mustCreate(t, st, sample("a"))
+	calls := func(ctx context.Context) map[string]error {
+		_, uerr := os.UpdateWithEvents(ctx, a, []store.OutboxEvent{{Key: "a", ID: "a@2"}}, nil)
+		_, cerr := os.ClaimEvents(ctx, "d", time.Minute, 1)
+		_, herr := os.History(ctx, store.HistoryQuery{})
+		_, perr := os.PruneHistory(ctx, time.Now())
+		return map[string]error{
+			"UpdateWithEvents": uerr, "ClaimEvents": cerr, "History": herr, "PruneHistory": perr,
+			"AckEvent": os.AckEvent(ctx, 1, "d"), "RetryEvent": os.RetryEvent(ctx, 1, "d", 0, ""),
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for name, err := range calls(ctx) {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context: err = %v, want context.Canceled", name, err)
+		}
+	}
+	if got, err := st.Get(t.Context(), "a"); err != nil || got.Version != 1 {
+		t.Errorf("after cancelled calls the record is v%d (%v), want v1", got.Version, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for name, err := range calls(t.Context()) {
+		if !errors.Is(err, store.ErrClosed) {
+			t.Errorf("%s after Close: err = %v, want ErrClosed", name, err)
+		}
 	}
 }
