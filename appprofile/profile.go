@@ -198,8 +198,11 @@ const (
 	CouldNotCheck Outcome = "could-not-check"
 )
 
-// payloadVersion is the version of the JSON encoding of a Profile in a store record.
-const payloadVersion = 1
+// payloadVersion is the newest version of the JSON encoding of a Profile in a store record that
+// this package reads. Version 2 added accepted deviations (Profile.Accepted): a payload that has
+// any is written as version 2, so that a binary from before them refuses the profile instead of
+// rewriting it without them; other payloads are still written as version 1.
+const payloadVersion = 2
 
 type payload struct {
 	V int `json:"v"`
@@ -212,7 +215,11 @@ var ErrPayload = errors.New("appprofile: stored profile payload is unreadable")
 // MarshalPayload encodes p as the versioned JSON payload kept in a store record. Sealed secrets
 // stay sealed.
 func MarshalPayload(p Profile) ([]byte, error) {
-	return json.Marshal(payload{V: payloadVersion, Profile: p})
+	v := 1
+	if len(p.Accepted) > 0 {
+		v = 2
+	}
+	return json.Marshal(payload{V: v, Profile: p})
 }
 
 // UnmarshalPayload decodes a payload written by MarshalPayload. Payloads of a newer version than this
