@@ -292,3 +292,35 @@ func TestHistory(t *testing.T) {
 		t.Errorf("WithOutbox(false) wrote %d outbox events (%v), want none", len(evs), err)
 	}
 }
+
+// TestHistoryRecordsReauthorization: a re-authorization with a new certificate is in the history
+// as the app change and then as a consent marked as re-authorization, with the status it restored.
+func TestHistoryRecordsReauthorization(t *testing.T) {
+	e := newEnv(t)
+	p := consentedCustom(e, 365*24*time.Hour)
+	oldThumb := p.Custom.Thumbprint
+	newCert, newPFX := selfSigned(t, "contoso-baseline-2", e.clock.Now().Add(-time.Hour), 90*24*time.Hour, "pw2")
+	must(t, e.fake.RotateAppCertificates(customID, newCert))
+	e.clock.Advance(time.Minute)
+	if res := e.verify(p.ID); res.Profile.Status != appprofile.Invalid {
+		t.Fatalf("after rotation: %s", res.Profile.Status)
+	}
+	e.clock.Advance(time.Minute)
+	start, err := e.mgr.Reauthorize(e.ctx, p.ID, appprofile.ReauthorizeInput{ReauthorizeRequest: appprofile.ReauthorizeRequest{Change: appprofile.ChangeCertificate, Surface: appprofile.SurfaceAOS},
+		Consenter: e.globalAdmin(), Custom: &appprofile.CustomAppInput{ApplicationID: customID, PFX: newPFX, Password: "pw2"}})
+	must(t, err)
+	e.clock.Advance(time.Minute)
+	_, err = e.mgr.CompleteConsent(e.ctx, appprofile.Callback{State: start.State, Tenant: tenantID, AdminConsent: "True"})
+	must(t, err)
+	hs, err := e.mgr.History(e.ctx, appprofile.HistoryQuery{ProfileID: p.ID})
+	must(t, err)
+	if len(hs) != 4 {
+		t.Fatalf("history has %d entries, want 4 (consent, broken certificate, new certificate, re-authorization)", len(hs))
+	}
+	if a := hs[2].AppChanged; a == nil || a.OldThumbprint != oldThumb || a.NewThumbprint == oldThumb || a.NewAppID != customID {
+		t.Errorf("app change entry = %+v, want the certificate %s replaced", hs[2], oldThumb)
+	}
+	if c := hs[3].Consent; c == nil || !c.Reauthorization || hs[3].OldStatus != appprofile.Invalid || hs[3].NewStatus != appprofile.Valid {
+		t.Errorf("re-authorization entry = %+v, want a consent marked re-authorization, invalid -> valid", hs[3])
+	}
+}
