@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
+	"time"
 
 	"github.com/tenantapps/tenantapps/appprofile"
 )
@@ -48,4 +50,29 @@ func (p *Portal) profile(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.Reverse(d.History)
 	p.render(w, r, http.StatusOK, "profile.html", prof.Name, d)
+}
+
+// accept accepts one of the profile's reasons as a known deviation (AcceptDeviation): who, why
+// and for how many days come from the form. What the Manager refuses (an Invalid state of the
+// product rules, a reason the profile does not have) is shown with its explanation.
+func (p *Portal) accept(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	days, err := strconv.Atoi(formValue(r, "days"))
+	if err != nil || days < 1 {
+		p.fail(w, r, http.StatusUnprocessableEntity, "Give the number of days the acceptance lasts (1 to 366).")
+		return
+	}
+	_, err = p.mgr.AcceptDeviation(r.Context(), id, appprofile.AcceptRequest{Code: appprofile.ReasonCode(formValue(r, "code")),
+		By: formValue(r, "by"), Why: formValue(r, "why"), Expires: time.Now().Add(time.Duration(days) * 24 * time.Hour)})
+	var refused *appprofile.DeviationRefusedError
+	switch {
+	case errors.As(err, &refused):
+		p.fail(w, r, http.StatusUnprocessableEntity, "Not accepted: "+refused.Problem+".")
+	case errors.Is(err, appprofile.ErrInvalidRequest):
+		p.fail(w, r, http.StatusUnprocessableEntity, err.Error())
+	case err != nil:
+		p.consentError(w, r, err)
+	default:
+		http.Redirect(w, r, "/profiles/"+id+"?flash=accepted", http.StatusSeeOther)
+	}
 }

@@ -48,3 +48,31 @@ func TestProfilePageShowsHistory(t *testing.T) {
 		t.Errorf("unknown profile: %d, want 404", r.status)
 	}
 }
+
+// TestProfilePageAcceptDeviation: each reason on the profile page offers to accept it; a missing
+// grant (an Invalid state of the product rules) is refused with the Manager's explanation, and
+// the profile stays invalid.
+func TestProfilePageAcceptDeviation(t *testing.T) {
+	tp := newTestPortal(t)
+	id := tp.create("Nitro")[0]
+	tp.consent(id, demo.AdminUPN)
+	tp.post("/demo", url.Values{"csrf": {tp.csrf()}, "action": {"revoke-grant"}, "profile": {id}})
+	tp.post("/profiles/"+id+"/verify", url.Values{"csrf": {tp.csrf()}})
+	page := tp.get("/profiles/" + id).body
+	if !strings.Contains(page, `action="/profiles/`+id+`/accept"`) || !strings.Contains(page, `name="code" value="grant-missing"`) {
+		t.Fatalf("the profile page offers no acceptance of grant-missing:\n%s", page)
+	}
+	r := tp.post("/profiles/"+id+"/accept", url.Values{"csrf": {tp.csrf()}, "code": {"grant-missing"}, "by": {"ops"}, "why": {"later"}, "days": {"7"}})
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Not accepted") || !strings.Contains(r.body, "invalid") {
+		t.Errorf("accepting a missing grant: %d\n%s", r.status, r.body)
+	}
+	if r := tp.post("/profiles/"+id+"/accept", url.Values{"csrf": {tp.csrf()}, "code": {"grant-missing"}, "by": {"ops"}, "why": {"later"}, "days": {"x"}}); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("accepting for x days: %d, want 422", r.status)
+	}
+	if r := tp.post("/profiles/"+id+"/accept", url.Values{"code": {"grant-missing"}, "by": {"ops"}, "why": {"later"}, "days": {"7"}}); r.status != http.StatusForbidden {
+		t.Errorf("accepting without the CSRF token: %d, want 403", r.status)
+	}
+	if got := tp.statuses("?status=invalid"); len(got) != 1 {
+		t.Errorf("after the refused acceptance: %v, want the profile still invalid", got)
+	}
+}
