@@ -16,7 +16,9 @@ import (
 // default). With a store that implements store.OutboxStore and the outbox on, every status
 // change is written together with its Event (for a Dispatcher) and every change a check saw with
 // a HistoryEntry; off, or with a store without the capability, events go only to the
-// WithEventHook hook and no history is kept.
+// WithEventHook hook and no history is kept. Events stay in the outbox until a Dispatcher
+// delivers them (one row per status change, not per check), so an embedder that keeps the
+// history runs a Dispatcher too — if need be one whose handler only returns nil.
 func WithOutbox(on bool) Option { return func(o *options) { o.noOutbox = !on } }
 
 // WithHistoryRetention sets how long PruneHistory keeps history entries (0, the default, keeps
