@@ -161,6 +161,12 @@ func startDemo(ctx context.Context, hostport, dbPath string, fake bool, logger *
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { st.Close() })
+	stopDispatch, err := startDispatcher(st, logger)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, stopDispatch)
 	keys := make([]byte, 96)
 	if _, err := io.ReadFull(rand.Reader, keys); err != nil {
 		a.Close()

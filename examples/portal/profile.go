@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/tenantapps/tenantapps/appprofile"
+	"github.com/tenantapps/tenantapps/store"
 )
 
 // ---- one profile: details, accepted deviations and history ----
@@ -75,4 +78,26 @@ func (p *Portal) accept(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Redirect(w, r, "/profiles/"+id+"?flash=accepted", http.StatusSeeOther)
 	}
+}
+
+// startDispatcher delivers the status events the Manager writes to st's outbox — here to the
+// log; a real portal would notify the MSP's technicians or open a ticket, keyed by the event's
+// idempotency key so a redelivery after a crash does not notify twice. stop ends it and waits.
+func startDispatcher(st store.Store, logger *slog.Logger) (stop func(), err error) {
+	d, err := appprofile.NewDispatcher(st, func(_ context.Context, dl appprofile.Delivery) error {
+		ev := dl.Event
+		logger.Info("app profile event", "key", dl.IdempotencyKey, "kind", ev.Kind, "profile", ev.ProfileID, "tenant", ev.Tenant,
+			"appType", ev.AppType, "old", ev.Old, "new", ev.New, "attempt", dl.Attempt)
+		return nil
+	}, appprofile.DispatcherOptions{Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Run(ctx)
+	}()
+	return func() { cancel(); <-done }, nil
 }

@@ -132,6 +132,12 @@ func startReal(ctx context.Context, getenv func(string) string, dbFlag string, l
 		return nil, err
 	}
 	a := &realApp{closers: []func(){func() { st.Close() }}}
+	stopDispatch, err := startDispatcher(st, logger)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, stopDispatch)
 	sealer, err := appprofile.NewAESGCMSealer("portal-1", map[string][]byte{"portal-1": c.sealKey})
 	if err != nil {
 		a.Close()
