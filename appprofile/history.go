@@ -166,6 +166,8 @@ type HistoryEntry struct {
 	ReauthorizationRequested string `json:"reauthorizationRequested,omitempty"`
 	// AppChanged is set when a re-authorization changed the custom app or its certificate.
 	AppChanged *AppChange `json:"appChanged,omitempty"`
+	// Deleted is set on the last entry of a profile: it was deleted.
+	Deleted bool `json:"deleted,omitempty"`
 	// Accepted are acceptances made; Reraised acceptances that ended while the deviation is
 	// still there; Resolved acceptances whose deviation went away.
 	Accepted []AcceptedDeviation `json:"accepted,omitempty"`
@@ -469,4 +471,19 @@ func (m *Manager) PruneHistory(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("appprofile: prune history: %w", err)
 	}
 	return n, nil
+}
+
+// deleteRecord deletes p's record; with the history kept, the deletion and its history entry are
+// one transaction.
+func (m *Manager) deleteRecord(ctx context.Context, p Profile) error {
+	if m.outbox == nil {
+		return m.store.Delete(ctx, p.ID, p.Version)
+	}
+	e := HistoryEntry{ProfileID: p.ID, Tenant: p.Tenant, AppType: p.AppType, At: m.now(), Version: p.Version,
+		OldStatus: p.Status, NewStatus: p.Status, Deleted: true}
+	_, entries, err := change{entry: &e}.outboxWrites()
+	if err != nil {
+		return err
+	}
+	return m.outbox.DeleteWithEvents(ctx, p.ID, p.Version, nil, entries)
 }

@@ -931,7 +931,7 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	if err := m.store.Delete(ctx, p.ID, p.Version); err != nil {
+	if err := m.deleteRecord(ctx, p); err != nil {
 		return storeErr("delete", id, err)
 	}
 	m.o.logger.Info("app profile deleted", "profile", p.ID, "tenant", p.Tenant, "appType", p.AppType)

@@ -35,7 +35,8 @@ type EvidenceReport struct {
 }
 
 // ReportProfile is one profile in an EvidenceReport. Deleted is true for a profile that is no
-// longer in the store but has history in the range; its other current fields are then empty.
+// longer in the store but has history in the range; its other current fields are then empty, and
+// its last history entry (Deleted set) says when it was deleted, if that was in the range.
 type ReportProfile struct {
 	ID       string   `json:"id"`
 	Deleted  bool     `json:"deleted,omitempty"`

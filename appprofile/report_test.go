@@ -60,6 +60,11 @@ func TestReportGolden(t *testing.T) {
 	if back.Schema != appprofile.ReportSchema || len(back.Profiles) != 2 || !back.Profiles[0].Deleted && !back.Profiles[1].Deleted {
 		t.Errorf("report: schema %q, %d profiles; want %s, the live and the deleted profile", back.Schema, len(back.Profiles), appprofile.ReportSchema)
 	}
+	for _, rp := range back.Profiles {
+		if last := rp.History[len(rp.History)-1]; rp.Deleted != last.Deleted {
+			t.Errorf("profile %s: deleted %v, but its last history entry says deleted %v", rp.ID, rp.Deleted, last.Deleted)
+		}
+	}
 	if bytes.Contains(buf.Bytes(), []byte("kid")) || bytes.Contains(buf.Bytes(), []byte("callbackNonce")) {
 		t.Error("the report holds sealed secrets or consent nonces")
 	}

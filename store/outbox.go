@@ -35,6 +35,11 @@ type OutboxStore interface {
 	// CreatedAt; the caller sets the rest.
 	UpdateWithEvents(ctx context.Context, rec Record, events []OutboxEvent, history []HistoryEntry) (Record, error)
 
+	// DeleteWithEvents is [Store.Delete] that, in the same transaction, appends events and
+	// history entries (a record's history outlives it, so its last entry can say it was
+	// deleted). Either the deletion, every event and every entry are stored, or none of them.
+	DeleteWithEvents(ctx context.Context, id string, version int64, events []OutboxEvent, history []HistoryEntry) error
+
 	// ClaimEvents leases to owner up to limit events that are due (their retry time has come)
 	// and not leased to anyone (or whose lease ran out), at most one per Key — the oldest
 	// unacknowledged one — in ascending Seq. The lease lasts lease (at least a millisecond).

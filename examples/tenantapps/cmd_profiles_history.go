@@ -158,6 +158,9 @@ func historyChanges(h appprofile.HistoryEntry) []string {
 	for _, a := range h.Resolved {
 		out = append(out, fmt.Sprintf("accepted %s resolved", a.Code))
 	}
+	if h.Deleted {
+		out = append(out, "profile deleted")
+	}
 	if len(out) == 0 && h.Outcome != "" {
 		out = append(out, "check: "+string(h.Outcome))
 	}

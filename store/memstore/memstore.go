@@ -185,6 +185,11 @@ func (s *Store) update(ctx context.Context, rec store.Record, write func(now tim
 
 // Delete implements [store.Store].
 func (s *Store) Delete(ctx context.Context, id string, version int64) error {
+	return s.delete(ctx, id, version, nil)
+}
+
+// delete is Delete; a non-nil write runs under the same lock once the deletion is certain.
+func (s *Store) delete(ctx context.Context, id string, version int64, write func(now time.Time)) error {
 	if err := s.begin(ctx, "delete"); err != nil {
 		return err
 	}
@@ -205,6 +210,9 @@ func (s *Store) Delete(ctx context.Context, id string, version int64) error {
 	}
 	if old.Version != version {
 		return &store.ConflictError{ID: id, Expected: version, Actual: old.Version}
+	}
+	if write != nil {
+		write(s.now())
 	}
 	if old.UniqueKey != "" {
 		delete(s.unique, old.UniqueKey)

@@ -49,7 +49,23 @@ func (s *Store) UpdateWithEvents(ctx context.Context, rec store.Record, events [
 	if err := store.ValidateOutboxWrite(events, history); err != nil {
 		return store.Record{}, err
 	}
-	return s.update(ctx, rec, func(now time.Time) {
+	return s.update(ctx, rec, s.appendOutbox(events, history))
+}
+
+// DeleteWithEvents implements [store.OutboxStore].
+func (s *Store) DeleteWithEvents(ctx context.Context, id string, version int64, events []store.OutboxEvent, history []store.HistoryEntry) error {
+	if err := s.begin(ctx, "delete"); err != nil {
+		return err
+	}
+	if err := store.ValidateOutboxWrite(events, history); err != nil {
+		return err
+	}
+	return s.delete(ctx, id, version, s.appendOutbox(events, history))
+}
+
+// appendOutbox returns the write that appends events and history under s.mu.
+func (s *Store) appendOutbox(events []store.OutboxEvent, history []store.HistoryEntry) func(time.Time) {
+	return func(now time.Time) {
 		now = store.Timestamp(now)
 		for _, e := range events {
 			s.outbox.seq++
@@ -63,7 +79,7 @@ func (s *Store) UpdateWithEvents(ctx context.Context, rec store.Record, events [
 			h.Seq, h.At = s.outbox.hseq, store.Timestamp(h.At)
 			s.outbox.history = append(s.outbox.history, h)
 		}
-	})
+	}
 }
 
 // ClaimEvents implements [store.OutboxStore].

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/tenantapps/tenantapps/store"
 	"github.com/tenantapps/tenantapps/store/internal/sqlq"
 )
@@ -53,27 +55,55 @@ func (s *Store) UpdateWithEvents(ctx context.Context, rec store.Record, events [
 		return s.Update(ctx, rec)
 	}
 	return s.update(ctx, rec, func(write func(querier) error) error {
-		tx, err := s.pool.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(context.WithoutCancel(ctx))
-		if err := write(tx); err != nil {
-			return err
-		}
-		now := store.Timestamp(s.now())
-		for _, e := range events {
-			if _, err := tx.Exec(ctx, s.q.outbox.insertEvent, e.Key, e.ID, sqlq.PayloadArg(e.Payload), now); err != nil {
-				return err
-			}
-		}
-		for _, h := range history {
-			if _, err := tx.Exec(ctx, s.q.outbox.insertEntry, h.RecordID, h.Tenant, store.Timestamp(h.At), sqlq.PayloadArg(h.Payload)); err != nil {
-				return err
-			}
-		}
-		return tx.Commit(ctx)
+		return s.withOutbox(ctx, events, history, func(tx pgx.Tx) error { return write(tx) })
 	})
+}
+
+// DeleteWithEvents implements [store.OutboxStore]: the versioned delete, the events and the
+// history entries are one transaction.
+func (s *Store) DeleteWithEvents(ctx context.Context, id string, version int64, events []store.OutboxEvent, history []store.HistoryEntry) error {
+	if err := s.guard.Begin(ctx, "delete"); err != nil {
+		return err
+	}
+	if err := store.ValidateOutboxWrite(events, history); err != nil {
+		return err
+	}
+	if err := store.ValidateID(id); err != nil {
+		return err
+	}
+	if err := store.ValidateVersion(version); err != nil {
+		return err
+	}
+	if len(events) == 0 && len(history) == 0 {
+		return s.delete(ctx, id, version, nil)
+	}
+	return s.delete(ctx, id, version, func(write func(execer) error) error {
+		return s.withOutbox(ctx, events, history, func(tx pgx.Tx) error { return write(tx) })
+	})
+}
+
+// withOutbox runs write and then appends events and history, in one transaction.
+func (s *Store) withOutbox(ctx context.Context, events []store.OutboxEvent, history []store.HistoryEntry, write func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := write(tx); err != nil {
+		return err
+	}
+	now := store.Timestamp(s.now())
+	for _, e := range events {
+		if _, err := tx.Exec(ctx, s.q.outbox.insertEvent, e.Key, e.ID, sqlq.PayloadArg(e.Payload), now); err != nil {
+			return err
+		}
+	}
+	for _, h := range history {
+		if _, err := tx.Exec(ctx, s.q.outbox.insertEntry, h.RecordID, h.Tenant, store.Timestamp(h.At), sqlq.PayloadArg(h.Payload)); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
 }
 
 // ClaimEvents implements [store.OutboxStore] with FOR UPDATE SKIP LOCKED, so several

@@ -320,14 +320,40 @@ func (s *Store) Delete(ctx context.Context, id string, version int64) error {
 	if err := store.ValidateVersion(version); err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, s.q.delete, id, version)
+	return s.delete(ctx, id, version, nil)
+}
+
+// errNoRow marks a versioned delete that matched no row.
+var errNoRow = errors.New("no row")
+
+// delete runs the versioned delete of id, as a single statement or, with a non-nil inTx, in the
+// transaction inTx begins and commits (see update).
+func (s *Store) delete(ctx context.Context, id string, version int64, inTx func(write func(execer) error) error) error {
+	write := func(q execer) error {
+		tag, err := q.Exec(ctx, s.q.delete, id, version)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = errNoRow
+		}
+		return err
+	}
+	var err error
+	if inTx == nil {
+		err = write(s.pool)
+	} else {
+		err = inTx(write)
+	}
+	if errors.Is(err, errNoRow) {
+		return s.missingOrConflict(ctx, "delete", id, version)
+	}
 	if err != nil {
 		return s.guard.Fail(ctx, fmt.Sprintf("delete %q", id), err)
 	}
-	if tag.RowsAffected() == 0 {
-		return s.missingOrConflict(ctx, "delete", id, version)
-	}
 	return nil
+}
+
+// execer runs one statement that returns no rows: the pool, or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // missingOrConflict explains why a versioned write matched no row.

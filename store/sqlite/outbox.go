@@ -26,7 +26,24 @@ func (s *Store) UpdateWithEvents(ctx context.Context, rec store.Record, events [
 	if len(events) == 0 && len(history) == 0 {
 		return s.update(ctx, rec, nil)
 	}
-	return s.update(ctx, rec, func(tx *sql.Tx, now time.Time) error {
+	return s.update(ctx, rec, insertOutbox(ctx, events, history))
+}
+
+// DeleteWithEvents implements [store.OutboxStore]: one IMMEDIATE transaction, like
+// UpdateWithEvents.
+func (s *Store) DeleteWithEvents(ctx context.Context, id string, version int64, events []store.OutboxEvent, history []store.HistoryEntry) error {
+	if err := s.guard.Begin(ctx, "delete"); err != nil {
+		return err
+	}
+	if err := store.ValidateOutboxWrite(events, history); err != nil {
+		return err
+	}
+	return s.delete(ctx, id, version, insertOutbox(ctx, events, history))
+}
+
+// insertOutbox returns the statements that append events and history in a write transaction.
+func insertOutbox(ctx context.Context, events []store.OutboxEvent, history []store.HistoryEntry) func(*sql.Tx, time.Time) error {
+	return func(tx *sql.Tx, now time.Time) error {
 		for _, e := range events {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (key, event_id, payload, created_at, available_at)
 				VALUES (?, ?, ?, ?, ?)`, e.Key, e.ID, sqlq.PayloadArg(e.Payload), now.UnixMicro(), now.UnixMicro()); err != nil {
@@ -40,7 +57,7 @@ func (s *Store) UpdateWithEvents(ctx context.Context, rec store.Record, events [
 			}
 		}
 		return nil
-	})
+	}
 }
 
 // ClaimEvents implements [store.OutboxStore]. SQLite serializes writers, so a claim is one

@@ -377,6 +377,12 @@ func (s *Store) update(ctx context.Context, rec store.Record, also func(*sql.Tx,
 
 // Delete implements [store.Store].
 func (s *Store) Delete(ctx context.Context, id string, version int64) error {
+	return s.delete(ctx, id, version, nil)
+}
+
+// delete is Delete; a non-nil also runs in the same transaction after the record was deleted,
+// and its error rolls everything back.
+func (s *Store) delete(ctx context.Context, id string, version int64, also func(*sql.Tx, time.Time) error) error {
 	if err := s.guard.Begin(ctx, "delete"); err != nil {
 		return err
 	}
@@ -395,6 +401,9 @@ func (s *Store) Delete(ctx context.Context, id string, version int64) error {
 			return err
 		} else if n == 0 {
 			return missingOrConflict(ctx, tx, id, version)
+		}
+		if also != nil {
+			return also(tx, store.Timestamp(s.now()))
 		}
 		return nil
 	})

@@ -21,6 +21,7 @@ var outboxTests = []struct {
 	fn   func(t *testing.T, st store.Store)
 }{
 	{"OutboxAtomicWrite", testOutboxAtomicWrite},
+	{"OutboxDelete", testOutboxDelete},
 	{"OutboxOrderPerKey", testOutboxOrderPerKey},
 	{"OutboxLease", testOutboxLease},
 	{"OutboxConcurrentClaim", testOutboxConcurrentClaim},
@@ -388,7 +389,8 @@ func testOutboxCancelledAndClosed(t *testing.T, st store.Store) {
 		_, perr := os.PruneHistory(ctx, time.Now())
 		return map[string]error{
 			"UpdateWithEvents": uerr, "ClaimEvents": cerr, "History": herr, "PruneHistory": perr,
-			"AckEvent": os.AckEvent(ctx, 1, "d"), "RetryEvent": os.RetryEvent(ctx, 1, "d", 0, ""),
+			"DeleteWithEvents": os.DeleteWithEvents(ctx, "a", 1, nil, []store.HistoryEntry{{RecordID: "a", At: time.Now()}}),
+			"AckEvent":         os.AckEvent(ctx, 1, "d"), "RetryEvent": os.RetryEvent(ctx, 1, "d", 0, ""),
 		}
 	}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -409,4 +411,42 @@ func testOutboxCancelledAndClosed(t *testing.T, st store.Store) {
 			t.Errorf("%s after Close: err = %v, want ErrClosed", name, err)
 		}
 	}
+}
+
+func testOutboxDelete(t *testing.T, st store.Store) {
+	os := outboxStore(t, st)
+	ctx := t.Context()
+	a := mustCreate(t, st, sample("a"))
+	entry := []store.HistoryEntry{{RecordID: "a", Tenant: a.Tenant, At: time.Now(), Payload: []byte("deleted")}}
+	ev := []store.OutboxEvent{{Key: "a", ID: "a@deleted", Payload: []byte("gone")}}
+	// A stale version deletes nothing and writes nothing.
+	if err := os.DeleteWithEvents(ctx, "a", 2, ev, entry); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("DeleteWithEvents(stale version): err = %v, want ErrConflict", err)
+	}
+	if err := os.DeleteWithEvents(ctx, "missing", 1, ev, entry); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("DeleteWithEvents(missing record): err = %v, want ErrNotFound", err)
+	}
+	if err := os.DeleteWithEvents(ctx, "a", 1, []store.OutboxEvent{{Key: "a"}}, nil); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("DeleteWithEvents(event without ID): err = %v, want ErrInvalid", err)
+	}
+	if evs := claim(t, os, "d", time.Minute); len(evs) != 0 {
+		t.Errorf("failed deletions wrote events %v", eventIDs(evs))
+	}
+	if hs, _ := os.History(ctx, store.HistoryQuery{}); len(hs) != 0 {
+		t.Errorf("failed deletions wrote %d history entries", len(hs))
+	}
+	if err := os.DeleteWithEvents(ctx, "a", 1, ev, entry); err != nil {
+		t.Fatalf("DeleteWithEvents: %v", err)
+	}
+	if _, err := st.Get(ctx, "a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get after DeleteWithEvents: err = %v, want ErrNotFound", err)
+	}
+	if evs := claim(t, os, "d", time.Minute); len(evs) != 1 || evs[0].ID != "a@deleted" {
+		t.Errorf("events after DeleteWithEvents = %v, want a@deleted", eventIDs(evs))
+	}
+	if hs, err := os.History(ctx, store.HistoryQuery{RecordID: "a"}); err != nil || len(hs) != 1 || string(hs[0].Payload) != "deleted" {
+		t.Errorf("history after DeleteWithEvents = %d entries, %v; want the deletion entry", len(hs), err)
+	}
+	// The ID is free again.
+	mustCreate(t, st, sample("a"))
 }
