@@ -49,7 +49,7 @@ func (m *Manager) updateProfile(ctx context.Context, id string, change func(Prof
 		if err != nil {
 			return Profile{}, err
 		}
-		saved, err := m.save(ctx, np, p.Status)
+		saved, err := m.save(ctx, np, p)
 		if errors.Is(err, ErrConflict) && try < conflictRetries {
 			continue
 		}

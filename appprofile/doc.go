@@ -76,6 +76,30 @@
 // Reauthorize; CompleteConsent's ErrConflict is answered by retrying the same callback (see
 // CompleteConsent). ResealAll retries its own conflicts.
 //
+// # Events, history and accepted deviations
+//
+// Every status change is an Event. With a store that implements store.OutboxStore (the three
+// built-in stores do) the Manager writes the event in the same transaction as the change, and a
+// Dispatcher (NewDispatcher, Run) delivers it to the embedder's Handler at least once, in order
+// per profile, with an idempotency key; a failing handler is retried with backoff without holding
+// up other profiles, and several replicas on one PostgreSQL database share the work (FOR UPDATE
+// SKIP LOCKED). WithEventHook is the in-process, best-effort alternative for stores without an
+// outbox.
+//
+// The same transaction appends a HistoryEntry whenever a check (or a consent, a re-authorization
+// request, an acceptance) changed something: status, reasons, the grants and roles the tenant
+// showed, who consented when and how. History reads it by profile or tenant and time range;
+// PruneHistory applies WithHistoryRetention; Report (and BuildReport) turn a tenant's profiles and
+// history into an evidence report for auditors (ReportSchema, versioned JSON).
+//
+// AcceptDeviation lets an operator accept one reason instance — an extra grant, a pending or late
+// automatic role, an expiring or changed certificate — with who, why and an expiry. While the
+// tenant shows exactly the accepted fact, the reason is marked Accepted and does not drive the
+// status; when the fact changes or the acceptance expires the reason counts again and an Event
+// (EventDeviationReraised, or EventStatusChanged with Reraised) says so. Reasons that make a
+// profile Invalid under the seed rules (a missing required grant, a deleted service principal, a
+// consent user whose password was reset, ...) are refused with a *DeviationRefusedError.
+//
 // # Secrets
 //
 // A custom app's .pfx and password are sealed with AES-256-GCM under a key ID (see Sealer and

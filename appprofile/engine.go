@@ -126,6 +126,9 @@ type Assessment struct {
 	Reasons []Reason
 	// Err is set when Outcome is CouldNotCheck; it joins the failures.
 	Err error
+	// Accepted are the profile's acceptances that still hold (see AcceptedDeviation); the
+	// reasons they cover carry Reason.Accepted and do not count towards Status.
+	Accepted []AcceptedDeviation
 }
 
 // Assess is the pure status engine: from a profile, what its app type requires, what the tenant
@@ -143,11 +146,11 @@ func Assess(p Profile, req Requirements, obs Observation, now time.Time, pol Pol
 		if st == "" {
 			st = Pending
 		}
-		return Assessment{Outcome: CouldNotCheck, Status: st, Reasons: cloneReasons(p.Reasons), Err: errors.Join(errs...)}
+		return Assessment{Outcome: CouldNotCheck, Status: st, Reasons: cloneReasons(p.Reasons), Err: errors.Join(errs...), Accepted: p.clone().Accepted}
 	}
 	if p.Consent == nil {
 		rs := []Reason{newReason(ReasonNotConsented, "%s has not been consented in tenant %s yet", p.AppType, p.Tenant)}
-		return Assessment{Outcome: Checked, Status: Pending, Reasons: rs}
+		return Assessment{Outcome: Checked, Status: Pending, Reasons: rs, Accepted: applyAcceptances(p.Accepted, rs, now)}
 	}
 	var rs []Reason
 	app := req.App
@@ -229,7 +232,8 @@ func Assess(p Profile, req Requirements, obs Observation, now time.Time, pol Pol
 	if p.ReauthorizationRequested != "" {
 		rs = append(rs, newReason(ReasonConsentAccountChange, "re-authorization requested: %s", p.ReauthorizationRequested))
 	}
-	return Assessment{Outcome: Checked, Status: statusOf(rs), Reasons: rs}
+	accepted := applyAcceptances(p.Accepted, rs, now)
+	return Assessment{Outcome: Checked, Status: statusOf(rs), Reasons: rs, Accepted: accepted}
 }
 
 func consentedVersion(p Profile) string {

@@ -507,7 +507,7 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 	}
 	if saveFunctions {
 		// The chosen functions are kept only once the consenter is known to be eligible.
-		if p, err = m.save(ctx, p, p.Status); err != nil {
+		if p, err = m.save(ctx, p, p); err != nil {
 			return ConsentStart{}, err
 		}
 	}
@@ -661,7 +661,7 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	// Ground truth: the service principal and the grants must be visible in the tenant.
 	obs, missing := m.proveConsent(ctx, &np, app)
 	if len(obs.Failures) > 0 {
-		return m.keepUnproven(ctx, p.Status, np, app, obs)
+		return m.keepUnproven(ctx, p, np, app, obs)
 	}
 	if len(missing) > 0 {
 		return Profile{}, &ConsentNotProvenError{ProfileID: p.ID, Missing: missing}
@@ -670,9 +670,10 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	// rec.At is now.
 	settleConsent(&np, obs)
 	a := Assess(np, Requirements{App: app}, obs, m.now(), m.o.policy)
-	np.Status, np.Reasons = a.Status, a.Reasons
+	np.Status, np.Reasons, np.Accepted = a.Status, a.Reasons, a.Accepted
+	np.Observed = m.observed(obs, app)
 	np.LastCheck = &Check{At: m.now(), Outcome: Checked}
-	saved, err := m.save(ctx, np, p.Status)
+	saved, err := m.save(ctx, np, p)
 	if err != nil {
 		return Profile{}, m.consentSaveError(ctx, np, err)
 	}
@@ -713,7 +714,7 @@ func (m *Manager) proveConsent(ctx context.Context, np *Profile, app AppSpec) (O
 // those of the profile before (old), LastCheck CouldNotCheck. It returns the saved profile with a
 // *ConsentRecordedError. The save does not end with ctx: the callback's state is spent, so losing
 // the record would send the administrator to consent again.
-func (m *Manager) keepUnproven(ctx context.Context, old Status, np Profile, app AppSpec, obs Observation) (Profile, error) {
+func (m *Manager) keepUnproven(ctx context.Context, old Profile, np Profile, app AppSpec, obs Observation) (Profile, error) {
 	np.Consent.Unproven = true
 	a := Assess(np, Requirements{App: app}, obs, m.now(), m.o.policy)
 	np.Status, np.Reasons = a.Status, a.Reasons
@@ -880,14 +881,14 @@ func (m *Manager) Reauthorize(ctx context.Context, id string, in ReauthorizeInpu
 		}
 		np := p.clone()
 		np.Custom, np.AppID = c, c.ApplicationID
-		if p, err = m.save(ctx, np, p.Status); err != nil {
+		if p, err = m.save(ctx, np, p); err != nil {
 			return ConsentStart{}, err
 		}
 	case ChangeConsentAccount:
 		if p.ReauthorizationRequested == "" {
 			np := p.clone()
 			np.ReauthorizationRequested = "change the consent account"
-			if p, err = m.save(ctx, np, p.Status); err != nil {
+			if p, err = m.save(ctx, np, p); err != nil {
 				return ConsentStart{}, err
 			}
 		}
@@ -946,11 +947,11 @@ func (m *Manager) deleteOnce(ctx context.Context, id string) error {
 			np.Custom.PFX, np.Custom.Password = SealedSecret{}, SealedSecret{}
 		}
 		np.DelegatedTokenCache = SealedSecret{}
-		if p, err = m.save(ctx, np, p.Status); err != nil {
+		if p, err = m.save(ctx, np, p); err != nil {
 			return err
 		}
 	}
-	if err := m.store.Delete(ctx, p.ID, p.Version); err != nil {
+	if err := m.deleteRecord(ctx, p); err != nil {
 		return storeErr("delete", id, err)
 	}
 	m.o.logger.Info("app profile deleted", "profile", p.ID, "tenant", p.Tenant, "appType", p.AppType)

@@ -23,7 +23,8 @@ import (
 // Manager is safe for concurrent use; every I/O method takes a context first and never keeps it.
 type Manager struct {
 	store   store.Store
-	nonces  store.NonceStore // nil: in-process fallback
+	nonces  store.NonceStore  // nil: in-process fallback
+	outbox  store.OutboxStore // nil: events go to the hook only, no history
 	driver  consent.Driver
 	o       options
 	limiter *limiter
@@ -34,6 +35,7 @@ type Manager struct {
 	usedLocal   map[string]time.Time // nonces consumed when the store has no NonceStore
 	tenantPause map[string]time.Time // Retry-After per tenant (real time)
 	randMu      sync.Mutex
+	required    sync.Map // app type name -> *required (history.go)
 }
 
 // New returns a Manager over a store and a tenant driver. WithCatalog is required. Without
@@ -92,6 +94,9 @@ func New(st store.Store, drv consent.Driver, opts ...Option) (*Manager, error) {
 	}
 	m.o = o
 	m.nonces, _ = st.(store.NonceStore)
+	if !o.noOutbox {
+		m.outbox, _ = st.(store.OutboxStore)
+	}
 	return m, nil
 }
 
@@ -179,14 +184,27 @@ func (m *Manager) List(ctx context.Context, f store.Filter, page store.Page) ([]
 	return out, next, nil
 }
 
-// save writes p with optimistic concurrency and emits an event when the status changed from old.
-func (m *Manager) save(ctx context.Context, p Profile, old Status) (Profile, error) {
+// save writes p, read as prev, with optimistic concurrency. When the status changed or an
+// accepted deviation came back it also records an Event, and when anything a history keeps
+// changed a HistoryEntry: with a store.OutboxStore both are written in the same transaction as
+// the profile (see Dispatcher); either way the WithEventHook hook is called after the write.
+func (m *Manager) save(ctx context.Context, p Profile, prev Profile) (Profile, error) {
 	p.UpdatedAt = m.now()
 	rec, err := m.toRecord(p)
 	if err != nil {
 		return Profile{}, err
 	}
-	saved, err := m.store.Update(ctx, rec)
+	ch := m.changeOf(prev, p, rec.Version+1)
+	var saved store.Record
+	if m.outbox != nil && (ch.event != nil || ch.entry != nil) {
+		events, entries, werr := ch.outboxWrites()
+		if werr != nil {
+			return Profile{}, werr
+		}
+		saved, err = m.outbox.UpdateWithEvents(ctx, rec, events, entries)
+	} else {
+		saved, err = m.store.Update(ctx, rec)
+	}
 	if err != nil {
 		return Profile{}, storeErr("update", p.ID, err)
 	}
@@ -194,17 +212,18 @@ func (m *Manager) save(ctx context.Context, p Profile, old Status) (Profile, err
 	if err != nil {
 		return Profile{}, err
 	}
-	m.emit(np, old)
+	m.emit(ch.event)
 	return np, nil
 }
 
-func (m *Manager) emit(p Profile, old Status) {
-	if p.Status == old {
+// emit logs an event and hands it to the WithEventHook hook.
+func (m *Manager) emit(ev *Event) {
+	if ev == nil {
 		return
 	}
-	m.o.logger.Info("app profile status changed", "profile", p.ID, "tenant", p.Tenant, "appType", p.AppType, "old", old, "new", p.Status)
+	m.o.logger.Info("app profile status changed", "profile", ev.ProfileID, "tenant", ev.Tenant, "appType", ev.AppType, "old", ev.Old, "new", ev.New, "kind", ev.Kind)
 	if m.o.hook != nil {
-		m.o.hook(Event{ProfileID: p.ID, Tenant: p.Tenant, AppType: p.AppType, Old: old, New: p.Status, Reasons: cloneReasons(p.Reasons), At: m.now()})
+		m.o.hook(*ev)
 	}
 }
 
@@ -603,7 +622,10 @@ func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int, pr
 			settleConsent(&np, obs)
 		}
 		a := Assess(np, req, obs, m.now(), m.o.policy)
-		np.Status, np.Reasons = a.Status, a.Reasons
+		np.Status, np.Reasons, np.Accepted = a.Status, a.Reasons, a.Accepted
+		if a.Outcome == Checked && np.Consent != nil {
+			np.Observed = m.observed(obs, req.App)
+		}
 		np.LastCheck = &Check{At: m.now(), Outcome: a.Outcome}
 		if newCache != nil {
 			np.DelegatedTokenCache = *newCache
@@ -618,7 +640,7 @@ func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int, pr
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	saved, err := m.save(ctx, np, old)
+	saved, err := m.save(ctx, np, p)
 	// The write-back is idempotent: on a conflict it is applied again to the current profile,
 	// as long as that profile is about the same app, tenant and consent (the observation still
 	// describes it); a concurrent edit that changed those wins (Superseded).
@@ -634,7 +656,7 @@ func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int, pr
 			return VerifyResult{}, err
 		}
 		old = cur.Status
-		saved, err = m.save(ctx, np, old)
+		saved, err = m.save(ctx, np, cur)
 	}
 	if err != nil {
 		return VerifyResult{}, err

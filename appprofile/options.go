@@ -35,6 +35,8 @@ type options struct {
 	eligibility     EligibilityFunc
 	maxAttempts     int
 	replication     time.Duration
+	noOutbox        bool          // WithOutbox(false)
+	retention       time.Duration // WithHistoryRetention
 }
 
 // RateLimit is the request budget of the driver's app registration. Graph throttles per app across
@@ -87,9 +89,17 @@ func WithTenantConcurrency(n int) Option { return func(o *options) { o.tenantCon
 // WithTenantConcurrency driver calls in flight.
 func WithWorkers(n int) Option { return func(o *options) { o.workers = n } }
 
-// WithEventHook sets a function called after every status change was stored. It is called
-// synchronously from the goroutine that made the change (possibly several at once during
-// VerifyAll) and must be fast and safe for concurrent use; hand events to a channel for slow work.
+// WithEventHook sets a function called after every status change (and every re-raised accepted
+// deviation) was stored. It is called synchronously from the goroutine that made the change
+// (possibly several at once during VerifyAll) and must be fast and safe for concurrent use; hand
+// events to a channel for slow work.
+//
+// The hook is in-process and best effort: if the process dies between the store write and the
+// call, the event is lost, and other replicas never see it. With a store that implements
+// store.OutboxStore (memstore, sqlite and postgres do) the same events are also written to the
+// store's outbox in the change's transaction; deliver them with a Dispatcher for at-least-once,
+// crash-safe, per-profile ordered delivery shared by replicas. Without such a store (or with
+// WithOutbox(false)) the hook is the only delivery.
 func WithEventHook(h func(Event)) Option { return func(o *options) { o.hook = h } }
 
 // WithPolicy tunes the status engine (role grace, certificate warning, refresh token lifetime).

@@ -162,9 +162,16 @@ type Profile struct {
 	Uses []string `json:"uses,omitempty"`
 	// ReauthorizationRequested is set when someone asked to change the consent account (or another
 	// re-authorization); it clears at the next completed consent.
-	ReauthorizationRequested string    `json:"reauthorizationRequested,omitempty"`
-	CreatedAt                time.Time `json:"createdAt"`
-	UpdatedAt                time.Time `json:"updatedAt"`
+	ReauthorizationRequested string `json:"reauthorizationRequested,omitempty"`
+	// Accepted are the deviations an operator accepted (Manager.AcceptDeviation) that still
+	// hold; a reason they match carries Reason.Accepted. An acceptance ends when it expires or
+	// the accepted fact changes, and the reason drives the status again.
+	Accepted []AcceptedDeviation `json:"accepted,omitempty"`
+	// Observed is what the last check saw in the tenant (grants and roles), kept to tell later
+	// checks' changes apart in the history.
+	Observed  *ObservedState `json:"observed,omitempty"`
+	CreatedAt time.Time      `json:"createdAt"`
+	UpdatedAt time.Time      `json:"updatedAt"`
 	// Version is the store version, for optimistic concurrency.
 	Version int64 `json:"-"`
 	// UniqueKey is the store's uniqueness key of the record ("tenant|app type"; empty for
@@ -191,8 +198,11 @@ const (
 	CouldNotCheck Outcome = "could-not-check"
 )
 
-// payloadVersion is the version of the JSON encoding of a Profile in a store record.
-const payloadVersion = 1
+// payloadVersion is the newest version of the JSON encoding of a Profile in a store record that
+// this package reads. Version 2 added accepted deviations (Profile.Accepted): a payload that has
+// any is written as version 2, so that a binary from before them refuses the profile instead of
+// rewriting it without them; other payloads are still written as version 1.
+const payloadVersion = 2
 
 type payload struct {
 	V int `json:"v"`
@@ -205,7 +215,11 @@ var ErrPayload = errors.New("appprofile: stored profile payload is unreadable")
 // MarshalPayload encodes p as the versioned JSON payload kept in a store record. Sealed secrets
 // stay sealed.
 func MarshalPayload(p Profile) ([]byte, error) {
-	return json.Marshal(payload{V: payloadVersion, Profile: p})
+	v := 1
+	if len(p.Accepted) > 0 {
+		v = 2
+	}
+	return json.Marshal(payload{V: v, Profile: p})
 }
 
 // UnmarshalPayload decodes a payload written by MarshalPayload. Payloads of a newer version than this
@@ -249,6 +263,17 @@ func (p Profile) clone() Profile {
 	if p.LastCheck != nil {
 		c := *p.LastCheck
 		p.LastCheck = &c
+	}
+	if p.Accepted != nil {
+		as := make([]AcceptedDeviation, len(p.Accepted))
+		for i, a := range p.Accepted {
+			as[i] = a.clone()
+		}
+		p.Accepted = as
+	}
+	if p.Observed != nil {
+		o := p.Observed.clone()
+		p.Observed = &o
 	}
 	if p.Consent != nil {
 		c := *p.Consent

@@ -1,6 +1,7 @@
 package appprofile
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -53,7 +54,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 }
 
 func TestUnmarshalPayloadRejects(t *testing.T) {
-	for _, in := range []string{``, `{}`, `{"v":2}`, `{"v":-1}`, `{"v":1,"status":"bogus"}`, `{"v":1,"mode":"x"}`, `[1]`} {
+	for _, in := range []string{``, `{}`, `{"v":3}`, `{"v":-1}`, `{"v":1,"status":"bogus"}`, `{"v":1,"mode":"x"}`, `[1]`} {
 		if _, err := UnmarshalPayload([]byte(in)); !errors.Is(err, ErrPayload) {
 			t.Errorf("UnmarshalPayload(%q) error = %v, want ErrPayload", in, err)
 		}
@@ -103,4 +104,29 @@ func loadPayload(t *testing.T, name string) Profile {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return p
+}
+
+// TestPayloadVersionOfAcceptances: a profile with accepted deviations is written as version 2, so
+// a binary from before them (which reads up to 1) refuses it rather than dropping them on its
+// next write; other profiles stay version 1.
+func TestPayloadVersionOfAcceptances(t *testing.T) {
+	p := Profile{ID: "p", Status: Valid}
+	for _, tc := range []struct {
+		accepted []AcceptedDeviation
+		want     int
+	}{{nil, 1}, {[]AcceptedDeviation{{ID: "grant-extra@3", Code: ReasonGrantExtra, By: "ops"}}, 2}} {
+		p.Accepted = tc.accepted
+		b, err := MarshalPayload(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v struct{ V int }
+		if err := json.Unmarshal(b, &v); err != nil || v.V != tc.want {
+			t.Errorf("payload of a profile with %d acceptances has version %d (%v), want %d", len(tc.accepted), v.V, err, tc.want)
+		}
+		got, err := UnmarshalPayload(b)
+		if err != nil || len(got.Accepted) != len(tc.accepted) {
+			t.Errorf("round trip: %d acceptances, %v; want %d", len(got.Accepted), err, len(tc.accepted))
+		}
+	}
 }

@@ -69,11 +69,18 @@ type Reason struct {
 	IP string `json:"ip,omitempty"`
 	// Thumbprint names the certificate concerned.
 	Thumbprint string `json:"thumbprint,omitempty"`
+	// Accepted is set when an operator accepted exactly this deviation (Manager.AcceptDeviation)
+	// and the acceptance holds: the reason is shown but does not drive the status.
+	Accepted *AcceptedDeviation `json:"accepted,omitempty"`
 }
 
 func (r Reason) clone() Reason {
 	r.Permissions = slices.Clone(r.Permissions)
 	r.Roles = slices.Clone(r.Roles)
+	if r.Accepted != nil {
+		a := r.Accepted.clone()
+		r.Accepted = &a
+	}
 	return r
 }
 
@@ -146,10 +153,13 @@ func newReason(code ReasonCode, format string, args ...any) Reason {
 }
 
 // statusOf derives the status from reasons: any Invalid effect wins, then Expired, then Pending;
-// warnings alone leave a profile Valid.
+// warnings alone leave a profile Valid. Accepted reasons do not count.
 func statusOf(reasons []Reason) Status {
 	var expired, pending bool
 	for _, r := range reasons {
+		if r.Accepted != nil {
+			continue
+		}
 		switch r.Effect {
 		case EffectInvalid:
 			return Invalid

@@ -134,7 +134,7 @@ func (m *Manager) resealProfile(ctx context.Context, r store.Record, current str
 		if err != nil || n == 0 {
 			return 0, err
 		}
-		_, err = m.save(ctx, np, p.Status)
+		_, err = m.save(ctx, np, p)
 		if err == nil {
 			return n, nil
 		}

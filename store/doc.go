@@ -21,6 +21,13 @@
 // The store never interprets the payload; the manager puts JSON with already-sealed secrets in it,
 // so nothing a store logs or returns in an error contains a secret.
 //
+// # Optional capabilities
+//
+// A store may implement more than [Store]; callers discover it with a type assertion:
+// [NonceStore] (single-use consent nonces) and [OutboxStore] (a transactional outbox of events
+// written with the record update that caused them, claimed and acknowledged by dispatchers, and an
+// append-only history). The three built-in stores implement both.
+//
 // # Concurrency
 //
 // Update and Delete take the version the caller last read (optimistic concurrency). When another
@@ -32,7 +39,7 @@
 //
 // Failures are reported with sentinels, checked with [errors.Is]: [ErrNotFound], [ErrConflict],
 // [ErrDuplicate], [ErrClosed], [ErrInvalid], [ErrNonceReused], [ErrNonceExpired],
-// [ErrSchemaTooNew]. Typed errors ([*ConflictError], [*DuplicateError], [*ValidationError],
+// [ErrSchemaTooNew], [ErrLeaseLost]. Typed errors ([*ConflictError], [*DuplicateError], [*ValidationError],
 // [*SchemaVersionError]) carry details for [errors.As]. Context cancellation is returned wrapped,
 // so errors.Is(err, context.Canceled) holds.
 package store

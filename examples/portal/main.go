@@ -202,6 +202,12 @@ func startDemo(ctx context.Context, hostport, dbPath string, fake, signIn bool, 
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { st.Close() })
+	stopDispatch, err := startDispatcher(st, logger)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, stopDispatch)
 	keys := make([]byte, 128)
 	if _, err := io.ReadFull(rand.Reader, keys); err != nil {
 		a.Close()

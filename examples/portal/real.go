@@ -232,6 +232,12 @@ func startReal(ctx context.Context, getenv func(string) string, dbFlag string, l
 		return nil, err
 	}
 	a := &realApp{closers: []func(){func() { st.Close() }}}
+	stopDispatch, err := startDispatcher(st, logger)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, stopDispatch)
 	mgr, catalog, err := c.manager(st, drv, getenv, logger)
 	if err != nil {
 		a.Close()

@@ -116,6 +116,8 @@ func (p *Portal) Handler() http.Handler {
 	mux.HandleFunc("POST /profiles/{id}/reauthorize", p.reauthorize)
 	mux.HandleFunc("POST /profiles/{id}/delete", p.delete)
 	mux.HandleFunc("GET /profiles/{id}/roles", p.roles)
+	mux.HandleFunc("GET /profiles/{id}", p.profile)
+	mux.HandleFunc("POST /profiles/{id}/accept", p.accept)
 	if p.auth != nil {
 		p.operatorRoutes(mux)
 	}
@@ -200,6 +202,7 @@ var flashes = map[string]string{
 	"consented":     "Consent completed and verified in the tenant.",
 	"verified":      "Profile verified against the tenant.",
 	"deleted":       "Profile deleted.",
+	"accepted":      "Deviation accepted: it no longer drives the status while it stays exactly as it is.",
 	"changed":       "The tenant was changed.",
 	"couldnotcheck": "The tenant could not be read right now; the status was kept. Try again later.",
 	"consentrecorded": "Consent recorded. The tenant could not be read to confirm it yet; the next verification will. " +

@@ -26,6 +26,8 @@ const envStoreDSN = envconfig.StoreDSN
 //	                           [--status S] [--limit N] [--cursor C] [--format table|json]
 //	tenantapps profiles show   [--db PATH] [--format table|json] ID
 //	tenantapps profiles verify [--db PATH] [filters] [--format table|json] [ID...]
+//	tenantapps profiles history [--db PATH] [--from T] [--to T] [--format table|json] ID
+//	tenantapps profiles report [--db PATH] --tenant ID [--from T] [--to T]
 //
 // The store is the SQLite file --db, or $TENANTAPPS_STORE_DSN (a SQLite path or a postgres:// DSN).
 // The store must exist: the command never creates one. Sealed secrets are never printed.
@@ -41,7 +43,7 @@ const envStoreDSN = envconfig.StoreDSN
 // Exit status: show exits 1 when the profile does not exist; verify exits 1 when a profile is not
 // Valid or could not be checked.
 func profilesCommand() command {
-	return command{summary: "list, show and verify the app profiles in a store", run: runProfiles}
+	return command{summary: "list, show, verify the app profiles in a store; their history and evidence report", run: runProfiles}
 }
 
 // profileJSON is the stable JSON shape of a profile (no sealed secrets).
@@ -120,15 +122,16 @@ func newProfilesFlags(env *cliEnv, sub, usage string, filters bool) *profilesFla
 }
 
 func runProfiles(env *cliEnv, args []string) int {
-	subs := map[string]func(*cliEnv, []string) int{"list": runProfilesList, "show": runProfilesShow, "verify": runProfilesVerify}
+	subs := map[string]func(*cliEnv, []string) int{"list": runProfilesList, "show": runProfilesShow, "verify": runProfilesVerify,
+		"history": runProfilesHistory, "report": runProfilesReport}
 	if code, done := groupHelp(args, func() {
-		fmt.Fprintln(env.stderr, "usage: tenantapps profiles list|show|verify [flags]\n\n  list    list the profiles, filtered by customer, tenant, service, app type, status\n  show    show one profile with its reasons\n  verify  verify profiles against their tenants\n\nRun 'tenantapps profiles <subcommand> --help' for its flags.")
+		fmt.Fprintln(env.stderr, "usage: tenantapps profiles list|show|verify|history|report [flags]\n\n  list     list the profiles, filtered by customer, tenant, service, app type, status\n  show     show one profile with its reasons\n  verify   verify profiles against their tenants\n  history  show what the checks of one profile saw change\n  report   write a tenant's evidence report (JSON) for auditors\n\nRun 'tenantapps profiles <subcommand> --help' for its flags.")
 	}); done {
 		return code
 	}
 	sub, ok := subs[args[0]]
 	if !ok {
-		fmt.Fprintf(env.stderr, "tenantapps profiles: unknown subcommand %q: use list, show or verify\n", args[0])
+		fmt.Fprintf(env.stderr, "tenantapps profiles: unknown subcommand %q: use list, show, verify, history or report\n", args[0])
 		return exitUsage
 	}
 	return sub(env, args[1:])

@@ -2,7 +2,8 @@
 // on disk: everything is lost when the process exits.
 //
 // It passes the same conformance suite (store/storetest) as the SQL stores, including the
-// optional [store.NonceStore] capability, so code tested against it behaves the same on them.
+// optional [store.NonceStore] and [store.OutboxStore] capabilities, so code tested against it
+// behaves the same on them.
 package memstore
 
 import (
@@ -43,11 +44,13 @@ type Store struct {
 	unique  map[string]string       // UniqueKey -> ID
 	nonces  map[string]time.Time    // nonce -> expiry
 	consume int                     // ConsumeNonce calls since the last prune
+	outbox  outbox                  // events and history (outbox.go)
 }
 
 var (
-	_ store.Store      = (*Store)(nil)
-	_ store.NonceStore = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.NonceStore  = (*Store)(nil)
+	_ store.OutboxStore = (*Store)(nil)
 )
 
 // New returns an empty store.
@@ -131,6 +134,12 @@ func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, err
 
 // Update implements [store.Store].
 func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, error) {
+	return s.update(ctx, rec, nil)
+}
+
+// update is Update; when write is not nil it runs under the same lock after the record was
+// checked and just before it is stored, with the store clock's current time.
+func (s *Store) update(ctx context.Context, rec store.Record, write func(now time.Time)) (store.Record, error) {
 	if err := s.begin(ctx, "update"); err != nil {
 		return store.Record{}, err
 	}
@@ -164,6 +173,9 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 	if rec.UniqueKey != "" {
 		s.unique[rec.UniqueKey] = rec.ID
 	}
+	if write != nil {
+		write(s.now())
+	}
 	rec.Version = old.Version + 1
 	rec.CreatedAt = old.CreatedAt
 	rec.UpdatedAt = store.Timestamp(s.now())
@@ -173,6 +185,11 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 
 // Delete implements [store.Store].
 func (s *Store) Delete(ctx context.Context, id string, version int64) error {
+	return s.delete(ctx, id, version, nil)
+}
+
+// delete is Delete; a non-nil write runs under the same lock once the deletion is certain.
+func (s *Store) delete(ctx context.Context, id string, version int64, write func(now time.Time)) error {
 	if err := s.begin(ctx, "delete"); err != nil {
 		return err
 	}
@@ -193,6 +210,9 @@ func (s *Store) Delete(ctx context.Context, id string, version int64) error {
 	}
 	if old.Version != version {
 		return &store.ConflictError{ID: id, Expected: version, Actual: old.Version}
+	}
+	if write != nil {
+		write(s.now())
 	}
 	if old.UniqueKey != "" {
 		delete(s.unique, old.UniqueKey)
@@ -279,6 +299,7 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.isClosed.Store(true)
 	s.records, s.ids, s.unique, s.nonces = nil, nil, nil, nil
+	s.outbox = outbox{}
 	return nil
 }
 

@@ -70,13 +70,15 @@ type Store struct {
 }
 
 var (
-	_ store.Store      = (*Store)(nil)
-	_ store.NonceStore = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.NonceStore  = (*Store)(nil)
+	_ store.OutboxStore = (*Store)(nil)
 )
 
 type queries struct {
 	get, create, update, delete, version, consume, prune string
 	dialect                                              sqlq.Dialect
+	outbox                                               outboxQueries // outbox.go
 }
 
 // Open connects to the database named by dsn (a PostgreSQL URL or keyword/value string, as
@@ -143,6 +145,7 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, opts []Option) (*Store, e
 			HasService:  func(ph string) string { return "r.services @> ARRAY[" + ph + "]::text[]" },
 		},
 	}
+	s.q.outbox = newOutboxQueries(qs)
 	if err := s.migrate(ctx, qs); err != nil {
 		return nil, err
 	}
@@ -260,6 +263,18 @@ func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, err
 // Update implements [store.Store]. The version check and the write are one statement, so of
 // several concurrent updates based on the same version exactly one succeeds.
 func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, error) {
+	return s.update(ctx, rec, nil)
+}
+
+// querier runs one statement: the pool, or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// update is Update. A non-nil inTx runs the update in a transaction instead of as a single
+// statement: inTx begins it, calls write with it to run the update, adds its own statements
+// and commits (outbox.go).
+func (s *Store) update(ctx context.Context, rec store.Record, inTx func(write func(querier) error) error) (store.Record, error) {
 	if err := s.guard.Begin(ctx, "update"); err != nil {
 		return store.Record{}, err
 	}
@@ -272,8 +287,16 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 	rec = rec.Clone()
 	now := store.Timestamp(s.now())
 	var created time.Time
-	err := s.pool.QueryRow(ctx, s.q.update, rec.ID, rec.Version, rec.Customer, rec.Tenant, servicesArg(rec.Services),
-		rec.AppType, rec.Mode, rec.Status, sqlq.NullableKey(rec.UniqueKey), now, sqlq.PayloadArg(rec.Payload)).Scan(&created)
+	write := func(q querier) error {
+		return q.QueryRow(ctx, s.q.update, rec.ID, rec.Version, rec.Customer, rec.Tenant, servicesArg(rec.Services),
+			rec.AppType, rec.Mode, rec.Status, sqlq.NullableKey(rec.UniqueKey), now, sqlq.PayloadArg(rec.Payload)).Scan(&created)
+	}
+	var err error
+	if inTx == nil {
+		err = write(s.pool)
+	} else {
+		err = inTx(write)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Record{}, s.missingOrConflict(ctx, "update", rec.ID, rec.Version)
 	}
@@ -297,14 +320,40 @@ func (s *Store) Delete(ctx context.Context, id string, version int64) error {
 	if err := store.ValidateVersion(version); err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, s.q.delete, id, version)
+	return s.delete(ctx, id, version, nil)
+}
+
+// errNoRow marks a versioned delete that matched no row.
+var errNoRow = errors.New("no row")
+
+// delete runs the versioned delete of id, as a single statement or, with a non-nil inTx, in the
+// transaction inTx begins and commits (see update).
+func (s *Store) delete(ctx context.Context, id string, version int64, inTx func(write func(execer) error) error) error {
+	write := func(q execer) error {
+		tag, err := q.Exec(ctx, s.q.delete, id, version)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = errNoRow
+		}
+		return err
+	}
+	var err error
+	if inTx == nil {
+		err = write(s.pool)
+	} else {
+		err = inTx(write)
+	}
+	if errors.Is(err, errNoRow) {
+		return s.missingOrConflict(ctx, "delete", id, version)
+	}
 	if err != nil {
 		return s.guard.Fail(ctx, fmt.Sprintf("delete %q", id), err)
 	}
-	if tag.RowsAffected() == 0 {
-		return s.missingOrConflict(ctx, "delete", id, version)
-	}
 	return nil
+}
+
+// execer runs one statement that returns no rows: the pool, or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // missingOrConflict explains why a versioned write matched no row.

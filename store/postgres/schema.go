@@ -5,7 +5,7 @@ import "strings"
 // SchemaVersion is the schema version this code creates and understands: the number of
 // migrations. Open refuses a database schema with a higher recorded version
 // (store.ErrSchemaTooNew).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrations are applied in order, each in the migration transaction; "{{s}}" is replaced by
 // the quoted schema name. Never edit a released migration: append a new one.
@@ -38,6 +38,32 @@ CREATE TABLE {{s}}.nonces (
 	expires_at timestamptz NOT NULL
 );
 CREATE INDEX nonces_expires_at ON {{s}}.nonces (expires_at);
+`,
+	// 2: the transactional outbox of status events and the append-only history (OutboxStore).
+	`
+CREATE TABLE {{s}}.outbox (
+	seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	key          text COLLATE "C" NOT NULL, -- one key's events are delivered one at a time, in seq order
+	event_id     text        NOT NULL,     -- the caller's idempotency key
+	payload      bytea       NOT NULL,
+	created_at   timestamptz NOT NULL,
+	available_at timestamptz NOT NULL,     -- not claimable before (retry backoff)
+	lease_owner  text,                     -- NULL when not leased
+	lease_until  timestamptz,
+	attempts     integer     NOT NULL DEFAULT 0,
+	last_error   text        NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_key_seq ON {{s}}.outbox (key, seq);
+CREATE TABLE {{s}}.history (
+	seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	record_id text COLLATE "C" NOT NULL, -- no foreign key: history outlives its record
+	tenant    text        NOT NULL,
+	at        timestamptz NOT NULL,
+	payload   bytea       NOT NULL
+);
+CREATE INDEX history_record_seq ON {{s}}.history (record_id, seq);
+CREATE INDEX history_tenant_at  ON {{s}}.history (tenant, at);
+CREATE INDEX history_at         ON {{s}}.history (at);
 `,
 }
 

@@ -41,8 +41,35 @@ CREATE TABLE nonces (
 ) WITHOUT ROWID;
 CREATE INDEX nonces_expires_at ON nonces (expires_at);
 `,
+	// 2: the transactional outbox of status events and the append-only history (OutboxStore).
+	// AUTOINCREMENT: a Seq is never reused, even after the newest event was acknowledged.
+	`
+CREATE TABLE outbox (
+	seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+	key          TEXT    NOT NULL, -- events of one key are delivered one at a time, in seq order
+	event_id     TEXT    NOT NULL, -- the caller's idempotency key
+	payload      BLOB    NOT NULL,
+	created_at   INTEGER NOT NULL, -- Unix microseconds
+	available_at INTEGER NOT NULL, -- not claimable before (retry backoff)
+	lease_owner  TEXT,             -- NULL when not leased
+	lease_until  INTEGER,
+	attempts     INTEGER NOT NULL DEFAULT 0,
+	last_error   TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_key_seq ON outbox (key, seq);
+CREATE TABLE history (
+	seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+	record_id TEXT    NOT NULL, -- no foreign key: history outlives its record
+	tenant    TEXT    NOT NULL,
+	at        INTEGER NOT NULL, -- Unix microseconds
+	payload   BLOB    NOT NULL
+);
+CREATE INDEX history_record_seq ON history (record_id, seq);
+CREATE INDEX history_tenant_at  ON history (tenant, at);
+CREATE INDEX history_at         ON history (at);
+`,
 }
 
 // SchemaVersion is the schema version this code creates and understands: the number of
 // migrations. Open refuses a file with a higher PRAGMA user_version (store.ErrSchemaTooNew).
-const SchemaVersion = 1
+const SchemaVersion = 2

@@ -104,8 +104,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store      = (*Store)(nil)
-	_ store.NonceStore = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.NonceStore  = (*Store)(nil)
+	_ store.OutboxStore = (*Store)(nil)
 )
 
 // Open opens the store in the SQLite file at path, creating the file (not its directory) if it
@@ -330,6 +331,12 @@ func (s *Store) Create(ctx context.Context, rec store.Record) (store.Record, err
 
 // Update implements [store.Store].
 func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, error) {
+	return s.update(ctx, rec, nil)
+}
+
+// update is Update; a non-nil also runs in the same transaction after the record was written,
+// and its error rolls everything back.
+func (s *Store) update(ctx context.Context, rec store.Record, also func(*sql.Tx, time.Time) error) (store.Record, error) {
 	if err := s.guard.Begin(ctx, "update"); err != nil {
 		return store.Record{}, err
 	}
@@ -358,7 +365,13 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 		if _, err := tx.ExecContext(ctx, "DELETE FROM record_services WHERE record_id = ?", rec.ID); err != nil {
 			return err
 		}
-		return insertServices(ctx, tx, rec)
+		if err := insertServices(ctx, tx, rec); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(tx, now)
+		}
+		return nil
 	})
 	if err != nil {
 		return store.Record{}, s.wrapWrite(ctx, fmt.Sprintf("update %q", rec.ID), err)
@@ -368,6 +381,12 @@ func (s *Store) Update(ctx context.Context, rec store.Record) (store.Record, err
 
 // Delete implements [store.Store].
 func (s *Store) Delete(ctx context.Context, id string, version int64) error {
+	return s.delete(ctx, id, version, nil)
+}
+
+// delete is Delete; a non-nil also runs in the same transaction after the record was deleted,
+// and its error rolls everything back.
+func (s *Store) delete(ctx context.Context, id string, version int64, also func(*sql.Tx, time.Time) error) error {
 	if err := s.guard.Begin(ctx, "delete"); err != nil {
 		return err
 	}
@@ -386,6 +405,9 @@ func (s *Store) Delete(ctx context.Context, id string, version int64) error {
 			return err
 		} else if n == 0 {
 			return missingOrConflict(ctx, tx, id, version)
+		}
+		if also != nil {
+			return also(tx, store.Timestamp(s.now()))
 		}
 		return nil
 	})

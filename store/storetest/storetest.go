@@ -14,8 +14,8 @@
 //
 // Each property runs as its own subtest on a fresh, empty store. The suite closes every store it
 // gets (Close must be idempotent, so the caller may close it again in a cleanup). If the store
-// implements [store.NonceStore], that capability is checked as well; stores that do not are
-// reported as skipped for those subtests.
+// implements [store.NonceStore] or [store.OutboxStore], that capability is checked as well;
+// stores that do not are reported as skipped for those subtests.
 package storetest
 
 import (
@@ -74,6 +74,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"NonceSingleUse", testNonceSingleUse},
 		{"NonceConcurrent", testNonceConcurrent},
 	}
+	tests = append(tests, outboxTests...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			st := newStore(t)
