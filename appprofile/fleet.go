@@ -70,7 +70,7 @@ func (m *Manager) VerifyAll(ctx context.Context, f store.Filter, opts VerifyAllO
 	if size > store.MaxLimit {
 		size = store.MaxLimit
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(consent.WithPriority(ctx, consent.PriorityLow))
 	defer cancel()
 	r := &fleetRun{m: m, ctx: ctx, progress: opts.Progress, tenants: map[string]*tenantQueue{}}
 	r.res.Cursor = opts.Cursor
@@ -225,29 +225,12 @@ func (r *fleetRun) run(j fleetJob) {
 	if r.ctx.Err() != nil {
 		return // interrupted: the page stays incomplete and is verified again on resume
 	}
-	r.m.verifyTenant(r.ctx, j.recs, func(rec store.Record, vr VerifyResult, err error) {
+	r.m.verifyTenantN(r.ctx, j.recs, r.m.o.maxAttempts, func(rec store.Record, vr VerifyResult, err error) {
 		if r.ctx.Err() != nil && (err != nil || vr.Outcome == CouldNotCheck) {
 			return // interrupted, not a result
 		}
 		r.mu.Lock()
-		res := &r.res
-		res.Done++
-		switch {
-		case err != nil:
-			res.Failed++
-			if len(res.Errors) < maxFleetErrors {
-				res.Errors = append(res.Errors, fmt.Errorf("profile %s (tenant %s): %w", rec.ID, rec.Tenant, err))
-			}
-		case vr.Superseded:
-			res.Superseded++
-		case vr.Outcome == CouldNotCheck:
-			res.CouldNotCheck++
-		default:
-			res.Checked++
-		}
-		if err == nil && vr.Changed {
-			res.Changed++
-		}
+		r.res.Progress.count(rec, vr, err, &r.res.Errors)
 		j.page.remaining--
 		r.mu.Unlock()
 	})
@@ -280,10 +263,11 @@ func (r *fleetRun) complete(*fleetPage) {
 	}
 }
 
-// verifyTenant verifies recs, all of one tenant, calling done once per record (from several
-// goroutines: at most WithTenantConcurrency at once). With a consent.AppStatesReader driver the
-// consented profiles' app states are read with one call first.
-func (m *Manager) verifyTenant(ctx context.Context, recs []store.Record, done func(store.Record, VerifyResult, error)) {
+// verifyTenantN is the per-tenant verification step shared by VerifyAll and VerifyTenant: it
+// verifies recs, all of one tenant, trying each profile at most attempts times, and calls done
+// once per record (from several goroutines: at most WithTenantConcurrency at once). With a
+// consent.AppStatesReader driver the consented profiles' app states are read with one call first.
+func (m *Manager) verifyTenantN(ctx context.Context, recs []store.Record, attempts int, done func(store.Record, VerifyResult, error)) {
 	profiles := make([]Profile, len(recs))
 	errs := make([]error, len(recs))
 	var apps []string
@@ -308,11 +292,9 @@ func (m *Manager) verifyTenant(ctx context.Context, recs []store.Record, done fu
 				pre[i] = &consent.AppStateResult{Err: err}
 			case k < len(states):
 				pre[i] = &states[k]
-				// A throttled item pauses the tenant as a throttled call does (callN did that
-				// for a throttled call as a whole).
-				if d, ok := consent.RetryAfter(states[k].Err); ok && d > 0 {
-					m.pauseTenant(recs[0].Tenant, d)
-				}
+				// A throttled item pauses the tenant (or, for an Application-scope throttle,
+				// the app) as a throttled call does (callN did that for the call as a whole).
+				m.throttled(ctx, recs[0].Tenant, states[k].Err)
 			}
 		}
 	}
@@ -327,7 +309,7 @@ func (m *Manager) verifyTenant(ctx context.Context, recs []store.Record, done fu
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			vr, err := m.verifyProfile(ctx, profiles[i], m.o.maxAttempts, pre[i])
+			vr, err := m.verifyProfile(ctx, profiles[i], attempts, pre[i])
 			done(rec, vr, err)
 		}()
 	}
