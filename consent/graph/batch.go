@@ -52,6 +52,9 @@ func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps [
 			if err != nil {
 				return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("building the batch: %w", err)}
 			}
+			if p := consent.PriorityFrom(ctx); p != consent.PriorityNormal {
+				info.Headers.TryAdd(consent.HeaderThrottlePriority, string(p)) // each item is throttled on its own
+			}
 			item, err := batch.AddBatchRequestStep(*info)
 			if err != nil {
 				return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("building the batch: %w", err)}
@@ -110,6 +113,7 @@ func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps [
 				continue
 			}
 			s.err = nil
+			observeItem(ctx, tenant, it.Headers)
 			s.value, err = parseBody(it.Body, s.ctor)
 			if err != nil {
 				s.err = &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("%w: unreadable batch item: %v", consent.ErrTransient, err)}

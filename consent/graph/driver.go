@@ -243,7 +243,7 @@ func New(cfg Config) (*Driver, error) {
 		parent = http.DefaultTransport
 	}
 	graphClient := &http.Client{
-		Transport:     khttp.NewCustomTransportWithParentTransport(parent, mw...),
+		Transport:     khttp.NewCustomTransportWithParentTransport(priorityTransport{next: parent}, mw...),
 		Timeout:       cfg.HTTPClient.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Jar:           cfg.HTTPClient.Jar,

@@ -130,8 +130,11 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, rest string)
 	var res graphResult
 	if route == RouteBatch {
 		res = s.batch(r, c, body)
+	} else if hdr, throttled := s.throttleGraph(c, r.Method, rest, r.URL.Query()); throttled != nil {
+		res = *throttled
 	} else {
 		res = s.dispatch(c, r.Method, rest, r.URL.Query(), body)
+		res.headers = mergeHeaders(res.headers, hdr)
 	}
 	for k, v := range res.headers {
 		w.Header().Set(k, v)
@@ -843,5 +846,12 @@ func (s *Server) batchItem(c *caller, it batchRequest) graphResult {
 	if len(it.Body) > 0 && string(it.Body) != "null" {
 		body = it.Body
 	}
-	return s.dispatch(c, strings.ToUpper(it.Method), rest, u.Query(), body)
+	// Each item is throttled on its own (throttling.go).
+	hdr, throttled := s.throttleGraph(c, strings.ToUpper(it.Method), rest, u.Query())
+	if throttled != nil {
+		return *throttled
+	}
+	res := s.dispatch(c, strings.ToUpper(it.Method), rest, u.Query(), body)
+	res.headers = mergeHeaders(res.headers, hdr)
+	return res
 }
