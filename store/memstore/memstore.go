@@ -43,6 +43,7 @@ type Store struct {
 	unique  map[string]string       // UniqueKey -> ID
 	nonces  map[string]time.Time    // nonce -> expiry
 	consume int                     // ConsumeNonce calls since the last prune
+	tokens  tokenCaches             // TokenCacheStore (tokencache.go)
 }
 
 var (

@@ -73,6 +73,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"UseAfterClose", testUseAfterClose},
 		{"NonceSingleUse", testNonceSingleUse},
 		{"NonceConcurrent", testNonceConcurrent},
+		{"TokenCache", testTokenCache},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
