@@ -85,6 +85,10 @@ type Config struct {
 	// $batch. An empty non-nil slice turns the lookup off. At most 15 values are used (the rest
 	// of the 20-item $batch is the app's own reads).
 	KnownResourceAppIDs []string
+	// SharedTokenCache, when set, backs each tenant's reading client's MSAL cache (one
+	// partition per tenant), so that every replica sharing it uses one token per tenant for its
+	// lifetime. Use appprofile.NewSharedTokenCache over the store (sealed with the Sealer).
+	SharedTokenCache consent.SharedTokenCache
 	// Logger receives debug records of retries; nil discards them. Tokens, certificates and
 	// codes are never logged.
 	Logger *slog.Logger
@@ -438,7 +442,11 @@ func (d *Driver) readerFor(tenant string) (*tenantReader, error) {
 	if r, ok := d.readers[key]; ok {
 		return r, nil
 	}
-	client, err := d.newClient(d.cfg.ReaderAppID, key, d.readerCred, nil)
+	var shared cache.ExportReplace
+	if d.cfg.SharedTokenCache != nil {
+		shared = &sharedCache{backend: d.cfg.SharedTokenCache, tenant: key, d: d}
+	}
+	client, err := d.newClient(d.cfg.ReaderAppID, key, d.readerCred, shared)
 	if err != nil {
 		return nil, err
 	}
