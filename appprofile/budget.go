@@ -145,6 +145,9 @@ func (m *Manager) tenantUsers(ctx context.Context, tenant string) int {
 func (m *Manager) observe(ctx context.Context) consent.ThrottleObserver {
 	forward := throttleListenerFrom(ctx)
 	return func(tenant string, t consent.Throttle) {
+		if t.ResourceUnits > 0 {
+			m.tel.ru.Add(ctx, int64(t.ResourceUnits))
+		}
 		if t.LimitPercentage >= 0.8 {
 			factor := 2
 			if t.LimitPercentage >= 1 {
@@ -173,6 +176,7 @@ func (m *Manager) throttled(ctx context.Context, tenant string, err error) {
 		return
 	}
 	t, hasScope := consent.ThrottleOf(err)
+	m.recordThrottle(ctx, string(t.Scope))
 	if tenant == "" || (hasScope && t.Scope.PausesApp()) {
 		m.limiter.pause(d)
 	} else {

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"sync"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/store"
 )
@@ -70,9 +73,12 @@ func (m *Manager) VerifyAll(ctx context.Context, f store.Filter, opts VerifyAllO
 	if size > store.MaxLimit {
 		size = store.MaxLimit
 	}
+	ctx, span := m.tel.tracer.Start(ctx, "tenantapps.sweep")
+	defer span.End()
 	ctx, cancel := context.WithCancel(consent.WithPriority(ctx, consent.PriorityLow))
 	defer cancel()
-	r := &fleetRun{m: m, ctx: ctx, progress: opts.Progress, tenants: map[string]*tenantQueue{}}
+	r := &fleetRun{m: m, ctx: ctx, progress: opts.Progress, tenants: map[string]*tenantQueue{}, statuses: map[Status]int64{}}
+	defer r.recordStatuses(ctx)
 	r.res.Cursor = opts.Cursor
 
 	jobs := make(chan fleetJob)
@@ -178,6 +184,7 @@ type fleetRun struct {
 	pages    []*fleetPage // pages not yet complete, in order
 	tenants  map[string]*tenantQueue
 	finished bool
+	statuses map[Status]int64 // profiles by status after their check (telemetry)
 
 	progressMu sync.Mutex
 }
@@ -231,6 +238,9 @@ func (r *fleetRun) run(j fleetJob) {
 		}
 		r.mu.Lock()
 		r.res.Progress.count(rec, vr, err, &r.res.Errors)
+		if err == nil {
+			r.statuses[vr.Profile.Status]++
+		}
 		j.page.remaining--
 		r.mu.Unlock()
 	})
@@ -268,6 +278,11 @@ func (r *fleetRun) complete(*fleetPage) {
 // once per record (from several goroutines: at most WithTenantConcurrency at once). With a
 // consent.AppStatesReader driver the consented profiles' app states are read with one call first.
 func (m *Manager) verifyTenantN(ctx context.Context, recs []store.Record, attempts int, done func(store.Record, VerifyResult, error)) {
+	if len(recs) == 0 {
+		return
+	}
+	ctx, span := m.tenantSpan(ctx, recs[0].Tenant, len(recs))
+	defer span.End()
 	profiles := make([]Profile, len(recs))
 	errs := make([]error, len(recs))
 	var apps []string
@@ -310,8 +325,18 @@ func (m *Manager) verifyTenantN(ctx context.Context, recs []store.Record, attemp
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			vr, err := m.verifyProfile(ctx, profiles[i], attempts, pre[i])
+			m.recordVerification(ctx, vr, err, profiles[i].LastCheck)
 			done(rec, vr, err)
 		}()
 	}
 	wg.Wait()
+}
+
+// recordStatuses reports the profiles verified by the run, by status (tenantapps.profiles).
+func (r *fleetRun) recordStatuses(ctx context.Context) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for st, n := range r.statuses {
+		r.m.tel.profiles.Record(ctx, n, metric.WithAttributes(attribute.String("status", string(st))))
+	}
 }

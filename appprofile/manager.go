@@ -28,6 +28,7 @@ type Manager struct {
 	o       options
 	limiter *limiter
 	budget  *budget
+	tel     *telemetry
 	codec   *consent.StateCodec // nil without WithStateKey
 	urls    consent.URLBuilder
 
@@ -62,7 +63,7 @@ func New(st store.Store, drv consent.Driver, opts ...Option) (*Manager, error) {
 	if o.rate.PerSecond < 0 || o.rate.Burst < 0 || o.tenantConc < 0 || o.workers < 0 {
 		problems = append(problems, "rate limits, concurrency and burst must not be negative")
 	}
-	m := &Manager{store: st, driver: drv, o: o, limiter: newLimiter(o.rate), budget: newBudget(), usedLocal: map[string]time.Time{}, tenantPause: map[string]time.Time{}}
+	m := &Manager{store: st, driver: drv, o: o, limiter: newLimiter(o.rate), budget: newBudget(), tel: newTelemetry(o), usedLocal: map[string]time.Time{}, tenantPause: map[string]time.Time{}}
 	if len(o.stateKey) >= 32 {
 		c, err := newStateCodec(o, &m.randMu)
 		if err != nil {
@@ -238,12 +239,14 @@ func (m *Manager) callN(ctx context.Context, tenant string, n int, fn func(conte
 		return err
 	}
 	cost := m.cost(n)
+	waitStart := time.Now()
 	if err := m.limiter.wait(ctx, cost); err != nil {
 		return err
 	}
 	if err := m.waitTenantBudget(ctx, tenant, cost); err != nil {
 		return err
 	}
+	m.recordBudgetWait(ctx, time.Since(waitStart))
 	// A Retry-After may have arrived while waiting for the budget: check again right before the
 	// call starts.
 	if err := m.waitTenant(ctx, tenant); err != nil {
@@ -552,6 +555,7 @@ func (m *Manager) Verify(ctx context.Context, id string) (VerifyResult, error) {
 		return VerifyResult{}, err
 	}
 	res, err := m.verifyProfile(ctx, p, 1, nil)
+	m.recordVerification(ctx, res, err, p.LastCheck)
 	if err == nil && res.Outcome == CouldNotCheck {
 		err = fmt.Errorf("%w: %w", ErrCouldNotCheck, res.Err)
 	}

@@ -5,6 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Option configures a Manager built by New.
@@ -31,6 +34,8 @@ type options struct {
 	eligibility     EligibilityFunc
 	maxAttempts     int
 	replication     time.Duration
+	tracerProvider  trace.TracerProvider // telemetry.go
+	meterProvider   metric.MeterProvider
 }
 
 // RateLimit is the request budget of the driver's app registration. Graph throttles per app across

@@ -20,6 +20,9 @@ import (
 	khttp "github.com/microsoft/kiota-http-go"
 	jsonser "github.com/microsoft/kiota-serialization-json-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/internal/tokenscope"
@@ -89,6 +92,10 @@ type Config struct {
 	// partition per tenant), so that every replica sharing it uses one token per tenant for its
 	// lifetime. Use appprofile.NewSharedTokenCache over the store (sealed with the Sealer).
 	SharedTokenCache consent.SharedTokenCache
+	// TracerProvider and MeterProvider receive the driver's OpenTelemetry spans ($batch, token)
+	// and metrics; the global providers (otel.GetTracerProvider, otel.GetMeterProvider) when nil.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 	// Logger receives debug records of retries; nil discards them. Tokens, certificates and
 	// codes are never logged.
 	Logger *slog.Logger
@@ -109,6 +116,7 @@ type Driver struct {
 	adapter    *msgraphgocore.GraphRequestAdapterBase
 	graphHost  string
 	log        *slog.Logger
+	tel        telemetry
 
 	semMu sync.Mutex
 	sems  map[string]chan struct{}
@@ -210,7 +218,7 @@ func New(cfg Config) (*Driver, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Driver{cfg: cfg, graphHost: gu.Host, log: log, sems: map[string]chan struct{}{}, resources: map[string]map[string]string{},
+	d := &Driver{cfg: cfg, graphHost: gu.Host, log: log, tel: newTelemetry(cfg.TracerProvider, cfg.MeterProvider), sems: map[string]chan struct{}{}, resources: map[string]map[string]string{},
 		readers: map[string]*tenantReader{}}
 
 	// MSAL: our http.Client with the ".default" layer (see tokenscope.Transport).
@@ -406,10 +414,14 @@ func (d *Driver) readerTokenFor(ctx context.Context, tenant, scope string) (stri
 	}
 	defer func() { <-r.turn }()
 	r.lastUsed.Store(time.Now().UnixNano())
+	ctx, span := d.tel.tracer.Start(ctx, "entra.token", trace.WithAttributes(attribute.String("tenantapps.tenant.id", tenant)))
 	ar, err := r.client.AcquireTokenByCredential(ctx, []string{scope})
 	if err != nil {
-		return "", tokenError(ctx, "token", tenant, d.cfg.ReaderAppID, err, true)
+		err = tokenError(ctx, "token", tenant, d.cfg.ReaderAppID, err, true)
+		d.recordToken(ctx, span, false, err)
+		return "", err
 	}
+	d.recordToken(ctx, span, ar.Metadata.TokenSource == confidential.TokenSourceCache, nil)
 	return ar.AccessToken, nil
 }
 
