@@ -517,10 +517,22 @@ func (w *verifyWorker) Work(ctx context.Context, job *river.Job[VerifyTenantArgs
 	if res.Failed > 0 && res.Failed == res.Done {
 		return fmt.Errorf("fleetriver: tenant %s: every profile failed: %w", job.Args.Tenant, errors.Join(res.Errors...))
 	}
-	_, err = f.cfg.Pool.Exec(ctx, `INSERT INTO `+f.tables.tenant+` AS t (tenant, verified_at, verifications) VALUES ($1, $2, 1)
-		ON CONFLICT (tenant) DO UPDATE SET verified_at = EXCLUDED.verified_at, verifications = t.verifications + 1`,
-		job.Args.Tenant, f.cfg.Now())
+	// The verification time and the job's completion commit together (River's JobCompleteTx): a
+	// replica killed in between leaves neither, and the rerun counts once.
+	tx, err := f.cfg.Pool.Begin(ctx)
 	if err != nil {
+		return fmt.Errorf("fleetriver: recording tenant %s's verification: %w", job.Args.Tenant, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, `INSERT INTO `+f.tables.tenant+` AS t (tenant, verified_at, verifications) VALUES ($1, $2, 1)
+		ON CONFLICT (tenant) DO UPDATE SET verified_at = EXCLUDED.verified_at, verifications = t.verifications + 1`,
+		job.Args.Tenant, f.cfg.Now()); err != nil {
+		return fmt.Errorf("fleetriver: recording tenant %s's verification: %w", job.Args.Tenant, err)
+	}
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return fmt.Errorf("fleetriver: completing tenant %s's job: %w", job.Args.Tenant, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("fleetriver: recording tenant %s's verification: %w", job.Args.Tenant, err)
 	}
 	return nil
