@@ -15,6 +15,7 @@ package appprofile
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
@@ -207,4 +208,36 @@ func withThrottleListener(ctx context.Context, l consent.ThrottleObserver) conte
 func throttleListenerFrom(ctx context.Context) consent.ThrottleObserver {
 	l, _ := ctx.Value(throttleListenerKey{}).(consent.ThrottleObserver)
 	return l
+}
+
+// SetRateLimit changes the Manager's rate budget while it runs: a fleet runner gives each replica
+// its share of the app's global budget as replicas come and go (appprofile/fleetriver). Calls
+// already waiting use the new rate when they next wake. Safe for concurrent use.
+func (m *Manager) SetRateLimit(r RateLimit) {
+	if r.PerSecond < 0 || r.Burst < 0 {
+		return
+	}
+	m.limiter.set(r)
+}
+
+// RateLimit returns the Manager's current rate budget.
+func (m *Manager) RateLimit() RateLimit {
+	l := m.limiter
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return RateLimit{PerSecond: l.rate, Burst: int(l.burst)}
+}
+
+// set replaces the bucket's rate and burst, keeping the tokens it holds (at most the new burst).
+func (l *limiter) set(r RateLimit) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if l.rate > 0 {
+		l.tokens = math.Min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
+	}
+	l.last = now
+	l.rate = r.PerSecond
+	l.burst = math.Max(float64(r.Burst), 1)
+	l.tokens = math.Min(l.tokens, l.burst)
 }

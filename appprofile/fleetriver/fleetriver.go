@@ -25,11 +25,13 @@
 //
 // # Budget across replicas
 //
-// River has no global rate limit; each replica's Manager keeps its own RU budget
-// (appprofile.WithRateLimit). Give each replica its share: Share(global, replicas). The
-// trade-off: a static share wastes the share of a replica that is down or idle (the sweep runs
-// at (replicas-1)/replicas of the budget while one is missing) but needs no coordination per
-// request; Graph's own signals cover the rest — x-ms-throttle-limit-percentage above 0.8 slows
+// River has no global rate limit; each replica's Manager keeps its own RU budget and runs at its
+// share of the global one. With Config.GlobalRU the share follows the replicas alive (a heartbeat
+// row per replica, every HeartbeatEvery): when one dies the others take over its share within
+// three heartbeats. Without it, give each replica a static share, WithRateLimit(Share(global,
+// replicas)). The trade-off: per-replica buckets need no coordination per request (no database
+// round trip per Graph call), at the price of a burst of up to each replica's burst at once and,
+// with static shares, of a dead replica's share going unused; Graph's own signals cover the rest — x-ms-throttle-limit-percentage above 0.8 slows
 // each Manager down, and an Application-scope 429 pauses all replicas through PostgreSQL. Size
 // global below the app's Graph budget (150,000 RU / 20 s = 7,500 RU/s per app for identity
 // reads, throttling-limits.md) minus what interactive portal traffic needs; a sweep of T tenants
@@ -43,9 +45,12 @@ package fleetriver
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -89,6 +94,14 @@ type Config struct {
 	Queue string
 	// Workers is how many tenants this replica verifies at once (32 by default).
 	Workers int
+	// GlobalRU, when positive, is the app's global read budget in RU per second shared by every
+	// replica of the fleet: each replica announces itself in <schema>.tenantapps_fleet_replica
+	// every HeartbeatEvery and sets its Manager's rate to GlobalRU ÷ the replicas alive
+	// (Manager.SetRateLimit), so the survivors take over a dead replica's share within three
+	// heartbeats. Zero leaves the Manager's own WithRateLimit (a static share, see Share).
+	GlobalRU float64
+	// HeartbeatEvery is how often a replica announces itself (2 s by default).
+	HeartbeatEvery time.Duration
 	// Period is the uniqueness window of a tenant's job (1 hour by default): one verification
 	// per tenant per period, whoever asks.
 	Period time.Duration
@@ -120,9 +133,13 @@ type Fleet struct {
 	cfg    Config
 	client *river.Client[pgx.Tx]
 	tables tables
+
+	beatMu   sync.Mutex
+	beatStop context.CancelFunc
+	beatDone chan struct{}
 }
 
-type tables struct{ tenant, pause, job string }
+type tables struct{ tenant, pause, job, replica string }
 
 func tableNames(schema string) tables {
 	q := func(name string) string {
@@ -131,7 +148,7 @@ func tableNames(schema string) tables {
 		}
 		return pgx.Identifier{schema, name}.Sanitize()
 	}
-	return tables{tenant: q("tenantapps_fleet_tenant"), pause: q("tenantapps_fleet_pause"), job: q("river_job")}
+	return tables{tenant: q("tenantapps_fleet_tenant"), pause: q("tenantapps_fleet_pause"), job: q("river_job"), replica: q("tenantapps_fleet_replica")}
 }
 
 // VerifyTenantArgs is the job of one tenant's verification.
@@ -185,6 +202,12 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 		app text PRIMARY KEY,
 		until timestamptz NOT NULL,
 		reason text NOT NULL DEFAULT ''
+	);
+	CREATE TABLE IF NOT EXISTS ` + t.replica + ` (
+		app text NOT NULL,
+		id text NOT NULL,
+		seen_at timestamptz NOT NULL,
+		PRIMARY KEY (app, id)
 	)`
 	if _, err := pool.Exec(ctx, ddl); err != nil {
 		return fmt.Errorf("fleetriver: creating tables: %w", err)
@@ -228,6 +251,14 @@ func New(cfg Config) (*Fleet, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.HeartbeatEvery <= 0 {
+		cfg.HeartbeatEvery = 2 * time.Second
+	}
+	if cfg.ID == "" {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		cfg.ID = "replica-" + hex.EncodeToString(b)
+	}
 	f := &Fleet{cfg: cfg, tables: tableNames(cfg.Schema)}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &verifyWorker{f: f})
@@ -269,14 +300,92 @@ func cmpOr(s, def string) string {
 	return s
 }
 
-// Start starts working jobs in the background until Stop (or ctx ends).
-func (f *Fleet) Start(ctx context.Context) error { return f.client.Start(ctx) }
+// Start starts working jobs in the background until Stop (or ctx ends), and with GlobalRU the
+// heartbeat that sizes this replica's share.
+func (f *Fleet) Start(ctx context.Context) error {
+	if f.cfg.GlobalRU > 0 {
+		if err := f.heartbeat(ctx); err != nil {
+			return err
+		}
+		f.beatMu.Lock()
+		if f.beatStop == nil {
+			bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+			f.beatStop, f.beatDone = cancel, make(chan struct{})
+			go f.heartbeats(bctx, f.beatDone)
+		}
+		f.beatMu.Unlock()
+	}
+	return f.client.Start(ctx)
+}
 
-// Stop stops fetching jobs and waits for running ones to finish (or ctx to end).
-func (f *Fleet) Stop(ctx context.Context) error { return f.client.Stop(ctx) }
+// Stop stops fetching jobs and waits for running ones to finish (or ctx to end); this replica's
+// share goes to the others.
+func (f *Fleet) Stop(ctx context.Context) error {
+	defer f.leave(ctx)
+	return f.client.Stop(ctx)
+}
 
 // StopAndCancel cancels running jobs and waits for them to return; cancelled jobs are retried.
-func (f *Fleet) StopAndCancel(ctx context.Context) error { return f.client.StopAndCancel(ctx) }
+func (f *Fleet) StopAndCancel(ctx context.Context) error {
+	defer f.leave(ctx)
+	return f.client.StopAndCancel(ctx)
+}
+
+// heartbeats announces the replica every HeartbeatEvery until ctx ends.
+func (f *Fleet) heartbeats(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	t := time.NewTicker(f.cfg.HeartbeatEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := f.heartbeat(ctx); err != nil && ctx.Err() == nil {
+				f.cfg.Logger.Warn("fleetriver: heartbeat failed; keeping the current share", "err", err)
+			}
+		}
+	}
+}
+
+// heartbeat records this replica as alive and sets its Manager's rate to its share of GlobalRU
+// among the replicas seen in the last three heartbeats.
+func (f *Fleet) heartbeat(ctx context.Context) error {
+	now := f.cfg.Now()
+	if _, err := f.cfg.Pool.Exec(ctx, `INSERT INTO `+f.tables.replica+` (app, id, seen_at) VALUES ($1, $2, $3)
+		ON CONFLICT (app, id) DO UPDATE SET seen_at = EXCLUDED.seen_at`, f.cfg.AppID, f.cfg.ID, now); err != nil {
+		return fmt.Errorf("fleetriver: heartbeat: %w", err)
+	}
+	var live int
+	if err := f.cfg.Pool.QueryRow(ctx, `SELECT count(*) FROM `+f.tables.replica+` WHERE app = $1 AND seen_at > $2`,
+		f.cfg.AppID, now.Add(-3*f.cfg.HeartbeatEvery)).Scan(&live); err != nil {
+		return fmt.Errorf("fleetriver: heartbeat: %w", err)
+	}
+	f.cfg.Manager.SetRateLimit(Share(f.cfg.GlobalRU, max(live, 1)))
+	return nil
+}
+
+// leave stops the heartbeat and removes this replica's row.
+func (f *Fleet) leave(ctx context.Context) {
+	f.beatMu.Lock()
+	stop, done := f.beatStop, f.beatDone
+	f.beatStop = nil
+	f.beatMu.Unlock()
+	if stop == nil {
+		return
+	}
+	stop()
+	<-done
+	_, _ = f.cfg.Pool.Exec(context.WithoutCancel(ctx), `DELETE FROM `+f.tables.replica+` WHERE app = $1 AND id = $2`, f.cfg.AppID, f.cfg.ID)
+}
+
+// Replicas returns how many replicas announced themselves in the last three heartbeats.
+func (f *Fleet) Replicas(ctx context.Context) (int, error) {
+	var live int
+	err := f.cfg.Pool.QueryRow(ctx, `SELECT count(*) FROM `+f.tables.replica+` WHERE app = $1 AND seen_at > $2`,
+		f.cfg.AppID, f.cfg.Now().Add(-3*f.cfg.HeartbeatEvery)).Scan(&live)
+	return live, err
+}
 
 // Client is this replica's River client, for subscriptions and job queries.
 func (f *Fleet) Client() *river.Client[pgx.Tx] { return f.client }

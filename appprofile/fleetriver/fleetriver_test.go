@@ -531,3 +531,46 @@ func TestTenantThrottlePausesOnlyThatTenant(t *testing.T) {
 	}
 	checkProfiles(t, w)
 }
+
+// TestSharesFollowLiveReplicas: with GlobalRU each replica runs at GlobalRU ÷ the replicas alive,
+// and a replica that stops heartbeating (killed) leaves its share to the others.
+func TestSharesFollowLiveReplicas(t *testing.T) {
+	pool := newPool(t, nil)
+	schema := testSchema(t, pool)
+	w := newWorld(t, 1)
+	var fleets []*fleetriver.Fleet
+	var managers []*appprofile.Manager
+	for i := range 3 {
+		m, err := appprofile.New(w.store, w.fake, appprofile.WithLogger(slog.New(slog.DiscardHandler)))
+		must(t, err)
+		f, err := fleetriver.New(fleetriver.Config{Pool: pool, Schema: schema, Manager: m, Store: w.store, ID: fmt.Sprintf("r%d", i),
+			GlobalRU: 3000, HeartbeatEvery: 50 * time.Millisecond})
+		must(t, err)
+		fleets, managers = append(fleets, f), append(managers, m)
+	}
+	waitRate := func(m *appprofile.Manager, want float64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for m.RateLimit().PerSecond != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("rate = %v, want %v", m.RateLimit().PerSecond, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for _, f := range fleets {
+		start(t, f)
+	}
+	for _, m := range managers {
+		waitRate(m, 1000)
+	}
+	// A replica that leaves (here: stops) gives its share to the others.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	must(t, fleets[2].Stop(ctx))
+	waitRate(managers[0], 1500)
+	waitRate(managers[1], 1500)
+	if n, err := fleets[0].Replicas(context.Background()); err != nil || n != 2 {
+		t.Errorf("Replicas = %d, %v; want 2", n, err)
+	}
+}

@@ -39,7 +39,7 @@ import (
 // BenchmarkFleetReplicas is fleet verification as an MSP runs it: three replica PROCESSES (this
 // test binary in replica mode, TestFleetReplicaProcess) share one PostgreSQL — the store with the
 // profiles, River's jobs, the shared token cache — and one global RU budget (each replica at its
-// share, fleetriver.Share); the emulator runs in a fourth process with Graph's RU buckets on and
+// share, which follows the replicas alive: fleetriver.Config.GlobalRU); the emulator runs in a fourth process with Graph's RU buckets on and
 // 20 ms latency on every request. The benchmark sweeps once (fleetriver.Sweep), SIGKILLs one
 // replica when a fifth of the tenants are verified, and waits until every tenant is verified.
 //
@@ -263,7 +263,8 @@ func TestFleetReplicaProcess(t *testing.T) {
 	must(t, err)
 	defer pool.Close()
 	f, err := fleetriver.New(fleetriver.Config{Pool: pool, Schema: rs.RiverSchema, Manager: m, Store: st, ID: rs.ID, Workers: workers,
-		JobTimeout: 10 * time.Second, RescueStuckJobsAfter: 15 * time.Second, FetchPollInterval: 200 * time.Millisecond})
+		JobTimeout: 10 * time.Second, RescueStuckJobsAfter: 15 * time.Second, FetchPollInterval: 200 * time.Millisecond,
+		GlobalRU: rs.RU, HeartbeatEvery: time.Second})
 	must(t, err)
 	must(t, f.Start(ctx))
 	defer func() { _ = f.Stop(context.Background()) }()
