@@ -47,6 +47,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,6 +60,11 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/consent"
@@ -126,6 +132,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock used for pause rows and verified-at times (time.Now by default).
 	Now func() time.Time
+	// TracerProvider receives the sweep and job spans (otel.GetTracerProvider() when nil). A
+	// job's span links to the sweep that enqueued it; the Manager's tenant span nests inside.
+	TracerProvider trace.TracerProvider
 }
 
 // Fleet is one replica's share of fleet verification. Safe for concurrent use.
@@ -133,6 +142,7 @@ type Fleet struct {
 	cfg    Config
 	client *river.Client[pgx.Tx]
 	tables tables
+	tracer trace.Tracer
 
 	beatMu   sync.Mutex
 	beatStop context.CancelFunc
@@ -259,7 +269,11 @@ func New(cfg Config) (*Fleet, error) {
 		_, _ = rand.Read(b)
 		cfg.ID = "replica-" + hex.EncodeToString(b)
 	}
-	f := &Fleet{cfg: cfg, tables: tableNames(cfg.Schema)}
+	tp := cfg.TracerProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
+	}
+	f := &Fleet{cfg: cfg, tables: tableNames(cfg.Schema), tracer: tp.Tracer("github.com/tenantapps/tenantapps/appprofile/fleetriver")}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &verifyWorker{f: f})
 	river.AddWorker(workers, &sweepWorker{f: f})
@@ -404,8 +418,16 @@ const sweepChunk = 1000
 // verified first, at PrioritySweep. Tenants that already have a job in this period are skipped
 // (counted as Duplicates). It streams the store and the tenant table: memory stays bounded by a
 // page whatever the fleet's size. Any replica may call it; concurrent sweeps collapse.
-func (f *Fleet) Sweep(ctx context.Context) (SweepResult, error) {
-	var res SweepResult
+func (f *Fleet) Sweep(ctx context.Context) (res SweepResult, err error) {
+	ctx, span := f.tracer.Start(ctx, "tenantapps.fleet.sweep")
+	defer func() {
+		span.SetAttributes(attribute.Int("tenantapps.fleet.enqueued", res.Enqueued), attribute.Int("tenantapps.fleet.duplicates", res.Duplicates))
+		if err != nil {
+			span.SetStatus(codes.Error, "sweep failed")
+		}
+		span.End()
+	}()
+	meta := traceMetadata(ctx)
 	// 1. Register the store's tenants (new ones have never been verified: they sort first).
 	cursor := ""
 	for {
@@ -460,7 +482,9 @@ func (f *Fleet) Sweep(ctx context.Context) (SweepResult, error) {
 				return res, fmt.Errorf("fleetriver: Sweep: reading tenants: %w", err)
 			}
 			lastTenant, lastAt = t, at
-			params = append(params, river.InsertManyParams{Args: VerifyTenantArgs{Tenant: t}, InsertOpts: f.insertOpts(PrioritySweep)})
+			opts := f.insertOpts(PrioritySweep)
+			opts.Metadata = meta
+			params = append(params, river.InsertManyParams{Args: VerifyTenantArgs{Tenant: t}, InsertOpts: opts})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -513,7 +537,9 @@ func (f *Fleet) Trigger(ctx context.Context, tenant string) (TriggerResult, erro
 	if tenant == "" {
 		return TriggerResult{}, errors.New("fleetriver: Trigger: a tenant ID is required")
 	}
-	r, err := f.client.Insert(ctx, VerifyTenantArgs{Tenant: tenant}, f.insertOpts(PriorityUser))
+	opts := f.insertOpts(PriorityUser)
+	opts.Metadata = traceMetadata(ctx)
+	r, err := f.client.Insert(ctx, VerifyTenantArgs{Tenant: tenant}, opts)
 	if err != nil {
 		return TriggerResult{}, fmt.Errorf("fleetriver: Trigger %s: %w", tenant, err)
 	}
@@ -592,8 +618,24 @@ type verifyWorker struct {
 
 // Work verifies one tenant: snoozes while the app is paused, defers throttled tenants with a
 // snooze for Graph's Retry-After, and records the verification time.
-func (w *verifyWorker) Work(ctx context.Context, job *river.Job[VerifyTenantArgs]) error {
+func (w *verifyWorker) Work(ctx context.Context, job *river.Job[VerifyTenantArgs]) (err error) {
 	f := w.f
+	spanOpts := []trace.SpanStartOption{trace.WithAttributes(attribute.String("tenantapps.tenant.id", job.Args.Tenant),
+		attribute.Int("river.job.attempt", job.Attempt), attribute.Int("river.job.priority", job.Priority))}
+	if link := linkFrom(job.Metadata); link.SpanContext.IsValid() {
+		spanOpts = append(spanOpts, trace.WithLinks(link))
+	}
+	ctx, span := f.tracer.Start(ctx, "tenantapps.fleet.job", spanOpts...)
+	defer func() {
+		var snooze *rivertype.JobSnoozeError
+		switch {
+		case errors.As(err, &snooze):
+			span.SetAttributes(attribute.Float64("tenantapps.fleet.snooze_seconds", snooze.Duration.Seconds()))
+		case err != nil:
+			span.SetStatus(codes.Error, "verification failed")
+		}
+		span.End()
+	}()
 	if until, err := f.PausedUntil(ctx); err != nil {
 		return err
 	} else if !until.IsZero() {
@@ -659,3 +701,26 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 
 // Timeout lets a sweep of a large fleet outlast Config.JobTimeout (which is sized for one tenant).
 func (w *sweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration { return time.Hour }
+
+// traceMetadata is River job metadata carrying ctx's trace context (W3C traceparent), so that a
+// job's span links to the sweep or trigger that enqueued it; nil without a span.
+func traceMetadata(ctx context.Context) []byte {
+	carrier := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, carrier)
+	if len(carrier) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(map[string]any{"otel": carrier})
+	return b
+}
+
+// linkFrom returns the link to the span recorded by traceMetadata (an empty link when none).
+func linkFrom(meta []byte) trace.Link {
+	var m struct {
+		Otel propagation.MapCarrier `json:"otel"`
+	}
+	if len(meta) == 0 || json.Unmarshal(meta, &m) != nil || len(m.Otel) == 0 {
+		return trace.Link{}
+	}
+	return trace.LinkFromContext(propagation.TraceContext{}.Extract(context.Background(), m.Otel))
+}

@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/rivertype"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/appprofile/fleetriver"
@@ -572,5 +574,49 @@ func TestSharesFollowLiveReplicas(t *testing.T) {
 	waitRate(managers[1], 1500)
 	if n, err := fleets[0].Replicas(context.Background()); err != nil || n != 2 {
 		t.Errorf("Replicas = %d, %v; want 2", n, err)
+	}
+}
+
+// TestJobSpansLinkToTheSweep: each job's span links to the sweep that enqueued it and holds the
+// Manager's tenant span.
+func TestJobSpansLinkToTheSweep(t *testing.T) {
+	pool := newPool(t, nil)
+	schema := testSchema(t, pool)
+	w := newWorld(t, 3)
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	m, err := appprofile.New(w.store, w.fake, appprofile.WithLogger(slog.New(slog.DiscardHandler)), appprofile.WithTracerProvider(tp))
+	must(t, err)
+	f, err := fleetriver.New(fleetriver.Config{Pool: pool, Schema: schema, Manager: m, Store: w.store, TracerProvider: tp, FetchPollInterval: 50 * time.Millisecond})
+	must(t, err)
+	start(t, f)
+	_, err = f.Sweep(context.Background())
+	must(t, err)
+	waitVerified(t, f, w.tenants, 30*time.Second)
+	var sweep sdktrace.ReadOnlySpan
+	jobs := map[string]sdktrace.ReadOnlySpan{}
+	var tenantSpans []sdktrace.ReadOnlySpan
+	for _, s := range rec.Ended() {
+		switch s.Name() {
+		case "tenantapps.fleet.sweep":
+			sweep = s
+		case "tenantapps.fleet.job":
+			jobs[s.SpanContext().SpanID().String()] = s
+		case "tenantapps.verify_tenant":
+			tenantSpans = append(tenantSpans, s)
+		}
+	}
+	if sweep == nil || len(jobs) != 3 || len(tenantSpans) != 3 {
+		t.Fatalf("sweep %v, %d job spans, %d tenant spans; want 1, 3, 3", sweep != nil, len(jobs), len(tenantSpans))
+	}
+	for _, j := range jobs {
+		if len(j.Links()) != 1 || j.Links()[0].SpanContext.SpanID() != sweep.SpanContext().SpanID() {
+			t.Errorf("job span links %v, want the sweep", j.Links())
+		}
+	}
+	for _, ts := range tenantSpans {
+		if _, ok := jobs[ts.Parent().SpanID().String()]; !ok {
+			t.Errorf("tenant span's parent is not a job span")
+		}
 	}
 }
