@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -266,6 +267,12 @@ func TestFleetReplicaProcess(t *testing.T) {
 		JobTimeout: 10 * time.Second, RescueStuckJobsAfter: 15 * time.Second, FetchPollInterval: 200 * time.Millisecond,
 		GlobalRU: rs.RU, HeartbeatEvery: time.Second})
 	must(t, err)
+	if dir := os.Getenv("TENANTAPPS_REPLICA_CPUPROFILE"); dir != "" && rs.ID == "replica-0" {
+		pf, err := os.Create(dir)
+		must(t, err)
+		must(t, pprof.StartCPUProfile(pf))
+		defer func() { pprof.StopCPUProfile(); _ = pf.Close() }()
+	}
 	must(t, f.Start(ctx))
 	defer func() { _ = f.Stop(context.Background()) }()
 	stop := make(chan struct{})
