@@ -125,6 +125,10 @@ func (m *Manager) tenantUsers(ctx context.Context, tenant string) int {
 	if ok {
 		return n
 	}
+	// The count is a read too (1 RU: GET users with $select and $top), charged to the budget.
+	if err := m.limiter.wait(ctx, 1); err != nil {
+		return -1
+	}
 	n, err := ts.TenantUserCount(ctx, tenant)
 	if err != nil {
 		if ctx.Err() != nil {

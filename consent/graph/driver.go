@@ -88,6 +88,10 @@ type Config struct {
 	// $batch. An empty non-nil slice turns the lookup off. At most 15 values are used (the rest
 	// of the 20-item $batch is the app's own reads).
 	KnownResourceAppIDs []string
+	// TenantSizing makes TenantUserCount read each tenant's user count (one request per tenant,
+	// cached by the Manager), so that the Manager sizes the tenant's RU bucket as Graph does; off,
+	// every tenant gets the smallest bucket (3,500 RU per 10 s), ample for verification reads.
+	TenantSizing bool
 	// SharedTokenCache, when set, backs each tenant's reading client's MSAL cache (one
 	// partition per tenant), so that every replica sharing it uses one token per tenant for its
 	// lifetime. Use appprofile.NewSharedTokenCache over the store (sealed with the Sealer).

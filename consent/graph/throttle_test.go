@@ -3,11 +3,13 @@ package graph_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/consent/consenttest"
 	"github.com/tenantapps/tenantapps/consent/graph"
 	"github.com/tenantapps/tenantapps/consent/graphtest"
 )
@@ -93,5 +95,27 @@ func TestTokenEndpointThrottle(t *testing.T) {
 	}
 	if n := e.srv.ThrottleStats().Throttled["Token"]; n != 1 {
 		t.Errorf("token 429s = %d, want 1", n)
+	}
+}
+
+func TestTenantUserCount(t *testing.T) {
+	e := newEnv(t, graphtest.Options{}, func(c *graph.Config) { c.TenantSizing = true })
+	e.withCustomer(t)
+	for i := range 3 {
+		if _, err := e.srv.AddUser(tenantA, consenttest.User{UserPrincipalName: fmt.Sprintf("u%d@contoso.example", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := e.drv.TenantUserCount(context.Background(), tenantA)
+	if err != nil || n != 3 {
+		t.Errorf("TenantUserCount = %d, %v; want 3", n, err)
+	}
+	off := newDriverAgainst(t, e.srv, e.reader)
+	before := e.srv.Stats().GraphRoundTrips(tenantA)
+	if _, err := off.TenantUserCount(context.Background(), tenantA); err == nil {
+		t.Error("TenantUserCount with TenantSizing off succeeded")
+	}
+	if after := e.srv.Stats().GraphRoundTrips(tenantA); after != before {
+		t.Errorf("TenantUserCount with TenantSizing off sent %d requests", after-before)
 	}
 }

@@ -510,6 +510,9 @@ func (s *Server) collection(items []map[string]any, filter []filterClause, q url
 		page = append(page, selectFields(it, q))
 	}
 	out := map[string]any{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#" + context, "value": page}
+	if q.Get("$count") == "true" { // advanced query (aad-advanced-queries.md): the count of every match
+		out["@odata.count"] = len(kept)
+	}
 	if end < len(kept) {
 		nq := url.Values{}
 		for k, v := range q {
