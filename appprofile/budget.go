@@ -59,10 +59,10 @@ func newBudget() *budget {
 // cost is what a driver call reading apps applications costs: RU when the driver knows them,
 // else one unit per application (the budget then counts profile reads), multiplied while Graph
 // warns that a limit is near.
-func (m *Manager) cost(apps int) int {
+func (m *Manager) cost(tenant string, apps int) int {
 	c := max(apps, 1)
 	if rc, ok := m.driver.(consent.ResourceUnitCoster); ok {
-		c = max(rc.AppStatesCost(apps), 1)
+		c = max(rc.AppStatesCost(tenant, apps), 1)
 	}
 	m.budget.mu.Lock()
 	if time.Now().Before(m.budget.slowUntil) {
@@ -116,7 +116,7 @@ func (b *budget) pruneLocked() {
 // driver; -1 when unknown (no sizer, or the read failed: the smallest budget applies).
 func (m *Manager) tenantUsers(ctx context.Context, tenant string) int {
 	ts, ok := m.driver.(consent.TenantSizer)
-	if !ok {
+	if !ok || !ts.SizesTenants() {
 		return -1
 	}
 	m.budget.mu.Lock()

@@ -12,7 +12,7 @@ import (
 
 type pricedDriver struct{ consent.Driver }
 
-func (pricedDriver) AppStatesCost(apps int) int { return 3 * apps }
+func (pricedDriver) AppStatesCost(_ string, apps int) int { return 3 * apps }
 
 // TestLimitPercentageSlowsDown: x-ms-throttle-limit-percentage ≥ 0.8 doubles what each call costs
 // the budget (≥ 1.0 quadruples it) for slowDownFor; RU are charged as the driver prices them.
@@ -21,30 +21,30 @@ func TestLimitPercentageSlowsDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := m.cost(2); got != 6 {
+	if got := m.cost("t", 2); got != 6 {
 		t.Errorf("cost(2) = %d, want the driver's 6 RU", got)
 	}
 	obs := m.observe(context.Background())
 	obs("t", consent.Throttle{ResourceUnits: 3})
-	if got := m.cost(1); got != 3 {
+	if got := m.cost("t", 1); got != 3 {
 		t.Errorf("after a plain answer cost(1) = %d, want 3", got)
 	}
 	obs("t", consent.Throttle{LimitPercentage: 0.85})
-	if got := m.cost(1); got != 6 {
+	if got := m.cost("t", 1); got != 6 {
 		t.Errorf("at 85 %% of a limit cost(1) = %d, want 6", got)
 	}
 	obs("t", consent.Throttle{LimitPercentage: 1.2})
-	if got := m.cost(1); got != 12 {
+	if got := m.cost("t", 1); got != 12 {
 		t.Errorf("at 120 %% of a limit cost(1) = %d, want 12", got)
 	}
 	obs("t", consent.Throttle{LimitPercentage: 0.9}) // a lower warning does not undo a stronger one
-	if got := m.cost(1); got != 12 {
+	if got := m.cost("t", 1); got != 12 {
 		t.Errorf("after a milder warning cost(1) = %d, want 12", got)
 	}
 	m.budget.mu.Lock()
 	m.budget.slowUntil = time.Now().Add(-time.Second) // the slow-down ran out
 	m.budget.mu.Unlock()
-	if got := m.cost(1); got != 3 {
+	if got := m.cost("t", 1); got != 3 {
 		t.Errorf("after the slow-down cost(1) = %d, want 3", got)
 	}
 }

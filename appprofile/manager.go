@@ -238,7 +238,7 @@ func (m *Manager) callN(ctx context.Context, tenant string, n int, fn func(conte
 	if err := m.waitTenant(ctx, tenant); err != nil {
 		return err
 	}
-	cost := m.cost(n)
+	cost := m.cost(tenant, n)
 	waitStart := time.Now()
 	if err := m.limiter.wait(ctx, cost); err != nil {
 		return err

@@ -41,7 +41,7 @@ func (d *throttlingDriver) AppState(ctx context.Context, tenant, app string) (co
 
 // AppStatesCost prices a read at 3 RU per app (appRoleAssignments, grants, roles, each with
 // $select: 1 RU).
-func (d *throttlingDriver) AppStatesCost(apps int) int { return 3 * apps }
+func (d *throttlingDriver) AppStatesCost(_ string, apps int) int { return 3 * apps }
 
 func TestVerifyTenant(t *testing.T) {
 	for _, tc := range []struct {

@@ -176,15 +176,19 @@ func ObserveThrottle(ctx context.Context, tenantID string, t Throttle) {
 // oauth2PermissionGrants 2 RU, an unlisted GET 1, $select −1 but never below 1, each $batch item
 // charged on its own). The profile manager charges its rate budget in these units.
 type ResourceUnitCoster interface {
-	// AppStatesCost is the RU that reading the state of apps applications of one tenant costs
-	// (AppState for apps == 1, AppStatesReader.AppStates otherwise), assuming no retries.
-	AppStatesCost(apps int) int
+	// AppStatesCost is the RU that reading the state of apps applications of tenant tenantID
+	// costs now (AppState for apps == 1, AppStatesReader.AppStates otherwise), assuming no
+	// retries; it may depend on what the driver already knows about the tenant.
+	AppStatesCost(tenantID string, apps int) int
 }
 
 // TenantSizer is implemented by drivers that can tell how many users a tenant has. Graph sizes
 // an app's identity read budget in a tenant by it (throttling-limits.md: < 50, 50–500, > 500
 // users).
 type TenantSizer interface {
+	// SizesTenants reports whether TenantUserCount is available (a driver may have it turned
+	// off); when false the caller assumes the smallest size and makes no call.
+	SizesTenants() bool
 	// TenantUserCount returns the number of users in tenantID, or an error when it cannot be
 	// read (the caller then assumes the smallest size).
 	TenantUserCount(ctx context.Context, tenantID string) (int, error)

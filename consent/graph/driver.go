@@ -88,6 +88,11 @@ type Config struct {
 	// $batch. An empty non-nil slice turns the lookup off. At most 15 values are used (the rest
 	// of the 20-item $batch is the app's own reads).
 	KnownResourceAppIDs []string
+	// ReaderIdle is how long a tenant's reading client — its MSAL client with the tenant's tokens,
+	// and the tenant's resource lookups — is kept unused (2 hours by default: about a token's
+	// lifetime). With SharedTokenCache a few minutes keep a fleet replica's memory flat: a client
+	// made again reloads its token from the shared cache instead of asking Entra.
+	ReaderIdle time.Duration
 	// TenantSizing makes TenantUserCount read each tenant's user count (one request per tenant,
 	// cached by the Manager), so that the Manager sizes the tenant's RU bucket as Graph does; off,
 	// every tenant gets the smallest bucket (3,500 RU per 10 s), ample for verification reads.
@@ -205,6 +210,9 @@ func New(cfg Config) (*Driver, error) {
 		if _, err := uuid.Parse(id); err != nil {
 			return nil, fmt.Errorf("graph: Config.KnownResourceAppIDs: %q is not an appId (GUID): %w", id, consent.ErrInvalidArgument)
 		}
+	}
+	if cfg.ReaderIdle <= 0 {
+		cfg.ReaderIdle = readerIdle
 	}
 	if cfg.MaxConcurrentPerTenant <= 0 {
 		cfg.MaxConcurrentPerTenant = 4
@@ -445,12 +453,12 @@ type tenantReader struct {
 }
 
 // readerIdle is how long an unused tenant's reading client (and its tokens, which live about
-// an hour) is kept.
+// an hour) is kept by default (Config.ReaderIdle).
 const readerIdle = 2 * time.Hour
 
 // readerFor returns tenant's reading client, creating it on first use. Every 1,024 creations,
-// clients idle for longer than readerIdle are dropped, so a long-running driver's memory follows
-// the tenants it actually reads.
+// clients idle for longer than Config.ReaderIdle are dropped with the tenants' resource lookups,
+// so a long-running driver's memory follows the tenants it actually reads.
 func (d *Driver) readerFor(tenant string) (*tenantReader, error) {
 	key := strings.ToLower(tenant)
 	d.readersMu.Lock()
@@ -470,12 +478,15 @@ func (d *Driver) readerFor(tenant string) (*tenantReader, error) {
 	r.lastUsed.Store(time.Now().UnixNano())
 	d.readers[key] = r
 	if d.created++; d.created%1024 == 0 {
-		cutoff := time.Now().Add(-readerIdle).UnixNano()
+		cutoff := time.Now().Add(-d.cfg.ReaderIdle).UnixNano()
+		var idle []string
 		for k, v := range d.readers {
 			if v.lastUsed.Load() < cutoff {
 				delete(d.readers, k)
+				idle = append(idle, k)
 			}
 		}
+		d.forgetResources(idle)
 	}
 	return r, nil
 }

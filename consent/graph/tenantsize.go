@@ -17,6 +17,9 @@ var errSizingOff = errors.New("graph: tenant sizing is off (Config.TenantSizing)
 
 var _ consent.TenantSizer = (*Driver)(nil)
 
+// SizesTenants implements consent.TenantSizer: Config.TenantSizing.
+func (d *Driver) SizesTenants() bool { return d.cfg.TenantSizing }
+
 // TenantUserCount implements consent.TenantSizer when Config.TenantSizing is set: it counts the
 // tenant's users with GET /users?$count=true&$top=1&$select=id and ConsistencyLevel: eventual
 // (Graph's advanced query for a count, aad-advanced-queries.md), one request of 1 RU per tenant

@@ -63,16 +63,21 @@ func (t priorityTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return t.next.RoundTrip(req)
 }
 
-// AppStatesCost is what AppStates of apps applications costs in Graph resource units, per
-// throttling-limits.md (identity and access): per app, GET appRoleAssignments (2 RU) and
+// AppStatesCost is what AppStates of apps applications of tenantID costs in Graph resource units,
+// per throttling-limits.md (identity and access): per app, GET appRoleAssignments (2 RU) and
 // oauth2PermissionGrants (2 RU) and memberOf (unlisted: 1 RU), each with $select (−1 RU, never
 // below 1): 3 RU; plus the service principal lookup ($filter, $select: 1 RU) of each $batch of
-// appsPerBatch apps. Each $batch item is charged on its own (throttling.md).
-func (d *Driver) AppStatesCost(apps int) int {
+// appsPerBatch apps, and on the driver's first read in the tenant the lookup of the known
+// resources (1 RU). Each $batch item is charged on its own (throttling.md).
+func (d *Driver) AppStatesCost(tenantID string, apps int) int {
 	if apps <= 0 {
 		return 0
 	}
-	return 3*apps + (apps+appsPerBatch-1)/appsPerBatch
+	c := 3*apps + (apps+appsPerBatch-1)/appsPerBatch
+	if d.knownResourcesFilter(tenantID) != "" {
+		c++
+	}
+	return c
 }
 
 var _ consent.ResourceUnitCoster = (*Driver)(nil)

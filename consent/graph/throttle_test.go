@@ -51,7 +51,7 @@ func TestThrottleSignals(t *testing.T) {
 				t.Fatal(err)
 			}
 			charged := e.srv.ThrottleStats().TotalResourceUnits()
-			if want := e.drv.AppStatesCost(1); charged != want || observed != want {
+			if want := e.drv.AppStatesCost(tenantA, 1); charged != want || observed != want {
 				t.Errorf("RU charged by Graph %d, observed by the caller %d; the driver prices the read at %d", charged, observed, want)
 			}
 			_, err := e.drv.AppState(obsCtx, tenantA, appX)

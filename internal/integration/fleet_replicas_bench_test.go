@@ -252,7 +252,7 @@ func TestFleetReplicaProcess(t *testing.T) {
 	must(t, err)
 	drv, err := graph.New(graph.Config{ReaderAppID: readerApp, ReaderCredential: consent.CertificateCredential{Chain: []*x509.Certificate{cert}, Key: k.(*rsa.PrivateKey)},
 		AuthorityHost: rs.Emulator.URL, GraphURL: rs.Emulator.GraphURL, HTTPClient: &http.Client{Transport: tr, Timeout: time.Minute},
-		MaxRetryWait: 2 * time.Second, MaxConcurrentPerTenant: 2, SharedTokenCache: shared})
+		MaxRetryWait: 2 * time.Second, MaxConcurrentPerTenant: 2, SharedTokenCache: shared, ReaderIdle: 30 * time.Second})
 	must(t, err)
 	m, err := appprofile.New(st, drv, appprofile.WithLogger(slog.New(slog.DiscardHandler)), appprofile.WithSealer(sealer),
 		appprofile.WithRateLimit(fleetriver.Share(rs.RU, rs.Replicas)))
