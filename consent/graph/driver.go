@@ -133,6 +133,7 @@ type Driver struct {
 	readersMu sync.Mutex
 	readers   map[string]*tenantReader // lower-case tenant ID -> its reading client
 	created   int                      // readers created, for the idle sweep
+	swept     time.Time                // last idle sweep
 
 	resMu     sync.Mutex
 	resources map[string]map[string]string // tenant -> resource SP object id -> appId
@@ -457,7 +458,8 @@ type tenantReader struct {
 const readerIdle = 2 * time.Hour
 
 // readerFor returns tenant's reading client, creating it on first use. Every 1,024 creations,
-// clients idle for longer than Config.ReaderIdle are dropped with the tenants' resource lookups,
+// and at a creation more than Config.ReaderIdle after the last sweep, clients idle for longer
+// than Config.ReaderIdle are dropped with the tenants' resource lookups,
 // so a long-running driver's memory follows the tenants it actually reads.
 func (d *Driver) readerFor(tenant string) (*tenantReader, error) {
 	key := strings.ToLower(tenant)
@@ -477,7 +479,8 @@ func (d *Driver) readerFor(tenant string) (*tenantReader, error) {
 	r := &tenantReader{client: client, turn: make(chan struct{}, 1)}
 	r.lastUsed.Store(time.Now().UnixNano())
 	d.readers[key] = r
-	if d.created++; d.created%1024 == 0 {
+	if d.created++; d.created%1024 == 0 || time.Since(d.swept) > d.cfg.ReaderIdle {
+		d.swept = time.Now()
 		cutoff := time.Now().Add(-d.cfg.ReaderIdle).UnixNano()
 		var idle []string
 		for k, v := range d.readers {
