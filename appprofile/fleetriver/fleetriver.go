@@ -675,7 +675,12 @@ func (w *verifyWorker) Work(ctx context.Context, job *river.Job[VerifyTenantArgs
 		return fmt.Errorf("fleetriver: recording tenant %s's verification: %w", job.Args.Tenant, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	if _, err := tx.Exec(ctx, `INSERT INTO `+f.tables.tenant+` AS t (tenant, verified_at, verifications) VALUES ($1, $2, 1)
+	if res.Done == 0 {
+		// No profiles left (all deleted): later sweeps need not visit the tenant.
+		if _, err := tx.Exec(ctx, `DELETE FROM `+f.tables.tenant+` WHERE tenant = $1`, job.Args.Tenant); err != nil {
+			return fmt.Errorf("fleetriver: forgetting tenant %s: %w", job.Args.Tenant, err)
+		}
+	} else if _, err := tx.Exec(ctx, `INSERT INTO `+f.tables.tenant+` AS t (tenant, verified_at, verifications) VALUES ($1, $2, 1)
 		ON CONFLICT (tenant) DO UPDATE SET verified_at = EXCLUDED.verified_at, verifications = t.verifications + 1`,
 		job.Args.Tenant, f.cfg.Now()); err != nil {
 		return fmt.Errorf("fleetriver: recording tenant %s's verification: %w", job.Args.Tenant, err)

@@ -620,3 +620,31 @@ func TestJobSpansLinkToTheSweep(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantWithoutProfilesIsForgotten: a tenant whose profiles were all deleted is verified once
+// more (nothing to read) and leaves the sweep's tenant table.
+func TestTenantWithoutProfilesIsForgotten(t *testing.T) {
+	pool := newPool(t, nil)
+	schema := testSchema(t, pool)
+	w := newWorld(t, 2)
+	f := w.replica(t, schema, &callLog{}, replicaOpts{id: "r", pool: pool})
+	_, err := f.Sweep(context.Background())
+	must(t, err)
+	rec, err := w.store.Get(context.Background(), "p-00001")
+	must(t, err)
+	must(t, w.store.Delete(context.Background(), rec.ID, rec.Version))
+	start(t, f)
+	waitVerified(t, f, w.tenants[:1], 30*time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		must(t, pool.QueryRow(context.Background(), "SELECT count(*) FROM "+pgx.Identifier{schema, "tenantapps_fleet_tenant"}.Sanitize()+" WHERE tenant = $1", w.tenants[1]).Scan(&n))
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tenant without profiles is still in the sweep's table")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
