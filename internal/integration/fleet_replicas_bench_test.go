@@ -273,6 +273,14 @@ func TestFleetReplicaProcess(t *testing.T) {
 		must(t, pprof.StartCPUProfile(pf))
 		defer func() { pprof.StopCPUProfile(); _ = pf.Close() }()
 	}
+	if path := os.Getenv("TENANTAPPS_REPLICA_HEAPPROFILE"); path != "" && rs.ID == "replica-0" {
+		defer func() {
+			if hf, err := os.Create(path); err == nil {
+				_ = pprof.Lookup("heap").WriteTo(hf, 0)
+				_ = hf.Close()
+			}
+		}()
+	}
 	must(t, f.Start(ctx))
 	defer func() { _ = f.Stop(context.Background()) }()
 	stop := make(chan struct{})
