@@ -75,14 +75,14 @@ func TestApplicationThrottlePausesEveryTenant(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	tenantErr := &consent.DriverError{RetryAfter: time.Hour, Err: &consent.ThrottleError{Throttle: consent.Throttle{Scope: consent.ScopeTenantApplication}}}
+	tenantErr := &consent.DriverError{RetryAfter: 5 * time.Minute, Err: &consent.ThrottleError{Throttle: consent.Throttle{Scope: consent.ScopeTenantApplication}}}
 	m.throttled(ctx, "t1", tenantErr)
 	if _, paused := m.tenantPause["t1"]; !paused || !m.limiter.until.IsZero() {
 		t.Errorf("tenant throttle: tenant paused %v, app paused until %v; want the tenant only", paused, m.limiter.until)
 	}
-	appErr := &consent.DriverError{RetryAfter: time.Hour, Err: &consent.ThrottleError{Throttle: consent.Throttle{Scope: consent.ScopeApplication}}}
+	appErr := &consent.DriverError{RetryAfter: 5 * time.Minute, Err: &consent.ThrottleError{Throttle: consent.Throttle{Scope: consent.ScopeApplication}}}
 	m.throttled(ctx, "t2", appErr)
-	if _, paused := m.tenantPause["t2"]; paused || m.limiter.until.Before(time.Now().Add(50*time.Minute)) {
+	if _, paused := m.tenantPause["t2"]; paused || m.limiter.until.Before(time.Now().Add(4*time.Minute)) {
 		t.Errorf("application throttle: tenant t2 paused %v, app paused until %v; want the app", paused, m.limiter.until)
 	}
 }

@@ -59,12 +59,39 @@
 // consent user's password is reset, the user is blocked or loses licences or roles; only delegated
 // and hybrid profiles become Invalid.
 //
+// # Concurrent writers and ErrConflict
+//
+// Every write is a versioned Update: of two writers that read the same version, one wins and the
+// other gets ErrConflict. The Manager retries internally the writes that are idempotent — it
+// applies them again to the profile that won:
+//
+//   - Verify and VerifyAll write-backs (a check's result is applied again as long as the profile
+//     is still about the same app, tenant, custom app and consent; a concurrent edit that changed
+//     those wins and the result says Superseded);
+//   - RequestReauthorization;
+//   - Delete.
+//
+// Callers must retry ErrConflict themselves (re-read, decide again) from Create (the unique
+// tenant and app type), BeginConsent (when it stores the chosen backup functions) and
+// Reauthorize; CompleteConsent's ErrConflict is answered by retrying the same callback (see
+// CompleteConsent). ResealAll retries its own conflicts.
+//
 // # Secrets
 //
 // A custom app's .pfx and password are sealed with AES-256-GCM under a key ID (see Sealer and
 // NewAESGCMSealer) before they reach the Store; the embedder supplies the keys and can rotate them.
 // Without a Sealer the Manager refuses to keep secrets (ErrNoSealer). Deleting a profile wipes them.
-// Secrets never appear in errors or logs.
+// Secrets never appear in errors or logs, and every type that holds one (Manager, AESGCMSealer,
+// CustomAppInput) prints a fixed description for every fmt verb and for log/slog.
+//
+// # Key rotation
+//
+// Seal keys: give NewAESGCMSealer the new key as current and keep the old ones, then run
+// ResealAll (resumable with its Cursor, safe beside other writers) until it reports no failures,
+// then drop the old keys. Consent-state keys: WithStateKeys(new, old...) signs new states with the
+// first key and verifies with all, so consents in flight complete (their PKCE verifiers are
+// derived from the key that signed them); drop an old key once its states have expired
+// (WithStateTTL).
 //
 // # Fleets, Graph's budget and replicas
 //

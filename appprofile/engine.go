@@ -74,6 +74,12 @@ type DelegatedState struct {
 	// consent user's token (consent.DelegatedProver), e.g. "AADSTS50173"; empty when it was not
 	// tried or succeeded.
 	RefreshRejected string
+	// RefreshSucceeded: the token endpoint refreshed the consent user's token during this
+	// check. The token endpoint's answer is the primary signal (v1.0 sign-in logs do not even
+	// list refresh-token sign-ins — microsoft-graph-docs-contrib
+	// api-reference/v1.0/api/signin-list.md — and beta lists them late), so sign-in failures
+	// (BlockedByConditionalAccess, MFARequired, RefreshTokenExpired) are then stale and ignored.
+	RefreshSucceeded bool
 }
 
 // Failure is one part of an observation that could not be read.
@@ -340,13 +346,19 @@ func userReasons(p Profile, obs Observation, now time.Time, pol Policy) []Reason
 			if c.UserHadLicenses && !u.Licensed {
 				rs = append(rs, newReason(ReasonUserLicensesRemoved, "the Microsoft 365 licences of consent user %s were removed", who))
 			}
-			mfaBySignIn := obs.Delegated != nil && obs.Delegated.MFARequired
+			mfaBySignIn := obs.Delegated != nil && obs.Delegated.MFARequired && !obs.Delegated.RefreshSucceeded
 			if !c.UserHadMFA && (mfaBySignIn || !u.MFAEnabledAt.IsZero() && u.MFAEnabledAt.After(c.At)) {
 				rs = append(rs, newReason(ReasonUserMFAEnabled, "multi-factor authentication was enabled for consent user %s after consent", who))
 			}
 		}
 	}
 	if d := obs.Delegated; d != nil {
+		if d.RefreshSucceeded {
+			// The token endpoint just answered; sign-in failures it contradicts are stale.
+			cp := *d
+			cp.BlockedByConditionalAccess, cp.MFARequired, cp.RefreshTokenExpired = false, false, false
+			d = &cp
+		}
 		if d.BlockedByConditionalAccess {
 			ip := d.BlockedIP
 			if ip == "" {

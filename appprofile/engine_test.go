@@ -227,3 +227,26 @@ func TestAssessUnprovenConsentNeverArrived(t *testing.T) {
 		t.Errorf("proven consent: %+v, want the service principal that no longer exists", got.Reasons)
 	}
 }
+
+// TestRefreshIsThePrimaryDelegatedSignal: the token endpoint's answer on the delegated refresh
+// outranks the sign-in log. A refresh that succeeded during the check makes older sign-in
+// failures stale; a refused refresh names its reason even when the sign-in log shows nothing.
+func TestRefreshIsThePrimaryDelegatedSignal(t *testing.T) {
+	ip := insightsProfile()
+	req := reqFor(t, newTestCatalog("1"), ip)
+	now := t0.Add(48 * time.Hour)
+
+	o := healthyInsights()
+	o.Delegated.BlockedByConditionalAccess, o.Delegated.MFARequired, o.Delegated.RefreshTokenExpired = true, true, true
+	o.Delegated.RefreshSucceeded, o.Delegated.LastUsed = true, now
+	if got := Assess(ip, req, o, now, Policy{}); len(got.Reasons) != 0 {
+		t.Errorf("refresh succeeded, stale sign-in failures: reasons %+v, want none", got.Reasons)
+	}
+
+	o = healthyInsights()
+	o.Delegated.RefreshRejected = "AADSTS53003"
+	got := Assess(ip, req, o, now, Policy{})
+	if len(got.Reasons) != 1 || got.Reasons[0].Code != ReasonConditionalAccessIP {
+		t.Errorf("refresh refused with AADSTS53003, no sign-ins: reasons %+v, want one Conditional Access reason", got.Reasons)
+	}
+}

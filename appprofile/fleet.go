@@ -59,7 +59,9 @@ const maxFleetErrors = 100
 // most WithTenantConcurrency calls each, and a Retry-After pauses the tenant that was throttled.
 // Throttled and transient failures are retried (WithMaxAttempts); a profile that still cannot be
 // read keeps its status with outcome CouldNotCheck. Results are written back with optimistic
-// concurrency: a concurrent edit wins (counted as Superseded).
+// concurrency: after a concurrent edit the result is applied again to the edited profile, unless
+// the edit changed what was checked (app, tenant, custom app, consent): then the edit wins
+// (counted as Superseded).
 //
 // Pages are read ahead (at most two at a time) so that workers never wait for a page's slowest
 // profile. When ctx ends, VerifyAll returns the totals so far with a Cursor from which a later

@@ -249,46 +249,69 @@ func TestVerifyAllResumesAfterCancel(t *testing.T) {
 	}
 }
 
-func TestVerifyAllConcurrentEditWins(t *testing.T) {
-	f := newFleet(t, 2, 2, nil)
-	target := "p-00001-01"
-	var once sync.Once
-	// The edit lands while the profile's app state is being read (AppState, or its item of a
-	// tenant's AppStates).
-	edit := func(ctx context.Context, a consenttest.Action) error {
-		if a.TenantID == fleetTenant(1) && a.AppID == fleetApp(1) {
-			once.Do(func() {
-				rec, err := f.store.Get(ctx, target)
-				if err != nil {
-					t.Error(err)
-					return
+// TestVerifyAllConcurrentEdit: an edit lands while a profile is being checked. An edit that
+// leaves the checked subject alone (a rename) is kept and the check is written on top of it (the
+// write-back is idempotent and retried); an edit that changes what was checked (a new consent)
+// wins and the check is not written (Superseded).
+func TestVerifyAllConcurrentEdit(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		edit           func(*appprofile.Profile)
+		wantSuperseded int
+	}{
+		{"rename", func(p *appprofile.Profile) { p.Name = "renamed by an admin" }, 0},
+		{"new consent", func(p *appprofile.Profile) {
+			p.Name = "renamed by an admin"
+			c := *p.Consent
+			c.CallbackNonce, c.UserID = "a-newer-callback", "another-admin"
+			p.Consent = &c
+		}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFleet(t, 2, 2, nil)
+			target := "p-00001-01"
+			var once sync.Once
+			// The edit lands while the profile's app state is being read (AppState, or its item
+			// of a tenant's AppStates).
+			edit := func(ctx context.Context, a consenttest.Action) error {
+				if a.TenantID == fleetTenant(1) && a.AppID == fleetApp(1) {
+					once.Do(func() {
+						rec, err := f.store.Get(ctx, target)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						p, _ := appprofile.UnmarshalPayload(rec.Payload)
+						tc.edit(&p)
+						rec.Payload, _ = appprofile.MarshalPayload(p)
+						if _, err := f.store.Update(ctx, rec); err != nil {
+							t.Error(err)
+						}
+					})
 				}
-				p, _ := appprofile.UnmarshalPayload(rec.Payload)
-				p.Name = "renamed by an admin"
-				rec.Payload, _ = appprofile.MarshalPayload(p)
-				if _, err := f.store.Update(ctx, rec); err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		return nil
-	}
-	f.fake.OnCall(consenttest.MethodAppState, edit)
-	f.fake.OnCall(consenttest.MethodAppStatesItem, edit)
-	m := f.manager(t)
-	res, err := m.VerifyAll(context.Background(), store.Filter{}, appprofile.VerifyAllOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Superseded != 1 || res.Checked != 3 {
-		t.Errorf("result = %+v, want 1 superseded", res.Progress)
-	}
-	p, err := m.Get(context.Background(), target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Name != "renamed by an admin" {
-		t.Errorf("the concurrent edit was lost: name %q", p.Name)
+				return nil
+			}
+			f.fake.OnCall(consenttest.MethodAppState, edit)
+			f.fake.OnCall(consenttest.MethodAppStatesItem, edit)
+			m := f.manager(t)
+			res, err := m.VerifyAll(context.Background(), store.Filter{}, appprofile.VerifyAllOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Superseded != tc.wantSuperseded || res.Checked != 4-tc.wantSuperseded {
+				t.Errorf("result = %+v, want %d superseded", res.Progress, tc.wantSuperseded)
+			}
+			p, err := m.Get(context.Background(), target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Name != "renamed by an admin" {
+				t.Errorf("the concurrent edit was lost: name %q", p.Name)
+			}
+			if written := p.LastCheck != nil; written != (tc.wantSuperseded == 0) {
+				t.Errorf("check written = %v (LastCheck %+v), want %v", written, p.LastCheck, tc.wantSuperseded == 0)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package appprofile
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -29,15 +30,30 @@ type CertificateInfo struct {
 // consent.CertificateProver, a custom app whose certificate comes without it is refused.
 type InspectFunc func(pfx []byte, password string, now time.Time) (CertificateInfo, []string, error)
 
-// InspectPFX is the default InspectFunc: certs.Inspect, then certs.Validate; every error-severity
-// problem is reported (warnings such as expiring_soon become reasons on the profile instead).
+// InspectContextFunc is InspectFunc that also receives the context of the Manager call (Create,
+// Reauthorize): an implementation stops when it ends and returns its error.
+type InspectContextFunc func(ctx context.Context, pfx []byte, password string, now time.Time) (CertificateInfo, []string, error)
+
+// InspectPFX is InspectPFXContext with context.Background().
 func InspectPFX(pfx []byte, password string, now time.Time) (CertificateInfo, []string, error) {
+	return InspectPFXContext(context.Background(), pfx, password, now)
+}
+
+// InspectPFXContext is the default InspectContextFunc: certs.InspectContext, then certs.Validate;
+// every error-severity problem is reported (warnings such as expiring_soon become reasons on the
+// profile instead). A file that would cost too much to read (certs' work_limit, too_many_parts,
+// key_too_large) is a problem like any other; when ctx ends (the portal's request was abandoned)
+// it returns the canceled error, which matches ctx.Err() with errors.Is.
+func InspectPFXContext(ctx context.Context, pfx []byte, password string, now time.Time) (CertificateInfo, []string, error) {
 	if len(pfx) == 0 {
 		return CertificateInfo{}, []string{"the certificate file is empty; select the app's .pfx file"}, nil
 	}
-	b, err := certs.Inspect(pfx, password)
+	b, err := certs.InspectContext(ctx, pfx, password)
 	if err != nil {
 		var ce *certs.Error
+		if errors.Is(err, certs.ErrCanceled) {
+			return CertificateInfo{}, nil, err
+		}
 		if errors.As(err, &ce) {
 			return CertificateInfo{}, []string{ce.Problem().String()}, nil
 		}

@@ -2,8 +2,6 @@ package appprofile
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -255,7 +253,7 @@ func (m *Manager) prepareCustom(ctx context.Context, op string, p Profile, app A
 	if _, err := parseGUID(in.ApplicationID); err != nil {
 		problems = append(problems, "the application ID must be the custom app's application (client) ID, a GUID")
 	}
-	info, certProblems, err := m.o.inspect(in.PFX, in.Password, m.now())
+	info, certProblems, err := m.o.inspect(ctx, in.PFX, in.Password, m.now())
 	if err != nil {
 		return nil, fmt.Errorf("appprofile: inspecting the certificate: %w", err)
 	}
@@ -525,13 +523,6 @@ func (m *Manager) BeginConsent(ctx context.Context, id string, req BeginConsentR
 	return ConsentStart{URL: u, State: state, ExpiresAt: st.ExpiresAt}, nil
 }
 
-// pkceVerifier derives the PKCE verifier of a state from the state key, so nothing has to be
-// stored between BeginConsent and CompleteConsent.
-func (m *Manager) pkceVerifier(nonce string) consent.PKCEVerifier {
-	sum := sha256.Sum256(append(append([]byte("pkce\x00"), m.o.stateKey...), nonce...))
-	return consent.PKCEVerifier(base64.RawURLEncoding.EncodeToString(sum[:]))
-}
-
 // Callback is what Microsoft Entra sent to the redirect URI.
 type Callback struct {
 	State string
@@ -609,9 +600,21 @@ func (cb Callback) consentCallback() consent.Callback {
 // status — do not send the administrator to consent again. Errors before the tenant is read
 // record nothing; redeeming the code is retried first when it fails transiently
 // (WithMaxAttempts), as the spent state cannot be used again.
+//
+// When saving the consent fails after the state was spent (the store is down), the same callback
+// may be retried while its state is valid: a spent state is refused with ErrStateReplayed only
+// when the profile's consent record carries its nonce (or a newer consent was recorded), so a
+// retry completes a consent whose earlier attempt recorded nothing. A retry of a user-consent
+// callback whose code was already redeemed fails with a *ConsentDeniedError (invalid_grant).
 func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, error) {
 	if m.codec == nil {
 		return Profile{}, ErrNoStateKey
+	}
+	if cb.State == "" && (cb.Error != "" || cb.ErrorDescription != "") {
+		// Entra also sends error callbacks without state (entra-docs
+		// docs/identity-platform/v2-admin-consent.md): nothing to verify or consume, and no
+		// profile changes; the error is what happened.
+		return Profile{}, deniedError(cb.Error, cb.ErrorDescription)
 	}
 	st, err := openState(m.codec, cb.State)
 	if err != nil {
@@ -631,7 +634,7 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 		d.Code = "admin_consent"
 		return Profile{}, d
 	}
-	if err := m.consumeNonce(ctx, st); err != nil {
+	if err := m.spendNonce(ctx, st); err != nil { // see consentretry.go
 		return Profile{}, err
 	}
 	p, err := m.Get(ctx, st.ProfileID)
@@ -672,7 +675,7 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	np.LastCheck = &Check{At: m.now(), Outcome: Checked}
 	saved, err := m.save(ctx, np, p.Status)
 	if err != nil {
-		return Profile{}, err
+		return Profile{}, m.consentSaveError(ctx, np, err)
 	}
 	m.o.logger.Info("app profile consented", "profile", saved.ID, "tenant", saved.Tenant, "method", rec.Method, "status", saved.Status)
 	return saved, nil
@@ -718,6 +721,9 @@ func (m *Manager) keepUnproven(ctx context.Context, old Status, np Profile, app 
 	np.LastCheck = &Check{At: m.now(), Outcome: a.Outcome, Error: a.Err.Error()}
 	saved, err := m.save(context.WithoutCancel(ctx), np, old)
 	if err != nil {
+		if rerr := m.consentSaveError(ctx, np, err); errors.Is(rerr, ErrStateReplayed) {
+			return Profile{}, rerr
+		}
 		return Profile{}, fmt.Errorf("appprofile: the tenant could not be read to prove the consent (%v), and recording the consent failed: %w", a.Err, err)
 	}
 	m.o.logger.Warn("app profile consent recorded, not proven yet: the tenant could not be read; Verify will prove it", "profile", saved.ID, "tenant", saved.Tenant, "method", saved.Consent.Method, "err", a.Err)
@@ -772,7 +778,7 @@ func (m *Manager) redeem(ctx context.Context, p *Profile, app AppSpec, st consen
 		err = m.call(ctx, p.Tenant, func(ctx context.Context) error {
 			var err error
 			red, err = cr.RedeemCode(ctx, consent.CodeRedemption{TenantID: p.Tenant, AppID: p.AppID, Code: cb.Code, RedirectURI: m.o.redirectURI,
-				PKCEVerifier: string(m.pkceVerifier(st.Nonce)), Scopes: scopesOr(st.Scopes, app)})
+				PKCEVerifier: string(m.pkceVerifier(cb.State, st.Nonce)), Scopes: scopesOr(st.Scopes, app)})
 			return err
 		})
 		if !consent.CouldNotCheck(err) || ctx.Err() != nil || attempt >= m.o.maxAttempts {
@@ -893,25 +899,39 @@ func (m *Manager) Reauthorize(ctx context.Context, id string, in ReauthorizeInpu
 // RequestReauthorization records that someone asked to re-authorize the profile (for example to
 // change the consent account); the profile gets a consent-account-change-requested reason until
 // consent completes again.
+//
+// It is idempotent: when a concurrent writer changed the profile first, the request is applied
+// again to the current profile; callers need not retry ErrConflict.
 func (m *Manager) RequestReauthorization(ctx context.Context, id, why string) (Profile, error) {
-	p, err := m.Get(ctx, id)
-	if err != nil {
-		return Profile{}, err
-	}
 	if why == "" {
 		why = "change the consent account"
 	}
-	np := p.clone()
-	np.ReauthorizationRequested = why
-	if np.Consent != nil {
-		np.Reasons = append(np.Reasons, newReason(ReasonConsentAccountChange, "re-authorization requested: %s", why))
-	}
-	return m.save(ctx, np, p.Status)
+	return m.updateProfile(ctx, id, func(p Profile) (Profile, error) {
+		np := p.clone()
+		np.ReauthorizationRequested = why
+		if np.Consent != nil {
+			np.Reasons = slices.DeleteFunc(np.Reasons, func(r Reason) bool { return r.Code == ReasonConsentAccountChange })
+			np.Reasons = append(np.Reasons, newReason(ReasonConsentAccountChange, "re-authorization requested: %s", why))
+		}
+		return np, nil
+	})
 }
 
 // Delete deletes a profile, wiping its sealed secrets with it. Profiles whose app type is not
-// supported for creation cannot be deleted (*NotAllowedError).
+// supported for creation cannot be deleted (*NotAllowedError). It is idempotent: when a
+// concurrent writer changed the profile first, Delete reads it again and deletes it then; callers
+// need not retry ErrConflict.
 func (m *Manager) Delete(ctx context.Context, id string) error {
+	for try := 0; ; try++ {
+		err := m.deleteOnce(ctx, id)
+		if errors.Is(err, ErrConflict) && try < conflictRetries {
+			continue
+		}
+		return err
+	}
+}
+
+func (m *Manager) deleteOnce(ctx context.Context, id string) error {
 	p, app, err := m.profileAndApp(ctx, id)
 	if err != nil {
 		return err

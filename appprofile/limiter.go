@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/tenantapps/tenantapps/consent"
 )
 
 // limiter is a token bucket shared by every driver call of a Manager, with a pause that a
@@ -65,8 +67,10 @@ func (l *limiter) wait(ctx context.Context, n int) error {
 	}
 }
 
-// pause stops new calls for d from now (never shortening a longer pause).
+// pause stops new calls for d from now (never shortening a longer pause); d is clamped to
+// consent.MaxRetryAfter, so one answer cannot stop the Manager for longer.
 func (l *limiter) pause(d time.Duration) {
+	d = consent.ClampRetryAfter(d)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if u := time.Now().Add(d); u.After(l.until) {

@@ -64,7 +64,7 @@ func New(st store.Store, drv consent.Driver, opts ...Option) (*Manager, error) {
 		problems = append(problems, "rate limits, concurrency and burst must not be negative")
 	}
 	m := &Manager{store: st, driver: drv, o: o, limiter: newLimiter(o.rate), budget: newBudget(), tel: newTelemetry(o), usedLocal: map[string]time.Time{}, tenantPause: map[string]time.Time{}}
-	if len(o.stateKey) >= 32 {
+	if len(o.allStateKeys()) > 0 && (o.stateKey == nil || len(o.stateKey) >= 32) {
 		c, err := newStateCodec(o, &m.randMu)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("consent state: %v", err))
@@ -280,7 +280,9 @@ func (m *Manager) waitTenant(ctx context.Context, tenant string) error {
 	}
 }
 
+// pauseTenant stops calls about tenant for d (clamped to consent.MaxRetryAfter) from now.
 func (m *Manager) pauseTenant(tenant string, d time.Duration) {
+	d = consent.ClampRetryAfter(d)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if u := time.Now().Add(d); u.After(m.tenantPause[tenant]) {
@@ -352,6 +354,11 @@ func (m *Manager) observeWithCache(ctx context.Context, p Profile, pre *consent.
 			switch {
 			case err == nil:
 				o.ConsentUser = userStateOf(us, m.now())
+				if us.MFA.Err != nil {
+					// The MFA part could not be read (e.g. the reading app lacks
+					// Policy.Read.All): could not check, never "MFA not enabled".
+					fail("consent user MFA", us.MFA.Err)
+				}
 			case errors.Is(err, consent.ErrNotFound):
 				o.ConsentUser = &UserState{}
 			case consent.CouldNotCheck(err):
@@ -399,6 +406,7 @@ func (m *Manager) proveDelegated(ctx context.Context, p Profile, dp consent.Dele
 	switch {
 	case err == nil:
 		o.Delegated.LastUsed = m.now()
+		o.Delegated.RefreshSucceeded = true
 		defer clear(proof.TokenCache)
 		if len(proof.TokenCache) == 0 {
 			return nil
@@ -583,33 +591,60 @@ func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int, pr
 			}
 		}
 	}
-	np := p.clone()
-	if len(obs.Failures) == 0 && np.Consent != nil && np.Consent.Unproven {
-		// A consent recorded while the tenant could not be read: this read proves it (or shows
-		// what is missing), and its consent-time facts are taken from it before assessing, so
-		// that, say, MFA the user had all along is not reported as enabled since consent.
-		settleConsent(&np, obs)
+	// apply derives the checked profile from base and this check's observation; a write-back
+	// that loses a race is applied again to the profile that won (see sameSubject).
+	apply := func(base Profile) (Profile, Assessment, error) {
+		req := req
+		if base.Version != p.Version {
+			var err error
+			if req, err = m.requirements(base); err != nil {
+				return Profile{}, Assessment{}, err
+			}
+		}
+		np := base.clone()
+		if len(obs.Failures) == 0 && np.Consent != nil && np.Consent.Unproven {
+			// A consent recorded while the tenant could not be read: this read proves it (or
+			// shows what is missing), and its consent-time facts are taken from it before
+			// assessing, so that, say, MFA the user had all along is not reported as enabled
+			// since consent.
+			settleConsent(&np, obs)
+		}
+		a := Assess(np, req, obs, m.now(), m.o.policy)
+		np.Status, np.Reasons = a.Status, a.Reasons
+		np.LastCheck = &Check{At: m.now(), Outcome: a.Outcome}
+		if newCache != nil {
+			np.DelegatedTokenCache = *newCache
+		}
+		if a.Err != nil {
+			np.LastCheck.Error = a.Err.Error()
+		}
+		return np, a, nil
 	}
-	a := Assess(np, req, obs, m.now(), m.o.policy)
 	old := p.Status
-	np.Status, np.Reasons = a.Status, a.Reasons
-	np.LastCheck = &Check{At: m.now(), Outcome: a.Outcome}
-	if newCache != nil {
-		np.DelegatedTokenCache = *newCache
-	}
-	if a.Err != nil {
-		np.LastCheck.Error = a.Err.Error()
+	np, a, err := apply(p)
+	if err != nil {
+		return VerifyResult{}, err
 	}
 	if a.Outcome == CouldNotCheck && deferThrottled(ctx) && throttledFailure(obs.Failures) {
 		return VerifyResult{Profile: p, Outcome: CouldNotCheck, Err: a.Err}, errDeferred // VerifyTenant comes back later
 	}
 	saved, err := m.save(ctx, np, old)
-	if errors.Is(err, ErrConflict) {
+	// The write-back is idempotent: on a conflict it is applied again to the current profile,
+	// as long as that profile is about the same app, tenant and consent (the observation still
+	// describes it); a concurrent edit that changed those wins (Superseded).
+	for try := 1; errors.Is(err, ErrConflict); try++ {
 		cur, gerr := m.Get(ctx, p.ID)
 		if gerr != nil {
 			return VerifyResult{}, gerr
 		}
-		return VerifyResult{Profile: cur, Outcome: a.Outcome, Superseded: true, Err: a.Err}, nil
+		if try > conflictRetries || !sameSubject(p, cur, newCache != nil) {
+			return VerifyResult{Profile: cur, Outcome: a.Outcome, Superseded: true, Err: a.Err}, nil
+		}
+		if np, a, err = apply(cur); err != nil {
+			return VerifyResult{}, err
+		}
+		old = cur.Status
+		saved, err = m.save(ctx, np, old)
 	}
 	if err != nil {
 		return VerifyResult{}, err
@@ -635,7 +670,7 @@ func (m *Manager) consentURL(p Profile, app AppSpec, st consent.State, state str
 	var err error
 	if st.Method == consent.UserConsent {
 		u, _, err = m.urls.UserConsentURL(consent.UserConsentRequest{Tenant: p.Tenant, ClientID: p.AppID, RedirectURI: m.o.redirectURI,
-			State: state, Scopes: scopesOr(st.Scopes, app), PKCEVerifier: m.pkceVerifier(st.Nonce)})
+			State: state, Scopes: scopesOr(st.Scopes, app), PKCEVerifier: m.pkceVerifier(state, st.Nonce)})
 	} else {
 		u, err = m.urls.AdminConsentURL(consent.AdminConsentRequest{Tenant: p.Tenant, ClientID: p.AppID, RedirectURI: m.o.redirectURI, State: state})
 	}

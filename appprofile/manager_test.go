@@ -412,6 +412,13 @@ func TestCompleteConsentDeclined(t *testing.T) {
 	if _, err := e.mgr.CompleteConsent(e.ctx, appprofile.Callback{State: start.State + "x", Error: "access_denied"}); !errors.Is(err, appprofile.ErrBadState) || !errors.Is(err, consent.ErrStateTampered) {
 		t.Errorf("forged state: err = %v, want ErrBadState and consent.ErrStateTampered", err)
 	}
+	// A stateless error callback (entra-docs docs/identity-platform/v2-admin-consent.md's error
+	// example has no state) is the declined consent it reports, not a bad state.
+	cb, err = appprofile.ParseCallback("error=permission_denied&error_description=The+admin+canceled+the+request")
+	must(t, err)
+	if _, err := e.mgr.CompleteConsent(e.ctx, cb); !errors.Is(err, consent.ErrConsentDeclined) || errors.Is(err, appprofile.ErrBadState) {
+		t.Errorf("stateless error callback: err = %v, want consent.ErrConsentDeclined, not ErrBadState", err)
+	}
 	// A callback for another tenant.
 	other := strings.Replace(tenantID, "0001", "0002", 1)
 	if _, err := e.mgr.CompleteConsent(e.ctx, appprofile.Callback{State: start.State, Tenant: other, AdminConsent: "True"}); !errors.Is(err, appprofile.ErrTenantMismatch) || !errors.Is(err, consent.ErrStateTenantMismatch) {

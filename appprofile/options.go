@@ -1,6 +1,7 @@
 package appprofile
 
 import (
+	"context"
 	"crypto/rand"
 	"io"
 	"log/slog"
@@ -8,6 +9,8 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/tenantapps/tenantapps/consent"
 )
 
 // Option configures a Manager built by New.
@@ -19,6 +22,7 @@ type options struct {
 	logger          *slog.Logger
 	sealer          Sealer
 	stateKey        []byte
+	stateKeys       []consent.StateKey // WithStateKeys, signing key first
 	stateTTL        time.Duration
 	rand            io.Reader
 	rate            RateLimit
@@ -30,7 +34,7 @@ type options struct {
 	allowDuplicates bool
 	redirectURI     string
 	authority       string
-	inspect         InspectFunc
+	inspect         InspectContextFunc
 	eligibility     EligibilityFunc
 	maxAttempts     int
 	replication     time.Duration
@@ -65,7 +69,8 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 func WithSealer(s Sealer) Option { return func(o *options) { o.sealer = s } }
 
 // WithStateKey sets the HMAC-SHA256 key (at least 32 bytes) that signs consent state, with a
-// consent.StateCodec (key ID "appprofile"). Without one, BeginConsent fails with ErrNoStateKey.
+// consent.StateCodec (key ID "appprofile"). Without one (or WithStateKeys), BeginConsent fails
+// with ErrNoStateKey. To rotate the key, see WithStateKeys.
 func WithStateKey(key []byte) Option {
 	return func(o *options) { o.stateKey = append([]byte(nil), key...) }
 }
@@ -119,8 +124,21 @@ func WithRedirectURI(uri string) Option { return func(o *options) { o.redirectUR
 // checks it, and the redirect URI, with consent.URLBuilder.Validate.
 func WithAuthority(url string) Option { return func(o *options) { o.authority = url } }
 
-// WithCertificateInspector replaces the default .pfx inspection (go-pkcs12).
-func WithCertificateInspector(f InspectFunc) Option { return func(o *options) { o.inspect = f } }
+// WithCertificateInspector replaces the default .pfx inspection (InspectPFXContext) with one
+// that takes no context; prefer WithCertificateInspectorContext.
+func WithCertificateInspector(f InspectFunc) Option {
+	return func(o *options) {
+		o.inspect = func(_ context.Context, pfx []byte, password string, now time.Time) (CertificateInfo, []string, error) {
+			return f(pfx, password, now)
+		}
+	}
+}
+
+// WithCertificateInspectorContext replaces the default .pfx inspection (InspectPFXContext); f
+// receives the context of the Create or Reauthorize call.
+func WithCertificateInspectorContext(f InspectContextFunc) Option {
+	return func(o *options) { o.inspect = f }
+}
 
 // WithEligibility replaces the consent eligibility rules used by BeginConsent.
 func WithEligibility(f EligibilityFunc) Option { return func(o *options) { o.eligibility = f } }
@@ -152,7 +170,7 @@ func defaultOptions() options {
 		tenantConc:  2,
 		workers:     32,
 		authority:   "https://login.microsoftonline.com",
-		inspect:     InspectPFX,
+		inspect:     InspectPFXContext,
 		eligibility: DefaultEligibility,
 		maxAttempts: 3,
 		replication: time.Second,

@@ -22,10 +22,14 @@ var ErrStateReplayed = errors.New("appprofile: consent state was already used")
 // stateKeyID names the WithStateKey key inside each state (consent.StateKey.ID).
 const stateKeyID = "appprofile"
 
-// newStateCodec builds the consent.StateCodec of the Manager's state key, clock, randomness and
-// TTL. mu guards o.rand, which the Manager also reads for IDs.
+// newStateCodec builds the consent.StateCodec of the Manager's state keys (the first signs, all
+// verify), clock, randomness and TTL. mu guards o.rand, which the Manager also reads for IDs.
 func newStateCodec(o options, mu *sync.Mutex) (*consent.StateCodec, error) {
-	return consent.NewStateCodec(consent.StateKey{ID: stateKeyID, Secret: o.stateKey},
+	keys := o.allStateKeys()
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: no key", consent.ErrInvalidStateKey)
+	}
+	return consent.NewStateCodec(keys[0], consent.WithVerificationKeys(keys[1:]...),
 		consent.WithStateClock(o.now), consent.WithStateRand(&lockedReader{mu: mu, r: o.rand}), consent.WithStateTTL(o.stateTTL))
 }
 

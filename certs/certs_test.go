@@ -192,7 +192,7 @@ func TestPair(t *testing.T) {
 		{"a .pfx instead", readCorpus(t, "openssl3-rsa2048.pfx"), certs.CodeUnsupportedFormat, []string{"looks like a .pfx"}},
 		{"PEM key instead", readCorpus(t, "pem-key-renamed.pfx"), certs.CodeUnsupportedFormat, []string{"no CERTIFICATE"}},
 		{"garbage", []byte("hello world"), certs.CodeCorrupt, nil},
-		{"empty", nil, certs.CodeCorrupt, nil},
+		{"empty", nil, certs.CodeEmptyFile, nil},
 	}
 	for _, tt := range tests {
 		err := certs.Pair(b, tt.cer)
@@ -242,7 +242,7 @@ func TestInspectMessagesSayWhatTheFileIs(t *testing.T) {
 		{"pem-cert-renamed.pfx", certs.CodeUnsupportedFormat, "PEM certificate"},
 		{"der-cert-renamed.pfx", certs.CodeUnsupportedFormat, "DER certificate"},
 		{"pem-key-renamed.pfx", certs.CodeUnsupportedFormat, "PEM private key"},
-		{"empty.pfx", certs.CodeCorrupt, "empty"},
+		{"empty.pfx", certs.CodeEmptyFile, "empty"},
 		{"truncated.pfx", certs.CodeCorrupt, "truncated"},
 		{"bitflip-keybag.pfx", certs.CodeCorrupt, "integrity check"},
 	}

@@ -128,7 +128,7 @@ var corpusVerdicts = map[string]verdict{
 	"pem-cert-renamed.pfx": fails(certs.CodeUnsupportedFormat),
 	"der-cert-renamed.pfx": fails(certs.CodeUnsupportedFormat),
 	"pem-key-renamed.pfx":  fails(certs.CodeUnsupportedFormat),
-	"empty.pfx":            fails(certs.CodeCorrupt),
+	"empty.pfx":            fails(certs.CodeEmptyFile),
 	"random.pfx":           fails(certs.CodeCorrupt),
 	"truncated.pfx":        fails(certs.CodeCorrupt),
 	"bitflip-keybag.pfx":   fails(certs.CodeCorrupt),

@@ -1,6 +1,7 @@
 package certs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -15,6 +16,14 @@ const (
 	CodeWrongPassword     Code = "wrong_password"     // the password does not open the file
 	CodeCorrupt           Code = "corrupt"            // damaged, truncated, empty, or not a .pfx at all
 	CodeUnsupportedFormat Code = "unsupported_format" // a real format this package cannot read, or a different file type
+
+	// Inspect, ParseCertificates and Pair refusals of files that would cost too much to read.
+	// Each message says what to do; none of these files comes from a real tool's defaults.
+	CodeEmptyFile    Code = "empty_file"     // nothing in the file (0 bytes, white space only, or a .pfx with neither key nor certificate)
+	CodeWorkLimit    Code = "work_limit"     // opening it needs more key-derivation work than Inspector.MaxWork (too many encrypted parts or iterations)
+	CodeTooManyParts Code = "too_many_parts" // more items, keys, certificates or PEM blocks than any real file (MaxCertificates, MaxKeys, MaxPEMBlocks)
+	CodeKeyTooLarge  Code = "key_too_large"  // an RSA key beyond MaxRSABits or MaxRSAExponent, refused before any arithmetic on it
+	CodeCanceled     Code = "canceled"       // the context ended (a portal's request was abandoned); errors.Is(err, context.Canceled) also holds
 
 	// Validate problems: the file opens but cannot serve as an app credential as it is.
 	CodeNoPrivateKey           Code = "no_private_key"            // certificates only
@@ -66,9 +75,15 @@ type Error struct {
 	Code    Code
 	Message string
 	// Feature names what an unsupported_format file uses (for example "MAC digest 1.2.3" or
-	// "PEM certificate"); empty for other codes.
+	// "PEM certificate"); for work_limit, too_many_parts and key_too_large what exceeded the
+	// limit; empty for other codes.
 	Feature string
+	cause   error // for canceled: the context's error
 }
+
+// Unwrap returns the context's error of a canceled Error (context.Canceled or
+// context.DeadlineExceeded), nil otherwise.
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	if e.Message == "" {
@@ -98,7 +113,24 @@ var (
 	ErrCorrupt           error = &Error{Code: CodeCorrupt}
 	ErrUnsupportedFormat error = &Error{Code: CodeUnsupportedFormat}
 	ErrCertMismatch      error = &Error{Code: CodeCertMismatch}
+	ErrEmptyFile         error = &Error{Code: CodeEmptyFile}
+	ErrWorkLimit         error = &Error{Code: CodeWorkLimit}
+	ErrTooManyParts      error = &Error{Code: CodeTooManyParts}
+	ErrKeyTooLarge       error = &Error{Code: CodeKeyTooLarge}
+	ErrCanceled          error = &Error{Code: CodeCanceled}
 )
+
+// canceled returns the canceled Error for a done ctx, nil while ctx is live.
+func canceled(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return canceledError(err)
+	}
+	return nil
+}
+
+func canceledError(cause error) error {
+	return &Error{Code: CodeCanceled, Message: "the certificate check was stopped before it finished (" + cause.Error() + "); submit the file again", cause: cause}
+}
 
 // ErrInvalidOptions is wrapped by NewSelfSigned when its options are unusable.
 var ErrInvalidOptions = errors.New("certs: invalid options")

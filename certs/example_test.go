@@ -1,6 +1,7 @@
 package certs_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -79,4 +80,23 @@ func ExampleNewSelfSigned() {
 	// Output:
 	// CN=Contoso Backup 2048 [clientAuth]
 	// paired: true
+}
+
+// A server reads an upload with the request's context (the work stops when the client goes) and
+// a work budget; a file that needs more key-derivation work than the budget is refused before
+// the work, with a code the portal can map to its help text.
+func ExampleInspector_InspectContext() {
+	pfx, _ := os.ReadFile("testdata/corpus/iter-1000000.pfx") // OpenSSL -iter 1000000: 5,000,000 units
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	_, err := certs.Inspector{MaxWork: 1_000_000}.InspectContext(ctx, pfx, "Pa55-word")
+	fmt.Println(errors.Is(err, certs.ErrWorkLimit))
+	var ce *certs.Error
+	if errors.As(err, &ce) {
+		fmt.Println(ce.Code)
+	}
+	// Output:
+	// true
+	// work_limit
 }

@@ -12,8 +12,8 @@ import (
 )
 
 // FuzzInspect feeds mutated corpus files and passwords to Inspect, then Validate and Pair. It
-// checks that nothing panics, that every failure is a *certs.Error with one of the three Inspect
-// codes, and that no error repeats the password.
+// checks that nothing panics, that every failure is a *certs.Error with one of the Inspect
+// codes (or a refusal: empty_file, work_limit, too_many_parts, key_too_large), and that no error repeats the password.
 func FuzzInspect(f *testing.F) {
 	files, _ := filepath.Glob("testdata/corpus/*")
 	for _, p := range files {
@@ -33,7 +33,8 @@ func FuzzInspect(f *testing.F) {
 				t.Fatalf("error %T is not *certs.Error: %v", err, err)
 			}
 			switch ce.Code {
-			case certs.CodeWrongPassword, certs.CodeCorrupt, certs.CodeUnsupportedFormat:
+			case certs.CodeWrongPassword, certs.CodeCorrupt, certs.CodeUnsupportedFormat, certs.CodeEmptyFile,
+				certs.CodeWorkLimit, certs.CodeTooManyParts, certs.CodeKeyTooLarge:
 			default:
 				t.Fatalf("Inspect returned code %q", ce.Code)
 			}

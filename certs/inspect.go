@@ -2,6 +2,7 @@ package certs
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -12,7 +13,6 @@ import (
 	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -88,6 +88,8 @@ type Bundle struct {
 	SHA256Thumbprint string
 
 	Format Format
+
+	work int64 // key-derivation work spent opening the file, in work units
 }
 
 // String summarises the bundle without key material, so that fmt's %v and %+v of a *Bundle
@@ -125,39 +127,70 @@ func redacted(k crypto.Signer) string {
 }
 
 // Inspector opens .pfx files with limits for untrusted uploads. The zero value is ready to use
-// and applies the defaults. An Inspector is safe for concurrent use.
+// and applies the defaults, which keep every real tool's files readable and bound a hostile
+// upload to well under a CPU-second (see BENCHMARKS.md). An Inspector is safe for concurrent use.
 type Inspector struct {
 	// MaxSize is the largest accepted file in bytes; zero means DefaultMaxSize.
 	MaxSize int
 	// MaxIterations caps every key-derivation iteration count in the file; zero means
-	// DefaultMaxIterations. Lower it where one request must not burn seconds of CPU.
+	// DefaultMaxIterations.
 	MaxIterations int
+	// MaxWork caps the sum of all key derivations one file needs — the MAC (PBMAC1 included),
+	// every encrypted item and key, and every password encoding tried — in work units of about
+	// one hash compression (see DefaultMaxWork); zero means DefaultMaxWork. The work is charged
+	// before each derivation runs; a file that needs more gets work_limit. Lower it where one
+	// request must cost less; raise it only for trusted files.
+	MaxWork int64
 }
 
 const (
 	// DefaultMaxSize is far above any real .pfx (a few KB; long chains stay under 64 KB).
 	DefaultMaxSize = 1 << 20
 	// DefaultMaxIterations is far above what tools write (OpenSSL 2048, keytool up to 100000,
-	// NSS and certtool 600000).
+	// NSS and certtool 600000). MaxWork bounds the total.
 	DefaultMaxIterations = pfx.DefaultMaxIterations
+	// DefaultMaxWork (8,000,000 units, well under a CPU-second on a 2-core cloud VM) opens every
+	// real tool's file: OpenSSL's default file needs 10,240 units, Java keytool's 150,000 to
+	// 1,050,000, NSS pk12util's up to 3,600,000, GnuTLS certtool's (600,000 iterations) 3,000,000
+	// plus 1,200,000 per chain certificate, OpenSSL's with -iter 1000000 5,000,000. One unit is
+	// one iteration of the PKCS#12 KDF with SHA-1 or SHA-256; a PBKDF2 iteration costs 2, the
+	// SHA-384/512 family 3 per compression; every output block and password encoding counts.
+	DefaultMaxWork = pfx.DefaultMaxWork
 )
 
 // Inspect opens a .pfx with password using the default Inspector. See Inspector.Inspect.
 func Inspect(pfxData []byte, password string) (*Bundle, error) {
-	return Inspector{}.Inspect(pfxData, password)
+	return Inspector{}.InspectContext(context.Background(), pfxData, password)
 }
 
-// Inspect opens a .pfx (.p12) with password and interprets it. It reads DER and BER files from
-// OpenSSL 1.x/3.x, Windows, Java keytool, NSS pk12util, GnuTLS certtool, Azure Key Vault and
-// go-pkcs12, and base64 text of such a file. An empty password opens password-less files.
-//
-// Errors are *Error with Code wrong_password, corrupt or unsupported_format (check with errors.Is
-// against ErrWrongPassword, ErrCorrupt, ErrUnsupportedFormat). A certificate or key given
-// instead of a .pfx gets an unsupported_format error that says what the file is. A file that
-// opens is returned even when it is unusable (no key, two keys, a key for another certificate):
-// call Validate for those findings. Inspect never panics and never puts the password in an error.
+// InspectContext is Inspect that stops when ctx ends. See Inspector.InspectContext.
+func InspectContext(ctx context.Context, pfxData []byte, password string) (*Bundle, error) {
+	return Inspector{}.InspectContext(ctx, pfxData, password)
+}
+
+// Inspect is InspectContext with context.Background(): for command-line tools and trusted
+// files. A server reading uploads should call InspectContext with the request's context.
 func (in Inspector) Inspect(pfxData []byte, password string) (*Bundle, error) {
-	b, _, err := in.inspect(pfxData, password)
+	return in.InspectContext(context.Background(), pfxData, password)
+}
+
+// InspectContext opens a .pfx (.p12) with password and interprets it. It reads DER and BER files
+// from OpenSSL 1.x/3.x, Windows, Java keytool, NSS pk12util, GnuTLS certtool, Azure Key Vault
+// and go-pkcs12, and base64 text of such a file. An empty password opens password-less files.
+//
+// Errors are *Error (check with errors.Is against the sentinels): wrong_password, corrupt or
+// unsupported_format for files that cannot be opened; empty_file; and the refusals of files
+// that would cost too much to read, each before the costly work: work_limit (Inspector.MaxWork),
+// too_many_parts (MaxCertificates, MaxKeys, and the internal item caps), key_too_large
+// (MaxRSABits, MaxRSAExponent). When ctx ends, InspectContext returns a canceled error that
+// also matches ctx.Err() with errors.Is; ctx is checked before every key derivation and in every
+// loop over the file's parts, so an abandoned request stops within one derivation (at most
+// MaxWork). A certificate or key given instead of a .pfx gets an unsupported_format error that
+// says what the file is. A file that opens is returned even when it is unusable (no key, two
+// keys, a key for another certificate): call Validate for those findings. InspectContext never
+// panics and never puts the password in an error.
+func (in Inspector) InspectContext(ctx context.Context, pfxData []byte, password string) (*Bundle, error) {
+	b, _, err := in.inspect(ctx, pfxData, password)
 	return b, err
 }
 
@@ -171,13 +204,19 @@ const (
 )
 
 // inspect is Inspect that also says which reader produced the Bundle.
-func (in Inspector) inspect(pfxData []byte, password string) (*Bundle, decoder, error) {
+func (in Inspector) inspect(ctx context.Context, pfxData []byte, password string) (*Bundle, decoder, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := canceled(ctx); err != nil {
+		return nil, byNone, err
+	}
 	maxSize := in.MaxSize
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
-	if len(pfxData) == 0 {
-		return nil, byNone, &Error{Code: CodeCorrupt, Message: "the .pfx file is empty (0 bytes); upload it again"}
+	if len(trimText(pfxData)) == 0 {
+		return nil, byNone, &Error{Code: CodeEmptyFile, Message: fmt.Sprintf("the .pfx file is empty (%d bytes, no content); choose the .pfx exported with the certificate and its private key and upload it again", len(pfxData))}
 	}
 	if len(pfxData) > maxSize {
 		return nil, byNone, &Error{Code: CodeCorrupt, Message: fmt.Sprintf("the file is %d bytes, more than any .pfx (limit %d); check that the right file was chosen", len(pfxData), maxSize)}
@@ -186,34 +225,162 @@ func (in Inspector) inspect(pfxData []byte, password string) (*Bundle, decoder, 
 	if err != nil {
 		return nil, byNone, err
 	}
-	// internal/pfx reads the file before go-pkcs12 does, although go-pkcs12 gives the Bundle's
-	// keys and certificates whenever it can: go-pkcs12 has no iteration cap (a hostile upload
-	// could cost minutes of CPU before MaxIterations is checked), reports a damaged file as a
-	// wrong password, and does not return the Format facts and bag attributes.
-	res, err := pfx.Decode(data, password, pfx.Limits{MaxIterations: in.MaxIterations})
-	if err != nil {
-		var pe *pfx.Error
-		if !errors.As(err, &pe) {
-			return nil, byNone, &Error{Code: CodeCorrupt, Message: "the .pfx cannot be read"}
-		}
-		switch pe.Kind {
-		case pfx.KindWrongPassword:
-			return nil, byNone, &Error{Code: CodeWrongPassword, Message: pe.Message + "; check the password given with the certificate"}
-		case pfx.KindUnsupported:
-			return nil, byNone, &Error{Code: CodeUnsupportedFormat, Feature: pe.Feature, Message: unsupportedAdvice(pe)}
-		default:
-			return nil, byNone, &Error{Code: CodeCorrupt, Message: pe.Message}
-		}
+	lim := pfx.Limits{MaxIterations: in.MaxIterations, MaxWork: in.MaxWork, MaxKeys: MaxKeys}
+	if lim.MaxWork <= 0 {
+		lim.MaxWork = DefaultMaxWork
 	}
-	b, by, err := bundleFrom(data, password, res)
+	// The scan derives nothing: it reads the unencrypted structure, enforces the caps and the
+	// iteration limit, and prices every derivation it can see.
+	plan, err := pfx.Scan(data, lim)
+	if err == nil {
+		err = plan.Fits(lim) // refuse at once what needs more than the budget even with a right password
+	}
+	if err != nil {
+		return nil, byNone, fromPFXError(err)
+	}
+	b, by, spent, macFailed, err := in.viaPKCS12(ctx, data, password, plan, lim.MaxWork)
 	if err != nil {
 		return nil, byNone, err
 	}
-	b.Format = Format{
-		Base64: fromBase64, BER: res.Info.BER, MAC: res.Info.MAC, MACIterations: res.Info.MACIterations,
-		Encryption: res.Info.Encryption, Iterations: res.Info.Iterations,
+	if b == nil {
+		// go-pkcs12 cannot read the file, or its work cannot be bounded in advance: internal/pfx
+		// reads it, charging every derivation before it runs (and what go-pkcs12 spent).
+		lim.MaxWork = max(lim.MaxWork-spent, 1)
+		lim.MACTried = macFailed // a MAC go-pkcs12 checked is not derived again
+		res, err := pfx.Decode(ctx, data, password, lim)
+		if err != nil {
+			return nil, byNone, fromPFXError(err)
+		}
+		if b, err = interpret(ctx, res); err != nil {
+			return nil, byNone, err
+		}
+		by = byFallback
+		b.work = spent + res.Info.Work
+		b.Format = Format{BER: res.Info.BER, MAC: res.Info.MAC, MACIterations: res.Info.MACIterations,
+			Encryption: res.Info.Encryption, Iterations: res.Info.Iterations}
+	}
+	b.Format.Base64 = fromBase64
+	if b.Leaf == nil && b.PrivateKey == nil {
+		return nil, byNone, &Error{Code: CodeEmptyFile, Message: "the .pfx opens but holds neither a certificate nor a private key; export it again with the app's certificate and its private key"}
 	}
 	return b, by, nil
+}
+
+// fromPFXError turns an internal/pfx error into an *Error.
+func fromPFXError(err error) error {
+	var pe *pfx.Error
+	if !errors.As(err, &pe) {
+		return &Error{Code: CodeCorrupt, Message: "the .pfx cannot be read"}
+	}
+	switch pe.Kind {
+	case pfx.KindWrongPassword:
+		return &Error{Code: CodeWrongPassword, Message: pe.Message + "; check the password given with the certificate"}
+	case pfx.KindUnsupported:
+		return &Error{Code: CodeUnsupportedFormat, Feature: pe.Feature, Message: unsupportedAdvice(pe)}
+	case pfx.KindWorkLimit:
+		return &Error{Code: CodeWorkLimit, Feature: pe.Feature, Message: pe.Message}
+	case pfx.KindTooMany:
+		return &Error{Code: CodeTooManyParts, Feature: pe.Feature, Message: pe.Message}
+	case pfx.KindCanceled:
+		return canceledError(pe.Unwrap())
+	}
+	return &Error{Code: CodeCorrupt, Message: pe.Message}
+}
+
+// goPKCS12Weight is how much go-pkcs12 v0.7.4's work is charged relative to internal/pfx's: its
+// KDFs allocate on every iteration, and BenchmarkHostile measured about 1.2 times internal/pfx's
+// CPU per unit (102 vs 86 ns); 2 keeps a margin.
+const goPKCS12Weight = 2
+
+// viaPKCS12 lets go-pkcs12 read the file when its whole work is known in advance. go-pkcs12 has
+// no iteration limit and no context, and DecodeChain derives (after the MAC, and the two
+// encrypted items it accepts at most) the first key bag in file order — which, behind an
+// encrypted item, nobody can price without decrypting that item. So go-pkcs12 runs only when
+// the scan saw that first key in the clear part of the file (Java keytool, Key Vault and
+// password-less files; OpenSSL, Windows and go-pkcs12's encoders put the encrypted certificates
+// first, so internal/pfx reads those) and its work, priced at goPKCS12Weight, fits the budget.
+// Then each derivation happens once: internal/pfx derives nothing for such a file.
+//
+// b is nil when go-pkcs12 did not produce the Bundle; spent is the work it was charged;
+// macFailed is true when go-pkcs12 found the MAC wrong (then it derived nothing else).
+func (in Inspector) viaPKCS12(ctx context.Context, data []byte, password string, plan *pfx.Plan, budget int64) (b *Bundle, by decoder, spent int64, macFailed bool, err error) {
+	if !plan.KeyFirst || plan.Info.BER || plan.Items > 2 || len(plan.Keys) != 1 || (!plan.HasMAC && password != "") {
+		return nil, byNone, 0, false, nil
+	}
+	if plan.Keys[0].DER != nil {
+		if checkPKCS8Size(plan.Keys[0].DER) != nil {
+			return nil, byNone, 0, false, nil
+		}
+	} else if plan.KeyCiphertext > maxEncryptedKey {
+		return nil, byNone, 0, false, nil // a key too large to parse safely; internal/pfx refuses it
+	}
+	var macCost int64
+	if plan.HasMAC {
+		macCost = plan.MACCost
+		if password == "" {
+			macCost *= 2 // go-pkcs12 tries both encodings of the empty password
+		}
+	}
+	cost := (macCost + plan.ItemsCost + plan.KeyCost) * goPKCS12Weight
+	if cost > budget {
+		return nil, byNone, 0, false, nil
+	}
+	if err := canceled(ctx); err != nil {
+		return nil, byNone, 0, false, err
+	}
+	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
+	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+		return nil, byNone, macCost * goPKCS12Weight, true, nil // the MAC failed: nothing else was derived
+	}
+	if err != nil {
+		return nil, byNone, cost, false, nil
+	}
+	if err := canceled(ctx); err != nil {
+		return nil, byNone, cost, false, err
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, byNone, cost, false, nil
+	}
+	all := append([]*x509.Certificate{leaf}, cas...)
+	if len(all) > MaxCertificates {
+		return nil, byNone, cost, false, tooManyCerts(len(all))
+	}
+	if err := checkPublicKeySize(signer.Public(), "private key"); err != nil {
+		return nil, byNone, cost, false, err
+	}
+	byDER := map[string]pfx.Bag{}
+	for _, cb := range plan.Certs {
+		byDER[string(cb.DER)] = cb
+	}
+	var certs []parsedCert
+	for _, c := range all {
+		if err := checkPublicKeySize(c.PublicKey, "certificate's key"); err != nil {
+			return nil, byNone, cost, false, err
+		}
+		bag, found := byDER[string(c.Raw)]
+		if !found {
+			bag = pfx.Bag{DER: c.Raw} // inside an encrypted item: no attributes known
+		}
+		certs = append(certs, parsedCert{c, bag})
+	}
+	b, err = interpretParsed(ctx, []parsedKey{{signer, plan.Keys[0]}}, certs)
+	if err != nil {
+		return nil, byNone, cost, false, err
+	}
+	b.Format = Format{BER: plan.Info.BER, MAC: plan.Info.MAC, MACIterations: plan.Info.MACIterations,
+		Encryption: plan.Info.Encryption, Iterations: plan.Info.Iterations}
+	b.work = cost
+	return b, byPKCS12, cost, false, nil
+}
+
+// maxEncryptedKey is the largest encrypted key bag go-pkcs12 is given: a PKCS#8 RSA key of
+// MaxRSABits is about 9.3 KB. go-pkcs12 parses the key it decrypts before this package can look
+// at its size.
+const maxEncryptedKey = 10 << 10
+
+func tooManyCerts(n int) error {
+	return &Error{Code: CodeTooManyParts, Feature: fmt.Sprintf("%d certificates", n), Message: fmt.Sprintf("the file holds %d certificates, more than %d; a .pfx for an app holds its certificate and its chain: export only those", n, MaxCertificates)}
 }
 
 // reexport is the advice for files this package cannot read.
@@ -227,7 +394,8 @@ func unsupportedAdvice(pe *pfx.Error) string {
 }
 
 // sniff recognises what the upload really is before PKCS#12 decoding, so that a certificate, a
-// key or an archive gets a message naming it instead of "corrupt".
+// key or an archive gets a message naming it instead of "corrupt". It reads the file once
+// (linear in its size) and does no arithmetic on any key it finds.
 func sniff(data []byte) ([]byte, bool, error) {
 	trimmed := trimText(data)
 	if bytes.HasPrefix(trimmed, []byte("-----BEGIN")) {
@@ -276,11 +444,6 @@ func decodeBase64(text []byte) ([]byte, error) {
 	return nil, err
 }
 
-// pemDecode is pem.Decode that tolerates CRLF line endings and leading text.
-func pemDecode(data []byte) (*pem.Block, []byte) {
-	return pem.Decode(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")))
-}
-
 func isBase64Text(b []byte) bool {
 	for _, c := range b {
 		switch {
@@ -295,19 +458,13 @@ func isBase64Text(b []byte) bool {
 const makePFX = "build one from the certificate and its key with: openssl pkcs12 -export -inkey app.key -in app.crt -out app.pfx"
 
 func describePEM(data []byte) error {
-	var types []string
-	rest := data
-	for {
-		var blk *pem.Block
-		blk, rest = pemDecode(rest)
-		if blk == nil {
-			break
-		}
-		types = append(types, blk.Type)
+	blocks, err := scanPEM(data, func(string) bool { return false })
+	if err != nil {
+		return err
 	}
 	hasCert, hasKey := false, false
-	for _, t := range types {
-		switch {
+	for _, b := range blocks {
+		switch t := b.Type; {
 		case t == "CERTIFICATE" || t == "X509 CERTIFICATE" || t == "TRUSTED CERTIFICATE":
 			hasCert = true
 		case strings.HasSuffix(t, "PRIVATE KEY"):
@@ -321,31 +478,23 @@ func describePEM(data []byte) error {
 		return &Error{Code: CodeUnsupportedFormat, Feature: "PEM certificate", Message: "the file is a PEM certificate (.crt/.cer), not a .pfx: it holds no private key. This is the file to upload to Entra ID; here choose the .pfx exported with the private key, or " + makePFX}
 	case hasKey:
 		return &Error{Code: CodeUnsupportedFormat, Feature: "PEM private key", Message: "the file is a PEM private key, not a .pfx: it holds no certificate; " + makePFX}
-	case len(types) > 0:
-		return &Error{Code: CodeUnsupportedFormat, Feature: "PEM " + types[0], Message: fmt.Sprintf("the file is PEM text of type %q, not a .pfx", types[0])}
+	case len(blocks) > 0:
+		return &Error{Code: CodeUnsupportedFormat, Feature: "PEM " + blocks[0].Type, Message: fmt.Sprintf("the file is PEM text of type %q, not a .pfx", blocks[0].Type)}
 	}
 	return &Error{Code: CodeCorrupt, Message: "the file starts like PEM text but is damaged; it is not a .pfx either"}
 }
 
-var oidSignedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
-
 // describeDER returns an error when DER data is a certificate, a key or a PKCS#7 bundle rather
-// than a .pfx; nil when it may be a .pfx.
+// than a .pfx; nil when it may be a .pfx. It looks at the structure only (derShape).
 func describeDER(data []byte) error {
-	if _, err := x509.ParseCertificate(data); err == nil {
+	switch derShape(data) {
+	case "certificate":
 		return &Error{Code: CodeUnsupportedFormat, Feature: "DER certificate", Message: "the file is a DER certificate (.cer), not a .pfx: it holds no private key. This is the file to upload to Entra ID; here choose the .pfx exported with the private key, or " + makePFX}
-	}
-	if _, err := x509.ParsePKCS8PrivateKey(data); err == nil {
+	case "pkcs8":
 		return &Error{Code: CodeUnsupportedFormat, Feature: "DER private key", Message: "the file is a DER (PKCS#8) private key, not a .pfx: it holds no certificate; " + makePFX}
-	}
-	if _, err := x509.ParsePKCS1PrivateKey(data); err == nil {
+	case "pkcs1":
 		return &Error{Code: CodeUnsupportedFormat, Feature: "DER private key", Message: "the file is a DER (PKCS#1) RSA private key, not a .pfx: it holds no certificate; " + makePFX}
-	}
-	var ci struct {
-		Type    asn1.ObjectIdentifier
-		Content asn1.RawValue `asn1:"optional,explicit,tag:0"`
-	}
-	if _, err := asn1.Unmarshal(data, &ci); err == nil && ci.Type.Equal(oidSignedData) {
+	case "pkcs7":
 		return &Error{Code: CodeUnsupportedFormat, Feature: "PKCS#7 certificate bundle", Message: "the file is a PKCS#7 certificate bundle (.p7b), not a .pfx: it holds no private key; export the certificate with its private key as .pfx"}
 	}
 	return nil
@@ -361,58 +510,23 @@ type parsedCert struct {
 	bag  pfx.Bag
 }
 
-// bundleFrom builds the Bundle of a file internal/pfx has opened (and, in doing so, checked
-// against the iteration limits and told wrong password from damage). The keys and certificates
-// come from go-pkcs12's DecodeChain when it reads the file and agrees with internal/pfx on what
-// the file holds; internal/pfx supplies only what go-pkcs12 does not return (bag attributes,
-// Format). Otherwise — go-pkcs12 refuses the file, or it would miss keys or certificates — the
-// Bundle is internal/pfx's alone.
-func bundleFrom(data []byte, password string, res *pfx.Result) (*Bundle, decoder, error) {
-	if keys, certs, ok := fromPKCS12(data, password, res); ok {
-		b, err := interpretParsed(keys, certs)
-		return b, byPKCS12, err
+// interpret parses the keys and certificates internal/pfx decoded, refusing oversized keys
+// before crypto/x509 does arithmetic on them.
+func interpret(ctx context.Context, res *pfx.Result) (*Bundle, error) {
+	if len(res.Keys) > MaxKeys {
+		return nil, &Error{Code: CodeTooManyParts, Feature: fmt.Sprintf("%d private keys", len(res.Keys)), Message: fmt.Sprintf("the file holds %d private keys, more than %d; export only the app's certificate and its key", len(res.Keys), MaxKeys)}
 	}
-	b, err := interpret(res)
-	return b, byFallback, err
-}
-
-// fromPKCS12 decodes with go-pkcs12 and pairs its key and certificates with internal/pfx's bags
-// (for localKeyId and friendlyName). ok is false when go-pkcs12 cannot read the file or its
-// result differs from internal/pfx's: another key count (go-pkcs12 needs exactly one shrouded
-// key bag and ignores plain key bags), other certificates, or another key.
-func fromPKCS12(data []byte, password string, res *pfx.Result) (keys []parsedKey, certs []parsedCert, ok bool) {
-	if len(res.Keys) != 1 || len(res.Certs) == 0 {
-		return nil, nil, false
+	if len(res.Certs) > MaxCertificates {
+		return nil, tooManyCerts(len(res.Certs))
 	}
-	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
-	if err != nil {
-		return nil, nil, false
-	}
-	signer, isSigner := key.(crypto.Signer)
-	if !isSigner {
-		return nil, nil, false
-	}
-	if k, err := x509.ParsePKCS8PrivateKey(res.Keys[0].DER); err != nil || !publicKeysEqual(signer.Public(), k.(crypto.Signer).Public()) {
-		return nil, nil, false
-	}
-	all := append([]*x509.Certificate{leaf}, cas...)
-	if len(all) != len(res.Certs) {
-		return nil, nil, false
-	}
-	for i, c := range all {
-		// Both readers keep the file's order; go-pkcs12 calls the first certificate the leaf,
-		// interpretParsed re-orders by matching the key instead.
-		if !bytes.Equal(c.Raw, res.Certs[i].DER) {
-			return nil, nil, false
-		}
-		certs = append(certs, parsedCert{c, res.Certs[i]})
-	}
-	return []parsedKey{{signer, res.Keys[0]}}, certs, true
-}
-
-func interpret(res *pfx.Result) (*Bundle, error) {
 	var keys []parsedKey
 	for _, kb := range res.Keys {
+		if err := canceled(ctx); err != nil {
+			return nil, err
+		}
+		if err := checkPKCS8Size(kb.DER); err != nil {
+			return nil, err
+		}
 		k, err := x509.ParsePKCS8PrivateKey(kb.DER)
 		if err != nil {
 			return nil, &Error{Code: CodeUnsupportedFormat, Feature: "private key " + pkcs8Algorithm(kb.DER), Message: fmt.Sprintf("the file's private key (algorithm %s) cannot be read: %v; export the key as RSA 2048 or larger", pkcs8Algorithm(kb.DER), err)}
@@ -425,28 +539,53 @@ func interpret(res *pfx.Result) (*Bundle, error) {
 	}
 	var certs []parsedCert
 	for _, cb := range res.Certs {
+		if err := canceled(ctx); err != nil {
+			return nil, err
+		}
 		c, err := x509.ParseCertificate(cb.DER)
 		if err != nil {
 			return nil, &Error{Code: CodeUnsupportedFormat, Feature: "unparsable certificate", Message: fmt.Sprintf("a certificate in the file cannot be parsed (%v); re-issue it with a standard tool", err)}
 		}
+		if err := checkPublicKeySize(c.PublicKey, "certificate's key"); err != nil {
+			return nil, err
+		}
 		certs = append(certs, parsedCert{c, cb})
 	}
-	return interpretParsed(keys, certs)
+	return interpretParsed(ctx, keys, certs)
+}
+
+// publicKeyID is a canonical encoding of a public key, for matching keys to certificates in one
+// map lookup; "" for a key x509 cannot encode.
+func publicKeyID(pub crypto.PublicKey) string {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return ""
+	}
+	return string(der)
 }
 
 // interpretParsed picks the leaf by the key, never by the file's order, and orders the chain.
-func interpretParsed(keys []parsedKey, certs []parsedCert) (*Bundle, error) {
+// Matching keys to certificates is one map lookup per key; the issuer search is bounded by
+// certGraph.
+func interpretParsed(ctx context.Context, keys []parsedKey, certs []parsedCert) (*Bundle, error) {
 	b := &Bundle{}
 	leaf := -1
+	byKey := map[string][]int{}
+	for ci, c := range certs {
+		if id := publicKeyID(c.cert.PublicKey); id != "" {
+			byKey[id] = append(byKey[id], ci)
+		}
+	}
 	// Prefer a key with a certificate of its own; among certificates for that key prefer the
 	// one with the same localKeyId, then the latest NotAfter.
 	keyIdx := -1
 	for ki, k := range keys {
-		for ci, c := range certs {
-			if !publicKeysEqual(k.signer.Public(), c.cert.PublicKey) {
-				continue
-			}
-			if keyIdx == -1 || (keyIdx == ki && better(certs[ci], certs[leaf], k.bag.LocalKeyID)) {
+		id := publicKeyID(k.signer.Public())
+		if id == "" {
+			continue
+		}
+		for _, ci := range byKey[id] {
+			if leaf == -1 || better(certs[ci], certs[leaf], k.bag.LocalKeyID) {
 				keyIdx, leaf = ki, ci
 			}
 		}
@@ -467,8 +606,16 @@ func interpretParsed(keys []parsedKey, certs []parsedCert) (*Bundle, error) {
 			}
 		}
 	}
+	all := make([]*x509.Certificate, len(certs))
+	for i, c := range certs {
+		all[i] = c.cert
+	}
+	g := newCertGraph(all)
 	if leaf < 0 && len(certs) > 0 {
-		leaf = endEntity(certs)
+		var err error
+		if leaf, err = g.endEntity(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if keyIdx >= 0 {
 		b.PrivateKey = keys[keyIdx].signer
@@ -484,14 +631,8 @@ func interpretParsed(keys []parsedKey, certs []parsedCert) (*Bundle, error) {
 		if b.FriendlyName == "" {
 			b.FriendlyName = certs[leaf].bag.FriendlyName
 		}
-		var rest []*x509.Certificate
-		for ci, c := range certs {
-			if ci != leaf {
-				rest = append(rest, c.cert)
-			}
-		}
-		b.Chain, b.Extra = buildChain(b.Leaf, rest)
-		fillLeafFacts(b)
+		b.Chain, b.Extra = g.chain(leaf)
+		fillLeafFacts(b, g.selfSigned(leaf))
 	}
 	var pub crypto.PublicKey
 	if b.PrivateKey != nil {
@@ -510,77 +651,6 @@ func better(a, b parsedCert, keyID []byte) bool {
 		return am
 	}
 	return a.cert.NotAfter.After(b.cert.NotAfter)
-}
-
-// endEntity picks the certificate that issued none of the others and is not a CA; failing that,
-// the first non-CA certificate; failing that, the first one.
-func endEntity(certs []parsedCert) int {
-	issuesOther := func(i int) bool {
-		for j, c := range certs {
-			if j != i && !isSelfSigned(c.cert) && issuedBy(c.cert, certs[i].cert) {
-				return true
-			}
-		}
-		return false
-	}
-	for i, c := range certs {
-		if !c.cert.IsCA && !issuesOther(i) {
-			return i
-		}
-	}
-	for i := range certs {
-		if !issuesOther(i) {
-			return i
-		}
-	}
-	return 0
-}
-
-// issuedBy reports whether parent issued child: names match, key identifiers (when both are
-// present) match, and the signature verifies. A SHA-1 or MD5 signature, which Go refuses to
-// verify, counts on names and key identifiers alone; Validate flags it as weak_signature.
-func issuedBy(child, parent *x509.Certificate) bool {
-	if !bytes.Equal(child.RawIssuer, parent.RawSubject) {
-		return false
-	}
-	if len(child.AuthorityKeyId) > 0 && len(parent.SubjectKeyId) > 0 {
-		return bytes.Equal(child.AuthorityKeyId, parent.SubjectKeyId)
-	}
-	err := parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature)
-	var insecure x509.InsecureAlgorithmError
-	return err == nil || errors.As(err, &insecure)
-}
-
-func isSelfSigned(c *x509.Certificate) bool {
-	return issuedBy(c, c)
-}
-
-// buildChain orders rest into leaf's issuer chain (leaf→root) and returns what is left over.
-func buildChain(leaf *x509.Certificate, rest []*x509.Certificate) (chain, extra []*x509.Certificate) {
-	chain = []*x509.Certificate{leaf}
-	used := make([]bool, len(rest))
-	cur := leaf
-	for len(chain) <= len(rest) && !isSelfSigned(cur) {
-		next := -1
-		for i, c := range rest {
-			if !used[i] && issuedBy(cur, c) {
-				next = i
-				break
-			}
-		}
-		if next < 0 {
-			break
-		}
-		used[next] = true
-		cur = rest[next]
-		chain = append(chain, cur)
-	}
-	for i, c := range rest {
-		if !used[i] {
-			extra = append(extra, c)
-		}
-	}
-	return chain, extra
 }
 
 func publicKeysEqual(a, b crypto.PublicKey) bool {
@@ -611,7 +681,7 @@ var ekuNames = map[x509.ExtKeyUsage]string{
 	x509.ExtKeyUsageMicrosoftCommercialCodeSigning: "msCodeCom", x509.ExtKeyUsageMicrosoftKernelCodeSigning: "msKernelCode",
 }
 
-func fillLeafFacts(b *Bundle) {
+func fillLeafFacts(b *Bundle, selfSigned bool) {
 	c := b.Leaf
 	b.Subject = c.Subject.String()
 	b.Issuer = c.Issuer.String()
@@ -625,7 +695,7 @@ func fillLeafFacts(b *Bundle) {
 	for _, oid := range c.UnknownExtKeyUsage {
 		b.ExtKeyUsage = append(b.ExtKeyUsage, oid.String())
 	}
-	b.SelfSigned = isSelfSigned(c)
+	b.SelfSigned = selfSigned
 	t := ThumbprintsOf(c)
 	b.SHA1Thumbprint, b.CustomKeyIdentifier, b.SHA256Thumbprint = t.SHA1, t.CustomKeyIdentifier, t.SHA256
 }

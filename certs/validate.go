@@ -1,11 +1,15 @@
 package certs
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // Options configure Validate. The zero value validates against the current time with the default
@@ -37,6 +41,12 @@ const DefaultExpiringWithin = 30 * 24 * time.Hour
 // ambiguous, is an error; expiring_soon and weak_signature are warnings because Entra ID accepts
 // such certificates (it does not check a client certificate's own signature).
 func Validate(b *Bundle, opts Options) []Problem {
+	return ValidateContext(context.Background(), b, opts)
+}
+
+// ValidateContext is Validate that passes ctx to the pairing check of Options.Cert (the only
+// part that reads a file); a canceled pairing is reported as a canceled problem.
+func ValidateContext(ctx context.Context, b *Bundle, opts Options) []Problem {
 	if b == nil {
 		return []Problem{{CodeCorrupt, SeverityError, "there is no certificate bundle to validate; open the .pfx with Inspect first"}}
 	}
@@ -57,7 +67,11 @@ func Validate(b *Bundle, opts Options) []Problem {
 	add := func(c Code, s Severity, format string, args ...any) {
 		ps = append(ps, Problem{Code: c, Severity: s, Message: fmt.Sprintf(format, args...)})
 	}
-	if b.Leaf == nil {
+	switch {
+	case b.Leaf == nil && b.PrivateKey == nil:
+		add(CodeEmptyFile, SeverityError, "the .pfx holds neither a certificate nor a private key; export it again with the app's certificate and its private key")
+		return ps
+	case b.Leaf == nil:
 		add(CodeNoCertificate, SeverityError, "the .pfx holds a private key but no certificate; export it again including the certificate")
 	}
 	if b.PrivateKey == nil {
@@ -91,7 +105,7 @@ func Validate(b *Bundle, opts Options) []Problem {
 		add(CodeWeakSignature, SeverityWarning, "the certificate is signed with %s, which is broken; Entra ID still accepts it, but issue a new certificate signed with SHA-256", b.Leaf.SignatureAlgorithm)
 	}
 	if opts.Cert != nil {
-		if err := Pair(b, opts.Cert); err != nil {
+		if err := PairContext(ctx, b, opts.Cert); err != nil {
 			if p, ok := ProblemOf(err); ok {
 				ps = append(ps, p)
 			}
@@ -126,11 +140,15 @@ func weakSignature(a x509.SignatureAlgorithm) bool {
 //
 // A certificate re-issued for the same key is still a mismatch: Entra ID finds the credential by
 // thumbprint, so the message says so.
-func Pair(b *Bundle, cer []byte) error {
+func Pair(b *Bundle, cer []byte) error { return PairContext(context.Background(), b, cer) }
+
+// PairContext is Pair that stops when ctx ends (a canceled error); see
+// ParseCertificatesContext for the limits on cer.
+func PairContext(ctx context.Context, b *Bundle, cer []byte) error {
 	if b == nil || b.Leaf == nil {
 		return &Error{Code: CodeCertMismatch, Message: "the .pfx holds no certificate to pair with the .cer/.crt"}
 	}
-	certs, err := ParseCertificates(cer)
+	certs, err := ParseCertificatesContext(ctx, cer)
 	if err != nil {
 		return err
 	}
@@ -157,38 +175,52 @@ func Pair(b *Bundle, cer []byte) error {
 	return &Error{Code: CodeCertMismatch, Message: msg}
 }
 
-// ParseCertificates reads a .cer/.crt file: DER (one certificate or several concatenated), PEM
-// with one or more CERTIFICATE blocks (a chain file; other blocks are ignored), or base64 text
-// of DER. It returns *Error with Code corrupt or unsupported_format when no certificate is found;
-// a .pfx given by mistake is named as such.
+// ParseCertificates is ParseCertificatesContext with context.Background().
 func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
-	if len(data) == 0 {
-		return nil, &Error{Code: CodeCorrupt, Message: "the certificate file is empty"}
+	return ParseCertificatesContext(context.Background(), data)
+}
+
+// ParseCertificatesContext reads a .cer/.crt file: DER (one certificate or several concatenated),
+// PEM with one or more CERTIFICATE blocks (a chain file; other blocks are ignored), or base64
+// text of DER. It returns *Error with Code empty_file, corrupt or unsupported_format when no
+// certificate is found (a .pfx given by mistake is named as such); too_many_parts beyond
+// MaxCertificates certificates or MaxPEMBlocks PEM blocks; key_too_large for an RSA key beyond
+// MaxRSABits; canceled when ctx ends. It reads the file in one linear pass and parses at most
+// MaxCertificates certificates.
+func ParseCertificatesContext(ctx context.Context, data []byte) ([]*x509.Certificate, error) {
+	if err := canceled(ctx); err != nil {
+		return nil, err
 	}
 	trimmed := trimText(data)
+	if len(trimmed) == 0 {
+		return nil, &Error{Code: CodeEmptyFile, Message: "the certificate file is empty; choose the .cer/.crt file uploaded to Entra ID"}
+	}
+	if len(data) > DefaultMaxSize {
+		return nil, &Error{Code: CodeCorrupt, Message: fmt.Sprintf("the file is %d bytes, more than any certificate file (limit %d); choose the .cer/.crt file uploaded to Entra ID", len(data), DefaultMaxSize)}
+	}
 	if len(trimmed) > 10 && string(trimmed[:10]) == "-----BEGIN" {
+		blocks, err := scanPEM(trimmed, isCertificateBlock)
+		if err != nil {
+			return nil, err
+		}
 		var out []*x509.Certificate
-		var keyOnly bool
-		rest := trimmed
-		for {
-			blk, r := pemDecode(rest)
-			if blk == nil {
-				break
+		var other bool
+		for _, blk := range blocks {
+			if !isCertificateBlock(blk.Type) {
+				other = true
+				continue
 			}
-			rest = r
-			switch blk.Type {
-			case "CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE":
-				c, err := x509.ParseCertificate(blk.Bytes)
-				if err != nil {
-					return nil, &Error{Code: CodeCorrupt, Message: fmt.Sprintf("a PEM certificate in the file cannot be parsed: %v", err)}
-				}
-				out = append(out, c)
-			default:
-				keyOnly = true
+			if len(out) == MaxCertificates {
+				return nil, tooManyCerts(len(out) + 1)
 			}
+			c, err := parseCertificate(ctx, blk.Bytes)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c)
 		}
 		if len(out) == 0 {
-			if keyOnly {
+			if other {
 				return nil, &Error{Code: CodeUnsupportedFormat, Feature: "PEM without certificate", Message: "the PEM file holds no CERTIFICATE block; choose the .cer/.crt file"}
 			}
 			return nil, &Error{Code: CodeCorrupt, Message: "the PEM certificate file is damaged"}
@@ -201,12 +233,62 @@ func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 			der = raw
 		}
 	}
-	out, err := x509.ParseCertificates(der)
-	if err == nil && len(out) > 0 {
-		return out, nil
+	if out, ok, err := parseDERCertificates(ctx, der); ok || err != nil {
+		return out, err
 	}
-	if _, err := (Inspector{MaxIterations: 1}).Inspect(der, ""); !errors.Is(err, ErrCorrupt) {
+	if _, err := (Inspector{MaxIterations: 1}).InspectContext(ctx, der, ""); errors.Is(err, ErrCanceled) {
+		return nil, err
+	} else if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrEmptyFile) {
 		return nil, &Error{Code: CodeUnsupportedFormat, Feature: "PKCS#12 given as certificate", Message: "the file looks like a .pfx, not a .cer/.crt; choose the certificate file uploaded to Entra ID (export it with: openssl pkcs12 -in app.pfx -nokeys -clcerts -out app.crt)"}
 	}
 	return nil, &Error{Code: CodeCorrupt, Message: "the file is not a certificate (.cer DER or .crt PEM); choose the certificate file uploaded to Entra ID"}
+}
+
+func isCertificateBlock(typ string) bool {
+	return typ == "CERTIFICATE" || typ == "X509 CERTIFICATE" || typ == "TRUSTED CERTIFICATE"
+}
+
+// parseCertificate parses one PEM block's certificate and applies the key limits.
+func parseCertificate(ctx context.Context, der []byte) (*x509.Certificate, error) {
+	if err := canceled(ctx); err != nil {
+		return nil, err
+	}
+	if der == nil {
+		return nil, &Error{Code: CodeCorrupt, Message: "a PEM certificate in the file is not valid base64; choose the .cer/.crt file as exported"}
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, &Error{Code: CodeCorrupt, Message: fmt.Sprintf("a PEM certificate in the file cannot be parsed: %v", err)}
+	}
+	if err := checkPublicKeySize(c.PublicKey, "certificate's key"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// parseDERCertificates reads concatenated DER certificates, one element at a time, up to
+// MaxCertificates. ok is false when der is not such a sequence of certificates.
+func parseDERCertificates(ctx context.Context, der []byte) (out []*x509.Certificate, ok bool, err error) {
+	s := cryptobyte.String(der)
+	for !s.Empty() {
+		if err := canceled(ctx); err != nil {
+			return nil, false, err
+		}
+		var elem cryptobyte.String
+		if !s.ReadASN1Element(&elem, cbasn1.SEQUENCE) || derShape(elem) != "certificate" {
+			return nil, false, nil
+		}
+		if len(out) == MaxCertificates {
+			return nil, false, tooManyCerts(len(out) + 1)
+		}
+		c, err := x509.ParseCertificate(elem)
+		if err != nil {
+			return nil, false, nil
+		}
+		if err := checkPublicKeySize(c.PublicKey, "certificate's key"); err != nil {
+			return nil, false, err
+		}
+		out = append(out, c)
+	}
+	return out, len(out) > 0, nil
 }

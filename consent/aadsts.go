@@ -36,6 +36,11 @@ var (
 	// ErrConsentFailed: Microsoft Entra ID reported an error this package does not classify. The
 	// *AADSTSError carries the code and description.
 	ErrConsentFailed = errors.New("consent: Microsoft Entra ID reported an error")
+	// ErrEntraUnavailable: Microsoft Entra ID had a temporary problem (OAuth error server_error
+	// or temporarily_unavailable); the same request may succeed when retried after a short delay
+	// (entra-docs docs/identity-platform/v2-oauth2-auth-code-flow.md, "Error codes for
+	// authorization endpoint errors": "Retry the request"). AADSTSError.Retryable reports it.
+	ErrEntraUnavailable = errors.New("consent: Microsoft Entra ID is temporarily unavailable")
 )
 
 type aadstsInfo struct {
@@ -90,7 +95,14 @@ type AADSTSError struct {
 	OAuthError string
 	// Description is the first line of error_description.
 	Description string
+	// Subcode is the error_subcode of a consent callback, e.g. "cancel" (the user cancelled the
+	// prompt); empty when none was sent.
+	Subcode string
 }
+
+// Retryable reports whether Entra ID asks the client to retry the same request after a short
+// delay (server_error, temporarily_unavailable).
+func (e *AADSTSError) Retryable() bool { return errors.Is(e.sentinel(), ErrEntraUnavailable) }
 
 func (e *AADSTSError) Error() string {
 	var b strings.Builder
@@ -134,6 +146,11 @@ func (e *AADSTSError) sentinel() error {
 		return ErrConsentDeclined
 	case "consent_required":
 		return ErrConsentRequired
+	case "server_error", "temporarily_unavailable":
+		if _, known := aadstsCodes[e.Code]; !known {
+			// A code this package knows (e.g. AADSTS90002) says more than the generic error.
+			return ErrEntraUnavailable
+		}
 	}
 	return ErrConsentFailed
 }
@@ -145,7 +162,12 @@ func (e *AADSTSError) Remediation() string {
 	}
 	switch e.sentinel() {
 	case ErrConsentDeclined:
+		if e.Subcode == "cancel" {
+			return "the account cancelled the consent prompt; start consent again and accept the requested permissions"
+		}
 		return "consent was declined or cancelled; start consent again and accept the requested permissions"
+	case ErrEntraUnavailable:
+		return "Microsoft Entra ID had a temporary problem; retry the consent after a short delay"
 	case ErrConsentRequired:
 		return "the app lacks consent; re-authorize the app profile (administrator consent)"
 	}

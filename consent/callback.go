@@ -44,6 +44,10 @@ type Callback struct {
 	// Error and ErrorDescription are the OAuth error parameters, when present.
 	Error            string `json:"error,omitempty"`
 	ErrorDescription string `json:"errorDescription,omitempty"`
+	// ErrorSubcode is the error_subcode parameter, e.g. "cancel" when the user cancelled the
+	// sign-in or consent prompt (Microsoft's MSAL libraries read error_subcode=cancel as a user
+	// cancellation: AzureAD/microsoft-authentication-library-for-dotnet AuthorizationResult).
+	ErrorSubcode string `json:"errorSubcode,omitempty"`
 }
 
 // String describes the callback without the authorization code.
@@ -86,6 +90,7 @@ func (c Callback) Values() url.Values {
 	set("scope", strings.Join(c.Scopes, " "))
 	set("error", c.Error)
 	set("error_description", c.ErrorDescription)
+	set("error_subcode", c.ErrorSubcode)
 	return v
 }
 
@@ -113,14 +118,17 @@ func ParseCallbackURL(u *url.URL) (Callback, error) {
 }
 
 // ParseCallback parses the query parameters of a consent callback: admin_consent, tenant, state,
-// code, scope, error and error_description.
+// code, scope, error, error_description and error_subcode.
 //
 // It returns:
 //   - the callback and nil for a success: an admin-consent callback (admin_consent=True, a tenant
 //     GUID and a state) or an authorization-code callback (a code and a state);
 //   - the callback (with State set when it was sent) and a *AADSTSError when Entra ID reported an
 //     error, or admin_consent=False without one (wrapping ErrConsentDeclined) — verify the state and
-//     consume its nonce before showing the error, so the attempt cannot be replayed;
+//     consume its nonce before showing the error, so the attempt cannot be replayed; an error
+//     callback without state (Entra sends those too) or with a tenant that is not a GUID (the
+//     tenant is then dropped) still reports its error, with error_subcode in
+//     AADSTSError.Subcode;
 //   - an error wrapping ErrMalformedCallback for anything else: a repeated parameter, a value over
 //     its length limit or not valid UTF-8, an admin_consent other than True/False, a tenant that is
 //     not a GUID, a success without state, or both a code and admin_consent.
@@ -163,6 +171,7 @@ func ParseCallback(q url.Values) (Callback, error) {
 		{"scope", maxScopeLen, &scope},
 		{"error", maxErrorLen, &c.Error},
 		{"error_description", maxErrorDescLen, &c.ErrorDescription},
+		{"error_subcode", maxErrorLen, &c.ErrorSubcode},
 	} {
 		if *f.dst, err = get(f.key, f.max); err != nil {
 			return Callback{}, err
@@ -187,12 +196,20 @@ func ParseCallback(q url.Values) (Callback, error) {
 			c.Scopes = nil
 		}
 	}
+	hasError := c.Error != "" || c.ErrorDescription != ""
 	if c.Tenant != "" {
 		t, ok := canonicalGUID(c.Tenant)
-		if !ok {
+		switch {
+		case ok:
+			c.Tenant = t
+		case hasError:
+			// An error callback reports the error it carries whatever its tenant parameter
+			// says (e.g. a domain name, or "common" when the tenant was never resolved); the
+			// tenant is dropped, never trusted.
+			c.Tenant = ""
+		default:
 			return Callback{}, fmt.Errorf("%w: tenant is not a tenant ID (GUID)", ErrMalformedCallback)
 		}
-		c.Tenant = t
 	}
 	if hasAdminConsent && c.Code != "" {
 		return Callback{}, fmt.Errorf("%w: both admin_consent and code are present", ErrMalformedCallback)
@@ -203,11 +220,12 @@ func ParseCallback(q url.Values) (Callback, error) {
 	case c.Code != "":
 		c.Flow = AuthorizationCodeFlow
 	}
-	if c.Error != "" || c.ErrorDescription != "" {
-		// Entra ID reports errors with or without admin_consent and state; an error never carries a
-		// usable code.
+	if hasError {
+		// Entra ID reports errors with or without admin_consent and state (the admin-consent
+		// doc's error example has no state: entra-docs
+		// docs/identity-platform/v2-admin-consent.md); an error never carries a usable code.
 		c.Code = ""
-		return c, ErrorFromAADSTS(c.Error, c.ErrorDescription)
+		return c, c.aadstsError()
 	}
 	if c.State == "" {
 		return Callback{}, fmt.Errorf("%w: no state; the callback cannot be matched to a consent that was started", ErrMalformedCallback)
@@ -225,4 +243,14 @@ func ParseCallback(q url.Values) (Callback, error) {
 		return c, nil
 	}
 	return Callback{}, fmt.Errorf("%w: neither admin_consent, code nor error is present", ErrMalformedCallback)
+}
+
+// aadstsError is the *AADSTSError the callback's error parameters report (nil without any).
+func (c Callback) aadstsError() error {
+	err := ErrorFromAADSTS(c.Error, c.ErrorDescription)
+	var ae *AADSTSError
+	if errors.As(err, &ae) {
+		ae.Subcode = cleanLine(c.ErrorSubcode, maxErrorLen)
+	}
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -111,6 +112,8 @@ func FuzzParseCallback(f *testing.F) {
 	f.Add("error=access_denied")
 	f.Add("admin_consent=FALSE&tenant=" + tenantA + "&state=s")
 	f.Add("code=c&state=a&state=b")
+	f.Add("error=access_denied&error_subcode=cancel&state=s")
+	f.Add("admin_consent=True&tenant=contoso.example&error=temporarily_unavailable&error_description=busy")
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, err := url.ParseQuery(raw)
 		if err != nil {
@@ -145,5 +148,57 @@ func BenchmarkParseCallback(b *testing.B) {
 		if _, err := ParseCallback(q); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCallbackContract covers the callback shapes Microsoft documents that an earlier parser
+// mishandled (issue 13): error_subcode, the retryable server_error and temporarily_unavailable,
+// a stateless error, and a non-GUID tenant in an error callback.
+func TestCallbackContract(t *testing.T) {
+	tests := []struct {
+		name        string
+		query       string
+		wantErr     error
+		wantSubcode string
+		retryable   bool
+	}{
+		// MSAL reads error_subcode=cancel as the user cancelling
+		// (AzureAD/microsoft-authentication-library-for-dotnet AuthorizationResult.FromUri).
+		{"cancel with subcode", "error=access_denied&error_subcode=cancel&state=s1", ErrConsentDeclined, "cancel", false},
+		// entra-docs docs/identity-platform/v2-oauth2-auth-code-flow.md: "Retry the request".
+		{"server_error", "error=server_error&error_description=AADSTS50000%3a+There+was+an+error&state=s1", ErrEntraUnavailable, "", true},
+		{"temporarily_unavailable", "error=temporarily_unavailable&error_description=busy&state=s1", ErrEntraUnavailable, "", true},
+		// entra-docs docs/identity-platform/v2-admin-consent.md: the error example has no state.
+		{"stateless admin-consent error", "error=permission_denied&error_description=The+admin+canceled+the+request", ErrConsentDeclined, "", false},
+		{"non-GUID tenant in an error callback", "admin_consent=True&tenant=contoso.onmicrosoft.com&error=access_denied&error_description=AADSTS65004%3a+declined&state=s1", ErrConsentDeclined, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := url.ParseQuery(tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cb, err := ParseCallback(q)
+			var ae *AADSTSError
+			if !errors.As(err, &ae) || !errors.Is(err, tc.wantErr) || errors.Is(err, ErrMalformedCallback) {
+				t.Fatalf("ParseCallback(%s) error = %v; want a *AADSTSError wrapping %v", tc.query, err, tc.wantErr)
+			}
+			if ae.Subcode != tc.wantSubcode || cb.ErrorSubcode != tc.wantSubcode {
+				t.Errorf("subcode = %q / %q, want %q", ae.Subcode, cb.ErrorSubcode, tc.wantSubcode)
+			}
+			if ae.Retryable() != tc.retryable {
+				t.Errorf("Retryable() = %v, want %v", ae.Retryable(), tc.retryable)
+			}
+			if cb.Tenant != "" && cb.Tenant != tenantA {
+				t.Errorf("Tenant = %q: a non-GUID tenant must be dropped", cb.Tenant)
+			}
+			if cb.State == "" {
+				// A stateless error is the consent failure it reports, not a forged state.
+				codec := newCodec(t, &fakeClock{now: time.Unix(1_800_000_000, 0)}, keyNew)
+				if _, verr := codec.VerifyCallback(cb); !errors.Is(verr, tc.wantErr) || errors.Is(verr, ErrStateMalformed) {
+					t.Errorf("VerifyCallback(stateless error) = %v; want %v, not a bad state", verr, tc.wantErr)
+				}
+			}
+		})
 	}
 }

@@ -607,9 +607,15 @@ type UserState struct {
 
 // MFAState is what the directory says about a user's multi-factor authentication.
 type MFAState struct {
-	// Known is false when the driver could not read it (missing permission or licence); the
-	// other fields are then meaningless.
+	// Known is false when the driver could not read every part of it (missing permission or
+	// licence); Required is then meaningless and Err says why.
 	Known bool
+	// Err is set when Known is false because a read was refused or failed: a *DriverError
+	// wrapping ErrForbidden (the reading app lacks the permission, e.g. Policy.Read.All for
+	// per-user MFA) or another could-not-check sentinel. A caller that needs the MFA state
+	// treats it as "could not check this part" (CouldNotCheck(Err) is true), never as
+	// "MFA not required".
+	Err error
 	// Registered: the user has registered an MFA method.
 	Registered bool
 	// Required: the user must perform MFA to sign in (per-user MFA enforced, or a policy the
@@ -618,10 +624,12 @@ type MFAState struct {
 }
 
 // SignInReader is implemented by drivers that can read an application's recent sign-ins
-// (requires AuditLog.Read.All and an Entra ID P1 licence in a real tenant).
+// (requires AuditLog.Read.All and Directory.Read.All and an Entra ID P1 licence in a real
+// tenant: microsoft-graph-docs-contrib api-reference/v1.0/api/signin-list.md).
 type SignInReader interface {
 	// SignIns returns the sign-ins of appID in tenantID at or after since, newest first, at most
-	// limit of them (limit <= 0 means a driver default).
+	// limit of them (limit <= 0 means a driver default), interactive and non-interactive
+	// (refresh-token) sign-ins alike. A driver stops reading at limit.
 	SignIns(ctx context.Context, tenantID, appID string, since time.Time, limit int) ([]SignIn, error)
 }
 

@@ -152,7 +152,8 @@ func hintFor(err error) string {
 }
 
 // RetryAfter returns the wait a throttled (or transient) error asked for, from the outermost
-// *DriverError in err's chain that carries one.
+// *DriverError in err's chain that carries one, clamped to MaxRetryAfter (see ClampRetryAfter):
+// whatever a driver reports, a caller never waits longer than MaxRetryAfter on its word.
 func RetryAfter(err error) (time.Duration, bool) {
 	for err != nil {
 		var de *DriverError
@@ -160,7 +161,7 @@ func RetryAfter(err error) (time.Duration, bool) {
 			return 0, false
 		}
 		if de.RetryAfter > 0 {
-			return de.RetryAfter, true
+			return ClampRetryAfter(de.RetryAfter), true
 		}
 		err = de.Err
 	}

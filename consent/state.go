@@ -367,7 +367,8 @@ func (c *StateCodec) Open(encoded string) (State, error) {
 // parameter; after redeeming its code, check the token's tenant with State.CheckTenant.
 //
 // On ErrStateExpired, ErrStateTenantMismatch and ErrStateFlowMismatch the State is returned with
-// the error, so the caller can still consume its nonce and record the failed attempt.
+// the error, so the caller can still consume its nonce and record the failed attempt. An error
+// callback without state returns its *AADSTSError (nothing to verify or consume).
 //
 // Single use: VerifyCallback cannot know whether a state was used before. The caller must consume
 // the nonce atomically before acting on the callback, keeping it at least until the state's expiry,
@@ -383,6 +384,11 @@ func (c *StateCodec) Open(encoded string) (State, error) {
 // record of consumed nonces can be pruned after expiry.
 func (c *StateCodec) VerifyCallback(cb Callback) (State, error) {
 	if cb.State == "" {
+		if cb.Error != "" || cb.ErrorDescription != "" {
+			// A stateless error callback (entra-docs docs/identity-platform/v2-admin-consent.md
+			// shows one) is the declined or failed consent it reports, not a forged state.
+			return State{}, cb.aadstsError()
+		}
 		return State{}, fmt.Errorf("%w: the callback has no state", ErrStateMalformed)
 	}
 	s, err := c.Open(cb.State)

@@ -1020,8 +1020,18 @@ func testUserState(t *testing.T, s *suite) {
 	must(t, "RequireUserMFA", s.Directory.RequireUserMFA(tenantID, userID))
 	if mfa := read(userID).MFA; !mfa.Known {
 		t.Logf("driver does not report MFA state (MFA.Known = false)")
+		if mfa.Err != nil && !consent.CouldNotCheck(mfa.Err) {
+			t.Errorf("MFA unknown with Err %v, which is not a could-not-check error", mfa.Err)
+		}
 	} else if !mfa.Registered || !mfa.Required {
 		t.Errorf("after requiring MFA: MFA = %+v, want registered and required", mfa)
+	}
+	// A UPN reads the same MFA state as the object ID: Graph keys userRegistrationDetails by
+	// object ID (microsoft-graph-docs-contrib api-reference/v1.0/api/userregistrationdetails-get.md),
+	// so a driver resolves the UPN first.
+	byID, byUPN := read(userID).MFA, read(upn).MFA
+	if byID.Known != byUPN.Known || byID.Registered != byUPN.Registered || byID.Required != byUPN.Required {
+		t.Errorf("MFA by UPN = %+v, by object ID = %+v; want the same", byUPN, byID)
 	}
 	must(t, "SetUserEnabled(false)", s.Directory.SetUserEnabled(tenantID, userID, false))
 	if st := read(userID); !st.Exists || st.AccountEnabled {

@@ -157,7 +157,7 @@ func (d *Driver) readApps(ctx context.Context, op, tenantID string, apps []strin
 	for i, a := range apps {
 		quoted[i] = "'" + a + "'"
 	}
-	spsURL := d.cfg.GraphURL + "/servicePrincipals?$filter=" + url.QueryEscape("appId in ("+strings.Join(quoted, ",")+")") +
+	spsURL := d.cfg.GraphURL + "/servicePrincipals?$filter=" + odataEscape("appId in ("+strings.Join(quoted, ",")+")") +
 		"&$select=id,appId,displayName,accountEnabled,appOwnerOrganizationId"
 	sps := &step{ctor: models.CreateServicePrincipalCollectionResponseFromDiscriminatorValue, build: func() (*abstractions.RequestInformation, error) {
 		return serviceprincipals.NewServicePrincipalsRequestBuilder(spsURL, d.adapter).ToGetRequestInformation(ctx, nil)
@@ -174,7 +174,7 @@ func (d *Driver) readApps(ctx context.Context, op, tenantID string, apps []strin
 				return serviceprincipals.NewItemOauth2PermissionGrantsRequestBuilder(base+"/oauth2PermissionGrants?$select="+grantFields, d.adapter).ToGetRequestInformation(ctx, nil)
 			}},
 			dirRoles: &step{ctor: models.CreateDirectoryRoleCollectionResponseFromDiscriminatorValue, build: func() (*abstractions.RequestInformation, error) {
-				return serviceprincipals.NewItemMemberOfGraphDirectoryRoleRequestBuilder(base+"/memberOf/microsoft.graph.directoryRole?$select="+roleFields, d.adapter).ToGetRequestInformation(ctx, nil)
+				return advancedQuery(serviceprincipals.NewItemMemberOfGraphDirectoryRoleRequestBuilder(base+"/memberOf/microsoft.graph.directoryRole?"+castMemberOf+"&$select="+roleFields, d.adapter).ToGetRequestInformation(ctx, nil))
 			}},
 		}
 		steps = append(steps, reads[i].ara, reads[i].grants, reads[i].dirRoles)
@@ -183,7 +183,7 @@ func (d *Driver) readApps(ctx context.Context, op, tenantID string, apps []strin
 	// grants map to resource appIds without a second round trip (resolveResources).
 	var known *step
 	if f := d.knownResourcesFilter(tenantID); f != "" {
-		u := d.cfg.GraphURL + "/servicePrincipals?$filter=" + url.QueryEscape(f) + "&$select=id,appId"
+		u := d.cfg.GraphURL + "/servicePrincipals?$filter=" + odataEscape(f) + "&$select=id,appId"
 		known = &step{ctor: models.CreateServicePrincipalCollectionResponseFromDiscriminatorValue, build: func() (*abstractions.RequestInformation, error) {
 			return serviceprincipals.NewServicePrincipalsRequestBuilder(u, d.adapter).ToGetRequestInformation(ctx, nil)
 		}}
@@ -355,6 +355,12 @@ type pageable[T any] interface {
 // collect returns the items of a collection response and of its following pages
 // (@odata.nextLink, fetched with plain GETs through the adapter).
 func collect[T any](ctx context.Context, d *Driver, op, tenant, appID string, first any, ctor absser.ParsableFactory, conv func(T) T) ([]T, error) {
+	return collectN(ctx, d, op, tenant, appID, first, ctor, conv, 0)
+}
+
+// collectN is collect that stops once it has limit items (limit <= 0: all pages), so a
+// bounded read never walks a long collection to its end.
+func collectN[T any](ctx context.Context, d *Driver, op, tenant, appID string, first any, ctor absser.ParsableFactory, conv func(T) T, limit int) ([]T, error) {
 	page, ok := first.(pageable[T])
 	if !ok {
 		return nil, &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("%w: unexpected collection type %T", consent.ErrTransient, first)}
@@ -363,6 +369,9 @@ func collect[T any](ctx context.Context, d *Driver, op, tenant, appID string, fi
 	for pages := 0; ; pages++ {
 		for _, v := range page.GetValue() {
 			out = append(out, conv(v))
+		}
+		if limit > 0 && len(out) >= limit {
+			return out[:limit], nil
 		}
 		next := page.GetOdataNextLink()
 		if next == nil || *next == "" {
@@ -376,6 +385,10 @@ func collect[T any](ctx context.Context, d *Driver, op, tenant, appID string, fi
 		info.UrlTemplate = "{+request-raw-url}"
 		info.PathParameters["request-raw-url"] = *next
 		info.Headers.TryAdd("Accept", "application/json")
+		if strings.Contains(*next, "$count=true") || strings.Contains(*next, "%24count=true") {
+			// The next page of an advanced query is an advanced query too.
+			info.Headers.TryAdd("ConsistencyLevel", "eventual")
+		}
 		res, err := d.adapter.Send(ctx, info, ctor, odataErrorMapping)
 		if err != nil {
 			return nil, graphError(ctx, op, tenant, appID, err)
@@ -515,7 +528,7 @@ func (d *Driver) assignDirectoryRole(ctx context.Context, op string, tenantID, a
 		return serviceprincipals.NewServicePrincipalItemRequestBuilder(base+"?$select=id", d.adapter).ToGetRequestInformation(ctx, nil)
 	}
 	dirRoles.build = func() (*abstractions.RequestInformation, error) {
-		return serviceprincipals.NewItemMemberOfGraphDirectoryRoleRequestBuilder(base+"/memberOf/microsoft.graph.directoryRole", d.adapter).ToGetRequestInformation(ctx, nil)
+		return advancedQuery(serviceprincipals.NewItemMemberOfGraphDirectoryRoleRequestBuilder(base+"/memberOf/microsoft.graph.directoryRole?"+castMemberOf+"&$select="+roleFields, d.adapter).ToGetRequestInformation(ctx, nil))
 	}
 	if err := d.runBatch(ctx, op, tenantID, appID, []*step{sp, dirRoles}); err != nil {
 		return false, err
@@ -547,12 +560,49 @@ func (d *Driver) assignDirectoryRole(ctx context.Context, op string, tenantID, a
 	if err != nil {
 		mapped := graphError(ctx, op, tenantID, appID, err)
 		var de *consent.DriverError
-		if errors.As(mapped, &de) && de.Code == "Request_BadRequest" || (de != nil && de.Code == "Conflict") {
-			return false, nil // assigned concurrently: Graph reports the conflicting object
+		if !errors.As(mapped, &de) || (de.Code != "Request_BadRequest" && de.Code != "Conflict") {
+			return false, mapped
 		}
-		return false, mapped
+		// Graph answers 400 Request_BadRequest both for a conflicting assignment and for a
+		// wrong request (an unknown roleDefinitionId, for one): decide "already assigned"
+		// positively, by reading the principal's assignments
+		// (api-reference/v1.0/api/rbacapplication-list-roleassignments.md, $filter on
+		// principalId, which also sees assignments made at a narrower scope or concurrently).
+		held, rerr := d.holdsRoleAssignment(ctx, op, tenantID, appID, *spv.GetId(), roleID)
+		if rerr != nil {
+			return false, rerr
+		}
+		if held {
+			return false, nil // assigned concurrently
+		}
+		cp := *de
+		cp.Err = fmt.Errorf("Graph refused to assign directory role %s to the app's service principal and the principal does not hold it: %w", roleID, de.Err)
+		return false, &cp
 	}
 	return true, nil
+}
+
+// holdsRoleAssignment reports whether principalID holds roleID at directory scope "/"
+// (GET /roleManagement/directory/roleAssignments?$filter=principalId eq '…').
+func (d *Driver) holdsRoleAssignment(ctx context.Context, op, tenantID, appID, principalID, roleID string) (bool, error) {
+	u := d.cfg.GraphURL + "/roleManagement/directory/roleAssignments?$filter=" + odataEscape("principalId eq '"+principalID+"'") +
+		"&$select=id,roleDefinitionId,principalId,directoryScopeId"
+	res, err := rolemanagement.NewDirectoryRoleAssignmentsRequestBuilder(u, d.adapter).Get(ctx, nil)
+	if err != nil {
+		return false, graphError(ctx, op, tenantID, appID, err)
+	}
+	items, err := collect(ctx, d, op, tenantID, appID, res, models.CreateUnifiedRoleAssignmentCollectionResponseFromDiscriminatorValue,
+		func(v models.UnifiedRoleAssignmentable) models.UnifiedRoleAssignmentable { return v })
+	if err != nil {
+		return false, err
+	}
+	for _, a := range items {
+		if strings.EqualFold(str(a.GetRoleDefinitionId()), roleID) && strings.EqualFold(str(a.GetPrincipalId()), principalID) &&
+			(a.GetDirectoryScopeId() == nil || str(a.GetDirectoryScopeId()) == "/") {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // KeyCredentials reads the certificate credentials of the application registration appID in its

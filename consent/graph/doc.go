@@ -12,6 +12,33 @@
 // certificate rejected, not consented in a tenant, Graph 403 — is reported as
 // consent.ErrForbidden (could not check), never as a fact about the checked app.
 //
+// # The reading app's permissions
+//
+// ReaderReads is the reading app's contract with Microsoft Graph as typed data: each request the
+// driver sends and the application permission Microsoft documents for it (the
+// microsoft-graph-docs-contrib page is named). ReaderPermissions is their union:
+//
+//	Directory.Read.All                 service principals, grants, app roles, directory roles,
+//	                                   users, applications (keyCredentials), role assignments;
+//	                                   the sign-in log needs it too (signin-list.md known issue)
+//	AuditLog.Read.All                  sign-ins (with Directory.Read.All), userRegistrationDetails
+//	Policy.Read.All                    per-user MFA state (beta authentication/requirements)
+//	RoleManagement.ReadWrite.Directory assigning directory roles (AssignDirectoryRole) only
+//
+// The CLI prints the same list (tenantapps reader-permissions). Without a permission, the reads
+// that need it return consent.ErrForbidden; a per-user MFA state that could not be read is
+// consent.MFAState.Err, never "not required".
+//
+// # Following Microsoft's contract
+//
+// Requests follow the documented shapes, which the graphtest emulator enforces: OData casts on
+// memberOf are sent as advanced queries (ConsistencyLevel: eventual and $count=true);
+// userRegistrationDetails is addressed by object ID (a UPN is resolved first); $filter values
+// are percent-encoded with %20 for spaces; the sign-in log is read with $top=limit and stops at
+// the limit, interactive sign-ins from v1.0 and non-interactive ones from beta with a
+// signInEventTypes filter; a 400 on role assignment counts as "already assigned" only when the
+// principal's roleAssignments show the role.
+//
 // # Tokens
 //
 // The reading app has one MSAL confidential client per tenant, each with MSAL's in-memory
@@ -51,7 +78,9 @@
 // driver retries 429/503/504 $batch requests and items itself — the SDK never retries items —
 // after Retry-After, at most Config.MaxRetries times, never for longer than Config.MaxRetryWait
 // nor past the context's deadline; a longer wait is returned at once as consent.ErrThrottled
-// with RetryAfter set. Concurrency is bounded per tenant (Config.MaxConcurrentPerTenant).
+// with RetryAfter set. A Retry-After is read with consent.ParseRetryAfter: clamped to
+// consent.MaxRetryAfter, and NaN, negative or absurd values (a date years ahead) count as absent.
+// Concurrency is bounded per tenant (Config.MaxConcurrentPerTenant).
 //
 // The driver never panics on odd answers: batch items are looked up by hand (the SDK's
 // GetBatchResponseById panics on a missing id and parses through Kiota's global registry, which
@@ -66,7 +95,8 @@
 // ErrThrottled with RetryAfter; 5xx, timeouts, truncated or malformed JSON → ErrTransient;
 // token-endpoint AADSTS codes → ErrTenantNotFound (90002), ErrNotConsented (700016),
 // ErrAppDisabled (7000112), ErrInvalidCredential (700027, 700024, …), ErrInvalidGrant (50173,
-// 54005, 53003, 50076, …), with consent.AADSTSError (the tenant's words and a remediation)
+// 54005, 53003, 50076, 50079, 700082, 50133, 70043, …: the delegated refresh's answer, the
+// primary signal of a delegated check), with consent.AADSTSError (the tenant's words and a remediation)
 // wrapped underneath for errors about the checked app. consent.CouldNotCheck tells "the grant
 // is missing" from "we could not check".
 //

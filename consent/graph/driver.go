@@ -39,10 +39,12 @@ const (
 // Config configures a Driver. ReaderAppID and ReaderCredential are required.
 type Config struct {
 	// ReaderAppID is the client ID of the driver's reading identity: the MSP's multi-tenant app
-	// that every customer tenant has consented to with read permissions (Application.Read.All,
-	// DelegatedPermissionGrant.Read.All or Directory.Read.All, RoleManagement.Read.Directory —
-	// RoleManagement.ReadWrite.Directory to assign roles —, User.Read.All, AuditLog.Read.All).
-	// Every Graph read runs as this app with an app-only token for the customer's tenant.
+	// that every customer tenant has consented to with the Microsoft Graph application
+	// permissions ReaderPermissions lists (Directory.Read.All, AuditLog.Read.All,
+	// Policy.Read.All; RoleManagement.ReadWrite.Directory to assign roles); ReaderReads maps
+	// each Graph request to the permission Microsoft documents for it. Every Graph read runs as
+	// this app with an app-only token for the customer's tenant; a missing permission is
+	// consent.ErrForbidden (could not check).
 	ReaderAppID string
 	// ReaderCredential authenticates ReaderAppID: its certificate chain (leaf first) and the
 	// leaf's RSA private key.

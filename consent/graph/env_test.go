@@ -81,6 +81,12 @@ type env struct {
 // driver reading through it over TLS.
 func newEnv(t testing.TB, opts graphtest.Options, tweak func(*graph.Config)) *env {
 	t.Helper()
+	return newEnvPerms(t, opts, graph.ReaderPermissions(true), tweak)
+}
+
+// newEnvPerms is newEnv whose reading app holds exactly the Graph application permissions perms.
+func newEnvPerms(t testing.TB, opts graphtest.Options, perms []string, tweak func(*graph.Config)) *env {
+	t.Helper()
 	if opts.SigningKey == nil {
 		opts.SigningKey = keyPool()[0]
 	}
@@ -89,12 +95,9 @@ func newEnv(t testing.TB, opts graphtest.Options, tweak func(*graph.Config)) *en
 	e := &env{srv: srv, reader: newCredential(t), appX: newCredential(t)}
 	must(t, srv.AddTenant(consenttest.Tenant{ID: mspTenant, DisplayName: "MSP"}))
 	must(t, srv.RegisterApp(consenttest.App{AppID: readerApp, HomeTenantID: mspTenant, DisplayName: "MSP reader", Certificates: e.reader.Chain}))
-	must(t, srv.ProvisionEverywhere(readerApp,
-		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "Application.Read.All"},
-		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "Directory.Read.All"},
-		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "RoleManagement.ReadWrite.Directory"},
-		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "AuditLog.Read.All"},
-	))
+	// Exactly the permissions the driver documents (graph.ReaderPermissions); the emulator
+	// enforces them.
+	must(t, srv.ProvisionEverywhere(readerApp, readerPerms(perms)...))
 	cfg := graph.Config{
 		ReaderAppID:      readerApp,
 		ReaderCredential: e.reader,
@@ -131,6 +134,15 @@ func (e *env) withCustomer(t testing.TB) {
 		t.Fatal(err)
 	}
 	must(t, e.srv.GrantAppRole(tenantA, appX, graphtest.MicrosoftGraphAppID, graphUserReadAll))
+}
+
+// readerPerms turns Graph permission names into emulator permissions.
+func readerPerms(names []string) []graphtest.Permission {
+	out := make([]graphtest.Permission, len(names))
+	for i, n := range names {
+		out[i] = graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: n}
+	}
+	return out
 }
 
 func must(t testing.TB, err error) {

@@ -146,9 +146,16 @@ func isCredentialCode(code int) bool {
 	return false
 }
 
+// isGrantCode reports the AADSTS codes with which the token endpoint refuses a grant (code or
+// refresh token) for a reason that is a fact about the consent: the delegated refresh's answer,
+// the primary signal of a delegated check. entra-docs docs/identity-platform/reference-error-codes.md:
+// 700082 ExpiredOrRevokedGrantInactiveToken, 50173 FreshTokenNeeded, 50133
+// SsoArtifactInvalidOrExpired (password change), 70043 BadTokenDueToSignInFrequency, 50076 /
+// 50079 MFA required / MFA registration required, 53003 BlockedByConditionalAccess.
 func isGrantCode(code int) bool {
 	switch code {
-	case 70008, 54005, 50173, 9002313, 500112, 501481, 50034, 50057, 65001, 50076, 53003, 70000, 700005, 50126, 90094, 65004:
+	case 70008, 54005, 50173, 9002313, 500112, 501481, 50034, 50057, 65001, 50076, 53003, 70000, 700005, 50126, 90094, 65004,
+		700082, 50079, 50133, 70043:
 		return true
 	}
 	return false
@@ -164,25 +171,11 @@ func firstLine(s string) string {
 	return s
 }
 
-// parseRetryAfter reads a Retry-After header: seconds (decimals allowed, as Graph sends) or an
-// HTTP date. Zero when absent or unreadable.
+// parseRetryAfter reads a Retry-After header (see consent.ParseRetryAfter): seconds (decimals
+// allowed, as Graph sends) or an HTTP date, clamped to consent.MaxRetryAfter. Zero when absent,
+// unreadable or nonsense (NaN, negative, a date more than a day away).
 func parseRetryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		if f <= 0 || f > 86400 {
-			return 0
-		}
-		return time.Duration(f * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return consent.ParseRetryAfter(v, time.Now())
 }
 
 // graphError maps an error from the Kiota adapter (a whole request or $batch send) to a

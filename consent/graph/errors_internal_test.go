@@ -21,6 +21,7 @@ func TestParseRetryAfter(t *testing.T) {
 	}{
 		{"", 0}, {"2", 2 * time.Second}, {"2.128", 2128 * time.Millisecond}, {"0", 0}, {"-1", 0},
 		{"abc", 0}, {"1e9", 0}, {" 3 ", 3 * time.Second},
+		{"NaN", 0}, {"-Inf", 0}, {"Fri, 31 Dec 9999 23:59:59 GMT", 0}, {"7200", consent.MaxRetryAfter},
 	} {
 		if got := parseRetryAfter(tc.in); got != tc.want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
@@ -64,6 +65,13 @@ func TestTokenErrorMapping(t *testing.T) {
 		{"app disabled", callErr(400, "", body("unauthorized_client", 7000112, "Application is disabled.")), false, consent.ErrAppDisabled, "AADSTS7000112", false, 0},
 		{"password changed", callErr(400, "", body("invalid_grant", 50173, "The grant was revoked.")), false, consent.ErrInvalidGrant, "AADSTS50173", false, 0},
 		{"conditional access", callErr(400, "", body("invalid_grant", 53003, "Blocked by CA.")), false, consent.ErrInvalidGrant, "AADSTS53003", false, 0},
+		// The refresh answers the delegated check reads as facts (entra-docs
+		// docs/identity-platform/reference-error-codes.md): expired from inactivity, MFA
+		// registration required, session invalid after a password change, sign-in frequency.
+		{"refresh token expired", callErr(400, "", body("invalid_grant", 700082, "The refresh token has expired due to inactivity.")), false, consent.ErrInvalidGrant, "AADSTS700082", false, 0},
+		{"MFA registration required", callErr(400, "", body("invalid_grant", 50079, "Due to a configuration change, you must enroll in MFA.")), false, consent.ErrInvalidGrant, "AADSTS50079", false, 0},
+		{"session invalid after password change", callErr(400, "", body("invalid_grant", 50133, "Session is invalid due to expiration or recent password change.")), false, consent.ErrInvalidGrant, "AADSTS50133", false, 0},
+		{"sign-in frequency", callErr(400, "", body("invalid_grant", 70043, "The refresh token has expired or is invalid due to sign-in frequency checks by Conditional Access.")), false, consent.ErrInvalidGrant, "AADSTS70043", false, 0},
 		{"unknown code", callErr(400, "", body("invalid_request", 123456, "Something else.")), false, nil, "AADSTS123456", true, 0},
 	}
 	for _, tc := range tests {

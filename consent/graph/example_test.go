@@ -40,7 +40,12 @@ func Example() {
 	cred := exampleCredential()
 	_ = srv.AddTenant(consenttest.Tenant{ID: msp, DisplayName: "MSP"})
 	_ = srv.RegisterApp(consenttest.App{AppID: reader, HomeTenantID: msp, Certificates: cred.Chain})
-	_ = srv.ProvisionEverywhere(reader, graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "Application.Read.All"})
+	// The reading app holds the Graph permissions the driver documents (graph.ReaderPermissions).
+	var perms []graphtest.Permission
+	for _, p := range graph.ReaderPermissions(false) {
+		perms = append(perms, graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: p})
+	}
+	_ = srv.ProvisionEverywhere(reader, perms...)
 	_ = srv.AddTenant(consenttest.Tenant{ID: customer, DisplayName: "Contoso"})
 	_ = srv.RegisterApp(consenttest.App{AppID: backup, HomeTenantID: msp, DisplayName: "Cloud Backup"})
 	_, _ = srv.CreateServicePrincipal(customer, backup)

@@ -3,6 +3,7 @@ package graphtest
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -190,12 +191,32 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			must(t, tc.undo())
 		}
 	}
-	// Sign-ins were recorded with the Conditional Access outcome.
+	// Sign-ins were recorded with the Conditional Access outcome. Refreshes are
+	// non-interactive sign-ins: v1.0 does not list them (api-reference/v1.0/api/signin-list.md),
+	// beta does with a signInEventTypes filter.
 	tok := f.accessToken(t, tenantB, reader)
-	st, _, sib := f.graph(t, "GET", "/auditLogs/signIns?$filter="+url.QueryEscape("appId eq '"+appX+"' and conditionalAccessStatus eq 'failure'"), tok, nil, nil)
+	filter := "appId eq '" + appX + "' and conditionalAccessStatus eq 'failure'"
+	st, _, sib := f.graph(t, "GET", "/auditLogs/signIns?$filter="+url.QueryEscape(filter), tok, nil, nil)
+	if vals, _ := sib["value"].([]any); st != 200 || len(vals) != 0 {
+		t.Errorf("v1.0 failed sign-ins: %d %v, want none (refreshes are non-interactive)", st, sib)
+	}
+	req, err := http.NewRequest("GET", f.srv.URL+"/beta/auditLogs/signIns?$filter="+url.PathEscape(filter+" and signInEventTypes/any(t: t eq 'nonInteractiveUser')"), nil)
+	must(t, err)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := f.http.Do(req)
+	must(t, err)
+	defer resp.Body.Close()
+	sib = map[string]any{}
+	must(t, json.NewDecoder(resp.Body).Decode(&sib))
+	st = resp.StatusCode
 	vals, _ := sib["value"].([]any)
 	if st != 200 || len(vals) != 2 { // the CA block and the MFA requirement
-		t.Errorf("failed sign-ins: %d %v", st, sib)
+		t.Errorf("beta non-interactive failed sign-ins: %d %v", st, sib)
+	}
+	for _, v := range vals {
+		if m, _ := v.(map[string]any); m["isInteractive"] != false {
+			t.Errorf("beta sign-in %v: isInteractive should be false", m)
+		}
 	}
 }
 

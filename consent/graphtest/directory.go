@@ -120,6 +120,9 @@ type signIn struct {
 	id, appID, userID, upn, ip, caStatus string
 	errorCode                            int
 	at                                   time.Time
+	// nonInteractive: a refresh-token sign-in (v1.0 does not list these; beta does with
+	// signInEventTypes/any(t: t eq 'nonInteractiveUser')).
+	nonInteractive bool
 }
 
 type tenantState struct {

@@ -24,6 +24,7 @@ type authCode struct {
 	tenant, appID, userID, redirectURI string
 	scopes                             []string
 	challenge, method                  string
+	nonce                              string // OpenID Connect nonce of the authorize request (oidc.go)
 	expires                            time.Time
 	used                               bool
 }
@@ -145,14 +146,23 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, route, tenan
 		if graph {
 			writeODataError(w, r, status, code, msg)
 		} else {
-			writeJSON(w, status, map[string]any{"error": "temporarily_unavailable", "error_description": msg})
+			// Entra's error body shape with error_codes, timestamp, trace_id and correlation_id
+			// (entra-docs docs/identity-platform/v2-oauth2-client-creds-grant-flow.md, error
+			// response); codes from docs/identity-platform/reference-error-codes.md:
+			// AADSTS90024 RequestBudgetExceededError (transient), AADSTS90033
+			// MsodsServiceUnavailable.
+			code := 90024
+			if f.Kind == FaultUnavailable {
+				code = 90033
+			}
+			s.writeAADSTS(w, aadstsError{status, "temporarily_unavailable", code, msg})
 		}
 		return true, false
 	case FaultGatewayTimeout:
 		if graph {
 			writeODataError(w, r, http.StatusGatewayTimeout, "GatewayTimeout", "The gateway timed out.")
 		} else {
-			writeJSON(w, http.StatusGatewayTimeout, map[string]any{"error": "temporarily_unavailable", "error_description": "gateway timeout"})
+			s.writeAADSTS(w, aadstsError{http.StatusGatewayTimeout, "temporarily_unavailable", 90033, "The directory service is not available (gateway timeout)."})
 		}
 		return true, false
 	case FaultHang:
@@ -504,7 +514,7 @@ func (s *Server) evaluateSignInLocked(t *tenantState, app *application, userID, 
 		if u != nil {
 			upn = u.UserPrincipalName
 		}
-		t.signIns = append(t.signIns, signIn{id: s.newID(), appID: app.AppID, userID: userID, upn: upn, ip: ip, caStatus: status, errorCode: code, at: s.now()})
+		t.signIns = append(t.signIns, signIn{id: s.newID(), appID: app.AppID, userID: userID, upn: upn, ip: ip, caStatus: status, errorCode: code, at: s.now(), nonInteractive: nonInteractive})
 	}
 	switch {
 	case !ok || u.Deleted:
@@ -566,12 +576,28 @@ func (s *Server) authCodeLocked(w *deferredReply, r *http.Request, form url.Valu
 		scopes = sc
 	}
 	s.userTokensLocked(w, t, app, u, scopes)
+	idTokenNonce(w, code.nonce)
 }
+
+// refreshTokenInactivity is how long an unused refresh token lives (entra-docs
+// docs/identity-platform/refresh-tokens.md: 90 days for all but single-page apps).
+const refreshTokenInactivity = 90 * 24 * time.Hour
 
 func (s *Server) refreshLocked(w *deferredReply, r *http.Request, form url.Values, t *tenantState, app *application, _ *servicePrincipal) {
 	g, ok := s.refresh[form.Get("refresh_token")]
 	if !ok || g.appID != app.AppID || g.tenant != t.ID {
 		s.writeAADSTS(w, aadstsError{http.StatusBadRequest, "invalid_grant", 9002313, "Invalid request. The refresh token is unknown or was issued to another client or tenant."})
+		return
+	}
+	if s.now().Sub(g.issued) > refreshTokenInactivity {
+		// A refresh token unused for 90 days expires (entra-docs
+		// docs/identity-platform/refresh-tokens.md, "Token lifetime"); Entra answers AADSTS700082
+		// (docs/identity-platform/reference-error-codes.md). Refreshing rotates the token, so
+		// issued is the last use.
+		code := 700082
+		t.signIns = append(t.signIns, signIn{id: s.newID(), appID: app.AppID, userID: g.userID, ip: clientIP(r), caStatus: "notApplied",
+			errorCode: code, at: s.now(), nonInteractive: true})
+		s.writeAADSTS(w, aadstsError{http.StatusBadRequest, "invalid_grant", code, fmt.Sprintf("The refresh token has expired due to inactivity. The token was issued on %s and was inactive for 90.00:00:00.", g.issued.UTC().Format(time.RFC3339))})
 		return
 	}
 	u, e := s.evaluateSignInLocked(t, app, g.userID, clientIP(r), g.issued, true)
@@ -657,18 +683,22 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request, tenantKey 
 		return
 	}
 	state := q.Get("state")
-	fail := func(name string, code int, desc string) {
+	failSub := func(name, subcode string, code int, desc string) {
 		v := url.Values{}
 		if admin {
 			v.Set("admin_consent", "True")
 		}
 		v.Set("error", name)
+		if subcode != "" {
+			v.Set("error_subcode", subcode)
+		}
 		v.Set("error_description", fmt.Sprintf("AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\nTimestamp: %s", code, desc, s.newID(), s.newID(), s.now().UTC().Format("2006-01-02 15:04:05Z")))
 		if state != "" {
 			v.Set("state", state)
 		}
 		http.Redirect(w, r, withQuery(redirect, v), http.StatusFound)
 	}
+	fail := func(name string, code int, desc string) { failSub(name, "", code, desc) }
 	// Resolve the tenant: a GUID/domain names it; organizations/common mean the user's home tenant.
 	t, known := s.tenantLocked(tenantKey)
 	decision, upn := q.Get("graphtest_decision"), q.Get("graphtest_user")
@@ -696,7 +726,10 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request, tenantKey 
 		return
 	}
 	if decision != "accept" {
-		fail("access_denied", 65004, "User declined to consent to access the app.")
+		// Cancel carries error_subcode=cancel, as Entra's redirect does (MSAL reads it as a user
+		// cancellation: AzureAD/microsoft-authentication-library-for-dotnet
+		// AuthorizationResult.FromUri).
+		failSub("access_denied", "cancel", 65004, "User declined to consent to access the app.")
 		return
 	}
 	u := t.userLocked(upn)
@@ -730,7 +763,9 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request, tenantKey 
 			granted = append(granted, resourceURI(p.ResourceAppID)+"/"+p.Value)
 		}
 		v := url.Values{"admin_consent": {"True"}, "tenant": {t.ID}}
-		if len(requested) > 0 {
+		// scope lists what was granted; never an empty scope= (entra-docs
+		// docs/identity-platform/v2-admin-consent.md, successful response).
+		if len(requested) > 0 && len(granted) > 0 {
 			v.Set("scope", strings.Join(granted, " "))
 		}
 		if state != "" {
@@ -774,7 +809,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request, tenantKey 
 	}
 	code := s.newID() + s.newID()
 	s.codes[code] = &authCode{tenant: t.ID, appID: app.AppID, userID: u.ID, redirectURI: redirect, scopes: requested,
-		challenge: q.Get("code_challenge"), method: q.Get("code_challenge_method"), expires: s.now().Add(10 * time.Minute)}
+		challenge: q.Get("code_challenge"), method: q.Get("code_challenge_method"), nonce: q.Get("nonce"), expires: s.now().Add(10 * time.Minute)}
 	v := url.Values{"code": {code}, "session_state": {s.newID()}}
 	if state != "" {
 		v.Set("state", state)

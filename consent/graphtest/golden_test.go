@@ -39,12 +39,12 @@ func TestGraphShapesGolden(t *testing.T) {
 		"servicePrincipal":       sp + "?$select=id,appId,displayName,accountEnabled,appOwnerOrganizationId",
 		"appRoleAssignments":     sp + "/appRoleAssignments",
 		"oauth2PermissionGrants": sp + "/oauth2PermissionGrants",
-		"memberOf":               sp + "/memberOf/microsoft.graph.directoryRole",
+		"memberOf":               sp + "/memberOf/microsoft.graph.directoryRole?$count=true",
 		"user":                   "/users/" + uid,
 		"notFound":               "/servicePrincipals(appId='bbbbbbbb-0000-4000-8000-000000000009')",
 		"unsupportedFilter":      "/servicePrincipals?$filter=" + url.QueryEscape("startswith(displayName,'a')"),
 	} {
-		st, _, body := f.graph(t, "GET", path, tok, nil, map[string]string{"client-request-id": "00000000-0000-0000-0000-0000000000aa"})
+		st, _, body := f.graph(t, "GET", path, tok, nil, map[string]string{"client-request-id": "00000000-0000-0000-0000-0000000000aa", "ConsistencyLevel": "eventual"})
 		if e, ok := body["error"].(map[string]any); ok {
 			delete(e, "innerError") // dates and request IDs
 		}

@@ -25,9 +25,14 @@ type caller struct {
 	perms              []string
 }
 
-func (c *caller) has(any ...string) bool {
-	for _, p := range any {
-		if slices.Contains(c.perms, p) {
+// hasAll reports whether the caller holds one of rule's alternatives completely.
+func (c *caller) hasAll(rule permRule) bool {
+	for _, alt := range rule {
+		ok := true
+		for _, p := range alt {
+			ok = ok && slices.Contains(c.perms, p)
+		}
+		if ok {
 			return true
 		}
 	}
@@ -133,7 +138,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, rest string)
 	} else if hdr, throttled := s.throttleGraph(c, r.Method, rest, r.URL.Query()); throttled != nil {
 		res = *throttled
 	} else {
-		res = s.dispatch(c, r.Method, rest, r.URL.Query(), body)
+		res = s.dispatch(c, r.Method, rest, r.URL.Query(), r.Header, body)
 		res.headers = mergeHeaders(res.headers, hdr)
 	}
 	for k, v := range res.headers {
@@ -151,6 +156,9 @@ func graphRoute(rest string) string {
 	if b, ok := strings.CutPrefix(rest, "beta:"); ok {
 		if strings.HasPrefix(b, "users/") && strings.HasSuffix(b, "/authentication/requirements") {
 			return RouteMFARequirements
+		}
+		if strings.HasPrefix(b, "auditLogs/signIns") {
+			return RouteSignIns
 		}
 		return RouteUnknown
 	}
@@ -220,18 +228,8 @@ func keyed(seg string) (name, keyProp, keyVal string) {
 	return name, prop, strings.Trim(val, "'")
 }
 
-var (
-	readApps   = []string{"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-	readGrants = []string{"DelegatedPermissionGrant.Read.All", "DelegatedPermissionGrant.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-	readRoles  = []string{"RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory", "Directory.Read.All", "Directory.ReadWrite.All"}
-	writeRoles = []string{"RoleManagement.ReadWrite.Directory"}
-	readUsers  = []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
-	readAudit  = []string{"AuditLog.Read.All"}
-	readOrg    = []string{"Organization.Read.All", "Directory.Read.All", "User.Read"}
-)
-
 // dispatch serves one Graph request for the caller's tenant.
-func (s *Server) dispatch(c *caller, method, rest string, q url.Values, body []byte) graphResult {
+func (s *Server) dispatch(c *caller, method, rest string, q url.Values, hdr http.Header, body []byte) graphResult {
 	p, _, _ := strings.Cut(rest, "?")
 	segs := strings.Split(strings.Trim(p, "/"), "/")
 	for i, sg := range segs {
@@ -239,7 +237,10 @@ func (s *Server) dispatch(c *caller, method, rest string, q url.Values, body []b
 			segs[i] = u
 		}
 	}
-	need := func(perms []string) bool { return !s.opts.EnforcePermissions || c.has(perms...) }
+	if res, refused := s.requestRules(method, rest, segs, q, hdr); refused {
+		return res
+	}
+	need := func(rule permRule) bool { return s.opts.SkipPermissionChecks || c.hasAll(rule) }
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tenants[c.tenant]
@@ -249,7 +250,7 @@ func (s *Server) dispatch(c *caller, method, rest string, q url.Values, body []b
 	if b, ok := strings.CutPrefix(rest, "beta:"); ok {
 		bsegs := strings.Split(strings.Trim(b, "/"), "/")
 		if len(bsegs) == 4 && bsegs[0] == "users" && bsegs[2] == "authentication" && bsegs[3] == "requirements" {
-			if !need([]string{"UserAuthenticationMethod.Read.All", "Policy.ReadWrite.AuthenticationMethod"}) {
+			if !need(readMFARequirements) {
 				return forbidden()
 			}
 			key, _ := url.PathUnescape(bsegs[1])
@@ -265,7 +266,10 @@ func (s *Server) dispatch(c *caller, method, rest string, q url.Values, body []b
 				"@odata.context":  "https://graph.microsoft.com/beta/$metadata#users('" + u.ID + "')/authentication/requirements/$entity",
 				"perUserMfaState": state}}
 		}
-		return odataErr(http.StatusBadRequest, "BadRequest", "The emulator serves only users/{id}/authentication/requirements on beta.")
+		if len(bsegs) == 2 && bsegs[0] == "auditLogs" && bsegs[1] == "signIns" {
+			return s.betaSignInsLocked(t, c, q, b)
+		}
+		return odataErr(http.StatusBadRequest, "BadRequest", "The emulator serves only users/{id}/authentication/requirements and auditLogs/signIns on beta.")
 	}
 	filter, err := parseFilter(q.Get("$filter"))
 	if err != nil {
@@ -296,7 +300,7 @@ func (s *Server) dispatch(c *caller, method, rest string, q url.Values, body []b
 			return notFound(key)
 		}
 		if len(segs) == 1 {
-			return graphResult{status: http.StatusOK, body: selectFields(spJSON(sp), q)}
+			return graphResult{status: http.StatusOK, body: selectFields(withContext(spJSON(sp), entityContext("v1.0", "servicePrincipals")), q)}
 		}
 		switch segs[1] {
 		case "appRoleAssignments":
@@ -383,7 +387,7 @@ func (s *Server) dispatch(c *caller, method, rest string, q url.Values, body []b
 		if len(items) == 0 {
 			return notFound(key)
 		}
-		return graphResult{status: http.StatusOK, body: selectFields(items[0], q)}
+		return graphResult{status: http.StatusOK, body: selectFields(withContext(items[0], entityContext("v1.0", "applications")), q)}
 	case "users", "me":
 		userKey := ""
 		if head == "me" {
@@ -410,14 +414,14 @@ func (s *Server) dispatch(c *caller, method, rest string, q url.Values, body []b
 			return notFound(userKey)
 		}
 		if len(segs) == 2 {
-			return graphResult{status: http.StatusOK, body: selectFields(userJSON(u), q)}
+			return graphResult{status: http.StatusOK, body: selectFields(withContext(userJSON(u), entityContext("v1.0", "users")), q)}
 		}
 		if segs[2] == "memberOf" || segs[2] == "transitiveMemberOf" {
 			return s.collection(directoryRolesOf(t, u.ID, len(segs) > 3 && segs[3] != "microsoft.graph.directoryRole"), filter, q, "directoryObjects", rest)
 		}
 	case "reports":
 		if len(segs) == 4 && segs[1] == "authenticationMethods" && segs[2] == "userRegistrationDetails" {
-			if !need(readAudit) {
+			if !need(readRegistration) {
 				return forbidden()
 			}
 			u := t.userLocked(segs[3])
@@ -429,19 +433,24 @@ func (s *Server) dispatch(c *caller, method, rest string, q url.Values, body []b
 				methods = append(methods, "microsoftAuthenticatorPush")
 			}
 			return graphResult{status: http.StatusOK, body: map[string]any{
-				"id": u.ID, "userPrincipalName": u.UserPrincipalName, "userDisplayName": u.DisplayName,
+				"@odata.context": entityContext("v1.0", "reports/authenticationMethods/userRegistrationDetails"),
+				"id":             u.ID, "userPrincipalName": u.UserPrincipalName, "userDisplayName": u.DisplayName,
 				"isMfaRegistered": u.MFARegistered, "isMfaCapable": u.MFARegistered, "methodsRegistered": methods,
 				"isAdmin": s.isConsentAdminLocked(t, u.ID),
 			}}
 		}
 	case "auditLogs":
 		if len(segs) == 2 && segs[1] == "signIns" {
-			if !need(readAudit) {
+			if !need(readSignIns) {
 				return forbidden()
 			}
+			// v1.0 serves interactive sign-ins only (api-reference/v1.0/api/signin-list.md);
+			// non-interactive ones are on beta with a signInEventTypes filter.
 			var items []map[string]any
 			for i := len(t.signIns) - 1; i >= 0; i-- {
-				items = append(items, signInJSON(t.signIns[i]))
+				if !t.signIns[i].nonInteractive {
+					items = append(items, signInJSON(t.signIns[i], false))
+				}
 			}
 			return s.collection(items, filter, q, "auditLogs/signIns", rest)
 		}
@@ -466,7 +475,12 @@ func (s *Server) createRoleAssignmentLocked(t *tenantState, body []byte) graphRe
 	if err := json.Unmarshal(body, &req); err != nil {
 		return odataErr(http.StatusBadRequest, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
 	}
-	if _, err := uuid.Parse(req.RoleDefinitionID); err != nil {
+	// A roleDefinitionId that names no role definition is a 400 Request_BadRequest, the same
+	// code as a conflicting assignment: Graph uses it generically, so a client must not read it
+	// as "already assigned" (api-reference/v1.0/api/rbacapplication-post-roleassignments.md;
+	// concepts/errors.md: 400 Bad Request "cannot process the request because it is malformed
+	// or incorrect").
+	if _, known := roles.LookupDirectoryRole(req.RoleDefinitionID); !known {
 		return odataErr(http.StatusBadRequest, "Request_BadRequest", "Invalid value specified for property 'roleDefinitionId' of resource 'UnifiedRoleAssignment'.")
 	}
 	if req.DirectoryScopeID == "" {
@@ -510,7 +524,9 @@ func (s *Server) collection(items []map[string]any, filter []filterClause, q url
 		page = append(page, selectFields(it, q))
 	}
 	out := map[string]any{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#" + context, "value": page}
-	if q.Get("$count") == "true" { // advanced query (aad-advanced-queries.md): the count of every match
+	if strings.EqualFold(q.Get("$count"), "true") {
+		// $count=true adds the collection's size (concepts/query-parameters.md, "count
+		// parameter"; the memberOf examples show @odata.count).
 		out["@odata.count"] = len(kept)
 	}
 	if end < len(kept) {
@@ -678,14 +694,60 @@ func userJSON(u *userState) map[string]any {
 	}
 }
 
-func signInJSON(si signIn) map[string]any {
+// signInJSON is a signIn as v1.0 (beta false) or beta serves it: beta adds signInEventTypes
+// (api-reference/beta/resources/signin.md); isInteractive is in both schemas.
+func signInJSON(si signIn, beta bool) map[string]any {
 	reason := "Other."
 	if si.errorCode == 0 {
 		reason = ""
 	}
-	return map[string]any{"id": si.id, "createdDateTime": ts(si.at), "userPrincipalName": si.upn, "userId": si.userID,
-		"appId": si.appID, "ipAddress": si.ip, "conditionalAccessStatus": si.caStatus,
+	out := map[string]any{"id": si.id, "createdDateTime": ts(si.at), "userPrincipalName": si.upn, "userId": si.userID,
+		"appId": si.appID, "ipAddress": si.ip, "conditionalAccessStatus": si.caStatus, "isInteractive": !si.nonInteractive,
 		"status": map[string]any{"errorCode": si.errorCode, "failureReason": reason}}
+	if beta {
+		out["signInEventTypes"] = []string{si.eventType()}
+	}
+	return out
+}
+
+func (si signIn) eventType() string {
+	if si.nonInteractive {
+		return eventNonInteractive
+	}
+	return eventInteractive
+}
+
+func withContext(obj map[string]any, ctx string) map[string]any {
+	obj["@odata.context"] = ctx
+	return obj
+}
+
+// betaSignInsLocked serves GET /beta/auditLogs/signIns: the sign-ins of the event types the
+// $filter's signInEventTypes clauses ask for (interactive only without one), newest first
+// (api-reference/beta/api/signin-list.md).
+func (s *Server) betaSignInsLocked(t *tenantState, c *caller, q url.Values, rest string) graphResult {
+	if !s.opts.SkipPermissionChecks && !c.hasAll(readSignIns) {
+		return forbidden()
+	}
+	f, types := splitEventTypes(q.Get("$filter"))
+	filter, err := parseFilter(f)
+	if err != nil {
+		return odataErr(http.StatusBadRequest, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified: "+err.Error())
+	}
+	var items []map[string]any
+	for i := len(t.signIns) - 1; i >= 0; i-- {
+		if slices.Contains(types, t.signIns[i].eventType()) {
+			items = append(items, signInJSON(t.signIns[i], true))
+		}
+	}
+	res := s.collection(items, filter, q, "auditLogs/signIns", rest)
+	if m, ok := res.body.(map[string]any); ok {
+		m["@odata.context"] = "https://graph.microsoft.com/beta/$metadata#auditLogs/signIns"
+		if n, ok := m["@odata.nextLink"].(string); ok {
+			m["@odata.nextLink"] = strings.Replace(n, "/v1.0/", "/beta/", 1)
+		}
+	}
+	return res
 }
 
 // ---- $batch ----
@@ -850,11 +912,15 @@ func (s *Server) batchItem(c *caller, it batchRequest) graphResult {
 		body = it.Body
 	}
 	// Each item is throttled on its own (throttling.go).
-	hdr, throttled := s.throttleGraph(c, strings.ToUpper(it.Method), rest, u.Query())
+	extra, throttled := s.throttleGraph(c, strings.ToUpper(it.Method), rest, u.Query())
 	if throttled != nil {
 		return *throttled
 	}
-	res := s.dispatch(c, strings.ToUpper(it.Method), rest, u.Query(), body)
-	res.headers = mergeHeaders(res.headers, hdr)
+	hdr := http.Header{}
+	for k, v := range it.Headers {
+		hdr.Set(k, v)
+	}
+	res := s.dispatch(c, strings.ToUpper(it.Method), rest, u.Query(), hdr, body)
+	res.headers = mergeHeaders(res.headers, extra)
 	return res
 }

@@ -100,7 +100,13 @@ func newFixture(t testing.TB, opts Options) *fixture {
 	cert := newCert(t, "app-x", time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
 	must(t, srv.AddTenant(consenttest.Tenant{ID: homeT, DisplayName: "MSP"}))
 	must(t, srv.RegisterApp(consenttest.App{AppID: reader, HomeTenantID: homeT, DisplayName: "Reader", Certificates: []*x509.Certificate{cert}}))
-	must(t, srv.ProvisionEverywhere(reader, Permission{ResourceAppID: MicrosoftGraphAppID, Value: "Application.Read.All"}))
+	// The reading app holds the permissions Microsoft documents for the reads these tests make
+	// (see contract.go); permissions are enforced.
+	var perms []Permission
+	for _, v := range []string{"Application.Read.All", "Directory.Read.All", "RoleManagement.ReadWrite.Directory", "AuditLog.Read.All", "Policy.Read.All"} {
+		perms = append(perms, Permission{ResourceAppID: MicrosoftGraphAppID, Value: v})
+	}
+	must(t, srv.ProvisionEverywhere(reader, perms...))
 	must(t, srv.AddTenant(consenttest.Tenant{ID: tenantA, DisplayName: "Contoso", DefaultDomain: "contoso.onmicrosoft.com"}))
 	must(t, srv.AddTenant(consenttest.Tenant{ID: tenantB, DisplayName: "Fabrikam"}))
 	must(t, srv.RegisterApp(consenttest.App{AppID: appX, HomeTenantID: homeT, DisplayName: "App X", Certificates: []*x509.Certificate{cert}, RedirectURIs: []string{userRO}}))

@@ -34,10 +34,15 @@ type Options struct {
 	// TokenLifetime is the access token lifetime. Default 3599 s (MSAL caches tokens with
 	// more than 5 min left only).
 	TokenLifetime time.Duration
-	// EnforcePermissions makes Graph answer 403 Authorization_RequestDenied when the caller's
-	// token lacks the permission a real Graph would require (e.g. Application.Read.All to read
-	// service principals). Off by default so a test need not grant the driver's own reading
-	// permissions.
+	// SkipPermissionChecks turns off what Graph always does: answer 403
+	// Authorization_RequestDenied when the caller's token lacks the permission Microsoft
+	// documents for the call (see the package documentation's rule list). Only a test that is
+	// not about permissions and cannot grant them should set it, and say why.
+	SkipPermissionChecks bool
+	// EnforcePermissions is kept for source compatibility and has no effect: permissions are
+	// always enforced unless SkipPermissionChecks is set.
+	//
+	// Deprecated: enforcement is the default.
 	EnforcePermissions bool
 	// SigningKey signs the emulator's tokens (and is published as JWKS). Nil: a fresh RSA-2048
 	// key per server. Tests that start many servers may share one key to save key generation.

@@ -231,7 +231,7 @@ func TestGraphReadsGroundTruth(t *testing.T) {
 }
 
 func TestGraphEnforcePermissions(t *testing.T) {
-	f := newFixture(t, Options{EnforcePermissions: true})
+	f := newFixture(t, Options{})
 	tokX := f.accessToken(t, tenantA, appX) // holds User.Read.All only
 	st, _, body := f.graph(t, "GET", "/servicePrincipals", tokX, nil, nil)
 	if st != 403 || errorCode(body) != "Authorization_RequestDenied" {
@@ -242,7 +242,7 @@ func TestGraphEnforcePermissions(t *testing.T) {
 		t.Errorf("reader: %d %v", st, body)
 	}
 	spID, _ := f.srv.ServicePrincipalID(tenantA, appX)
-	if st, _, body := f.graph(t, "POST", "/roleManagement/directory/roleAssignments", tokR,
+	if st, _, body := f.graph(t, "POST", "/roleManagement/directory/roleAssignments", tokX,
 		strings.NewReader(`{"roleDefinitionId":"`+string(roles.ExchangeAdministrator)+`","principalId":"`+spID+`","directoryScopeId":"/"}`), map[string]string{"Content-Type": "application/json"}); st != 403 {
 		t.Errorf("role assignment without RoleManagement.ReadWrite.Directory: %d %v", st, body)
 	}

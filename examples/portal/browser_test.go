@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +25,8 @@ func chromium() string {
 }
 
 // TestBrowser drives the portal in headless Chromium against the Entra ID + Graph emulator and
-// the real Graph driver: create → consent on the emulator's consent page → the list shows Valid →
+// the real Graph driver: the operator signs in (OpenID Connect against the emulator's MSP
+// tenant) → create → consent on the emulator's consent page → the list shows Valid →
 // the tenant changes → verify → the list shows Invalid with the reason → re-authorize (an
 // ineligible account is told what it lacks first) → Valid again. Screenshots go to
 // $TENANTAPPS_SCREENSHOTS when set, else to a temporary directory.
@@ -44,14 +42,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv := httptest.NewUnstartedServer(nil)
-	app, err := startDemo(context.Background(), srv.Listener.Addr().String(), "", false, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Config.Handler = app.Handler()
-	srv.Start()
-	t.Cleanup(func() { srv.Close(); app.Close() })
+	app, srv := startTestDemo(t, false, true)
 
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(bin),
@@ -133,6 +124,23 @@ func TestBrowser(t *testing.T) {
 	const row = `tr.profile[data-apptype="APElements Automation"]`
 	rowStatus := `document.querySelector('` + row + `').dataset.status`
 	rowReasons := `Array.from(document.querySelectorAll('` + row + ` .reason')).map(r => r.dataset.code).join(',')`
+
+	// The operator signs in first: the portal sends the browser to the MSP tenant's sign-in
+	// (the emulator's page), and back to the page asked for.
+	err := chromedp.Do(bctx,
+		chromedp.Navigate(srv.URL+"/profiles/new"),
+		chromedp.WaitVisible(chromedp.ID("accept")),
+		shot("0-operator-sign-in"),
+		chromedp.SetValue(chromedp.ID("user"), demo.OperatorUPN),
+		chromedp.Click(chromedp.ID("accept")),
+		chromedp.WaitVisible(chromedp.ID("create")),
+	)
+	if err != nil {
+		t.Fatalf("operator sign-in: %v", err)
+	}
+	if op := text("#operator"); !strings.Contains(op, demo.OperatorUPN) {
+		t.Errorf("signed in as %q, want %s", op, demo.OperatorUPN)
+	}
 
 	// Create → consent on the emulator's page → Valid.
 	err = chromedp.Do(bctx,

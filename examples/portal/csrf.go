@@ -53,3 +53,14 @@ func (s *sessions) check(r *http.Request) bool {
 	}
 	return hmac.Equal([]byte(got), []byte(s.token(c.Value)))
 }
+
+// renew issues a new session (and so a new CSRF token) to the request, as on sign-in and
+// sign-out, so that nothing bound to the old session carries over.
+func (s *sessions) renew(w http.ResponseWriter, r *http.Request) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	id := base64.RawURLEncoding.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+}

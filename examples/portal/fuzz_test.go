@@ -19,7 +19,7 @@ var passwordFieldRE = regexp.MustCompile(`<input type="password"[^>]*value="([^"
 // FuzzCreateForm posts arbitrary create-wizard forms: the portal never panics, never answers
 // 5xx, and never echoes the .pfx password.
 func FuzzCreateForm(f *testing.F) {
-	app, err := startDemo(context.Background(), "127.0.0.1:1", "", true, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := startDemo(context.Background(), "127.0.0.1:1", "", true, false, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -12,13 +12,25 @@
 //   - Re-authorization offers administrator or user consent and shows the chosen account's missing
 //     requirements before redirecting.
 //
+// Operators — the MSP's own staff — sign in with OpenID Connect against the MSP's Microsoft Entra
+// tenant (authorization code flow with PKCE through MSAL Go's confidential client; the ID token's
+// signature, issuer, audience, tenant, nonce and expiry are checked; see operator.go), and only
+// accounts on the operator list get in. Every page and every change needs a signed-in operator,
+// except the sign-in itself and the consent callback, which the customer's administrator returns
+// to and which its signed single-use state protects. Profiles are created only for the configured
+// customers and their tenants.
+//
 // Every POST carries a CSRF token bound to an HttpOnly, SameSite=Lax session cookie (Secure when
 // the portal is served over HTTPS); responses carry a strict Content-Security-Policy; no secret
-// (.pfx, password) is ever rendered back.
+// (.pfx, password) is ever rendered back. The server bounds how long a request may take to arrive
+// (headers 10 s, whole request 1 min), to be answered (2 min) and to idle (2 min), and a handler's
+// work stops when its client goes.
 //
 // By default (go run ./examples/portal) the portal runs against a local Entra ID + Graph emulator
 // with the demo tenant Contoso and the embedded SQLite store, and adds a "Change the demo tenant"
-// page (reset a password, revoke a grant, publish a catalog version).
+// page (reset a password, revoke a grant, publish a catalog version). The demo without operator
+// sign-in is open to whoever reaches it, so it listens on loopback only; -signin makes operators
+// sign in against the emulator's MSP tenant (as operator@msp.example).
 //
 // Against a real tenant (selected by setting TENANTAPPS_READER_APP_ID), the portal is configured
 // from the environment, never from flags, because most of it is secret:
@@ -30,9 +42,22 @@
 //	                                (register it on the vendor apps); https makes cookies Secure
 //	TENANTAPPS_CUSTOMERS            Contoso=<tenant GUID>,Fabrikam=<tenant GUID>
 //	TENANTAPPS_VENDOR_APP_IDS       optional: <app type>=<application ID>;...
-//	TENANTAPPS_STATE_KEY            base64, >= 32 bytes: signs consent state
-//	TENANTAPPS_SEAL_KEY             base64, 32 bytes: seals .pfx files and passwords (AES-256-GCM)
-//	TENANTAPPS_CSRF_KEY             base64, >= 32 bytes: signs CSRF tokens
+//	TENANTAPPS_STATE_KEY            base64, >= 32 bytes: signs consent state (key ID "appprofile")
+//	TENANTAPPS_SEAL_KEY             base64, 32 bytes: seals .pfx files and passwords (AES-256-GCM,
+//	                                key ID "portal-1")
+//	TENANTAPPS_STATE_KEYS, TENANTAPPS_SEAL_KEYS
+//	                                key rotation: ID=<base64>,ID=<base64>, newest first; the newest
+//	                                signs / seals, every key (and the single keys above) verifies /
+//	                                opens. After adding a seal key run the portal once with -reseal
+//	                                to re-seal every stored secret, then drop the old key.
+//	TENANTAPPS_CSRF_KEY             base64, >= 32 bytes: signs CSRF tokens and operator sessions
+//	TENANTAPPS_OPERATOR_TENANT_ID   required: the MSP's own tenant, where operators sign in
+//	TENANTAPPS_OPERATORS            required: who may operate the portal, object IDs (recommended;
+//	                                preferred_username is mutable) or UPNs, comma-separated
+//	TENANTAPPS_OPERATOR_CLIENT_ID   optional: the portal's sign-in app (default: the reading app);
+//	                                register <URL>/auth/callback on it as a Web redirect URI
+//	TENANTAPPS_OPERATOR_PFX, TENANTAPPS_OPERATOR_PFX_PASSWORD
+//	                                optional: the sign-in app's .pfx (default: the reading app's)
 //	TENANTAPPS_STORE_DSN            SQLite path or postgres:// DSN (or -db PATH)
 //	TENANTAPPS_AUTHORITY, TENANTAPPS_GRAPH_URL, TENANTAPPS_GRAPH_SCOPE, TENANTAPPS_CA_FILE
 //	                                optional: national clouds, or an emulator and its TLS root
@@ -43,6 +68,8 @@
 //
 //	-addr 127.0.0.1:8080   listen address (plain HTTP on loopback for the demo)
 //	-db PATH               SQLite file (default: a temporary file in the demo)
+//	-signin                demo: operators sign in against the emulator's MSP tenant
+//	-reseal                real tenant: re-seal every stored secret under the newest seal key, exit
 package main
 
 import (
@@ -80,8 +107,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	db := fs.String("db", "", "SQLite file (default: a temporary file)")
+	signIn := fs.Bool("signin", false, "demo: operators sign in (OpenID Connect against the emulator's MSP tenant, as "+demo.OperatorUPN+")")
+	reseal := fs.Bool("reseal", false, "real tenant: re-seal every stored secret under the newest key of $"+envSealKeys+", then exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	real := getenv(envconfig.ReaderAppID) != ""
+	if *reseal {
+		if !real {
+			return errors.New("-reseal re-seals a real store: configure the real-tenant environment (see the package documentation)")
+		}
+		return resealStore(ctx, getenv, *db, stderr)
+	}
+	if !real && !*signIn && !isLoopback(*addr) {
+		return fmt.Errorf("the demo portal without operator sign-in is open to anyone who reaches it, so it listens on loopback only: use -addr 127.0.0.1:PORT, or -signin")
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -90,7 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var handler http.Handler
 	var banner string
-	if getenv(envconfig.ReaderAppID) != "" {
+	if real {
 		app, err := startReal(ctx, getenv, *db, logger)
 		if err != nil {
 			ln.Close()
@@ -99,7 +138,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		defer app.Close()
 		handler, banner = app.Handler(), fmt.Sprintf("portal: serving %s on http://%s", getenv(envPublicURL), ln.Addr())
 	} else {
-		app, err := startDemo(ctx, ln.Addr().String(), *db, false, logger)
+		app, err := startDemo(ctx, ln.Addr().String(), *db, false, *signIn, logger)
 		if err != nil {
 			ln.Close()
 			return err
@@ -107,7 +146,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		defer app.Close()
 		handler, banner = app.Handler(), fmt.Sprintf("portal: open http://%s/profiles (demo tenant %s, emulator %s)", ln.Addr(), demo.CustomerName, app.backend.URL)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(handler, logger)
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -126,7 +165,9 @@ type demoApp struct {
 	*Portal
 	backend *demo.Backend
 	env     *demo.Env
-	closers []func()
+	// operators is the emulator's MSP tenant when operators sign in (-signin).
+	operators *demo.Operators
+	closers   []func()
 }
 
 func (a *demoApp) Close() {
@@ -137,7 +178,7 @@ func (a *demoApp) Close() {
 
 // startDemo builds the portal on the demo backend; hostport is where the portal is reachable
 // (the consent redirect URI is http://hostport/consent/callback).
-func startDemo(ctx context.Context, hostport, dbPath string, fake bool, logger *slog.Logger) (*demoApp, error) {
+func startDemo(ctx context.Context, hostport, dbPath string, fake, signIn bool, logger *slog.Logger) (*demoApp, error) {
 	a := &demoApp{}
 	redirect := "http://" + hostport + "/consent/callback"
 	be, env, err := demo.Start(ctx, redirect, demo.StartOptions{Fake: fake})
@@ -161,7 +202,7 @@ func startDemo(ctx context.Context, hostport, dbPath string, fake bool, logger *
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { st.Close() })
-	keys := make([]byte, 96)
+	keys := make([]byte, 128)
 	if _, err := io.ReadFull(rand.Reader, keys); err != nil {
 		a.Close()
 		return nil, err
@@ -188,8 +229,24 @@ func startDemo(ctx context.Context, hostport, dbPath string, fake bool, logger *
 	for _, upn := range []string{demo.AdminUPN, demo.AlexUPN, demo.InsightsUPN} {
 		accounts = append(accounts, env.Consenter(upn))
 	}
+	var operators *OperatorConfig
+	if signIn {
+		ops, err := be.AddOperators("http://"+hostport+"/auth/callback", time.Now())
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		cred, err := msalCredential(ops.Credential)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.operators = &ops
+		operators = &OperatorConfig{AuthorityHost: be.Authority, TenantID: ops.TenantID, ClientID: ops.ClientID, Credential: cred,
+			RedirectURI: "http://" + hostport + "/auth/callback", Operators: []string{ops.OperatorID}, Key: keys[96:], HTTPClient: be.Server.Client(), Logger: logger}
+	}
 	a.Portal, err = NewPortal(PortalConfig{Manager: mgr, Catalog: env.Catalog, Customers: []Customer{{Name: demo.CustomerName, TenantID: demo.CustomerTenantID}},
-		Accounts: accounts, Demo: env, CSRFKey: keys[64:], Logger: logger})
+		Accounts: accounts, Demo: env, CSRFKey: keys[64:96], Logger: logger, Operators: operators})
 	if err != nil {
 		a.Close()
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/examples/internal/demo"
 )
 
@@ -27,17 +28,25 @@ type testPortal struct {
 
 func newTestPortal(t *testing.T) *testPortal {
 	t.Helper()
+	app, srv := startTestDemo(t, true, false)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &testPortal{t: t, app: app, srv: srv, client: c}
+}
+
+// startTestDemo serves the demo portal (on the fake or the emulator, with or without operator
+// sign-in) on a test server.
+func startTestDemo(t *testing.T, fake, signIn bool) (*demoApp, *httptest.Server) {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
-	app, err := startDemo(context.Background(), srv.Listener.Addr().String(), "", true, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := startDemo(context.Background(), srv.Listener.Addr().String(), "", fake, signIn, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.Config.Handler = app.Handler()
 	srv.Start()
 	t.Cleanup(func() { srv.Close(); app.Close() })
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &testPortal{t: t, app: app, srv: srv, client: c}
+	return app, srv
 }
 
 type resp struct {
@@ -218,14 +227,22 @@ func TestCreateConsentVerifyReauthorize(t *testing.T) {
 	}
 }
 
-func TestConsentCallbackReplayAndDenied(t *testing.T) {
-	tp := newTestPortal(t)
+// playedConsent creates a Nitro profile, starts consent as the administrator and lets the
+// directory play Entra's consent page; it returns the callback Entra would send.
+func (tp *testPortal) playedConsent() appprofile.Callback {
+	tp.t.Helper()
 	id := tp.create("Nitro")[0]
 	r := tp.post("/profiles/"+id+"/consent", url.Values{"csrf": {tp.csrf()}, "account": {demo.AdminUPN}})
 	cb, err := tp.app.env.PlayConsent(context.Background(), r.location, demo.AdminUPN)
 	if err != nil {
-		t.Fatal(err)
+		tp.t.Fatal(err)
 	}
+	return cb
+}
+
+func TestConsentCallbackReplayAndDenied(t *testing.T) {
+	tp := newTestPortal(t)
+	cb := tp.playedConsent()
 	q := url.Values{"state": {cb.State}, "tenant": {cb.Tenant}, "admin_consent": {"True"}}.Encode()
 	if r := tp.get("/consent/callback?" + q); r.status != http.StatusSeeOther {
 		t.Fatalf("first callback: %d\n%s", r.status, r.body)
@@ -233,7 +250,7 @@ func TestConsentCallbackReplayAndDenied(t *testing.T) {
 	if r := tp.get("/consent/callback?" + q); r.status != http.StatusBadRequest || !strings.Contains(r.body, "already used") {
 		t.Errorf("replayed callback: %d\n%s", r.status, r.body)
 	}
-	r = tp.get("/consent/callback?" + url.Values{"state": {cb.State}, "error": {"access_denied"}, "error_description": {"AADSTS65004: User declined to consent"}}.Encode())
+	r := tp.get("/consent/callback?" + url.Values{"state": {cb.State}, "error": {"access_denied"}, "error_description": {"AADSTS65004: User declined to consent"}}.Encode())
 	if !strings.Contains(r.body, "Consent was not given") {
 		t.Errorf("declined callback: %d\n%s", r.status, r.body)
 	}

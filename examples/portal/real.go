@@ -5,15 +5,20 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/examples/internal/envconfig"
 	"github.com/tenantapps/tenantapps/permissions"
+	"github.com/tenantapps/tenantapps/store"
 )
+
+var keyIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
 // Environment variables of the portal against a real tenant (set TENANTAPPS_READER_APP_ID to
 // select this mode). The Graph driver reads TENANTAPPS_READER_APP_ID, TENANTAPPS_READER_PFX,
@@ -26,7 +31,26 @@ const (
 	envVendorAppIDs = "TENANTAPPS_VENDOR_APP_IDS" // optional: "APElements Automation=<app ID>;..."
 	envStateKey     = "TENANTAPPS_STATE_KEY"      // base64 of at least 32 bytes: signs consent state
 	envSealKey      = "TENANTAPPS_SEAL_KEY"       // base64 of 32 bytes: AES-256-GCM for .pfx and passwords
-	envCSRFKey      = "TENANTAPPS_CSRF_KEY"       // base64 of at least 32 bytes: signs CSRF tokens
+	envCSRFKey      = "TENANTAPPS_CSRF_KEY"       // base64 of at least 32 bytes: signs CSRF tokens and operator sessions
+	// Key rotation: several keys, "ID=<base64>,ID=<base64>", newest first. The newest seals
+	// (signs); all open (verify). The single-key variables above are the key IDs "portal-1"
+	// (seal) and "appprofile" (state), kept after the listed keys.
+	envSealKeys  = "TENANTAPPS_SEAL_KEYS"
+	envStateKeys = "TENANTAPPS_STATE_KEYS"
+	// Operator sign-in (required against a real tenant): the MSP's own Entra tenant, who may
+	// operate the portal (object IDs, or UPNs), and optionally the portal's own sign-in app
+	// registration and its .pfx (default: the reading app and its .pfx). Register
+	// <TENANTAPPS_PUBLIC_URL>/auth/callback as a Web redirect URI on that app.
+	envOperatorTenant      = "TENANTAPPS_OPERATOR_TENANT_ID"
+	envOperators           = "TENANTAPPS_OPERATORS"
+	envOperatorClientID    = "TENANTAPPS_OPERATOR_CLIENT_ID"
+	envOperatorPFX         = "TENANTAPPS_OPERATOR_PFX"
+	envOperatorPFXPassword = "TENANTAPPS_OPERATOR_PFX_PASSWORD"
+)
+
+const (
+	legacySealKeyID  = "portal-1"
+	legacyStateKeyID = "appprofile" // appprofile.WithStateKey's key ID
 )
 
 // realConfig is the portal's configuration against a real tenant.
@@ -34,10 +58,28 @@ type realConfig struct {
 	publicURL    *url.URL
 	customers    []Customer
 	vendorAppIDs map[string]string
-	stateKey     []byte
-	sealKey      []byte
-	csrfKey      []byte
-	storeDSN     string
+	// stateKeys and sealKeys are newest first.
+	stateKeys []consent.StateKey
+	sealKeys  []namedKey
+	csrfKey   []byte
+	storeDSN  string
+	// operatorTenant, operators and operatorClientID configure operator sign-in.
+	operatorTenant, operatorClientID string
+	operators                        []string
+}
+
+// namedKey is a key with its ID.
+type namedKey struct {
+	id  string
+	key []byte
+}
+
+// GoString is String, so that %#v does not print the keys.
+func (c realConfig) GoString() string { return c.String() }
+
+// String names the configuration without any key.
+func (c realConfig) String() string {
+	return fmt.Sprintf("portal configuration for %v (%d customers, %d state keys, %d seal keys, operators of tenant %s)", c.publicURL, len(c.customers), len(c.stateKeys), len(c.sealKeys), c.operatorTenant)
 }
 
 // readRealConfig reads the configuration and reports every problem at once.
@@ -92,7 +134,65 @@ func readRealConfig(getenv func(string) string, dbFlag string) (realConfig, erro
 		}
 		return b
 	}
-	c.stateKey, c.sealKey, c.csrfKey = key(envStateKey, 32, 0), key(envSealKey, 32, 32), key(envCSRFKey, 32, 0)
+	// keyList reads "ID=<base64>,..." (newest first) and then the legacy single key, if set.
+	keyList := func(listName, singleName, singleID string, min, max int) []namedKey {
+		var out []namedKey
+		seen := map[string]bool{}
+		for _, part := range strings.Split(getenv(listName), ",") {
+			if strings.TrimSpace(part) == "" {
+				continue
+			}
+			id, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			b, err := base64.StdEncoding.DecodeString(v)
+			if err != nil {
+				b, err = base64.RawURLEncoding.DecodeString(v)
+			}
+			switch {
+			case !ok || !keyIDRE.MatchString(id):
+				add("$%s: every entry must be ID=<base64 key> with an ID of 1-32 characters A-Z a-z 0-9 _ -", listName)
+			case seen[id]:
+				add("$%s: key ID %q appears twice", listName, id)
+			case err != nil || len(b) < min || (max > 0 && len(b) > max):
+				add("$%s: key %q must be the base64 of %d random bytes", listName, id, min)
+			default:
+				seen[id] = true
+				out = append(out, namedKey{id, b})
+			}
+		}
+		if getenv(singleName) != "" || len(out) == 0 {
+			if b := key(singleName, min, max); b != nil {
+				if seen[singleID] {
+					add("$%s names key ID %q, which $%s uses", listName, singleID, singleName)
+				}
+				out = append(out, namedKey{singleID, b})
+			}
+		}
+		return out
+	}
+	for _, k := range keyList(envStateKeys, envStateKey, legacyStateKeyID, 32, 0) {
+		c.stateKeys = append(c.stateKeys, consent.StateKey{ID: k.id, Secret: k.key})
+	}
+	c.sealKeys = keyList(envSealKeys, envSealKey, legacySealKeyID, 32, 32)
+	c.csrfKey = key(envCSRFKey, 32, 0)
+	c.operatorTenant = strings.TrimSpace(getenv(envOperatorTenant))
+	if !guidRE.MatchString(c.operatorTenant) {
+		add("$%s must be the MSP's own tenant ID (GUID): the portal refuses to start against a real tenant without operator sign-in", envOperatorTenant)
+	}
+	for _, o := range strings.Split(getenv(envOperators), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.operators = append(c.operators, o)
+		}
+	}
+	if len(c.operators) == 0 {
+		add("$%s must list the operators who may sign in: object IDs (recommended) or UPNs, comma-separated", envOperators)
+	}
+	c.operatorClientID = strings.TrimSpace(getenv(envOperatorClientID))
+	if c.operatorClientID == "" {
+		c.operatorClientID = strings.TrimSpace(getenv(envconfig.ReaderAppID))
+	}
+	if !guidRE.MatchString(c.operatorClientID) {
+		add("$%s must be the portal's sign-in app's application ID (GUID)", envOperatorClientID)
+	}
 	c.storeDSN = dbFlag
 	if c.storeDSN == "" {
 		c.storeDSN = getenv(envconfig.StoreDSN)
@@ -132,28 +232,107 @@ func startReal(ctx context.Context, getenv func(string) string, dbFlag string, l
 		return nil, err
 	}
 	a := &realApp{closers: []func(){func() { st.Close() }}}
-	sealer, err := appprofile.NewAESGCMSealer("portal-1", map[string][]byte{"portal-1": c.sealKey})
+	mgr, catalog, err := c.manager(st, drv, getenv, logger)
 	if err != nil {
 		a.Close()
 		return nil, err
+	}
+	operators, err := c.operatorConfig(getenv, logger)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Portal, err = NewPortal(PortalConfig{Manager: mgr, Catalog: catalog, Customers: c.customers, CSRFKey: c.csrfKey,
+		Secure: c.publicURL.Scheme == "https", Logger: logger, Operators: operators})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// manager builds the Manager of the configuration: sealed with the newest seal key (all open),
+// consent state signed with the newest state key (all verify).
+func (c realConfig) manager(st store.Store, drv consent.Driver, getenv func(string) string, logger *slog.Logger) (*appprofile.Manager, appprofile.Catalog, error) {
+	keys := map[string][]byte{}
+	for _, k := range c.sealKeys {
+		keys[k.id] = k.key
+	}
+	sealer, err := appprofile.NewAESGCMSealer(c.sealKeys[0].id, keys)
+	if err != nil {
+		return nil, nil, err
 	}
 	authority := getenv(envconfig.Authority)
 	if authority == "" {
 		authority = consent.PublicCloudAuthority
 	}
 	catalog := appprofile.FromPermissions(permissions.Default())
-	mgr, err := appprofile.New(st, drv, appprofile.WithCatalog(catalog), appprofile.WithSealer(sealer), appprofile.WithStateKey(c.stateKey),
+	mgr, err := appprofile.New(st, drv, appprofile.WithCatalog(catalog), appprofile.WithSealer(sealer), appprofile.WithStateKeys(c.stateKeys...),
 		appprofile.WithRedirectURI(c.publicURL.JoinPath("/consent/callback").String()), appprofile.WithAuthority(authority),
 		appprofile.WithVendorAppIDs(c.vendorAppIDs), appprofile.WithLogger(logger))
+	return mgr, catalog, err
+}
+
+// operatorConfig is the operator sign-in of the configuration: the portal's sign-in app (by
+// default the reading app) authenticates with its .pfx.
+func (c realConfig) operatorConfig(getenv func(string) string, logger *slog.Logger) (*OperatorConfig, error) {
+	pfxEnv, pwEnv := envOperatorPFX, envOperatorPFXPassword
+	if getenv(envOperatorPFX) == "" {
+		pfxEnv, pwEnv = envconfig.ReaderPFX, envconfig.ReaderPFXPassword
+	}
+	cc, err := envconfig.LoadCredential("the portal's sign-in app's", pfxEnv, getenv(pfxEnv), getenv(pwEnv))
 	if err != nil {
-		a.Close()
 		return nil, err
 	}
-	a.Portal, err = NewPortal(PortalConfig{Manager: mgr, Catalog: catalog, Customers: c.customers, CSRFKey: c.csrfKey,
-		Secure: c.publicURL.Scheme == "https", Logger: logger})
+	cred, err := msalCredential(cc)
 	if err != nil {
-		a.Close()
 		return nil, err
 	}
-	return a, nil
+	client, err := envconfig.HTTPClient(getenv)
+	if err != nil {
+		return nil, err
+	}
+	authority := getenv(envconfig.Authority)
+	if authority == "" {
+		authority = consent.PublicCloudAuthority
+	}
+	return &OperatorConfig{AuthorityHost: authority, TenantID: c.operatorTenant, ClientID: c.operatorClientID, Credential: cred,
+		RedirectURI: c.publicURL.JoinPath("/auth/callback").String(), Operators: c.operators, Key: c.csrfKey,
+		Secure: c.publicURL.Scheme == "https", HTTPClient: client, Logger: logger}, nil
+}
+
+// resealStore re-seals every stored secret under the newest seal key ($TENANTAPPS_SEAL_KEYS),
+// reporting progress: the last step of a seal-key rotation, before the old key is dropped.
+func resealStore(ctx context.Context, getenv func(string) string, dbFlag string, out io.Writer) error {
+	c, err := readRealConfig(getenv, dbFlag)
+	if err != nil {
+		return err
+	}
+	drv, err := envconfig.GraphDriver(getenv)
+	if err != nil {
+		return err
+	}
+	st, err := envconfig.OpenStore(ctx, c.storeDSN, false, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	mgr, _, err := c.manager(st, drv, getenv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	res, err := mgr.ResealAll(ctx, appprofile.ResealOptions{Progress: func(p appprofile.ResealProgress) {
+		fmt.Fprintf(out, "reseal: %d profiles read, %d re-sealed (%d secrets), %d failed\n", p.Scanned, p.Resealed, p.Secrets, p.Failed)
+	}})
+	for _, e := range res.Errors {
+		fmt.Fprintf(out, "reseal: %v\n", e)
+	}
+	if err != nil {
+		return fmt.Errorf("reseal stopped (run it again to continue): %w", err)
+	}
+	if res.Failed > 0 {
+		return fmt.Errorf("reseal: %d profiles could not be re-sealed; keep their keys configured", res.Failed)
+	}
+	fmt.Fprintf(out, "reseal: done; every secret is sealed under key %q\n", c.sealKeys[0].id)
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -47,6 +48,8 @@ type Portal struct {
 	sessions *sessions
 	tmpl     *template.Template
 	logger   *slog.Logger
+	// auth signs operators in; nil leaves the portal open (the demo on loopback only).
+	auth *operatorAuth
 }
 
 // PortalConfig configures NewPortal.
@@ -61,6 +64,9 @@ type PortalConfig struct {
 	// Secure sets the Secure attribute on cookies: the portal is served over HTTPS.
 	Secure bool
 	Logger *slog.Logger
+	// Operators, when set, requires operator sign-in (operator.go) on every route but sign-in
+	// and the consent callback. Nil leaves the portal open: only the demo on loopback may.
+	Operators *OperatorConfig
 }
 
 // NewPortal checks the configuration and parses the templates. It does no I/O.
@@ -82,8 +88,18 @@ func NewPortal(c PortalConfig) (*Portal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Portal{mgr: c.Manager, catalog: c.Catalog, customers: c.Customers, accounts: c.Accounts, env: c.Demo,
-		sessions: &sessions{key: c.CSRFKey, secure: c.Secure}, tmpl: t, logger: c.Logger}, nil
+	p := &Portal{mgr: c.Manager, catalog: c.Catalog, customers: c.Customers, accounts: c.Accounts, env: c.Demo,
+		sessions: &sessions{key: c.CSRFKey, secure: c.Secure}, tmpl: t, logger: c.Logger}
+	if c.Operators != nil {
+		oc := *c.Operators
+		if oc.Logger == nil {
+			oc.Logger = c.Logger
+		}
+		if p.auth, err = newOperatorAuth(oc); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // Handler returns the portal's routes wrapped in the security headers and the CSRF check.
@@ -100,6 +116,9 @@ func (p *Portal) Handler() http.Handler {
 	mux.HandleFunc("POST /profiles/{id}/reauthorize", p.reauthorize)
 	mux.HandleFunc("POST /profiles/{id}/delete", p.delete)
 	mux.HandleFunc("GET /profiles/{id}/roles", p.roles)
+	if p.auth != nil {
+		p.operatorRoutes(mux)
+	}
 	if p.env != nil {
 		mux.HandleFunc("GET /demo", p.demoPage)
 		mux.HandleFunc("POST /demo", p.demoChange)
@@ -116,6 +135,11 @@ func (p *Portal) protect(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Cache-Control", "no-store")
 		p.sessions.session(w, r)
+		op, ok := p.requireOperator(w, r)
+		if !ok {
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), operatorKey{}, op))
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
@@ -140,11 +164,19 @@ type page struct {
 	Demo  bool
 	Flash string
 	Error string
-	Data  any
+	// Operator is the signed-in operator's UPN (empty without operator sign-in).
+	Operator string
+	Data     any
 }
+
+// operatorKey carries the signed-in operator in a request's context.
+type operatorKey struct{}
 
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
 	pg := page{Title: title, CSRF: p.sessions.token(p.sessions.session(w, r)), Demo: p.env != nil, Flash: flashes[r.URL.Query().Get("flash")], Data: data}
+	if op, ok := r.Context().Value(operatorKey{}).(operator); ok {
+		pg.Operator = cmp.Or(op.UPN, op.ID)
+	}
 	if e, ok := data.(interface{ pageError() string }); ok {
 		pg.Error = e.pageError()
 	}
@@ -287,6 +319,17 @@ func (p *Portal) newForm(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "new.html", "Create app profile", d)
 }
 
+// knownCustomer reports whether name is a configured customer whose tenant is tenant. A portal
+// configured without customers accepts none.
+func (p *Portal) knownCustomer(name, tenant string) bool {
+	for _, c := range p.customers {
+		if c.Name == name && strings.EqualFold(c.TenantID, tenant) {
+			return true
+		}
+	}
+	return false
+}
+
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func (p *Portal) create(w http.ResponseWriter, r *http.Request) {
@@ -308,6 +351,9 @@ func (p *Portal) create(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(services) == 0 {
 		add("services", "Select at least one service.")
+	}
+	if d.Customer != "" && guidRE.MatchString(d.Tenant) && !p.knownCustomer(d.Customer, d.Tenant) {
+		add("customer", "This customer and tenant are not among the portal's customers ($TENANTAPPS_CUSTOMERS).")
 	}
 	req := appprofile.CreateRequest{Customer: d.Customer, Tenant: d.Tenant, Services: services, Mode: appprofile.Mode(d.Mode)}
 	switch d.Mode {
@@ -495,28 +541,50 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	prof, err := p.mgr.CompleteConsent(r.Context(), cb)
 	if err != nil {
-		var denied *appprofile.ConsentDeniedError
-		var notProven *appprofile.ConsentNotProvenError
 		var recorded *appprofile.ConsentRecordedError
-		switch {
-		case errors.As(err, &recorded):
+		if errors.As(err, &recorded) {
 			// The consent is kept (unproven); Verify proves it. Sending the administrator back
 			// to Microsoft would only repeat what Microsoft already recorded.
 			http.Redirect(w, r, "/profiles?flash=consentrecorded&tenant="+prof.Tenant, http.StatusSeeOther)
-		case errors.As(err, &denied):
-			p.fail(w, r, http.StatusOK, "Consent was not given: "+denied.Error())
-		case errors.As(err, &notProven):
-			p.fail(w, r, http.StatusOK, "Microsoft Entra ID reported consent, but the tenant does not show it: "+strings.Join(notProven.Missing, "; ")+". Consent again.")
-		case errors.Is(err, appprofile.ErrBadState), errors.Is(err, appprofile.ErrStateReplayed):
-			p.fail(w, r, http.StatusBadRequest, "This consent link was already used or has expired. Start consent again from the profile list.")
-		case errors.Is(err, appprofile.ErrCouldNotCheck):
-			p.fail(w, r, http.StatusServiceUnavailable, "The tenant could not be read to confirm consent. Nothing was changed; consent again in a minute.")
-		default:
-			p.fail(w, r, http.StatusInternalServerError, err.Error())
+			return
 		}
+		// The page shows a fixed explanation per case — never the error's text, which names
+		// tenants and internals, nor the callback's error_description, which anyone can put in
+		// a link — and the detail goes to the log.
+		status, msg := callbackProblem(err)
+		p.logger.Warn("portal: consent callback not completed", "status", status, "err", err)
+		p.fail(w, r, status, msg)
 		return
 	}
 	http.Redirect(w, r, "/profiles?flash=consented&tenant="+prof.Tenant, http.StatusSeeOther)
+}
+
+// callbackProblem is the status and the fixed explanation the consent callback page shows for
+// err (see callback).
+func callbackProblem(err error) (int, string) {
+	var denied *appprofile.ConsentDeniedError
+	var notProven *appprofile.ConsentNotProvenError
+	switch {
+	case errors.As(err, &denied):
+		switch denied.Code {
+		case "access_denied":
+			return http.StatusOK, "Consent was not given: the account declined, or Microsoft Entra ID refused the request (for example, the account may not grant these permissions). Start consent again from the profile list, with an account that may consent."
+		case "invalid_grant":
+			return http.StatusOK, "Consent was not given: the authorization from Microsoft Entra ID expired or was already used. Start consent again from the profile list."
+		}
+		return http.StatusOK, "Consent was not given: Microsoft Entra ID reported an error. Start consent again from the profile list; the portal's log has the details."
+	case errors.As(err, &notProven):
+		return http.StatusOK, "Microsoft Entra ID reported consent, but the tenant does not show all the permissions yet. Nothing was recorded: consent again, accepting every permission."
+	case errors.Is(err, appprofile.ErrTenantMismatch):
+		return http.StatusBadRequest, "Consent was given in another tenant than the customer's. Start consent again from the profile list and sign in with an account of the customer's tenant."
+	case errors.Is(err, appprofile.ErrBadState), errors.Is(err, appprofile.ErrStateReplayed):
+		return http.StatusBadRequest, "This consent link was already used or has expired. Start consent again from the profile list."
+	case errors.Is(err, appprofile.ErrCouldNotCheck):
+		return http.StatusServiceUnavailable, "The tenant could not be read to confirm consent. Nothing was changed; consent again in a minute."
+	case errors.Is(err, appprofile.ErrNotFound):
+		return http.StatusNotFound, "The profile of this consent no longer exists; it may have been deleted."
+	}
+	return http.StatusInternalServerError, "The consent could not be completed because of an error in the portal. Try again from the profile list; the portal's log has the details."
 }
 
 // ---- verify, re-authorize, delete, roles ----

@@ -20,11 +20,13 @@ package main
 // "sha256Thumbprint", "notBefore", "notAfter"}.
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 	"time"
 
@@ -137,7 +139,10 @@ func runCertInspect(env *cliEnv, args []string) int {
 	}
 
 	out := certInspectJSON{Problems: []certs.Problem{}}
-	b, err := certs.Inspect(pfxData, password)
+	// Ctrl-C stops the check between key derivations (a canceled problem) instead of killing it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	b, err := certs.InspectContext(ctx, pfxData, password)
 	if err != nil {
 		p, _ := certs.ProblemOf(err)
 		out.Problems = append(out.Problems, p)
@@ -146,9 +151,9 @@ func runCertInspect(env *cliEnv, args []string) int {
 			out.Paired = &f
 		}
 	} else {
-		out.Problems = append(out.Problems, certs.Validate(b, certs.Options{Now: now, ExpiringWithin: window})...)
+		out.Problems = append(out.Problems, certs.ValidateContext(ctx, b, certs.Options{Now: now, ExpiringWithin: window})...)
 		if cer != nil {
-			perr := certs.Pair(b, cer)
+			perr := certs.PairContext(ctx, b, cer)
 			paired := perr == nil
 			out.Paired = &paired
 			if p, ok := certs.ProblemOf(perr); ok {

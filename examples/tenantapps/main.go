@@ -15,6 +15,7 @@
 //	profiles list    the profiles in a store, filtered by customer, tenant, service, app type, status
 //	profiles show    one profile with its reasons and what to do
 //	profiles verify  verify profiles against their tenants through Microsoft Graph
+//	reader-permissions  the Graph permissions the reading app needs, and the read that needs each
 //
 // # Conventions
 //
@@ -55,6 +56,8 @@
 //	profiles show    PROFILE
 //	profiles verify  {"results": [{"profile": PROFILE, "outcome": "checked"|"could-not-check",
 //	                 "changed", "error"?}], "valid", "notValid", "couldNotCheck"}
+//	reader-permissions {"permissions": [...], "reads": [{"operation", "request", "permissions",
+//	                 "doc", "optional"?}]}
 //
 // PROFILE is {"id", "name", "customer", "tenant", "services", "appType", "appId", "mode",
 // "status": "pending"|"valid"|"expired"|"invalid", "reasons": [{"code", "message", "remediation",
@@ -116,6 +119,8 @@ func commands() map[string]command {
 		"consent-methods": consentMethodsCommand(),
 		"consent-url":     consentURLCommand(),
 		"profiles":        profilesCommand(),
+		// The reading app's contract with Graph (issue 13): cmd_reader_permissions.go.
+		"reader-permissions": readerPermissionsCommand(),
 	}
 }
 

@@ -72,14 +72,21 @@ func nitroType(tb testing.TB) permissions.AppType {
 // every tenant, and the Nitro app registered in the MSP tenant.
 func seedMSP(tb testing.TB, srv *graphtest.Server, readerCert *x509.Certificate) {
 	tb.Helper()
+	seedMSPWith(tb, srv, readerCert, graph.ReaderPermissions(true))
+}
+
+// seedMSPWith is seedMSP whose reading app holds exactly the Graph permissions readerPerms.
+func seedMSPWith(tb testing.TB, srv *graphtest.Server, readerCert *x509.Certificate, readerPerms []string) {
+	tb.Helper()
 	must(tb, srv.AddTenant(consenttest.Tenant{ID: mspTenant, DisplayName: "MSP"}))
 	must(tb, srv.RegisterApp(consenttest.App{AppID: readerApp, HomeTenantID: mspTenant, DisplayName: "MSP reader", Certificates: []*x509.Certificate{readerCert}}))
-	must(tb, srv.ProvisionEverywhere(readerApp,
-		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "Application.Read.All"},
-		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "Directory.Read.All"},
-		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "RoleManagement.ReadWrite.Directory"},
-		graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: "AuditLog.Read.All"},
-	))
+	// Exactly the reading app's documented Graph permissions (graph.ReaderPermissions); the
+	// emulator enforces them.
+	var perms []graphtest.Permission
+	for _, p := range readerPerms {
+		perms = append(perms, graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Value: p})
+	}
+	must(tb, srv.ProvisionEverywhere(readerApp, perms...))
 	must(tb, srv.RegisterApp(consenttest.App{AppID: nitroApp, HomeTenantID: mspTenant, DisplayName: "APElements Automation", RedirectURIs: []string{redirect}}))
 }
 
@@ -87,10 +94,16 @@ func seedMSP(tb testing.TB, srv *graphtest.Server, readerCert *x509.Certificate)
 // registered in the MSP tenant, and a Graph driver reading through it over TLS.
 func newWorld(tb testing.TB, opts graphtest.Options, tweak func(*graph.Config)) *world {
 	tb.Helper()
+	return newWorldPerms(tb, opts, graph.ReaderPermissions(true), tweak)
+}
+
+// newWorldPerms is newWorld whose reading app holds exactly the Graph permissions readerPerms.
+func newWorldPerms(tb testing.TB, opts graphtest.Options, readerPerms []string, tweak func(*graph.Config)) *world {
+	tb.Helper()
 	w := &world{srv: graphtest.NewServer(opts), store: memstore.New(), nitro: nitroType(tb)}
 	tb.Cleanup(w.srv.Close)
 	reader := credential(tb)
-	seedMSP(tb, w.srv, reader.Chain[0])
+	seedMSPWith(tb, w.srv, reader.Chain[0], readerPerms)
 	cfg := graph.Config{ReaderAppID: readerApp, ReaderCredential: reader, AuthorityHost: w.srv.URL, GraphURL: w.srv.GraphURL(), HTTPClient: w.srv.Client(), MaxRetryWait: 2 * time.Second}
 	if tweak != nil {
 		tweak(&cfg)

@@ -110,7 +110,8 @@ var (
 )
 
 // Open opens the store in the SQLite file at path, creating the file (not its directory) if it
-// does not exist and migrating its schema to [SchemaVersion]. It fails with an error wrapping
+// does not exist — with mode 0600, owner only, as are the -wal and -shm files SQLite makes next to
+// it; an existing file keeps its mode — and migrating its schema to [SchemaVersion]. It fails with an error wrapping
 // [store.ErrSchemaTooNew] when the file has a newer schema, and with a descriptive error when the
 // file is not a tenantapps store. ctx bounds the opening and migration only.
 //
@@ -125,6 +126,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("sqlite: open %s: directory %s does not exist; create it first (Open creates only the file)", path, filepath.Dir(path))
+	}
+	if err := createFile(path); err != nil {
+		return nil, err
 	}
 	syncMode := "FULL"
 	if cfg.sync == SyncNormal {

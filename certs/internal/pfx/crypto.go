@@ -125,6 +125,11 @@ type cipherSpec struct {
 	// usesBMP is true for PKCS#12 PBES1 schemes, whose KDF takes the BMPString password; PBES2
 	// takes the password's UTF-8 bytes.
 	usesBMP bool
+	// cost is the iteration work of one decryption attempt (one password encoding), in work
+	// units; attemptCost adds what depends on the input sizes.
+	cost    int64
+	saltLen int
+	blocks  int64 // KDF output blocks of one attempt
 	decrypt func(password, ciphertext []byte) ([]byte, error)
 }
 
@@ -190,8 +195,15 @@ func parsePBES1(a algorithm, lim Limits) (*cipherSpec, error) {
 		newStrm = func(k []byte) (cipher.Stream, error) { return rc4.NewCipher(k) }
 	}
 	saltBytes := []byte(salt)
+	sha1Digest := digest{"SHA-1", sha1.New}
+	cost := pkcs12KDFCost(sha1Digest, iter, keyLen)
+	blocks := int64((keyLen + 19) / 20)
+	if newStrm == nil {
+		cost += pkcs12KDFCost(sha1Digest, iter, ivLen)
+		blocks++
+	}
 	return &cipherSpec{
-		name: name, iterations: iter, usesBMP: true,
+		name: name, iterations: iter, usesBMP: true, cost: cost, saltLen: len(salt), blocks: blocks,
 		decrypt: func(password, ct []byte) ([]byte, error) {
 			key := pkcs12KDF(sha1.New, password, saltBytes, iter, idKey, keyLen)
 			if newStrm != nil {
@@ -266,6 +278,9 @@ func parsePBES2(a algorithm, lim Limits) (*cipherSpec, error) {
 	return &cipherSpec{
 		name:       fmt.Sprintf("PBES2 (PBKDF2-%s, %s)", kdf.prf.name, encName),
 		iterations: kdf.iterations,
+		cost:       pbkdf2Cost(kdf.prf, kdf.iterations, keyLen),
+		saltLen:    len(kdf.salt),
+		blocks:     int64((keyLen + kdf.prf.new().Size() - 1) / kdf.prf.new().Size()),
 		decrypt: func(password, ct []byte) ([]byte, error) {
 			key, err := pbkdf2.Key(kdf.prf.new, string(password), kdf.salt, kdf.iterations, keyLen)
 			if err != nil {
@@ -346,6 +361,8 @@ type macSpec struct {
 	name       string
 	iterations int
 	usesBMP    bool
+	cost       int64 // iteration work of one verification with one password encoding, in work units
+	saltLen    int
 	digest     []byte
 	compute    func(password, message []byte) ([]byte, error)
 }
@@ -393,6 +410,8 @@ func parseMAC(s cryptobyte.String, lim Limits) (*macSpec, error) {
 		}
 		m.name = fmt.Sprintf("PBMAC1 (PBKDF2-%s, %s)", kdf.prf.name, h.name)
 		m.iterations = kdf.iterations
+		m.cost = pbkdf2Cost(kdf.prf, kdf.iterations, kdf.keyLen)
+		m.saltLen = len(kdf.salt)
 		m.compute = func(password, message []byte) ([]byte, error) {
 			key, err := pbkdf2.Key(kdf.prf.new, string(password), kdf.salt, kdf.iterations, kdf.keyLen)
 			if err != nil {
@@ -410,6 +429,8 @@ func parseMAC(s cryptobyte.String, lim Limits) (*macSpec, error) {
 				return nil, err
 			}
 			m.name, m.usesBMP = "HMAC-"+d.name, true
+			m.cost = pkcs12KDFCost(d.digest, iter, d.new().Size())
+			m.saltLen = len(salt)
 			newHash := d.new
 			saltBytes := []byte(salt)
 			m.compute = func(password, message []byte) ([]byte, error) {
@@ -427,4 +448,21 @@ func parseMAC(s cryptobyte.String, lim Limits) (*macSpec, error) {
 func (m *macSpec) verify(password, message []byte) bool {
 	got, err := m.compute(password, message)
 	return err == nil && hmac.Equal(got, m.digest)
+}
+
+// Input-size costs, in work units. Beyond its iterations a derivation hashes its salt and
+// password for every output block (the PKCS#12 KDF also adds them to a running value byte by
+// byte), decryption runs over the ciphertext, and a MAC over the whole authenticated safe; on a
+// file of a megabyte, with a long password, these are no longer negligible. One unit per 32
+// bytes hashed or added, and per 4 bytes decrypted (3DES and RC2 are slow), is conservative.
+
+// attemptCost is the work of one decryption attempt with a password of pwLen bytes.
+func (c *cipherSpec) attemptCost(pwLen, ctLen int) int64 {
+	return c.cost + c.blocks*int64(2*(c.saltLen+pwLen+64))/32 + int64(ctLen)/4
+}
+
+// attemptCost is the work of one MAC verification with a password of pwLen bytes over a
+// message of msgLen bytes.
+func (m *macSpec) attemptCost(pwLen, msgLen int) int64 {
+	return m.cost + int64(2*(m.saltLen+pwLen+64))/32 + int64(msgLen)/16
 }

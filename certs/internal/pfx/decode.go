@@ -7,6 +7,11 @@
 // first certificate as the leaf. Decode returns every key and certificate with their attributes
 // and leaves the judgement (which certificate is the leaf, does the key match) to certs.
 //
+// Scan reads the unencrypted structure without deriving any key and prices what it sees (Plan),
+// so that package certs can decide who reads the file and refuse at once what costs too much.
+// Decode charges every key derivation against Limits.MaxWork before it runs and checks its
+// context between derivations; structural caps (MaxItems, MaxBags) bound the rest.
+//
 // Decode tells a wrong password from a damaged file: the MAC decides when there is one; when the
 // MAC fails but the password still decrypts the contents into valid structures, the file was
 // damaged; when there is no MAC, a failed decryption is reported as a wrong password with a
@@ -14,6 +19,7 @@
 package pfx
 
 import (
+	"context"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -32,6 +38,9 @@ const (
 	KindCorrupt       Kind = iota + 1 // damaged or not a PKCS#12 file
 	KindWrongPassword                 // the password does not open the file
 	KindUnsupported                   // a valid file using a feature this package cannot read
+	KindWorkLimit                     // opening the file would exceed Limits.MaxWork
+	KindTooMany                       // more parts (items, bags) than Limits allow
+	KindCanceled                      // the context ended; Unwrap gives its error
 )
 
 // Error is the only error type Decode returns.
@@ -39,9 +48,14 @@ type Error struct {
 	Kind    Kind
 	Message string // never contains the password
 	Feature string // for KindUnsupported: the feature, for example "MAC digest 1.2.3"
+	cause   error  // for KindCanceled: the context's error
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// Unwrap gives the context's error of a KindCanceled error, so that errors.Is(err,
+// context.Canceled) holds.
+func (e *Error) Unwrap() error { return e.cause }
 
 func corrupt(msg string) *Error { return &Error{Kind: KindCorrupt, Message: msg} }
 
@@ -57,7 +71,26 @@ type Limits struct {
 	// MaxIterations caps every KDF iteration count (MAC and encryption). Zero means
 	// DefaultMaxIterations.
 	MaxIterations int
+	// MaxWork caps the sum of all key derivations of one Decode, in work units (see
+	// DefaultMaxWork): the MAC, every encrypted item and key, every password encoding tried.
+	// Zero means DefaultMaxWork.
+	MaxWork int64
+	// MaxKeys stops decoding with KindTooMany at the first key beyond it, before that key is
+	// decrypted; zero means no limit.
+	MaxKeys int
+	// MACTried tells Decode that the caller already checked the MAC with the password's
+	// standard encodings and it failed (go-pkcs12 does: the BMPString, and for the empty
+	// password also the empty string; for PBMAC1 the UTF-8 form), so that Decode does not
+	// derive those again; it still tries OpenSSL 1.0's byte-wise form of a non-ASCII password.
+	MACTried bool
 }
+
+// Structural caps, far above real files (OpenSSL and Windows write 2 authenticated-safe items,
+// certtool 3; a chain has a handful of certificates, a Java trust store a few hundred).
+const (
+	MaxItems = 16  // authenticated-safe items (ContentInfos)
+	MaxBags  = 512 // safe bags in the whole file, nested ones included
+)
 
 // DefaultMaxIterations is far above what any tool writes (OpenSSL 2048, keytool 10000-100000,
 // NSS and certtool 600000) and keeps one decode of a hostile file to a few seconds.
@@ -93,6 +126,7 @@ type Info struct {
 	Encryption    []string // distinct schemes used for keys and certificate bags, in file order
 	Iterations    int      // highest encryption iteration count
 	SkippedBags   []string // bags ignored because they are neither keys nor X.509 certificates
+	Work          int64    // key-derivation work Decode spent, in work units (see DefaultMaxWork)
 }
 
 // Result is what a PKCS#12 file holds.
@@ -125,6 +159,11 @@ const maxBagDepth = 8
 
 type decoder struct {
 	lim    Limits
+	work   *meter
+	bags   int  // safe bags seen, against MaxBags
+	scan   bool // Scan: walk the structure, derive nothing
+	sawKey bool // Scan: the first key bag has been seen
+	plan   Plan
 	bmp    [][]byte // BMPString password candidates, most likely first
 	raw    []byte   // UTF-8 password for PBES2 / PBMAC1
 	info   Info
@@ -136,52 +175,29 @@ type decoder struct {
 }
 
 // Decode reads a PKCS#12 file (DER or BER) with password. It returns *Error on failure.
-// Safe for concurrent use; it never panics on any input.
-func Decode(data []byte, password string, lim Limits) (*Result, error) {
-	der, binfo, err := ber.ToDER(data)
-	if err != nil {
-		if errors.Is(err, ber.ErrTruncated) {
-			return nil, corrupt("the file is truncated (it ends in the middle of its structure); upload the complete .pfx again")
-		}
-		return nil, corrupt("the file is not a PKCS#12 (.pfx) structure: " + err.Error())
-	}
-	d := &decoder{lim: lim, bmp: passwordCandidates(password), raw: []byte(password)}
-	d.info.BER = binfo.Changed
-
-	s := cryptobyte.String(der)
-	var pfx, authSafe cryptobyte.String
-	var version int
-	if !s.ReadASN1(&pfx, cbasn1.SEQUENCE) || !pfx.ReadASN1Integer(&version) || !pfx.ReadASN1(&authSafe, cbasn1.SEQUENCE) {
-		return nil, corrupt("the file is not a PKCS#12 (.pfx) structure")
-	}
-	if version != 3 {
-		return nil, unsupported(fmt.Sprintf("PKCS#12 version %d", version), fmt.Sprintf("the file declares PKCS#12 version %d; only version 3 exists in practice, so the file is probably not a .pfx", version))
-	}
-	var ctype asn1.ObjectIdentifier
-	if !authSafe.ReadASN1ObjectIdentifier(&ctype) {
-		return nil, corrupt("the PKCS#12 content type is malformed")
-	}
-	if ctype.Equal(oidSignedData) {
-		return nil, unsupported("public-key integrity mode (signedData)", "the file is protected with a certificate (public-key integrity mode), not a password; re-export it with a password (Windows: Export-PfxCertificate -Password; OpenSSL: openssl pkcs12 -export)")
-	}
-	if !ctype.Equal(oidData) {
-		return nil, unsupported("PKCS#12 content type "+ctype.String(), "")
-	}
-	content, err := explicitOctets(authSafe)
+//
+// Every key derivation (MAC, encrypted items, shrouded keys, each password encoding tried) is
+// charged against lim.MaxWork before it runs, and ctx is checked before each derivation and
+// every safe bag: a file that needs more work gets KindWorkLimit, a cancelled ctx KindCanceled
+// (wrapping ctx.Err()). When the MAC already proved the password wrong, the decryptions that only
+// tell a damaged file from a wrong password stop at the budget and the answer is the wrong
+// password. Safe for concurrent use; it never panics on any input.
+func Decode(ctx context.Context, data []byte, password string, lim Limits) (*Result, error) {
+	d := &decoder{lim: lim, work: newMeter(ctx, lim.MaxWork), bmp: passwordCandidates(password), raw: []byte(password)}
+	content, mac, err := d.open(data)
 	if err != nil {
 		return nil, err
 	}
-
-	var mac *macSpec
 	macVerified := false
-	if !pfx.Empty() {
-		mac, err = parseMAC(pfx, lim)
-		if err != nil {
-			return nil, err
-		}
-		d.info.MAC, d.info.MACIterations = mac.name, mac.iterations
+	if mac != nil {
 		if mac.usesBMP {
 			for i, c := range d.bmp {
+				if d.lim.MACTried && (i == 0 || password == "") {
+					continue // the standard encodings failed already
+				}
+				if err := d.work.charge(mac.attemptCost(len(c), len(content)), "the MAC"); err != nil {
+					return nil, err
+				}
 				if mac.verify(c, content) {
 					d.bmp = [][]byte{d.bmp[i]} // the MAC fixes the password encoding
 					macVerified = true
@@ -189,13 +205,17 @@ func Decode(data []byte, password string, lim Limits) (*Result, error) {
 					break
 				}
 			}
-		} else {
+		} else if !d.lim.MACTried {
+			if err := d.work.charge(mac.attemptCost(len(d.raw), len(content)), "the MAC"); err != nil {
+				return nil, err
+			}
 			macVerified = mac.verify(d.raw, content)
 			d.macVerified = macVerified
 		}
 	}
 
 	err = d.authenticatedSafe(content)
+	var ke *Error
 	switch {
 	case macVerified && err != nil && errors.Is(err, errDecrypt):
 		return nil, corrupt("the password is right (the file's integrity check passes) but part of the file cannot be decrypted; the file is damaged, export it again")
@@ -203,6 +223,11 @@ func Decode(data []byte, password string, lim Limits) (*Result, error) {
 		return nil, err
 	case macVerified:
 		return d.result(), nil
+	case mac != nil && errors.As(err, &ke) && ke.Kind == KindWorkLimit:
+		// The MAC already failed; telling damage from a wrong password is not worth more work.
+		return nil, &Error{Kind: KindWrongPassword, Message: "the password is wrong (the file's integrity check does not match it), or the file was modified after export"}
+	case errors.As(err, &ke) && ke.Kind == KindCanceled:
+		return nil, err
 	case mac != nil && err == nil && d.anyDec:
 		return nil, corrupt("the password decrypts the file but its integrity check (MAC) fails: the file was modified or damaged after export; export it again")
 	case mac != nil && err == nil:
@@ -212,8 +237,7 @@ func Decode(data []byte, password string, lim Limits) (*Result, error) {
 	case mac != nil:
 		// An unencrypted part of the file does not parse (failures inside decrypted parts were
 		// blamed on the password above): no password explains that, the file is damaged.
-		var e *Error
-		if errors.As(err, &e) && e.Kind == KindUnsupported {
+		if errors.As(err, &ke) && (ke.Kind == KindUnsupported || ke.Kind == KindTooMany) {
 			return nil, err
 		}
 		return nil, corrupt("the file is damaged: its integrity check fails and part of its structure does not parse; export it again")
@@ -225,8 +249,98 @@ func Decode(data []byte, password string, lim Limits) (*Result, error) {
 	return d.result(), nil
 }
 
+// Plan is what Scan learns about a file without deriving any key: the cost of every derivation
+// visible in its unencrypted structure. Costs are in work units (see DefaultMaxWork).
+type Plan struct {
+	Info      Info
+	Items     int   // authenticated-safe items
+	Encrypted int   // encrypted items among them
+	MACCost   int64 // one MAC verification with one password encoding; 0 without a MAC
+	HasMAC    bool
+	ItemsCost int64 // one decryption of every encrypted item
+	// KeyFirst is true when the first key bag in file order lies in an unencrypted item that no
+	// encrypted item precedes, so nothing hidden inside an encrypted item comes before it.
+	KeyFirst bool
+	// KeyCost is the cost of decrypting that first key (0 for a plain key bag);
+	// KeyCiphertext the length of its encrypted form.
+	KeyCost       int64
+	KeyCiphertext int
+	// KeysCost is the cost of decrypting every encrypted key of the unencrypted items once.
+	KeysCost int64
+	// Keys and Certs are the bags of the unencrypted items (a shrouded key's DER is nil).
+	Keys  []Bag
+	Certs []Bag
+}
+
+// Scan walks the unencrypted structure of a PKCS#12 file and reports its Plan. It derives no
+// key and verifies nothing; it enforces the structural caps and lim.MaxIterations, and returns
+// the *Error Decode would for a malformed or unsupported outer structure.
+func Scan(data []byte, lim Limits) (*Plan, error) {
+	d := &decoder{lim: lim, work: newMeter(nil, lim.MaxWork), scan: true}
+	content, mac, err := d.open(data)
+	if err != nil {
+		return nil, err
+	}
+	if mac != nil {
+		d.plan.HasMAC, d.plan.MACCost = true, mac.cost
+	}
+	if err := d.authenticatedSafe(content); err != nil {
+		return nil, err
+	}
+	d.plan.Info = d.info
+	d.plan.Keys, d.plan.Certs = d.res.Keys, d.res.Certs
+	return &d.plan, nil
+}
+
+// open parses the PFX envelope and the MAC parameters and returns the authenticated safe's
+// content.
+func (d *decoder) open(data []byte) ([]byte, *macSpec, error) {
+	der, binfo, err := ber.ToDER(data)
+	if err != nil {
+		if errors.Is(err, ber.ErrTruncated) {
+			return nil, nil, corrupt("the file is truncated (it ends in the middle of its structure); upload the complete .pfx again")
+		}
+		return nil, nil, corrupt("the file is not a PKCS#12 (.pfx) structure: " + err.Error())
+	}
+	d.info.BER = binfo.Changed
+
+	s := cryptobyte.String(der)
+	var pfx, authSafe cryptobyte.String
+	var version int
+	if !s.ReadASN1(&pfx, cbasn1.SEQUENCE) || !pfx.ReadASN1Integer(&version) || !pfx.ReadASN1(&authSafe, cbasn1.SEQUENCE) {
+		return nil, nil, corrupt("the file is not a PKCS#12 (.pfx) structure")
+	}
+	if version != 3 {
+		return nil, nil, unsupported(fmt.Sprintf("PKCS#12 version %d", version), fmt.Sprintf("the file declares PKCS#12 version %d; only version 3 exists in practice, so the file is probably not a .pfx", version))
+	}
+	var ctype asn1.ObjectIdentifier
+	if !authSafe.ReadASN1ObjectIdentifier(&ctype) {
+		return nil, nil, corrupt("the PKCS#12 content type is malformed")
+	}
+	if ctype.Equal(oidSignedData) {
+		return nil, nil, unsupported("public-key integrity mode (signedData)", "the file is protected with a certificate (public-key integrity mode), not a password; re-export it with a password (Windows: Export-PfxCertificate -Password; OpenSSL: openssl pkcs12 -export)")
+	}
+	if !ctype.Equal(oidData) {
+		return nil, nil, unsupported("PKCS#12 content type "+ctype.String(), "")
+	}
+	content, err := explicitOctets(authSafe)
+	if err != nil {
+		return nil, nil, err
+	}
+	var mac *macSpec
+	if !pfx.Empty() {
+		mac, err = parseMAC(pfx, d.lim)
+		if err != nil {
+			return nil, nil, err
+		}
+		d.info.MAC, d.info.MACIterations = mac.name, mac.iterations
+	}
+	return content, mac, nil
+}
+
 func (d *decoder) result() *Result {
 	d.res.Info = d.info
+	d.res.Info.Work = d.work.spent
 	return &d.res
 }
 
@@ -261,6 +375,12 @@ func (d *decoder) authenticatedSafe(content []byte) error {
 	}
 	var firstErr error
 	for !seq.Empty() {
+		if d.plan.Items++; d.plan.Items > MaxItems {
+			return tooMany(fmt.Sprintf("the file has more than %d parts (authenticated-safe items); real tools write two or three", MaxItems))
+		}
+		if err := d.work.alive(); err != nil {
+			return err
+		}
 		var ci cryptobyte.String
 		var ctype asn1.ObjectIdentifier
 		if !seq.ReadASN1(&ci, cbasn1.SEQUENCE) || !ci.ReadASN1ObjectIdentifier(&ctype) {
@@ -321,6 +441,12 @@ func (d *decoder) encryptedData(ci cryptobyte.String) error {
 	if err != nil {
 		return err
 	}
+	d.plan.Encrypted++
+	if d.scan {
+		d.noteCipher(spec)
+		d.plan.ItemsCost += spec.cost
+		return nil
+	}
 	return d.decrypt(spec, ct, func(plain []byte) error {
 		// A wrong password yields garbage that fails here; a right one yields SafeContents.
 		der, _, err := ber.ToDER(plain)
@@ -345,6 +471,9 @@ func (d *decoder) decrypt(spec *cipherSpec, ct []byte, use func(plain []byte) er
 		cands = [][]byte{d.raw}
 	}
 	for _, pw := range cands {
+		if err := d.work.charge(spec.attemptCost(len(pw), len(ct)), spec.name+" decryption"); err != nil {
+			return err
+		}
 		plain, err := spec.decrypt(pw, ct)
 		if err != nil {
 			continue
@@ -388,7 +517,18 @@ func (d *decoder) safeContents(b []byte, depth int) error {
 	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) {
 		return corrupt("the safe contents are malformed")
 	}
+	if !d.scan {
+		if err := d.priceKeys(seq); err != nil {
+			return err
+		}
+	}
 	for !seq.Empty() {
+		if d.bags++; d.bags > MaxBags {
+			return tooMany(fmt.Sprintf("the file holds more than %d items (keys, certificates and other bags); a .pfx for an app holds one key and its chain", MaxBags))
+		}
+		if err := d.work.alive(); err != nil {
+			return err
+		}
 		var bag, value cryptobyte.String
 		var bagID asn1.ObjectIdentifier
 		if !seq.ReadASN1(&bag, cbasn1.SEQUENCE) || !bag.ReadASN1ObjectIdentifier(&bagID) ||
@@ -405,6 +545,10 @@ func (d *decoder) safeContents(b []byte, depth int) error {
 			if !value.ReadASN1Element(&elem, cbasn1.SEQUENCE) {
 				return corrupt("a key bag is malformed")
 			}
+			d.noteKey(0, 0)
+			if err := d.keyRoom(); err != nil {
+				return err
+			}
 			d.res.Keys = append(d.res.Keys, Bag{DER: []byte(elem), LocalKeyID: localKeyID, FriendlyName: friendlyName})
 		case bagID.Equal(oidShroudedBag):
 			var epki, ct cryptobyte.String
@@ -418,6 +562,16 @@ func (d *decoder) safeContents(b []byte, depth int) error {
 			spec, err := parseCipher(alg, d.lim)
 			if err != nil {
 				return err
+			}
+			if err := d.keyRoom(); err != nil {
+				return err
+			}
+			if d.scan {
+				d.noteCipher(spec)
+				d.plan.KeysCost += spec.cost
+				d.noteKey(spec.cost, len(ct))
+				d.res.Keys = append(d.res.Keys, Bag{LocalKeyID: localKeyID, FriendlyName: friendlyName})
+				continue
 			}
 			err = d.decrypt(spec, ct, func(plain []byte) error {
 				der, _, err := ber.ToDER(plain)
@@ -475,6 +629,51 @@ func (d *decoder) safeContents(b []byte, depth int) error {
 		}
 	}
 	return nil
+}
+
+// priceKeys refuses a SafeContents whose encrypted keys, each decrypted once, would exceed what
+// is left of the budget, before the first of them is derived.
+func (d *decoder) priceKeys(seq cryptobyte.String) error {
+	var total int64
+	for n := 0; !seq.Empty() && n <= MaxBags; n++ {
+		var bag, value, epki cryptobyte.String
+		var bagID asn1.ObjectIdentifier
+		if !seq.ReadASN1(&bag, cbasn1.SEQUENCE) || !bag.ReadASN1ObjectIdentifier(&bagID) ||
+			!bag.ReadASN1(&value, cbasn1.Tag(0).ContextSpecific().Constructed()) {
+			return nil // the main loop reports it
+		}
+		if !bagID.Equal(oidShroudedBag) || !value.ReadASN1(&epki, cbasn1.SEQUENCE) {
+			continue
+		}
+		if alg, ok := readAlgorithm(&epki); ok {
+			if spec, err := parseCipher(alg, d.lim); err == nil {
+				total += spec.cost
+			}
+		}
+	}
+	return d.work.fits(total, "decrypting the file's keys")
+}
+
+// noteKey records, while scanning, the first key bag in file order.
+func (d *decoder) noteKey(cost int64, ciphertext int) {
+	if !d.scan || d.sawKey {
+		return
+	}
+	d.sawKey = true
+	d.plan.KeyFirst = d.plan.Encrypted == 0
+	d.plan.KeyCost, d.plan.KeyCiphertext = cost, ciphertext
+}
+
+// keyRoom refuses a key bag beyond Limits.MaxKeys.
+func (d *decoder) keyRoom() error {
+	if d.lim.MaxKeys > 0 && len(d.res.Keys) >= d.lim.MaxKeys {
+		return &Error{Kind: KindTooMany, Feature: "private keys", Message: fmt.Sprintf("the file holds more than %d private keys; export only the app's certificate and its key", d.lim.MaxKeys)}
+	}
+	return nil
+}
+
+func tooMany(msg string) *Error {
+	return &Error{Kind: KindTooMany, Feature: "too many parts", Message: msg + "; export only the app's certificate, its chain and its key"}
 }
 
 // readAttributes reads the optional SET OF Attribute after a bag value.

@@ -1,6 +1,7 @@
 package pfx
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -38,7 +39,7 @@ func TestDecodeAgreesWithGoPKCS12(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := Decode(data, pw, Limits{})
+			got, err := Decode(context.Background(), data, pw, Limits{})
 			if err != nil {
 				t.Fatalf("%s %q: Decode: %v", name, pw, err)
 			}
@@ -51,7 +52,7 @@ func TestDecodeAgreesWithGoPKCS12(t *testing.T) {
 			if diff := cmp.Diff(der, got.Certs[0].DER); diff != "" {
 				t.Errorf("%s: cert mismatch (-want +got):\n%s", name, diff)
 			}
-			_, err = Decode(data, pw+"x", Limits{})
+			_, err = Decode(context.Background(), data, pw+"x", Limits{})
 			var e *Error
 			if !errors.As(err, &e) || e.Kind != KindWrongPassword {
 				t.Errorf("%s %q: wrong password gave %v, want KindWrongPassword", name, pw, err)
@@ -65,7 +66,7 @@ func TestDecodeLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Decode(data, "Pa55-word", Limits{MaxIterations: 1000})
+	_, err = Decode(context.Background(), data, "Pa55-word", Limits{MaxIterations: 1000})
 	var e *Error
 	if !errors.As(err, &e) || e.Kind != KindUnsupported {
 		t.Fatalf("Decode over the iteration limit: %v, want KindUnsupported", err)
@@ -81,7 +82,7 @@ func FuzzDecode(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte, password string) {
-		r, err := Decode(data, password, Limits{MaxIterations: 256})
+		r, err := Decode(context.Background(), data, password, Limits{MaxIterations: 256})
 		if err == nil {
 			if r == nil {
 				t.Fatal("nil result without error")
@@ -122,7 +123,7 @@ func TestDecodeTamperedFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		tt.tamper(data)
-		_, err = Decode(data, tt.pw, Limits{})
+		_, err = Decode(context.Background(), data, tt.pw, Limits{})
 		var e *Error
 		if !errors.As(err, &e) || e.Kind != tt.want {
 			t.Errorf("%s: Decode = %v, want kind %d", tt.name, err, tt.want)
@@ -140,4 +141,31 @@ func breakFirst(b, oid []byte) {
 		}
 	}
 	panic("oid not found")
+}
+
+// FuzzScan: Scan never panics, prices nothing negative, and never fails a file Decode opens.
+func FuzzScan(f *testing.F) {
+	files, _ := filepath.Glob("../../testdata/corpus/*.pfx")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil && len(b) < 8000 {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lim := Limits{MaxIterations: 256}
+		p, err := Scan(data, lim)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %T is not an *Error", err)
+			}
+			if _, derr := Decode(context.Background(), data, "", lim); derr == nil {
+				t.Fatalf("Scan failed (%v) on a file Decode opens", err)
+			}
+			return
+		}
+		if p.MACCost < 0 || p.ItemsCost < 0 || p.KeyCost < 0 || p.KeysCost < 0 || p.Items > MaxItems {
+			t.Fatalf("bad plan %+v", p)
+		}
+	})
 }

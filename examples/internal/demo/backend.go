@@ -88,7 +88,7 @@ func Start(ctx context.Context, redirectURI string, opts StartOptions) (*Backend
 		return fail(err)
 	}
 	var perms []graphtest.Permission
-	for _, v := range []string{"Application.Read.All", "Directory.Read.All", "RoleManagement.ReadWrite.Directory", "AuditLog.Read.All", "User.Read.All"} {
+	for _, v := range graph.ReaderPermissions(true) { // the reading app's documented Graph permissions
 		perms = append(perms, graphtest.Permission{ResourceAppID: graphtest.MicrosoftGraphAppID, Kind: graphtest.Application, Value: v})
 	}
 	if err := srv.ProvisionEverywhere(ReaderAppID, perms...); err != nil {

@@ -48,45 +48,68 @@ func GraphDriver(getenv func(string) string) (*graph.Driver, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("set %s to the reading app's application ID and .pfx path ($%s holds its password) to verify against Microsoft Graph", strings.Join(missing, " and "), ReaderPFXPassword)
 	}
-	pfx, err := os.ReadFile(pfxPath)
+	cred, err := LoadCredential("the reading app's", ReaderPFX, pfxPath, getenv(ReaderPFXPassword))
 	if err != nil {
-		return nil, fmt.Errorf("reading $%s: %w", ReaderPFX, err)
-	}
-	b, err := certs.Inspect(pfx, getenv(ReaderPFXPassword))
-	if err != nil {
-		return nil, fmt.Errorf("opening the reading app's .pfx (%s): %w", pfxPath, err)
-	}
-	if b.PrivateKey == nil || !b.KeyMatchesLeaf {
-		return nil, fmt.Errorf("the reading app's .pfx (%s) holds no private key for its certificate", pfxPath)
+		return nil, err
 	}
 	cfg := graph.Config{
 		ReaderAppID:      appID,
-		ReaderCredential: consent.CertificateCredential{Chain: b.Chain, Key: b.PrivateKey},
+		ReaderCredential: cred,
 		AuthorityHost:    getenv(Authority),
 		GraphURL:         getenv(GraphURL),
 		GraphScope:       getenv(GraphScope),
 	}
-	if caFile := getenv(CAFile); caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading $%s: %w", CAFile, err)
+	if getenv(CAFile) != "" {
+		if cfg.HTTPClient, err = HTTPClient(getenv); err != nil {
+			return nil, err
 		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errors.New("$" + CAFile + " holds no PEM certificate")
-		}
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-		cfg.HTTPClient = &http.Client{Transport: tr, Timeout: 60 * time.Second}
 	}
 	drv, err := graph.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configuring the Graph driver: %w", err)
 	}
 	return drv, nil
+}
+
+// HTTPClient is the client for Entra ID and Graph: one that also trusts the PEM roots of
+// $TENANTAPPS_CA_FILE when it is set (an emulator's), with a 60 s timeout.
+func HTTPClient(getenv func(string) string) (*http.Client, error) {
+	caFile := getenv(CAFile)
+	if caFile == "" {
+		return &http.Client{Timeout: 60 * time.Second}, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading $%s: %w", CAFile, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, errors.New("$" + CAFile + " holds no PEM certificate")
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr, Timeout: 60 * time.Second}, nil
+}
+
+// LoadCredential reads an app's certificate credential from the .pfx at path (named by the
+// environment variable envName) with password; whose names the app in errors ("the reading
+// app's"). The password never appears in an error.
+func LoadCredential(whose, envName, path, password string) (consent.CertificateCredential, error) {
+	pfx, err := os.ReadFile(path)
+	if err != nil {
+		return consent.CertificateCredential{}, fmt.Errorf("reading $%s: %w", envName, err)
+	}
+	b, err := certs.Inspect(pfx, password)
+	if err != nil {
+		return consent.CertificateCredential{}, fmt.Errorf("opening %s .pfx (%s): %w", whose, path, err)
+	}
+	if b.PrivateKey == nil || !b.KeyMatchesLeaf {
+		return consent.CertificateCredential{}, fmt.Errorf("%s .pfx (%s) holds no private key for its certificate", whose, path)
+	}
+	return consent.CertificateCredential{Chain: b.Chain, Key: b.PrivateKey}, nil
 }
 
 // OpenStore opens the store named by dsn: a postgres:// (or postgresql://) DSN, or the path of an
