@@ -55,3 +55,23 @@ func TestThrottleOf(t *testing.T) {
 		t.Error("ThrottleOf found details in a plain ErrThrottled")
 	}
 }
+
+// FuzzParseThrottleHeaders: any header values parse without panicking into a valid scope (or
+// none), a positive RU count and a percentage in (0, 100).
+func FuzzParseThrottleHeaders(f *testing.F) {
+	f.Add("2", "0.85", "Tenant_Application/Read/a/b", "ResourceUnitLimitExceeded")
+	f.Add("", "", "Application", "")
+	f.Add("-1", "NaN", "/", "x")
+	f.Fuzz(func(t *testing.T, ru, pct, scope, info string) {
+		h := map[string]string{"x-ms-resource-unit": ru, "x-ms-throttle-limit-percentage": pct, "x-ms-throttle-scope": scope, "x-ms-throttle-information": info}
+		got, _ := consent.ParseThrottleHeaders(func(k string) string { return h[k] })
+		switch got.Scope {
+		case "", consent.ScopeApplication, consent.ScopeTenant, consent.ScopeTenantApplication:
+		default:
+			t.Errorf("scope %q", got.Scope)
+		}
+		if got.ResourceUnits < 0 || (got.LimitPercentage != 0 && !(got.LimitPercentage > 0 && got.LimitPercentage < 100)) {
+			t.Errorf("parsed %+v", got)
+		}
+	})
+}
