@@ -200,6 +200,38 @@ func throttle(tenant string, scope consent.ThrottleScope, wait time.Duration) er
 		Err: &consent.ThrottleError{Throttle: consent.Throttle{Scope: scope, Limit: "Read", Information: "ResourceUnitLimitExceeded"}}}
 }
 
+// throttleOnce answers the first Graph read (of tenant, when set) with a 429 of scope and
+// remembers when.
+type throttleOnce struct {
+	scope  consent.ThrottleScope
+	wait   time.Duration
+	tenant string
+
+	once sync.Once
+	mu   sync.Mutex
+	at   time.Time
+}
+
+func (o *throttleOnce) before(_ context.Context, tenant string) error {
+	if o.tenant != "" && tenant != o.tenant {
+		return nil
+	}
+	var err error
+	o.once.Do(func() {
+		o.mu.Lock()
+		o.at = time.Now()
+		o.mu.Unlock()
+		err = throttle(tenant, o.scope, o.wait)
+	})
+	return err
+}
+
+func (o *throttleOnce) firedAt() time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.at
+}
+
 // nowRetry retries failed jobs at once (rescued jobs included), to keep the tests short.
 type nowRetry struct{}
 
@@ -419,24 +451,13 @@ func TestApplicationThrottlePausesEveryReplica(t *testing.T) {
 	w := newWorld(t, 120)
 	log := &callLog{}
 	const retryAfter = 2 * time.Second
-	var once sync.Once
-	var pausedAt time.Time
-	var mu sync.Mutex
+	th := &throttleOnce{scope: consent.ScopeApplication, wait: retryAfter}
 	var fleets []*fleetriver.Fleet
 	for i := range 3 {
 		// 20 ms a read: without the shared pause the other replicas would read on through it.
 		o := replicaOpts{id: fmt.Sprintf("replica-%d", i), pool: pool, latency: 20 * time.Millisecond}
 		if i == 0 {
-			o.before = func(_ context.Context, tenant string) error {
-				var err error
-				once.Do(func() {
-					mu.Lock()
-					pausedAt = time.Now()
-					mu.Unlock()
-					err = throttle(tenant, consent.ScopeApplication, retryAfter)
-				})
-				return err
-			}
+			o.before = th.before
 		}
 		f := w.replica(t, schema, log, o)
 		fleets = append(fleets, f)
@@ -447,9 +468,7 @@ func TestApplicationThrottlePausesEveryReplica(t *testing.T) {
 		start(t, f)
 	}
 	waitVerified(t, fleets[2], w.tenants, 30*time.Second)
-	mu.Lock()
-	at := pausedAt
-	mu.Unlock()
+	at := th.firedAt()
 	if at.IsZero() {
 		t.Fatal("no Graph call was throttled")
 	}
@@ -475,25 +494,10 @@ func TestTenantThrottlePausesOnlyThatTenant(t *testing.T) {
 	log := &callLog{}
 	const retryAfter = 1500 * time.Millisecond
 	victim := w.tenants[0]
-	var once sync.Once
-	var throttledAt time.Time
-	var mu sync.Mutex
-	before := func(_ context.Context, tenant string) error {
-		if tenant != victim {
-			return nil
-		}
-		var err error
-		once.Do(func() {
-			mu.Lock()
-			throttledAt = time.Now()
-			mu.Unlock()
-			err = throttle(tenant, consent.ScopeTenantApplication, retryAfter)
-		})
-		return err
-	}
+	th := &throttleOnce{scope: consent.ScopeTenantApplication, wait: retryAfter, tenant: victim}
 	var fleets []*fleetriver.Fleet
 	for i := range 2 {
-		f := w.replica(t, schema, log, replicaOpts{id: fmt.Sprintf("replica-%d", i), pool: pool, before: before})
+		f := w.replica(t, schema, log, replicaOpts{id: fmt.Sprintf("replica-%d", i), pool: pool, before: th.before})
 		fleets = append(fleets, f)
 	}
 	_, err := fleets[0].Sweep(context.Background())
@@ -505,9 +509,7 @@ func TestTenantThrottlePausesOnlyThatTenant(t *testing.T) {
 	if until, err := fleets[1].PausedUntil(context.Background()); err != nil || !until.IsZero() {
 		t.Errorf("PausedUntil = %v, %v; a tenant throttle must not pause the app", until, err)
 	}
-	mu.Lock()
-	at := throttledAt
-	mu.Unlock()
+	at := th.firedAt()
 	var victimReads []time.Time
 	for _, c := range log.snapshot() {
 		if c.tenant == victim {
