@@ -14,6 +14,7 @@
 //	certs        PKCS#12 (.pfx) inspection and validation, pairing with .cer/.crt, self-signed certificates
 //	store        the Store SPI; memstore, sqlite (embedded default, pure Go), postgres (pgx); storetest
 //	appprofile   the Manager: create, consent, verify, re-authorize, delete, and verify a whole fleet
+//	  fleetriver  fleet verification shared by many replicas as River jobs on the embedder's PostgreSQL
 //
 // Imports flow one way: roles ← permissions ← consent ← appprofile, with certs and store standing
 // alone and appprofile using consent.Driver only as an interface. permissions depends on roles (a
@@ -21,7 +22,8 @@
 // directory role by its typed template ID instead of repeating role data. Only consent/graph and
 // the examples import MSAL Go or msgraph-sdk-go, whose models package alone takes minutes and
 // ~4.5 GB to compile: an embedder that reads the catalog or validates a .pfx never pays for it.
-// internal/depcheck enforces all of this against the real import graph.
+// River (the job queue of appprofile/fleetriver) is imported by that package only, and pgx by it
+// and store/postgres. internal/depcheck enforces all of this against the real import graph.
 //
 // Conventions throughout: every I/O method takes a context.Context first and never keeps it;
 // time, randomness and HTTP clients are injectable; errors are sentinel values or typed errors

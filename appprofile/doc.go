@@ -116,4 +116,19 @@
 // first key and verifies with all, so consents in flight complete (their PKCE verifiers are
 // derived from the key that signed them); drop an old key once its states have expired
 // (WithStateTTL).
+//
+// # Fleets, Graph's budget and replicas
+//
+// VerifyAll verifies a fleet in one process; VerifyTenant is its per-tenant step on its own, for
+// job queues that run one job per tenant across replicas (appprofile/fleetriver, on River and the
+// embedder's PostgreSQL). Both charge the rate budget (WithRateLimit) in Graph's resource units
+// when the driver prices its reads (consent.ResourceUnitCoster: consent/graph does), keep a
+// per-tenant RU bucket sized by the tenant's users (TenantReadBudget), pause the whole Manager
+// on an Application-scope 429 and only the tenant on a Tenant or Tenant_Application one, and
+// slow down when Graph reports x-ms-throttle-limit-percentage of 0.8 or more (budget.go).
+// Background reads ask Graph for low priority, Verify for high (x-ms-throttle-priority).
+//
+// NewSharedTokenCache keeps the Graph driver's tokens in the store, sealed, so that replicas
+// share one token per tenant; a consent change clears the tenant's entries. Spans and metrics go
+// to OpenTelemetry (WithTracerProvider, WithMeterProvider; telemetry.go lists them).
 package appprofile

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"sync"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/store"
 )
@@ -72,9 +75,12 @@ func (m *Manager) VerifyAll(ctx context.Context, f store.Filter, opts VerifyAllO
 	if size > store.MaxLimit {
 		size = store.MaxLimit
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, span := m.tel.tracer.Start(ctx, "tenantapps.sweep")
+	defer span.End()
+	ctx, cancel := context.WithCancel(consent.WithPriority(ctx, consent.PriorityLow))
 	defer cancel()
-	r := &fleetRun{m: m, ctx: ctx, progress: opts.Progress, tenants: map[string]*tenantQueue{}}
+	r := &fleetRun{m: m, ctx: ctx, progress: opts.Progress, tenants: map[string]*tenantQueue{}, statuses: map[Status]int64{}}
+	defer r.recordStatuses(ctx)
 	r.res.Cursor = opts.Cursor
 
 	jobs := make(chan fleetJob)
@@ -180,6 +186,7 @@ type fleetRun struct {
 	pages    []*fleetPage // pages not yet complete, in order
 	tenants  map[string]*tenantQueue
 	finished bool
+	statuses map[Status]int64 // profiles by status after their check (telemetry)
 
 	progressMu sync.Mutex
 }
@@ -227,28 +234,14 @@ func (r *fleetRun) run(j fleetJob) {
 	if r.ctx.Err() != nil {
 		return // interrupted: the page stays incomplete and is verified again on resume
 	}
-	r.m.verifyTenant(r.ctx, j.recs, func(rec store.Record, vr VerifyResult, err error) {
+	r.m.verifyTenantN(r.ctx, j.recs, r.m.o.maxAttempts, func(rec store.Record, vr VerifyResult, err error) {
 		if r.ctx.Err() != nil && (err != nil || vr.Outcome == CouldNotCheck) {
 			return // interrupted, not a result
 		}
 		r.mu.Lock()
-		res := &r.res
-		res.Done++
-		switch {
-		case err != nil:
-			res.Failed++
-			if len(res.Errors) < maxFleetErrors {
-				res.Errors = append(res.Errors, fmt.Errorf("profile %s (tenant %s): %w", rec.ID, rec.Tenant, err))
-			}
-		case vr.Superseded:
-			res.Superseded++
-		case vr.Outcome == CouldNotCheck:
-			res.CouldNotCheck++
-		default:
-			res.Checked++
-		}
-		if err == nil && vr.Changed {
-			res.Changed++
+		r.res.Progress.count(rec, vr, err, &r.res.Errors)
+		if err == nil {
+			r.statuses[vr.Profile.Status]++
 		}
 		j.page.remaining--
 		r.mu.Unlock()
@@ -282,10 +275,16 @@ func (r *fleetRun) complete(*fleetPage) {
 	}
 }
 
-// verifyTenant verifies recs, all of one tenant, calling done once per record (from several
-// goroutines: at most WithTenantConcurrency at once). With a consent.AppStatesReader driver the
-// consented profiles' app states are read with one call first.
-func (m *Manager) verifyTenant(ctx context.Context, recs []store.Record, done func(store.Record, VerifyResult, error)) {
+// verifyTenantN is the per-tenant verification step shared by VerifyAll and VerifyTenant: it
+// verifies recs, all of one tenant, trying each profile at most attempts times, and calls done
+// once per record (from several goroutines: at most WithTenantConcurrency at once). With a
+// consent.AppStatesReader driver the consented profiles' app states are read with one call first.
+func (m *Manager) verifyTenantN(ctx context.Context, recs []store.Record, attempts int, done func(store.Record, VerifyResult, error)) {
+	if len(recs) == 0 {
+		return
+	}
+	ctx, span := m.tenantSpan(ctx, recs[0].Tenant, len(recs))
+	defer span.End()
 	profiles := make([]Profile, len(recs))
 	errs := make([]error, len(recs))
 	var apps []string
@@ -310,11 +309,9 @@ func (m *Manager) verifyTenant(ctx context.Context, recs []store.Record, done fu
 				pre[i] = &consent.AppStateResult{Err: err}
 			case k < len(states):
 				pre[i] = &states[k]
-				// A throttled item pauses the tenant as a throttled call does (callN did that
-				// for a throttled call as a whole).
-				if d, ok := consent.RetryAfter(states[k].Err); ok && d > 0 {
-					m.pauseTenant(recs[0].Tenant, d)
-				}
+				// A throttled item pauses the tenant (or, for an Application-scope throttle,
+				// the app) as a throttled call does (callN did that for the call as a whole).
+				m.throttled(ctx, recs[0].Tenant, states[k].Err)
 			}
 		}
 	}
@@ -329,9 +326,19 @@ func (m *Manager) verifyTenant(ctx context.Context, recs []store.Record, done fu
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			vr, err := m.verifyProfile(ctx, profiles[i], m.o.maxAttempts, pre[i])
+			vr, err := m.verifyProfile(ctx, profiles[i], attempts, pre[i])
+			m.recordVerification(ctx, vr, err, profiles[i].LastCheck)
 			done(rec, vr, err)
 		}()
 	}
 	wg.Wait()
+}
+
+// recordStatuses reports the profiles verified by the run, by status (tenantapps.profiles).
+func (r *fleetRun) recordStatuses(ctx context.Context) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for st, n := range r.statuses {
+		r.m.tel.profiles.Record(ctx, n, metric.WithAttributes(attribute.String("status", string(st))))
+	}
 }

@@ -658,6 +658,7 @@ func (m *Manager) CompleteConsent(ctx context.Context, cb Callback) (Profile, er
 	}
 	np.Consent = rec
 	np.ReauthorizationRequested = ""
+	m.invalidateTokens(ctx, p.Tenant) // tokens minted before the consent keep the old permissions
 	// Ground truth: the service principal and the grants must be visible in the tenant.
 	obs, missing := m.proveConsent(ctx, &np, app)
 	if len(obs.Failures) > 0 {

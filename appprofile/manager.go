@@ -28,6 +28,8 @@ type Manager struct {
 	driver  consent.Driver
 	o       options
 	limiter *limiter
+	budget  *budget
+	tel     *telemetry
 	codec   *consent.StateCodec // nil without WithStateKey
 	urls    consent.URLBuilder
 
@@ -63,7 +65,7 @@ func New(st store.Store, drv consent.Driver, opts ...Option) (*Manager, error) {
 	if o.rate.PerSecond < 0 || o.rate.Burst < 0 || o.tenantConc < 0 || o.workers < 0 {
 		problems = append(problems, "rate limits, concurrency and burst must not be negative")
 	}
-	m := &Manager{store: st, driver: drv, o: o, limiter: newLimiter(o.rate), usedLocal: map[string]time.Time{}, tenantPause: map[string]time.Time{}}
+	m := &Manager{store: st, driver: drv, o: o, limiter: newLimiter(o.rate), budget: newBudget(), tel: newTelemetry(o), usedLocal: map[string]time.Time{}, tenantPause: map[string]time.Time{}}
 	if len(o.allStateKeys()) > 0 && (o.stateKey == nil || len(o.stateKey) >= 32) {
 		c, err := newStateCodec(o, &m.randMu)
 		if err != nil {
@@ -247,28 +249,30 @@ func (m *Manager) call(ctx context.Context, tenant string, fn func(context.Conte
 	return m.callN(ctx, tenant, 1, fn)
 }
 
-// callN is call for a driver call that reads n profiles at once (AppStates): it costs n units
-// of the rate budget, as the n calls it replaces would.
+// callN is call for a driver call that reads n profiles at once (AppStates): it costs what
+// reading n apps costs — the driver's resource units when it is a consent.ResourceUnitCoster,
+// else n units — from the Manager's budget and from the tenant's RU bucket (budget.go). A throttle
+// of Application scope pauses every call instead of the tenant's.
 func (m *Manager) callN(ctx context.Context, tenant string, n int, fn func(context.Context) error) error {
 	if err := m.waitTenant(ctx, tenant); err != nil {
 		return err
 	}
-	if err := m.limiter.wait(ctx, n); err != nil {
+	cost := m.cost(tenant, n)
+	waitStart := time.Now()
+	if err := m.limiter.wait(ctx, cost); err != nil {
 		return err
 	}
+	if err := m.waitTenantBudget(ctx, tenant, cost); err != nil {
+		return err
+	}
+	m.recordBudgetWait(ctx, time.Since(waitStart))
 	// A Retry-After may have arrived while waiting for the budget: check again right before the
 	// call starts.
 	if err := m.waitTenant(ctx, tenant); err != nil {
 		return err
 	}
-	err := fn(ctx)
-	if d, ok := consent.RetryAfter(err); ok && d > 0 {
-		if tenant == "" {
-			m.limiter.pause(d)
-		} else {
-			m.pauseTenant(tenant, d)
-		}
-	}
+	err := fn(consent.WithThrottleObserver(ctx, m.observe(ctx)))
+	m.throttled(ctx, tenant, err)
 	return err
 }
 
@@ -569,13 +573,16 @@ type VerifyResult struct {
 // failed attempt is recorded in LastCheck, and the returned error wraps ErrCouldNotCheck. When the
 // profile was changed concurrently, the concurrent edit wins and the result says Superseded. A
 // consent that CompleteConsent recorded unproven (ConsentRecord.Unproven) is proven by the first
-// check that reads the tenant, Verify's or VerifyAll's.
+// check that reads the tenant, Verify's or VerifyAll's. Verify's reads ask Graph for high priority
+// (consent.PriorityHigh); VerifyAll's and VerifyTenant's for low.
 func (m *Manager) Verify(ctx context.Context, id string) (VerifyResult, error) {
+	ctx = consent.WithPriority(ctx, consent.PriorityHigh) // a user waits for it (x-ms-throttle-priority)
 	p, err := m.Get(ctx, id)
 	if err != nil {
 		return VerifyResult{}, err
 	}
 	res, err := m.verifyProfile(ctx, p, 1, nil)
+	m.recordVerification(ctx, res, err, p.LastCheck)
 	if err == nil && res.Outcome == CouldNotCheck {
 		err = fmt.Errorf("%w: %w", ErrCouldNotCheck, res.Err)
 	}
@@ -639,6 +646,9 @@ func (m *Manager) verifyProfile(ctx context.Context, p Profile, attempts int, pr
 	np, a, err := apply(p)
 	if err != nil {
 		return VerifyResult{}, err
+	}
+	if a.Outcome == CouldNotCheck && deferThrottled(ctx) && throttledFailure(obs.Failures) {
+		return VerifyResult{Profile: p, Outcome: CouldNotCheck, Err: a.Err}, errDeferred // VerifyTenant comes back later
 	}
 	saved, err := m.save(ctx, np, p)
 	// The write-back is idempotent: on a conflict it is applied again to the current profile,

@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/tenantapps/tenantapps/consent"
 )
 
@@ -35,8 +38,10 @@ type options struct {
 	eligibility     EligibilityFunc
 	maxAttempts     int
 	replication     time.Duration
-	noOutbox        bool          // WithOutbox(false)
-	retention       time.Duration // WithHistoryRetention
+	noOutbox        bool                 // WithOutbox(false)
+	retention       time.Duration        // WithHistoryRetention
+	tracerProvider  trace.TracerProvider // telemetry.go
+	meterProvider   metric.MeterProvider
 }
 
 // RateLimit is the request budget of the driver's app registration. Graph throttles per app across

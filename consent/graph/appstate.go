@@ -418,6 +418,19 @@ func (d *Driver) knownResourcesFilter(tenant string) string {
 	return "appId in (" + strings.Join(quoted, ",") + ")"
 }
 
+// forgetResources drops the resource lookups of idle tenants (lower-case IDs, as readers are
+// keyed; lookups kept under another spelling are dropped when the tenant's reader is).
+func (d *Driver) forgetResources(tenants []string) {
+	if len(tenants) == 0 {
+		return
+	}
+	d.resMu.Lock()
+	defer d.resMu.Unlock()
+	for _, t := range tenants {
+		delete(d.resources, t)
+	}
+}
+
 // rememberResources caches resource service principal object IDs → appIds for a tenant.
 func (d *Driver) rememberResources(tenant string, sps []models.ServicePrincipalable) {
 	d.resMu.Lock()

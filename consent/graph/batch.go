@@ -52,6 +52,9 @@ func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps [
 			if err != nil {
 				return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("building the batch: %w", err)}
 			}
+			if p := consent.PriorityFrom(ctx); p != consent.PriorityNormal {
+				info.Headers.TryAdd(consent.HeaderThrottlePriority, string(p)) // each item is throttled on its own
+			}
 			item, err := batch.AddBatchRequestStep(*info)
 			if err != nil {
 				return &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("building the batch: %w", err)}
@@ -61,7 +64,12 @@ func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps [
 			}
 			ids[i] = *item.GetId()
 		}
-		resp, err := d.sendBatch(ctx, batch)
+		bctx, span := d.batchSpan(ctx, op, tenant, len(pending))
+		resp, err := d.sendBatch(bctx, batch)
+		if err != nil || resp == nil {
+			endBatchSpan(span, 0, err)
+		}
+		attemptRU := 0
 		if err != nil {
 			mapped := endpointNotFound(graphError(ctx, op, tenant, appID, err))
 			ra, _ := consent.RetryAfter(mapped)
@@ -94,6 +102,7 @@ func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps [
 				continue
 			}
 			s.status = it.Status
+			attemptRU += itemRU(it.Headers)
 			if s.status >= 400 {
 				s.value = nil
 				var body map[string]any
@@ -110,11 +119,13 @@ func (d *Driver) runBatch(ctx context.Context, op, tenant, appID string, steps [
 				continue
 			}
 			s.err = nil
+			observeItem(ctx, tenant, it.Headers)
 			s.value, err = parseBody(it.Body, s.ctor)
 			if err != nil {
 				s.err = &consent.DriverError{Op: op, TenantID: tenant, AppID: appID, Err: fmt.Errorf("%w: unreadable batch item: %v", consent.ErrTransient, err)}
 			}
 		}
+		endBatchSpan(span, attemptRU, firstThrottle(pending))
 		if len(retry) == 0 || attempt >= d.cfg.MaxRetries || wait > d.cfg.MaxRetryWait || !fitsDeadline(ctx, wait) {
 			return nil
 		}

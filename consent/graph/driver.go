@@ -20,6 +20,9 @@ import (
 	khttp "github.com/microsoft/kiota-http-go"
 	jsonser "github.com/microsoft/kiota-serialization-json-go"
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/internal/tokenscope"
@@ -87,6 +90,23 @@ type Config struct {
 	// $batch. An empty non-nil slice turns the lookup off. At most 15 values are used (the rest
 	// of the 20-item $batch is the app's own reads).
 	KnownResourceAppIDs []string
+	// ReaderIdle is how long a tenant's reading client — its MSAL client with the tenant's tokens,
+	// and the tenant's resource lookups — is kept unused (2 hours by default: about a token's
+	// lifetime). With SharedTokenCache a few minutes keep a fleet replica's memory flat: a client
+	// made again reloads its token from the shared cache instead of asking Entra.
+	ReaderIdle time.Duration
+	// TenantSizing makes TenantUserCount read each tenant's user count (one request per tenant,
+	// cached by the Manager), so that the Manager sizes the tenant's RU bucket as Graph does; off,
+	// every tenant gets the smallest bucket (3,500 RU per 10 s), ample for verification reads.
+	TenantSizing bool
+	// SharedTokenCache, when set, backs each tenant's reading client's MSAL cache (one
+	// partition per tenant), so that every replica sharing it uses one token per tenant for its
+	// lifetime. Use appprofile.NewSharedTokenCache over the store (sealed with the Sealer).
+	SharedTokenCache consent.SharedTokenCache
+	// TracerProvider and MeterProvider receive the driver's OpenTelemetry spans ($batch, token)
+	// and metrics; the global providers (otel.GetTracerProvider, otel.GetMeterProvider) when nil.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
 	// Logger receives debug records of retries; nil discards them. Tokens, certificates and
 	// codes are never logged.
 	Logger *slog.Logger
@@ -107,6 +127,7 @@ type Driver struct {
 	adapter    *msgraphgocore.GraphRequestAdapterBase
 	graphHost  string
 	log        *slog.Logger
+	tel        telemetry
 
 	semMu sync.Mutex
 	sems  map[string]chan struct{}
@@ -114,6 +135,7 @@ type Driver struct {
 	readersMu sync.Mutex
 	readers   map[string]*tenantReader // lower-case tenant ID -> its reading client
 	created   int                      // readers created, for the idle sweep
+	swept     time.Time                // last idle sweep
 
 	resMu     sync.Mutex
 	resources map[string]map[string]string // tenant -> resource SP object id -> appId
@@ -192,6 +214,9 @@ func New(cfg Config) (*Driver, error) {
 			return nil, fmt.Errorf("graph: Config.KnownResourceAppIDs: %q is not an appId (GUID): %w", id, consent.ErrInvalidArgument)
 		}
 	}
+	if cfg.ReaderIdle <= 0 {
+		cfg.ReaderIdle = readerIdle
+	}
 	if cfg.MaxConcurrentPerTenant <= 0 {
 		cfg.MaxConcurrentPerTenant = 4
 	}
@@ -208,7 +233,7 @@ func New(cfg Config) (*Driver, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Driver{cfg: cfg, graphHost: gu.Host, log: log, sems: map[string]chan struct{}{}, resources: map[string]map[string]string{},
+	d := &Driver{cfg: cfg, graphHost: gu.Host, log: log, tel: newTelemetry(cfg.TracerProvider, cfg.MeterProvider), sems: map[string]chan struct{}{}, resources: map[string]map[string]string{},
 		readers: map[string]*tenantReader{}}
 
 	// MSAL: our http.Client with the ".default" layer (see tokenscope.Transport).
@@ -245,7 +270,7 @@ func New(cfg Config) (*Driver, error) {
 		parent = http.DefaultTransport
 	}
 	graphClient := &http.Client{
-		Transport:     khttp.NewCustomTransportWithParentTransport(parent, mw...),
+		Transport:     khttp.NewCustomTransportWithParentTransport(priorityTransport{next: parent}, mw...),
 		Timeout:       cfg.HTTPClient.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Jar:           cfg.HTTPClient.Jar,
@@ -404,10 +429,14 @@ func (d *Driver) readerTokenFor(ctx context.Context, tenant, scope string) (stri
 	}
 	defer func() { <-r.turn }()
 	r.lastUsed.Store(time.Now().UnixNano())
+	ctx, span := d.tel.tracer.Start(ctx, "entra.token", trace.WithAttributes(attribute.String("tenantapps.tenant.id", tenant)))
 	ar, err := r.client.AcquireTokenByCredential(ctx, []string{scope})
 	if err != nil {
-		return "", tokenError(ctx, "token", tenant, d.cfg.ReaderAppID, err, true)
+		err = tokenError(ctx, "token", tenant, d.cfg.ReaderAppID, err, true)
+		d.recordToken(ctx, span, false, err)
+		return "", err
 	}
+	d.recordToken(ctx, span, ar.Metadata.TokenSource == confidential.TokenSourceCache, nil)
 	return ar.AccessToken, nil
 }
 
@@ -427,12 +456,13 @@ type tenantReader struct {
 }
 
 // readerIdle is how long an unused tenant's reading client (and its tokens, which live about
-// an hour) is kept.
+// an hour) is kept by default (Config.ReaderIdle).
 const readerIdle = 2 * time.Hour
 
 // readerFor returns tenant's reading client, creating it on first use. Every 1,024 creations,
-// clients idle for longer than readerIdle are dropped, so a long-running driver's memory follows
-// the tenants it actually reads.
+// and at a creation more than Config.ReaderIdle after the last sweep, clients idle for longer
+// than Config.ReaderIdle are dropped with the tenants' resource lookups,
+// so a long-running driver's memory follows the tenants it actually reads.
 func (d *Driver) readerFor(tenant string) (*tenantReader, error) {
 	key := strings.ToLower(tenant)
 	d.readersMu.Lock()
@@ -440,20 +470,28 @@ func (d *Driver) readerFor(tenant string) (*tenantReader, error) {
 	if r, ok := d.readers[key]; ok {
 		return r, nil
 	}
-	client, err := d.newClient(d.cfg.ReaderAppID, key, d.readerCred, nil)
+	var shared cache.ExportReplace
+	if d.cfg.SharedTokenCache != nil {
+		shared = &sharedCache{backend: d.cfg.SharedTokenCache, tenant: key, d: d}
+	}
+	client, err := d.newClient(d.cfg.ReaderAppID, key, d.readerCred, shared)
 	if err != nil {
 		return nil, err
 	}
 	r := &tenantReader{client: client, turn: make(chan struct{}, 1)}
 	r.lastUsed.Store(time.Now().UnixNano())
 	d.readers[key] = r
-	if d.created++; d.created%1024 == 0 {
-		cutoff := time.Now().Add(-readerIdle).UnixNano()
+	if d.created++; d.created%1024 == 0 || time.Since(d.swept) > d.cfg.ReaderIdle {
+		d.swept = time.Now()
+		cutoff := time.Now().Add(-d.cfg.ReaderIdle).UnixNano()
+		var idle []string
 		for k, v := range d.readers {
 			if v.lastUsed.Load() < cutoff {
 				delete(d.readers, k)
+				idle = append(idle, k)
 			}
 		}
+		d.forgetResources(idle)
 	}
 	return r, nil
 }

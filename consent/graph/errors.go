@@ -249,7 +249,19 @@ func classify(out *consent.DriverError, status int, code, msg string, hdr *abstr
 			out.RetryAfter = parseRetryAfter(v[0])
 		}
 	}
-	return classifyStatus(out, status, code, msg)
+	var get func(string) string
+	if hdr != nil {
+		get = func(name string) string {
+			if v := hdr.Get(name); len(v) > 0 {
+				return v[0]
+			}
+			if v := hdr.Get(strings.ToLower(name)); len(v) > 0 {
+				return v[0]
+			}
+			return ""
+		}
+	}
+	return withThrottle(classifyStatus(out, status, code, msg), status, get)
 }
 
 func classifyStatus(out *consent.DriverError, status int, code, msg string) error {
@@ -292,7 +304,7 @@ func itemError(op, tenant, appID string, status int, headers map[string]string, 
 		code, msg = rawString(e["code"]), rawString(e["message"])
 	}
 	out.Code = code
-	return classifyStatus(out, status, code, msg)
+	return withThrottle(classifyStatus(out, status, code, msg), status, mapGetter(headers))
 }
 
 // claims decodes the payload of a JWT without verifying it: the token came from the authority

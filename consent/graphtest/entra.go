@@ -103,6 +103,13 @@ func (s *Server) serveEntra(w http.ResponseWriter, r *http.Request) {
 		defer tw.flush()
 		w = tw
 	}
+	if route == RouteToken && r.PostForm.Get("grant_type") == "client_credentials" && s.throttleToken(tkey, client) {
+		// Entra's answer to too many client-credentials requests (throttling.go).
+		s.announceRetryAfter(tkey, client, time.Minute)
+		w.Header().Set("Retry-After", "60")
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "temporarily_unavailable", "error_description": "Too many requests. Please retry again later."})
+		return
+	}
 	switch route {
 	case RouteOpenIDConfiguration:
 		s.serveOpenIDConfig(w, tenant)

@@ -135,8 +135,11 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request, rest string)
 	var res graphResult
 	if route == RouteBatch {
 		res = s.batch(r, c, body)
+	} else if hdr, throttled := s.throttleGraph(c, r.Method, rest, r.URL.Query()); throttled != nil {
+		res = *throttled
 	} else {
 		res = s.dispatch(c, r.Method, rest, r.URL.Query(), r.Header, body)
+		res.headers = mergeHeaders(res.headers, hdr)
 	}
 	for k, v := range res.headers {
 		w.Header().Set(k, v)
@@ -908,9 +911,16 @@ func (s *Server) batchItem(c *caller, it batchRequest) graphResult {
 	if len(it.Body) > 0 && string(it.Body) != "null" {
 		body = it.Body
 	}
+	// Each item is throttled on its own (throttling.go).
+	extra, throttled := s.throttleGraph(c, strings.ToUpper(it.Method), rest, u.Query())
+	if throttled != nil {
+		return *throttled
+	}
 	hdr := http.Header{}
 	for k, v := range it.Headers {
 		hdr.Set(k, v)
 	}
-	return s.dispatch(c, strings.ToUpper(it.Method), rest, u.Query(), hdr, body)
+	res := s.dispatch(c, strings.ToUpper(it.Method), rest, u.Query(), hdr, body)
+	res.headers = mergeHeaders(res.headers, extra)
+	return res
 }

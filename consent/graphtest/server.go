@@ -79,8 +79,9 @@ type Server struct {
 	// everywhere are apps consented in every tenant (ProvisionEverywhere).
 	everywhere []provision
 
-	stats  statsState
-	faults faultState
+	stats    statsState
+	faults   faultState
+	throttle throttleState // EnableThrottling
 }
 
 // NewServer starts a TLS emulator. The caller must Close it. Tests typically do:

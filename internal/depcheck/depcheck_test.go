@@ -31,10 +31,17 @@ var heavy = []string{
 	"github.com/Azure/azure-sdk-for-go",
 }
 
-// sqlDrivers may be reached only by the store that wraps them (and by examples).
-var sqlDrivers = map[string]string{
-	"modernc.org/sqlite":    "store/sqlite",
-	"github.com/jackc/pgx/": "store/postgres",
+// sqlDrivers may be reached only by the packages that wrap them (and by examples): the stores,
+// and for pgx the River fleet runner, which works on the embedder's PostgreSQL pool.
+var sqlDrivers = map[string][]string{
+	"modernc.org/sqlite":    {"store/sqlite"},
+	"github.com/jackc/pgx/": {"store/postgres", "appprofile/fleetriver"},
+}
+
+// engines may be reached only by the package that adds them: River (the job queue that runs
+// fleet verification across replicas) by appprofile/fleetriver alone.
+var engines = map[string]string{
+	"github.com/riverqueue/": "appprofile/fleetriver",
 }
 
 // allowed maps a package (relative to the module; a trailing "/..." matches the subtree) to the
@@ -62,6 +69,7 @@ var allowed = []struct {
 	{"consent/graph", []string{"consent", "permissions", "roles", "certs", "certs/internal/..."}},
 	{"consent/internal/...", []string{"consent", "permissions", "roles", "certs", "certs/internal/..."}},
 	{"appprofile", []string{"permissions", "roles", "consent", "certs", "certs/internal/...", "store"}},
+	{"appprofile/fleetriver", []string{"appprofile", "consent", "permissions", "roles", "certs", "certs/internal/...", "store", "store/memstore", "consent/consenttest"}},
 	{"appprofile/...", []string{"appprofile", "permissions", "roles", "consent", "consent/consenttest", "certs", "certs/internal/...", "store", "store/memstore"}},
 	{"examples/...", []string{"..."}},
 	{"internal/...", []string{"..."}},
@@ -140,6 +148,16 @@ func listDeps(t *testing.T) []pkgDeps {
 	return pkgs
 }
 
+// ownedBy reports whether package rel is one of owners or inside one of them.
+func ownedBy(rel string, owners []string) bool {
+	for _, o := range owners {
+		if rel == o || strings.HasPrefix(rel, o+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 func TestImportBoundaries(t *testing.T) {
 	for _, p := range listDeps(t) {
 		isTestKitOrExample := strings.HasPrefix(p.rel, "examples/") || p.rel == "examples" || strings.HasPrefix(p.rel, "internal/")
@@ -156,9 +174,14 @@ func TestImportBoundaries(t *testing.T) {
 					bad = append(bad, d+" (heavy: only consent/graph and examples may import it)")
 				}
 			}
-			for prefix, owner := range sqlDrivers {
-				if strings.HasPrefix(d, prefix) && p.rel != owner && !strings.HasPrefix(p.rel, owner+"/") && !isTestKitOrExample {
-					bad = append(bad, d+" (SQL driver: only "+owner+" may import it)")
+			for prefix, owners := range sqlDrivers {
+				if strings.HasPrefix(d, prefix) && !ownedBy(p.rel, owners) && !isTestKitOrExample {
+					bad = append(bad, d+" (SQL driver: only "+strings.Join(owners, ", ")+" may import it)")
+				}
+			}
+			for prefix, owner := range engines {
+				if strings.HasPrefix(d, prefix) && !ownedBy(p.rel, []string{owner}) && !strings.HasPrefix(p.rel, "internal/") {
+					bad = append(bad, d+" (job engine: only "+owner+" may import it)")
 				}
 			}
 			own, isOwn := strings.CutPrefix(d, module+"/")

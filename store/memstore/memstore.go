@@ -45,6 +45,7 @@ type Store struct {
 	nonces  map[string]time.Time    // nonce -> expiry
 	consume int                     // ConsumeNonce calls since the last prune
 	outbox  outbox                  // events and history (outbox.go)
+	tokens  tokenCaches             // TokenCacheStore (tokencache.go)
 }
 
 var (

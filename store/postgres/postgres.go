@@ -67,6 +67,7 @@ type Store struct {
 	guard      sqlq.Guard // closed flag and error vocabulary
 	closeOnce  sync.Once
 	pruneTimer sqlq.PruneTimer
+	tokens     tokenTable // TokenCacheStore (tokencache.go)
 }
 
 var (

@@ -101,6 +101,7 @@ type Store struct {
 	closeOnce  sync.Once
 	closeErr   error
 	pruneTimer sqlq.PruneTimer
+	tokens     tokenTable // TokenCacheStore (tokencache.go)
 }
 
 var (

@@ -73,6 +73,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"UseAfterClose", testUseAfterClose},
 		{"NonceSingleUse", testNonceSingleUse},
 		{"NonceConcurrent", testNonceConcurrent},
+		{"TokenCache", testTokenCache},
 	}
 	tests = append(tests, outboxTests...)
 	for _, tc := range tests {
