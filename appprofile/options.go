@@ -117,7 +117,9 @@ func WithAuthority(url string) Option { return func(o *options) { o.authority = 
 // WithCertificateInspector replaces the default .pfx inspection (go-pkcs12).
 func WithCertificateInspector(f InspectFunc) Option { return func(o *options) { o.inspect = f } }
 
-// WithEligibility replaces the consent eligibility rules used by BeginConsent.
+// WithEligibility replaces the consent eligibility rules used by BeginConsent. Without it, the
+// rules of the catalog are used (RulebookProvider, which FromPermissions implements), else
+// DefaultEligibility.
 func WithEligibility(f EligibilityFunc) Option { return func(o *options) { o.eligibility = f } }
 
 // WithMaxAttempts sets how often VerifyAll tries a profile whose check failed with a retryable
@@ -148,7 +150,6 @@ func defaultOptions() options {
 		workers:     32,
 		authority:   "https://login.microsoftonline.com",
 		inspect:     InspectPFX,
-		eligibility: DefaultEligibility,
 		maxAttempts: 3,
 		replication: time.Second,
 	}

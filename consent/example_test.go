@@ -183,6 +183,6 @@ func ExampleUserConsentTable() {
 	last := rows[len(rows)-1]
 	fmt.Println(last.AppType, "—", len(last.Services), "services")
 	// Output:
-	// 23 rows
+	// 22 rows
 	// Custom Azure app with delegated permissions — 9 services
 }

@@ -42,6 +42,8 @@ type Catalog struct {
 	sources  []Source
 	services []Service
 	appTypes []AppType
+	// consentRules are the rules app types reference in Consent.
+	consentRules []ConsentRule
 	// index: normalized name or alias → position.
 	serviceIndex map[string]int
 	appTypeIndex map[string]int
@@ -342,7 +344,9 @@ type catalogFile struct {
 	Version  string        `json:"version"`
 	Sources  []Source      `json:"sources"`
 	Services []Service     `json:"services"`
-	AppTypes []appTypeJSON `json:"appTypes"`
+	// ConsentRules may be omitted by an overlay that only references the default catalog's.
+	ConsentRules []ConsentRule `json:"consentRules,omitempty"`
+	AppTypes     []appTypeJSON `json:"appTypes"`
 }
 
 type appTypeJSON struct {
@@ -354,6 +358,8 @@ type appTypeJSON struct {
 	Modes            []Mode              `json:"modes"`
 	Creatable        bool                `json:"creatable"`
 	UserConsent      bool                `json:"userConsent"`
+	AppID            string              `json:"appId,omitempty"`
+	Consent          *AppConsent         `json:"consent"`
 	Functions        []string            `json:"functions,omitempty"`
 	PermissionsState PermissionsState    `json:"permissionsState"`
 	Shape            Shape               `json:"shape,omitempty"`
@@ -382,7 +388,7 @@ type azureRoleJSON struct {
 }
 
 func (c *Catalog) file() *catalogFile {
-	f := &catalogFile{Version: c.version, Sources: c.Sources(), Services: c.Services()}
+	f := &catalogFile{Version: c.version, Sources: c.Sources(), Services: c.Services(), ConsentRules: c.ConsentRules()}
 	if f.Sources == nil {
 		f.Sources = []Source{}
 	}
@@ -397,7 +403,7 @@ func appTypeToJSON(a AppType) appTypeJSON {
 	j := appTypeJSON{
 		Name: a.Name, EntraAppName: a.EntraAppName, Aliases: a.Aliases, Family: a.Family,
 		Services: a.Services, Modes: a.Modes, Creatable: a.Creatable, UserConsent: a.UserConsent,
-		Functions: a.Functions, PermissionsState: a.PermissionsState, Shape: a.Shape(),
+		AppID: a.AppID, Consent: &a.Consent, Functions: a.Functions, PermissionsState: a.PermissionsState, Shape: a.Shape(),
 		PermissionsFrom: a.PermissionsFrom, Permissions: a.Permissions, Notes: a.Notes,
 		DirectoryRoles: make([]directoryRoleJSON, 0, len(a.DirectoryRoles)),
 		AzureRoles:     make([]azureRoleJSON, 0, len(a.AzureRoles)),
@@ -424,7 +430,8 @@ func normalize(s string) string { return strings.ToLower(strings.Join(strings.Fi
 // aliases), the services they serve and the sources of the resources they use, in catalog
 // order. An app type whose PermissionsFrom names an app type left out keeps its (identical)
 // permission rows but loses the PermissionsFrom link, so the subset is a valid catalog on its
-// own. An unknown name returns an error wrapping ErrUnknownAppType.
+// own; it keeps the consent rules the kept app types reference. An unknown name returns an error
+// wrapping ErrUnknownAppType.
 func (c *Catalog) Subset(names ...string) (*Catalog, error) {
 	keep := map[int]bool{}
 	for _, n := range names {
@@ -435,6 +442,7 @@ func (c *Catalog) Subset(names ...string) (*Catalog, error) {
 		keep[i] = true
 	}
 	f := &catalogFile{Version: c.version, Sources: []Source{}, Services: []Service{}, AppTypes: []appTypeJSON{}}
+	usedRules := map[string]bool{}
 	services := map[string]bool{}
 	resources := map[string]bool{}
 	kept := map[string]bool{}
@@ -458,6 +466,14 @@ func (c *Catalog) Subset(names ...string) (*Catalog, error) {
 		}
 		for _, p := range a.Permissions {
 			resources[p.ResourceAppID] = true
+		}
+		for _, r := range append(slices.Clone(a.Consent.Admin), a.Consent.User...) {
+			usedRules[r.Rule] = true
+		}
+	}
+	for _, r := range c.ConsentRules() {
+		if usedRules[r.ID] {
+			f.ConsentRules = append(f.ConsentRules, r)
 		}
 	}
 	for _, s := range c.Services() {

@@ -78,6 +78,20 @@
 // derives a new version with edits (AddPermission, RemovePermission, AddDirectoryRole,
 // RemoveDirectoryRole), validated like Load.
 //
+// # Consent rules are data
+//
+// Who may consent is catalog data, not code: "consentRules" defines each rule once (its
+// requirements: directory roles any-of, licence, Viva Engage Verified Admin, admin consent
+// already granted, chosen backup functions, group ownership — each optionally limited by a
+// condition — and advice notes, with the page it comes from), and each app type's "consent"
+// lists the rules for administrator consent ("admin", at least one per service) and user consent
+// ("user"; empty means user consent is not allowed), optionally per service. Seed 003's rules
+// are the default catalog's data; package consent (consent.NewRulebook) evaluates the rules of
+// whatever catalog it is given.
+//
+// Families are open: "elements-premium" and "aos" are AvePoint's; an embedder's app type may
+// name its own family, and carry its vendor app's "appId".
+//
 // # JSON format
 //
 // Catalog.MarshalJSON writes, and Load/Parse read, one stable format (catalog.json is in it):
@@ -87,9 +101,14 @@
 //	  "sources":  [{"resource", "resourceAppId", "servicePrincipalDisplayName",
 //	                "references": [{"repository", "commit", "path", "url", "note"}]}],
 //	  "services": [{"name", "aliases", "family", "group", "creatable"}],
+//	  "consentRules": [{"id", "methods": ["admin" | "user"], "summary", "source",
+//	                    "requirements": [{"kind", "anyOf": [["<role template id>", …]], "license", "condition"}],
+//	                    "notes": ["…"]}],
 //	  "appTypes": [{
 //	    "name", "entraAppName", "aliases", "family", "services", "modes",
-//	    "creatable", "userConsent", "functions",
+//	    "creatable", "userConsent", "appId",
+//	    "consent": {"admin": [{"rule", "services", "note"}], "user": [{"rule", "services", "note"}]},
+//	    "functions",
 //	    "permissionsState": "published" | "unpublished",
 //	    "shape": "hybrid" | "purebred" | "application-only" | "unknown",   (export only; checked on load)
 //	    "permissionsFrom": "<app type>",          (optional: share that app type's list exactly)
@@ -105,7 +124,9 @@
 // Empty optional fields are omitted; "permissions", "directoryRoles" and "azureRoles" are always
 // arrays. Load rejects unknown fields and reports every problem at once in a *ValidationError
 // (errors.Is(err, ErrInvalidCatalog)): GUID shape, unknown services, modes, role template IDs
-// (roles.LookupDirectoryRole) and Azure role definitions, duplicate names or aliases, a
+// (roles.LookupDirectoryRole) and Azure role definitions, consent rules and references
+// (unknown rule, rule of the other method, requirement kind, licence, condition, a service with
+// no administrator rule, userConsent disagreeing with consent.user), duplicate names or aliases, a
 // permission listed twice in an app type, one permission with two IDs or descriptions, one ID
 // with two values, unpublished app types with rows, and a wrong "shape".
 package permissions

@@ -110,6 +110,7 @@ func ExampleLoad() {
 	}
 	// Output:
 	// appTypes[0] (Mine).services[0]: unknown service "Backup": add it to services first
+	// appTypes[0] (Mine).consent: missing: say who may consent, e.g. {"admin": [{"rule": "admin/global-or-privileged-role-administrator"}]}
 	// appTypes[0] (Mine).permissions: permissionsState is published but no permission is listed; use unpublished when the list is not known
 }
 

@@ -48,7 +48,8 @@ func (m Mode) Valid() bool {
 	return false
 }
 
-// Family groups services by product line.
+// Family groups services by product line. Any non-empty name is a family: ElementsPremium and
+// AOS are AvePoint's; an embedder's catalog may add its own (e.g. "acme-msp").
 type Family string
 
 const (
@@ -59,8 +60,12 @@ const (
 	AOS Family = "aos"
 )
 
-// Valid reports whether f is ElementsPremium or AOS.
-func (f Family) Valid() bool { return f == ElementsPremium || f == AOS }
+// Valid reports whether f is a usable family name: not empty, printable, without leading or
+// trailing spaces. Families are open; ElementsPremium and AOS are only the default catalog's.
+func (f Family) Valid() bool {
+	s := string(f)
+	return s != "" && strings.TrimSpace(s) == s && !strings.ContainsFunc(s, func(r rune) bool { return r < ' ' })
+}
 
 // PermissionsState says whether an app type's permission list is known.
 type PermissionsState string
@@ -177,8 +182,15 @@ type AppType struct {
 	// deleted) on the Elements customer app profile page.
 	Creatable bool
 	// UserConsent reports whether the app type is in seed 003's table of apps that can be
-	// re-authorized with User consent (after an administrator granted admin consent).
+	// re-authorized with User consent (after an administrator granted admin consent); it
+	// agrees with Consent.User being non-empty.
 	UserConsent bool
+	// AppID is the vendor app's application (client) ID when the catalog knows it (an
+	// embedder's own multi-tenant app); empty for AvePoint's apps and customers' own apps.
+	AppID string
+	// Consent says which of the catalog's consent rules apply to this app type (who may give
+	// administrator consent, whether user consent is allowed and its preconditions).
+	Consent AppConsent
 	// Functions are the features a consenter chooses when creating or re-authorizing this app
 	// type (the Cloud Backup for Microsoft 365 Delegated App); empty otherwise.
 	Functions []string
@@ -287,6 +299,7 @@ func (a AppType) clone() AppType {
 		a.AzureRoles[i].Permissions = slices.Clone(a.AzureRoles[i].Permissions)
 	}
 	a.Notes = slices.Clone(a.Notes)
+	a.Consent = a.Consent.clone()
 	return a
 }
 

@@ -77,7 +77,7 @@ func build(f *catalogFile) (*Catalog, error) {
 			v.addf(p+".name", "missing service name")
 		}
 		if !s.Family.Valid() {
-			v.addf(p+".family", "unknown family %q: use elements-premium or aos", string(s.Family))
+			v.addf(p+".family", "family %q is not a family name: name one, e.g. elements-premium, aos or your own", string(s.Family))
 		}
 		for _, n := range append([]string{s.Name}, s.Aliases...) {
 			k := normalize(n)
@@ -112,11 +112,16 @@ func build(f *catalogFile) (*Catalog, error) {
 		}
 	}
 
+	rules := v.consentRules(f.ConsentRules)
+	c.consentRules = make([]ConsentRule, 0, len(f.ConsentRules))
+	for _, r := range f.ConsentRules {
+		c.consentRules = append(c.consentRules, r.clone())
+	}
 	defs := map[Key]permDef{}
 	idUse := map[[3]string]string{} // (resourceAppId, type, id) → value
 	resourceName := map[string]string{}
 	for i, a := range f.AppTypes {
-		c.appTypes = append(c.appTypes, v.appType(c, f, i, a, defs, idUse, resourceName))
+		c.appTypes = append(c.appTypes, v.appType(c, f, i, a, rules, defs, idUse, resourceName))
 	}
 	for appID, name := range resourceName {
 		if len(f.Sources) > 0 {
@@ -154,13 +159,13 @@ func build(f *catalogFile) (*Catalog, error) {
 	return c, nil
 }
 
-func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, defs map[Key]permDef, idUse map[[3]string]string, resourceName map[string]string) AppType {
+func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, rules map[string]ConsentRule, defs map[Key]permDef, idUse map[[3]string]string, resourceName map[string]string) AppType {
 	p := fmt.Sprintf("appTypes[%d]", i)
 	if a.Name != "" {
 		p = fmt.Sprintf("appTypes[%d] (%s)", i, a.Name)
 	}
 	if !a.Family.Valid() {
-		v.addf(p+".family", "unknown family %q: use elements-premium or aos", string(a.Family))
+		v.addf(p+".family", "family %q is not a family name: name one, e.g. elements-premium, aos or your own", string(a.Family))
 	}
 	if len(a.Services) == 0 {
 		v.addf(p+".services", "no service uses this app type")
@@ -198,8 +203,12 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, de
 		Name: a.Name, EntraAppName: a.EntraAppName, Aliases: slices.Clone(a.Aliases), Family: a.Family,
 		Services: services, Modes: slices.Clone(a.Modes), Creatable: a.Creatable, UserConsent: a.UserConsent,
 		Functions: slices.Clone(a.Functions), PermissionsState: a.PermissionsState, PermissionsFrom: a.PermissionsFrom,
-		Notes: slices.Clone(a.Notes),
+		Notes: slices.Clone(a.Notes), AppID: a.AppID,
 	}
+	if a.AppID != "" && !isGUID(a.AppID) {
+		v.addf(p+".appId", "%q is not a lower-case GUID: give the vendor app's application (client) ID", a.AppID)
+	}
+	at.Consent = v.appConsent(p, a, services, rules)
 
 	// Permissions.
 	perms := a.Permissions
