@@ -341,9 +341,9 @@ func (c *Catalog) MarshalJSON() ([]byte, error) {
 
 // catalogFile is the JSON document, both the embedded data and the export.
 type catalogFile struct {
-	Version  string        `json:"version"`
-	Sources  []Source      `json:"sources"`
-	Services []Service     `json:"services"`
+	Version  string    `json:"version"`
+	Sources  []Source  `json:"sources"`
+	Services []Service `json:"services"`
 	// ConsentRules may be omitted by an overlay that only references the default catalog's.
 	ConsentRules []ConsentRule `json:"consentRules,omitempty"`
 	AppTypes     []appTypeJSON `json:"appTypes"`
