@@ -1,0 +1,125 @@
+package permissions
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func readAcme(t testing.TB) OverlayFile {
+	t.Helper()
+	data, err := os.ReadFile("testdata/overlay/acme.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return OverlayFile{Name: "acme.json", Data: data}
+}
+
+func TestOverlayAddsAnAppTypeOfItsOwn(t *testing.T) {
+	c, err := Overlay(Default(), readAcme(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := c.Version(), Default().Version()+"+acme.1"; got != want {
+		t.Errorf("Version = %q, want %q", got, want)
+	}
+	if got, want := len(c.AppTypes()), len(Default().AppTypes())+1; got != want {
+		t.Errorf("%d app types, want %d", got, want)
+	}
+	a, err := c.AppType("acme msp automation")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Family != "acme-msp" || a.Shape() != Hybrid || !a.UserConsent || a.AppID == "" {
+		t.Errorf("app type = %+v", a)
+	}
+	want := AppConsent{Admin: []ConsentRuleRef{{Rule: "acme/admin-global-administrator"}}, User: []ConsentRuleRef{{Rule: "user/admin-consent-granted"}}}
+	if diff := cmp.Diff(want, a.Consent); diff != "" {
+		t.Errorf("consent (-want +got):\n%s", diff)
+	}
+	if _, ok := c.ConsentRule("acme/admin-global-administrator"); !ok {
+		t.Error("the file's rule is not in the catalog")
+	}
+	if got, err := c.AppTypesFor("Acme Managed Backup", ModeModern); err != nil || len(got) != 1 {
+		t.Errorf("AppTypesFor = %v, %v", got, err)
+	}
+	// The default catalog is unchanged and the export loads back.
+	if _, err := Default().AppType("Acme MSP Automation"); !errors.Is(err, ErrUnknownAppType) {
+		t.Errorf("default catalog changed: %v", err)
+	}
+	data, err := c.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(data)
+	if err != nil {
+		t.Fatalf("export of the overlay does not load: %v", err)
+	}
+	if d := Diff(c, back); len(d) != 0 {
+		t.Errorf("Diff after round trip = %v", d)
+	}
+}
+
+func TestOverlayReplacesADefaultAppType(t *testing.T) {
+	file := `{"version": "mine.1", "appTypes": [{"name": "MyHub", "entraAppName": "My own MyHub app", "family": "aos",
+	  "services": ["MyHub"], "modes": ["modern"], "creatable": true, "userConsent": false,
+	  "consent": {"admin": [{"rule": "admin/elements-premium-global-administrator"}]},
+	  "permissionsState": "unpublished", "permissions": [], "directoryRoles": [], "azureRoles": []}]}`
+	c, err := Overlay(nil, OverlayFile{Name: "mine.json", Data: []byte(file)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(c.AppTypes()), len(Default().AppTypes()); got != want {
+		t.Errorf("%d app types, want %d (replaced, not added)", got, want)
+	}
+	a, _ := c.AppType("MyHub")
+	if a.EntraAppName != "My own MyHub app" || a.UserConsent || !a.Creatable {
+		t.Errorf("MyHub not replaced: %+v", a)
+	}
+	// Position is kept: MyHub stays where the default catalog has it.
+	names := func(c *Catalog) []string {
+		var out []string
+		for _, a := range c.AppTypes() {
+			out = append(out, a.Name)
+		}
+		return out
+	}
+	if diff := cmp.Diff(names(Default()), names(c)); diff != "" {
+		t.Errorf("app type order (-default +overlay):\n%s", diff)
+	}
+}
+
+func TestOverlayReportsEveryProblemOfEveryFile(t *testing.T) {
+	bad := `{"version": "", "services": [{"name": "Gardening", "family": "", "creatable": true}],
+	  "appTypes": [{"name": "Rake", "family": "garden", "services": ["Gardening", "Mowing"], "modes": ["modern"],
+	  "creatable": true, "userConsent": true, "appId": "not-a-guid",
+	  "consent": {"admin": [{"rule": "no/such-rule"}, {"rule": "user/admin-consent-granted"}]},
+	  "permissionsState": "partial-ish", "permissions": [], "directoryRoles": [], "azureRoles": []}]}`
+	_, err := Overlay(Default(), OverlayFile{Name: "bad.json", Data: []byte(bad)}, OverlayFile{Name: "broken.json", Data: []byte(`{"version": `)})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, ErrInvalidCatalog) {
+		t.Fatalf("Overlay error = %v, want *ValidationError", err)
+	}
+	want := []string{
+		"broken.json: not a catalog JSON document",
+		"bad.json: version: missing",
+		`bad.json: services[0].family: family "" is not a family name`,
+		`bad.json: appTypes[0] (Rake).services[1]: unknown service "Mowing"`,
+		`bad.json: appTypes[0] (Rake).appId: "not-a-guid" is not a lower-case GUID`,
+		`bad.json: appTypes[0] (Rake).consent.admin[0].rule: unknown consent rule "no/such-rule"`,
+		`bad.json: appTypes[0] (Rake).consent.admin[1].rule: rule "user/admin-consent-granted" is not a rule for admin consent`,
+		`bad.json: appTypes[0] (Rake).userConsent: is true but consent.user lists no rule`,
+		`bad.json: appTypes[0] (Rake).permissionsState: unknown state "partial-ish"`,
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q", w)
+		}
+	}
+	if len(ve.Problems) != len(want) {
+		t.Errorf("%d problems, want %d:\n%v", len(ve.Problems), len(want), err)
+	}
+}
