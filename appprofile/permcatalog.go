@@ -49,7 +49,9 @@ func (c *permCatalog) AddedSince(appType, since string) ([]Permission, error) {
 	var out []Permission
 	for _, ch := range permissions.ChangesFor(permissions.Diff(old, c.cur), appType) {
 		if ch.RequiresConsent() {
-			out = append(out, permissionOf(ch.Permission))
+			p := permissionOf(ch.Permission)
+			p.Since = ch.Since
+			out = append(out, p)
 		}
 	}
 	return out, nil
@@ -60,7 +62,7 @@ func permissionOf(p permissions.Permission) Permission {
 	if p.Type == permissions.Delegated {
 		kind = DelegatedPermission
 	}
-	return Permission{ResourceAppID: p.ResourceAppID, ResourceName: p.Resource, ID: p.ID, Value: p.Value, Kind: kind}
+	return Permission{ResourceAppID: p.ResourceAppID, ResourceName: p.Resource, ID: p.ID, Value: p.Value, Kind: kind, Since: p.Since}
 }
 
 func specOf(cat *permissions.Catalog, a permissions.AppType) AppSpec {
@@ -77,7 +79,17 @@ func specOf(cat *permissions.Catalog, a permissions.AppType) AppSpec {
 			a = from
 		}
 	}
-	s.PermissionsPublished = state == permissions.Published && len(perms) > 0
+	s.PermissionsPublished = state.Known() && len(perms) > 0
+	s.PermissionsPartial = state == permissions.Partial && len(perms) > 0
+	if s.PermissionsPartial {
+		for _, src := range a.PermissionSources {
+			if src.URL != "" {
+				s.PermissionSources = append(s.PermissionSources, src.URL)
+			} else {
+				s.PermissionSources = append(s.PermissionSources, src.Title)
+			}
+		}
+	}
 	for _, p := range perms {
 		s.Permissions = append(s.Permissions, permissionOf(p))
 	}

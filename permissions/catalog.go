@@ -203,9 +203,7 @@ func (c *Catalog) Resources() []Resource {
 			}
 			if !seen[p.Key()] {
 				seen[p.Key()] = true
-				q := p
-				q.SeedValue, q.SeedDescription = "", ""
-				out[i].Permissions = append(out[i].Permissions, q)
+				out[i].Permissions = append(out[i].Permissions, stripSeed(p))
 			}
 		}
 	}
@@ -368,6 +366,8 @@ type appTypeJSON struct {
 	DirectoryRoles   []directoryRoleJSON `json:"directoryRoles"`
 	AzureRoles       []azureRoleJSON     `json:"azureRoles"`
 	Notes            []string            `json:"notes,omitempty"`
+	Sources          []PermissionSource  `json:"permissionSources,omitempty"`
+	PagesSearched    []string            `json:"pagesSearched,omitempty"`
 }
 
 type directoryRoleJSON struct {
@@ -405,6 +405,7 @@ func appTypeToJSON(a AppType) appTypeJSON {
 		Services: a.Services, Modes: a.Modes, Creatable: a.Creatable, UserConsent: a.UserConsent,
 		AppID: a.AppID, Consent: &a.Consent, Functions: a.Functions, PermissionsState: a.PermissionsState, Shape: a.Shape(),
 		PermissionsFrom: a.PermissionsFrom, Permissions: a.Permissions, Notes: a.Notes,
+		Sources: a.PermissionSources, PagesSearched: a.PagesSearched,
 		DirectoryRoles: make([]directoryRoleJSON, 0, len(a.DirectoryRoles)),
 		AzureRoles:     make([]azureRoleJSON, 0, len(a.AzureRoles)),
 	}

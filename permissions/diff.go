@@ -23,7 +23,8 @@ const (
 	// PermissionIDChanged: the same value on the same resource now has another GUID (OldID →
 	// Permission.ID); grants made under the old ID no longer match.
 	PermissionIDChanged ChangeKind = "permission-id-changed"
-	// PermissionsPublished: the app type's permission list went from unpublished to published.
+	// PermissionsPublished: the app type's permission list went from unpublished to published or
+	// partial, or from partial to published.
 	PermissionsPublished ChangeKind = "permissions-published"
 	// DirectoryRoleAdded: the app type needs DirectoryRole (see its Assignment for who assigns it).
 	DirectoryRoleAdded ChangeKind = "directory-role-added"
@@ -46,6 +47,8 @@ type Change struct {
 	OldID         string
 	DirectoryRole roles.DirectoryRequirement
 	AzureRole     roles.AzureRequirement
+	// Since is the month ("2023-10") the source page dates an added permission, when it does.
+	Since string
 }
 
 // RequiresConsent reports whether existing profiles of the app type must be re-authorized
@@ -65,6 +68,9 @@ func (c Change) String() string {
 	case AppTypeRemoved:
 		return fmt.Sprintf("app type %s was removed", c.AppType)
 	case PermissionAdded:
+		if c.Since != "" {
+			return fmt.Sprintf("%s gained %s (%s)", c.AppType, c.Permission, MonthText(c.Since))
+		}
 		return fmt.Sprintf("%s gained %s", c.AppType, c.Permission)
 	case PermissionRemoved:
 		return fmt.Sprintf("%s no longer needs %s", c.AppType, c.Permission)
@@ -107,7 +113,7 @@ func Diff(old, new *Catalog) []Change {
 		if !ok {
 			out = append(out, Change{Kind: AppTypeAdded, AppType: n.Name})
 			for _, p := range n.Permissions {
-				out = append(out, Change{Kind: PermissionAdded, AppType: n.Name, Permission: stripSeed(p)})
+				out = append(out, Change{Kind: PermissionAdded, AppType: n.Name, Permission: stripSeed(p), Since: p.Since})
 			}
 			for _, r := range n.DirectoryRoles {
 				out = append(out, Change{Kind: DirectoryRoleAdded, AppType: n.Name, DirectoryRole: r})
@@ -133,7 +139,7 @@ func Diff(old, new *Catalog) []Change {
 
 func diffAppType(o, n AppType) []Change {
 	var out []Change
-	if o.PermissionsState != Published && n.PermissionsState == Published {
+	if o.PermissionsState != n.PermissionsState && n.PermissionsState.Known() && o.PermissionsState != Published {
 		out = append(out, Change{Kind: PermissionsPublished, AppType: n.Name})
 	}
 	oldPerm := map[Key]Permission{}
@@ -146,7 +152,7 @@ func diffAppType(o, n AppType) []Change {
 	}
 	for _, p := range n.Permissions {
 		if _, ok := oldPerm[p.Key()]; !ok {
-			out = append(out, Change{Kind: PermissionAdded, AppType: n.Name, Permission: stripSeed(p)})
+			out = append(out, Change{Kind: PermissionAdded, AppType: n.Name, Permission: stripSeed(p), Since: p.Since})
 		}
 	}
 	for _, p := range o.Permissions {
@@ -193,8 +199,10 @@ func ChangesFor(changes []Change, appType string) []Change {
 	return out
 }
 
+// stripSeed drops a row's annotations (seed spellings, date, correction): what is left is the
+// permission itself as Microsoft publishes it.
 func stripSeed(p Permission) Permission {
-	p.SeedValue, p.SeedDescription = "", ""
+	p.SeedValue, p.SeedDescription, p.Since, p.Correction = "", "", "", ""
 	return p
 }
 

@@ -1,6 +1,7 @@
 package permissions
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"strings"
@@ -121,5 +122,46 @@ func TestOverlayReportsEveryProblemOfEveryFile(t *testing.T) {
 	}
 	if len(ve.Problems) != len(want) {
 		t.Errorf("%d problems, want %d:\n%v", len(ve.Problems), len(want), err)
+	}
+}
+
+// TestPartialState: a partial list needs its sources, keeps its rows checkable (Missing) and is
+// Hybrid only when its known rows hold both kinds; pagesSearched belongs to unpublished lists.
+func TestPartialState(t *testing.T) {
+	base := readAcme(t)
+	edit := func(f func(a map[string]any)) OverlayFile {
+		var m map[string]any
+		if err := json.Unmarshal(base.Data, &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m["appTypes"].([]any)[0].(map[string]any))
+		data, _ := json.Marshal(m)
+		return OverlayFile{Name: "acme.json", Data: data}
+	}
+	_, err := Overlay(nil, edit(func(a map[string]any) { a["permissionsState"] = "partial" }))
+	if err == nil || !strings.Contains(err.Error(), "a partial permission list must cite the page(s)") {
+		t.Errorf("partial without sources: %v", err)
+	}
+	_, err = Overlay(nil, edit(func(a map[string]any) { a["pagesSearched"] = []any{"somewhere"} }))
+	if err == nil || !strings.Contains(err.Error(), "only an unpublished list records the pages searched") {
+		t.Errorf("pagesSearched on a published list: %v", err)
+	}
+	c, err := Overlay(nil, edit(func(a map[string]any) {
+		a["permissionsState"] = "partial"
+		a["permissionSources"] = []any{map[string]any{"title": "Acme permissions", "url": "https://acme.example/p", "stored": "cut"}}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := c.AppType("Acme MSP Automation")
+	if a.PermissionsState != Partial || a.Shape() != Hybrid || len(a.PermissionSources) != 1 {
+		t.Errorf("partial app type = %+v", a)
+	}
+	if got := a.Missing([]Key{a.Permissions[0].Key()}); len(got) != 2 {
+		t.Errorf("Missing on a partial list = %v, want the 2 known rows not granted", got)
+	}
+	a.Permissions = a.PermissionsOfType(Application)
+	if a.Shape() != ShapeUnknown {
+		t.Errorf("a partial list of application rows only is %s, want unknown", a.Shape())
 	}
 }

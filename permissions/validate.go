@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tenantapps/tenantapps/roles"
 )
@@ -204,6 +205,21 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, ru
 		Services: services, Modes: slices.Clone(a.Modes), Creatable: a.Creatable, UserConsent: a.UserConsent,
 		Functions: slices.Clone(a.Functions), PermissionsState: a.PermissionsState, PermissionsFrom: a.PermissionsFrom,
 		Notes: slices.Clone(a.Notes), AppID: a.AppID,
+		PermissionSources: slices.Clone(a.Sources), PagesSearched: slices.Clone(a.PagesSearched),
+	}
+	for j, src := range a.Sources {
+		if strings.TrimSpace(src.Title) == "" && strings.TrimSpace(src.URL) == "" {
+			v.addf(fmt.Sprintf("%s.permissionSources[%d]", p, j), "name the page: a title or a URL")
+		}
+		if src.Stored != "" && src.Stored != "whole" && src.Stored != "cut" {
+			v.addf(fmt.Sprintf("%s.permissionSources[%d].stored", p, j), "unknown %q: use whole or cut", src.Stored)
+		}
+	}
+	if a.PermissionsState == Partial && len(a.Sources) == 0 {
+		v.addf(p+".permissionSources", "a partial permission list must cite the page(s) its rows come from")
+	}
+	if len(a.PagesSearched) > 0 && a.PermissionsState != Unpublished {
+		v.addf(p+".pagesSearched", "only an unpublished list records the pages searched in vain; cite the pages in permissionSources")
 	}
 	if a.AppID != "" && !isGUID(a.AppID) {
 		v.addf(p+".appId", "%q is not a lower-case GUID: give the vendor app's application (client) ID", a.AppID)
@@ -220,7 +236,7 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, ru
 		if a.PermissionsFrom != "" {
 			v.addf(p+".permissionsFrom", "permissionsState is unpublished but permissionsFrom names %q; set permissionsState to published or drop permissionsFrom", a.PermissionsFrom)
 		}
-	case Published:
+	case Published, Partial:
 		if a.PermissionsFrom != "" {
 			k, ok := c.appTypeIndex[normalize(a.PermissionsFrom)]
 			switch {
@@ -228,8 +244,8 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, ru
 				v.addf(p+".permissionsFrom", "unknown app type %q", a.PermissionsFrom)
 			case k == i:
 				v.addf(p+".permissionsFrom", "an app type cannot take its permissions from itself")
-			case f.AppTypes[k].PermissionsFrom != "" || f.AppTypes[k].PermissionsState != Published:
-				v.addf(p+".permissionsFrom", "%q must list its own published permissions", a.PermissionsFrom)
+			case f.AppTypes[k].PermissionsFrom != "" || f.AppTypes[k].PermissionsState != a.PermissionsState:
+				v.addf(p+".permissionsFrom", "%q must list its own %s permissions", a.PermissionsFrom, a.PermissionsState)
 			default:
 				src := f.AppTypes[k].Permissions
 				at.PermissionsFrom = f.AppTypes[k].Name
@@ -239,10 +255,10 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, ru
 				perms = src
 			}
 		} else if len(a.Permissions) == 0 {
-			v.addf(p+".permissions", "permissionsState is published but no permission is listed; use unpublished when the list is not known")
+			v.addf(p+".permissions", "permissionsState is %s but no permission is listed; use unpublished when the list is not known", a.PermissionsState)
 		}
 	default:
-		v.addf(p+".permissionsState", "unknown state %q: use published or unpublished", string(a.PermissionsState))
+		v.addf(p+".permissionsState", "unknown state %q: use published, partial or unpublished", string(a.PermissionsState))
 	}
 	seen := map[Key]int{}
 	for j, perm := range perms {
@@ -336,6 +352,11 @@ func (v *validator) permission(pp string, perm Permission, defs map[Key]permDef,
 	if strings.TrimSpace(perm.Description) == "" {
 		v.addf(pp+".description", "missing Microsoft's description")
 	}
+	if perm.Since != "" {
+		if _, err := time.Parse("2006-01", perm.Since); err != nil {
+			v.addf(pp+".since", "%q is not a month: write it as YYYY-MM, e.g. 2023-10 for \"Last update: October 2023\"", perm.Since)
+		}
+	}
 	if prev, ok := resourceName[perm.ResourceAppID]; ok && prev != perm.Resource {
 		v.addf(pp+".resource", "resource %s is called %q here and %q elsewhere", perm.ResourceAppID, perm.Resource, prev)
 	} else if !ok {
@@ -366,7 +387,7 @@ func equalPermissions(a, b []Permission) bool {
 	}
 	for i := range a {
 		x, y := a[i], b[i]
-		x.SeedValue, x.SeedDescription, y.SeedValue, y.SeedDescription = "", "", "", ""
+		x, y = stripSeed(x), stripSeed(y)
 		if x != y {
 			return false
 		}

@@ -151,17 +151,39 @@ func writeAppTypeTable(w io.Writer, c *permissions.Catalog, a permissions.AppTyp
 		return err
 	}
 	fmt.Fprintln(w)
-	if a.PermissionsState != permissions.Published {
+	if !a.PermissionsState.Known() {
 		_, err := fmt.Fprintln(w, "Permissions: unpublished — the product documents do not list them; nothing is guessed.")
+		for _, s := range a.PagesSearched {
+			fmt.Fprintf(w, "  searched: %s\n", s)
+		}
 		return err
 	}
 	fmt.Fprintf(w, "Permissions: %s\n", permissionCount(a))
+	if a.PermissionsState == permissions.Partial {
+		fmt.Fprintln(w, "  partial: the rows below are a known part of the required list; all of them granted does not mean every required permission is granted.")
+	}
+	for _, src := range a.PermissionSources {
+		fmt.Fprintf(w, "  source: %s", src.Title)
+		if src.URL != "" {
+			fmt.Fprintf(w, " <%s>", src.URL)
+		}
+		if src.Stored != "" {
+			fmt.Fprintf(w, " (stored copy %s)", src.Stored)
+		}
+		fmt.Fprintln(w)
+	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE\tPERMISSION\tTYPE\tID\tDESCRIPTION")
 	for _, p := range a.Permissions {
 		d := p.Description
 		if p.SeedValue != "" {
 			d += fmt.Sprintf(" [seed writes %s]", p.SeedValue)
+		}
+		if p.Since != "" {
+			d += fmt.Sprintf(" [since %s]", p.SinceText())
+		}
+		if p.Correction != "" {
+			d += fmt.Sprintf(" [corrected: %s]", p.Correction)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Resource, p.Value, p.Type, p.ID, d)
 	}
@@ -179,10 +201,14 @@ func describeCondition(c roles.Condition, s string) string {
 }
 
 func permissionCount(a permissions.AppType) string {
-	if a.PermissionsState != permissions.Published {
+	if !a.PermissionsState.Known() {
 		return "unpublished"
 	}
-	return fmt.Sprintf("%d (%d application, %d delegated)", len(a.Permissions),
+	partial := ""
+	if a.PermissionsState == permissions.Partial {
+		partial = "partial: "
+	}
+	return fmt.Sprintf("%s%d (%d application, %d delegated)", partial, len(a.Permissions),
 		len(a.PermissionsOfType(permissions.Application)), len(a.PermissionsOfType(permissions.Delegated)))
 }
 
