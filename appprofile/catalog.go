@@ -84,8 +84,8 @@ type AppSpec struct {
 	// PermissionSources cites the pages the permissions come from (for a partial list).
 	PermissionSources []string
 	Permissions       []Permission
-	DirectoryRoles       []roles.DirectoryRequirement
-	AzureRoles           []roles.AzureRequirement
+	DirectoryRoles    []roles.DirectoryRequirement
+	AzureRoles        []roles.AzureRequirement
 	// UserConsent reports whether seed 003 lets a non-administrator re-authorize the app type.
 	UserConsent bool
 	// Creatable reports whether the app type is supported for creation on the Customer app profile

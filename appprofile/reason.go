@@ -29,14 +29,14 @@ const (
 // The reasons a profile can have. Each one's effect, remediation and whether re-authorization
 // fixes it are listed by Describe.
 const (
-	ReasonNotConsented            ReasonCode = "not-consented"
-	ReasonPermissionsAdded        ReasonCode = "permissions-added"
-	ReasonGrantMissing            ReasonCode = "grant-missing"
-	ReasonGrantExtra              ReasonCode = "grant-extra"
+	ReasonNotConsented     ReasonCode = "not-consented"
+	ReasonPermissionsAdded ReasonCode = "permissions-added"
+	ReasonGrantMissing     ReasonCode = "grant-missing"
+	ReasonGrantExtra       ReasonCode = "grant-extra"
 	// ReasonPermissionsPartial: the app type's permission list is partial (permissions.Partial),
 	// so a profile whose known rows are all granted is still not known to have every required
 	// permission. It never changes the status.
-	ReasonPermissionsPartial ReasonCode = "permissions-partial"
+	ReasonPermissionsPartial      ReasonCode = "permissions-partial"
 	ReasonRoleMissing             ReasonCode = "role-missing"
 	ReasonRolePending             ReasonCode = "role-pending"
 	ReasonServicePrincipalDeleted ReasonCode = "service-principal-deleted"
