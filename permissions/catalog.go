@@ -358,6 +358,7 @@ type appTypeJSON struct {
 	UserConsent      bool                `json:"userConsent"`
 	AppID            string              `json:"appId,omitempty"`
 	Consent          *AppConsent         `json:"consent"`
+	UnsupportedNew   bool                `json:"unsupportedToCreateNew,omitempty"`
 	Functions        []string            `json:"functions,omitempty"`
 	PermissionsState PermissionsState    `json:"permissionsState"`
 	Shape            Shape               `json:"shape,omitempty"`
@@ -403,7 +404,7 @@ func appTypeToJSON(a AppType) appTypeJSON {
 	j := appTypeJSON{
 		Name: a.Name, EntraAppName: a.EntraAppName, Aliases: a.Aliases, Family: a.Family,
 		Services: a.Services, Modes: a.Modes, Creatable: a.Creatable, UserConsent: a.UserConsent,
-		AppID: a.AppID, Consent: &a.Consent, Functions: a.Functions, PermissionsState: a.PermissionsState, Shape: a.Shape(),
+		AppID: a.AppID, Consent: &a.Consent, UnsupportedNew: a.UnsupportedToCreateNew, Functions: a.Functions, PermissionsState: a.PermissionsState, Shape: a.Shape(),
 		PermissionsFrom: a.PermissionsFrom, Permissions: a.Permissions, Notes: a.Notes,
 		Sources: a.PermissionSources, PagesSearched: a.PagesSearched,
 		DirectoryRoles: make([]directoryRoleJSON, 0, len(a.DirectoryRoles)),

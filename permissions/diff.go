@@ -262,7 +262,8 @@ func findAppType(f *catalogFile, name string) (*appTypeJSON, error) {
 	return nil, &NotFoundError{Kind: "app type", Name: name, Valid: names, err: ErrUnknownAppType}
 }
 
-// AddPermission appends p to the app type's permissions and marks them published. App types
+// AddPermission appends p to the app type's permissions and marks them published (a partial
+// list stays partial). App types
 // whose permissionsFrom names this app type gain it too.
 func AddPermission(appType string, p Permission) Edit {
 	return Edit{func(f *catalogFile) error {
@@ -274,7 +275,9 @@ func AddPermission(appType string, p Permission) Edit {
 			return fmt.Errorf("permissions: %s takes its permissions from %s; add the permission there", a.Name, a.PermissionsFrom)
 		}
 		a.Permissions = append(slices.Clone(a.Permissions), p)
-		a.PermissionsState = Published
+		if a.PermissionsState != Partial {
+			a.PermissionsState, a.PagesSearched = Published, nil
+		}
 		return nil
 	}}
 }

@@ -51,9 +51,14 @@ func TestDiff(t *testing.T) {
 			[]Change{{Kind: DirectoryRoleRemoved, AppType: "APElements Security and Analysis",
 				DirectoryRole: roles.DirectoryRequirement{Role: roles.GroupsAdministrator, Assignment: roles.AutomaticWithin24h}}}},
 		{"unpublished list gets published",
+			[]Edit{AddPermission("tyGraph Suite", gc)},
+			[]Change{
+				{Kind: PermissionsPublished, AppType: "tyGraph Suite"},
+				{Kind: PermissionAdded, AppType: "tyGraph Suite", Permission: gc},
+			}},
+		{"a partial list gains a row and stays partial",
 			[]Edit{AddPermission("Fly App", gc)},
 			[]Change{
-				{Kind: PermissionsPublished, AppType: "Fly App"},
 				{Kind: PermissionAdded, AppType: "Fly App", Permission: gc},
 			}},
 	} {
@@ -62,7 +67,7 @@ func TestDiff(t *testing.T) {
 			if err != nil {
 				t.Fatalf("With: %v", err)
 			}
-			if next.Version() != "next" || base.Version() != "2026.11.25" {
+			if next.Version() != "next" || base.Version() != "2026.12.04" {
 				t.Errorf("versions = %q, %q", base.Version(), next.Version())
 			}
 			if diff := cmp.Diff(tc.want, Diff(base, next)); diff != "" {

@@ -97,7 +97,7 @@
 // Catalog.MarshalJSON writes, and Load/Parse read, one stable format (catalog.json is in it):
 //
 //	{
-//	  "version": "2026.11.25",
+//	  "version": "2026.12.04",
 //	  "sources":  [{"resource", "resourceAppId", "servicePrincipalDisplayName",
 //	                "references": [{"repository", "commit", "path", "url", "note"}]}],
 //	  "services": [{"name", "aliases", "family", "group", "creatable"}],

@@ -65,7 +65,7 @@ func ExampleCatalog_AppType() {
 
 func ExampleAppType_Shape() {
 	c := permissions.Default()
-	for _, name := range []string{"APElements Automation", "APElements Security and Analysis", "APElements Azure Security Management", "Delegated App"} {
+	for _, name := range []string{"APElements Automation", "APElements Security and Analysis", "APElements Azure Security Management", "Delegated App", "tyGraph Suite"} {
 		a, _ := c.AppType(name)
 		fmt.Printf("%s: %s (%s)\n", a.Name, a.Shape(), a.PermissionsState)
 	}
@@ -73,7 +73,8 @@ func ExampleAppType_Shape() {
 	// APElements Automation: application-only (published)
 	// APElements Security and Analysis: hybrid (published)
 	// APElements Azure Security Management: purebred (published)
-	// Delegated App: unknown (unpublished)
+	// Delegated App: unknown (partial)
+	// tyGraph Suite: unknown (unpublished)
 }
 
 func ExampleDiff() {

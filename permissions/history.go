@@ -9,7 +9,7 @@ import (
 // AsOf returns the catalog as AvePoint's pages stood at the end of month ("2023-09"): every row
 // whose Since is later is left out, and an app type left with no row is Unpublished then. Rows
 // without a date are kept (the pages do not say when they were added). The version is c's
-// version and the month joined by "@", e.g. "2026.11.25@2023-09", so a profile consented then
+// version and the month joined by "@", e.g. "2026.12.04@2023-09", so a profile consented then
 // names it, and Diff(c.AsOf(m), c) says what was added after m and when.
 func (c *Catalog) AsOf(month string) (*Catalog, error) {
 	if _, err := time.Parse("2006-01", month); err != nil {

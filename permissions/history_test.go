@@ -28,7 +28,10 @@ func datedAcme(t *testing.T) *Catalog {
 }
 
 func TestHistoryFromRowDates(t *testing.T) {
-	c := datedAcme(t)
+	c, err := datedAcme(t).Subset("Acme MSP Automation")
+	if err != nil {
+		t.Fatal(err)
+	}
 	hist, err := c.History()
 	if err != nil {
 		t.Fatal(err)

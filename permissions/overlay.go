@@ -26,7 +26,7 @@ type OverlayFile struct {
 // added after the base's. So an embedder's app type may be new — with its own family, services,
 // modes, vendor appId, permissions, roles and consent rules, or rules of the base referenced by ID
 // — or replace a default one of the same name. The result's version is the base's version and
-// each file's version joined by "+", e.g. "2026.11.25+acme.3", so profiles record exactly which
+// each file's version joined by "+", e.g. "2026.12.04+acme.3", so profiles record exactly which
 // catalog they were consented at.
 //
 // Overlay is pure; it reads no files (the caller does).

@@ -214,6 +214,10 @@ type AppType struct {
 	// re-authorized with User consent (after an administrator granted admin consent); it
 	// agrees with Consent.User being non-empty.
 	UserConsent bool
+	// UnsupportedToCreateNew: AvePoint no longer lets new profiles of this app type be created
+	// ("unsupported to create new, but you can re-authorize the existing app profile");
+	// existing profiles are still verified and re-authorized.
+	UnsupportedToCreateNew bool
 	// AppID is the vendor app's application (client) ID when the catalog knows it (an
 	// embedder's own multi-tenant app); empty for AvePoint's apps and customers' own apps.
 	AppID string

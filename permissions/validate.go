@@ -204,7 +204,7 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, ru
 		Name: a.Name, EntraAppName: a.EntraAppName, Aliases: slices.Clone(a.Aliases), Family: a.Family,
 		Services: services, Modes: slices.Clone(a.Modes), Creatable: a.Creatable, UserConsent: a.UserConsent,
 		Functions: slices.Clone(a.Functions), PermissionsState: a.PermissionsState, PermissionsFrom: a.PermissionsFrom,
-		Notes: slices.Clone(a.Notes), AppID: a.AppID,
+		Notes: slices.Clone(a.Notes), AppID: a.AppID, UnsupportedToCreateNew: a.UnsupportedNew,
 		PermissionSources: slices.Clone(a.Sources), PagesSearched: slices.Clone(a.PagesSearched),
 	}
 	for j, src := range a.Sources {
@@ -214,6 +214,9 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, ru
 		if src.Stored != "" && src.Stored != "whole" && src.Stored != "cut" {
 			v.addf(fmt.Sprintf("%s.permissionSources[%d].stored", p, j), "unknown %q: use whole or cut", src.Stored)
 		}
+	}
+	if a.UnsupportedNew && a.Creatable {
+		v.addf(p+".creatable", "an app type that is unsupported to create new cannot be creatable")
 	}
 	if a.PermissionsState == Partial && len(a.Sources) == 0 {
 		v.addf(p+".permissionSources", "a partial permission list must cite the page(s) its rows come from")
