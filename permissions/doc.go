@@ -14,9 +14,19 @@
 // four permission tables of the product's seed document (APElements Automation 16 rows,
 // APElements Baseline Management 51, APElements Security and Analysis 53, APElements Azure
 // Security Management 2) and every app type the seeds name for Elements premium and AOS
-// services. Where the seeds publish no permission list for an app type (all AOS app types),
-// PermissionsState is Unpublished and the list is empty on purpose: never read it as "needs no
-// permissions". Shape is then ShapeUnknown.
+// services, plus the AOS app types AvePoint's documentation adds (49 in all).
+//
+// AOS app types are filled from AvePoint's published permission tables ("API Permissions
+// Required by AvePoint Apps", the older "… Default AvePoint Apps for Microsoft Tenants", product
+// guides), transcribed with their sources in testdata/avepoint (see its README) and imported by
+// testdata/avepoint_import.py; TestCatalogMatchesAvePointPages holds the catalog to them.
+// PermissionsState is Published where a stored copy holds the whole table, Partial where only cut
+// copies exist (the rows are a known part of the list; PermissionSources cites the pages), and
+// Unpublished where no table was found (PagesSearched lists where it was looked for): never read
+// an unpublished list as "needs no permissions", nor a fully granted partial one as "everything
+// granted". A row keeps the month AvePoint dates it ("Last update: October 2023" → Since
+// "2023-10") and any doc slip it corrects (Correction). AsOf and History derive the earlier
+// catalog versions these dates imply, so Diff says when a permission was added.
 //
 // Values and descriptions are Microsoft's: where the seed misspells a value ("User.Read.all",
 // "User_impersonation") Value holds Microsoft's spelling and SeedValue the seed's; where the
