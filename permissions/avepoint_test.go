@@ -48,11 +48,11 @@ func readTSV(t *testing.T, path string) []map[string]string {
 // principal that publishes the permission (testdata/avepoint/README.md).
 var pageAPIServicePrincipal = map[string]string{
 	"SharePoint/Office 365 SharePoint Online": "Office 365 SharePoint Online",
-	"Dynamics CRM":                            "Dataverse",
-	"Azure Service Management":                "Azure Resource Manager",
-	"Azure Rights Management Services":        "Microsoft Rights Management Services",
-	"Yammer":                                  "Viva Engage",
-	"":                                        "Microsoft Graph",
+	"Dynamics CRM":                     "Dataverse",
+	"Azure Service Management":         "Azure Resource Manager",
+	"Azure Rights Management Services": "Microsoft Rights Management Services",
+	"Yammer":                           "Viva Engage",
+	"":                                 "Microsoft Graph",
 }
 
 // TestCatalogMatchesAvePointPages holds every AOS app type to the transcribed AvePoint pages in
