@@ -3,6 +3,7 @@ package permissions
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -34,6 +35,43 @@ func FuzzLoad(f *testing.F) {
 		}
 		if diff := cmp.Diff(view(c), view(back)); diff != "" {
 			t.Fatalf("round trip mismatch (-loaded +reloaded):\n%s", diff)
+		}
+		if d := Diff(c, back); len(d) != 0 {
+			t.Fatalf("Diff after round trip = %v", d)
+		}
+	})
+}
+
+// FuzzOverlay: Overlay never panics; an embedder's file either fails with ErrInvalidCatalog or
+// yields a catalog whose export loads back unchanged.
+func FuzzOverlay(f *testing.F) {
+	acme, err := os.ReadFile("testdata/overlay/acme.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(acme)
+	f.Add([]byte(`{"version":"1"}`))
+	f.Add([]byte(`{"version":"1","appTypes":[{"name":"MyHub","family":"x","services":["MyHub"],"modes":["modern"],"consent":{"admin":[{"rule":"admin/global-or-privileged-role-administrator"}]},"permissionsState":"unpublished","permissions":[],"directoryRoles":[],"azureRoles":[]}]}`))
+	// A small base keeps each run fast; the overlay logic does not depend on the base's size.
+	base, err := Default().Subset("MyHub", "Fly App")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Overlay(base, OverlayFile{Name: "f.json", Data: data})
+		if err != nil {
+			if !errors.Is(err, ErrInvalidCatalog) {
+				t.Fatalf("Overlay error %v does not wrap ErrInvalidCatalog", err)
+			}
+			return
+		}
+		out, err := json.Marshal(c)
+		if err != nil {
+			t.Fatalf("MarshalJSON: %v", err)
+		}
+		back, err := Load(out)
+		if err != nil {
+			t.Fatalf("export of a valid overlay does not load: %v", err)
 		}
 		if d := Diff(c, back); len(d) != 0 {
 			t.Fatalf("Diff after round trip = %v", d)
