@@ -34,6 +34,9 @@ const (
 	AzureRoleAdded ChangeKind = "azure-role-added"
 	// AzureRoleRemoved: the app type no longer needs the Azure RBAC grant AzureRole.
 	AzureRoleRemoved ChangeKind = "azure-role-removed"
+	// ConsentRulesChanged: the rules of who may consent to the app type changed (its Consent
+	// references, or the requirements of a rule it references); existing consents stay valid.
+	ConsentRulesChanged ChangeKind = "consent-rules-changed"
 )
 
 // Change is one typed difference between two catalog versions, for one app type. Only the
@@ -86,6 +89,8 @@ func (c Change) String() string {
 		return fmt.Sprintf("%s now needs: %s", c.AppType, c.AzureRole.Describe())
 	case AzureRoleRemoved:
 		return fmt.Sprintf("%s no longer needs: %s", c.AppType, c.AzureRole.Describe())
+	case ConsentRulesChanged:
+		return fmt.Sprintf("%s: the rules of who may consent changed", c.AppType)
 	}
 	return fmt.Sprintf("%s: %s", c.AppType, c.Kind)
 }
@@ -93,7 +98,7 @@ func (c Change) String() string {
 // Diff returns the typed changes from old to new, grouped by app type in new's order (removed
 // app types last), each group in a fixed order: app type added/removed, permissions published,
 // permissions added, removed, ID changed, directory roles added, removed, Azure roles added,
-// removed. App types are matched by canonical name. Diff(c, c) is empty. A nil catalog is
+// removed, consent rules changed. App types are matched by canonical name. Diff(c, c) is empty. A nil catalog is
 // treated as empty.
 func Diff(old, new *Catalog) []Change {
 	var oldTypes, newTypes []AppType
@@ -124,6 +129,9 @@ func Diff(old, new *Catalog) []Change {
 			continue
 		}
 		out = append(out, diffAppType(o, n)...)
+		if !sameConsent(old, new, o.Consent, n.Consent) {
+			out = append(out, Change{Kind: ConsentRulesChanged, AppType: n.Name})
+		}
 	}
 	newNames := map[string]bool{}
 	for _, n := range newTypes {
@@ -186,6 +194,25 @@ func diffAppType(o, n AppType) []Change {
 		}
 	}
 	return out
+}
+
+// sameConsent reports whether two app types' consent references, and the rules they reference
+// in their catalogs, are equal.
+func sameConsent(oc, nc *Catalog, o, n AppConsent) bool {
+	sameRefs := func(a, b []ConsentRuleRef) bool {
+		return slices.EqualFunc(a, b, func(x, y ConsentRuleRef) bool {
+			if x.Rule != y.Rule || x.Note != y.Note || !slices.Equal(x.Services, y.Services) {
+				return false
+			}
+			rx, _ := oc.ConsentRule(x.Rule)
+			ry, _ := nc.ConsentRule(y.Rule)
+			return slices.EqualFunc(rx.Requirements, ry.Requirements, func(p, q ConsentRequirement) bool {
+				return p.Kind == q.Kind && p.License == q.License && p.Condition == q.Condition &&
+					slices.EqualFunc(p.AnyOf, q.AnyOf, func(a, b []roles.TemplateID) bool { return slices.Equal(a, b) })
+			}) && slices.Equal(rx.Notes, ry.Notes) && slices.Equal(rx.Methods, ry.Methods)
+		})
+	}
+	return sameRefs(o.Admin, n.Admin) && sameRefs(o.User, n.User)
 }
 
 // ChangesFor returns the changes that concern one app type (canonical name), in order.

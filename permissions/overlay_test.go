@@ -165,3 +165,30 @@ func TestPartialState(t *testing.T) {
 		t.Errorf("a partial list of application rows only is %s, want unknown", a.Shape())
 	}
 }
+
+// TestDiffReportsConsentRuleChanges: an overlay that changes who may consent to a default app
+// type shows in Diff, and nothing else does.
+func TestDiffReportsConsentRuleChanges(t *testing.T) {
+	file := `{"version": "x", "consentRules": [{"id": "admin/global-or-privileged-role-administrator", "methods": ["admin"],
+	  "summary": "Global Administrator only.", "source": "test",
+	  "requirements": [{"kind": "directory-role", "anyOf": [["62e90394-69f5-4237-9190-012177145e10"]]}]}]}`
+	c, err := Overlay(nil, OverlayFile{Name: "x.json", Data: []byte(file)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := Diff(Default(), c)
+	if len(changes) == 0 {
+		t.Fatal("no change reported")
+	}
+	for _, ch := range changes {
+		if ch.Kind != ConsentRulesChanged || ch.RequiresConsent() {
+			t.Errorf("unexpected change %v", ch)
+		}
+	}
+	if ch := ChangesFor(changes, "MyHub"); len(ch) != 1 || ch[0].String() != "MyHub: the rules of who may consent changed" {
+		t.Errorf("MyHub changes = %v", ch)
+	}
+	if ch := ChangesFor(changes, "APElements Automation"); len(ch) != 0 {
+		t.Errorf("APElements Automation does not use the rule: %v", ch)
+	}
+}
