@@ -1,21 +1,18 @@
 package appprofile_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/internal/ownapptest"
 	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/roles"
-	"github.com/tenantapps/tenantapps/store/memstore"
 )
 
 // partialCatalog is the default catalog with acme.json laid over it, its app type's list marked
@@ -47,27 +44,16 @@ func TestPartialPermissionList(t *testing.T) {
 	cat, app := partialCatalog(t)
 	fake := consenttest.NewFake()
 	must(t, fake.AddTenant(consenttest.Tenant{ID: tenantID}))
-	must(t, fake.RegisterApp(consenttest.App{AppID: app.AppID, DisplayName: app.EntraAppName, RedirectURIs: []string{redirectURI}}))
+	must(t, fake.RegisterApp(consenttest.App{AppID: app.AppID, DisplayName: app.EntraAppName, RedirectURIs: []string{ownapptest.RedirectURI}}))
 	gaID, err := fake.AddUser(tenantID, consenttest.User{UserPrincipalName: "admin@contoso.example", DirectoryRoles: []roles.TemplateID{roles.GlobalAdministrator}})
 	must(t, err)
-	mgr, err := appprofile.New(memstore.New(), fake, appprofile.WithCatalog(appprofile.FromPermissions(cat)),
-		appprofile.WithLogger(slog.New(slog.DiscardHandler)), appprofile.WithStateKey(bytes.Repeat([]byte{4}, 32)),
-		appprofile.WithRedirectURI(redirectURI), appprofile.WithReplicationWait(time.Millisecond))
-	must(t, err)
+	mgr := ownapptest.NewManager(t, cat, fake)
 	ps, err := mgr.Create(ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: app.Services})
 	must(t, err)
 	start, err := mgr.BeginConsent(ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: appprofile.Consenter{UserID: gaID,
 		Consenter: consent.Consenter{Roles: []roles.TemplateID{roles.GlobalAdministrator}}}})
 	must(t, err)
-	_, err = fake.CreateServicePrincipal(tenantID, app.AppID)
-	must(t, err)
-	for _, p := range app.Permissions {
-		if p.Type == permissions.Application {
-			must(t, fake.GrantAppRole(tenantID, app.AppID, p.ResourceAppID, p.ID))
-		} else {
-			must(t, fake.GrantDelegated(tenantID, app.AppID, p.ResourceAppID, "", p.Value))
-		}
-	}
+	ownapptest.GrantAll(t, fake, tenantID, app)
 	// A grant beyond the known rows may be one of the unpublished ones: not "extra".
 	other, ok := permissions.Default().Lookup(permissions.Key{ResourceAppID: "00000003-0000-0000-c000-000000000000", Type: permissions.Application, Value: "Group.Create"})
 	if !ok {

@@ -63,15 +63,7 @@ func Run(t *testing.T, s Setup) {
 	}
 	must(t, s.Directory.RegisterApp(consenttest.App{AppID: app.AppID, HomeTenantID: s.HomeTenant, DisplayName: app.EntraAppName, RedirectURIs: []string{redirectURI}}))
 
-	opts := append([]appprofile.Option{
-		appprofile.WithCatalog(appprofile.FromPermissions(cat)),
-		appprofile.WithLogger(slog.New(slog.DiscardHandler)),
-		appprofile.WithStateKey(bytes.Repeat([]byte{5}, 32)),
-		appprofile.WithRedirectURI(redirectURI),
-		appprofile.WithReplicationWait(time.Millisecond),
-	}, s.Options...)
-	mgr, err := appprofile.New(memstore.New(), s.Driver, opts...)
-	must(t, err)
+	mgr := NewManager(t, cat, s.Driver, s.Options...)
 
 	// Create: the service of the file, the vendor app ID of the file (no WithVendorAppIDs).
 	ps, err := mgr.Create(ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: s.Tenant, Services: app.Services})
@@ -102,15 +94,7 @@ func Run(t *testing.T, s Setup) {
 	}
 
 	// What the administrator's consent does in the tenant: provision the app and grant its rows.
-	_, err = s.Directory.CreateServicePrincipal(s.Tenant, app.AppID)
-	must(t, err)
-	for _, p := range app.Permissions {
-		if p.Type == permissions.Application {
-			must(t, s.Directory.GrantAppRole(s.Tenant, app.AppID, p.ResourceAppID, p.ID))
-		} else {
-			must(t, s.Directory.GrantDelegated(s.Tenant, app.AppID, p.ResourceAppID, "", p.Value))
-		}
-	}
+	GrantAll(t, s.Directory, s.Tenant, app)
 	p, err := mgr.CompleteConsent(ctx, appprofile.Callback{State: start.State, Tenant: s.Tenant, AdminConsent: "True", RemoteIP: "198.51.100.7"})
 	must(t, err)
 	if p.Status != appprofile.Valid || p.Consent == nil || p.Consent.CatalogVersion != cat.Version() {
@@ -134,6 +118,40 @@ func Run(t *testing.T, s Setup) {
 	}
 	if !slices.ContainsFunc(got.Reasons[0].Permissions, func(s string) bool { return strings.Contains(s, revoked.Value) }) {
 		t.Errorf("grant-missing names %v, want %s", got.Reasons[0].Permissions, revoked.Value)
+	}
+}
+
+// RedirectURI is the consent redirect URI of NewManager's Manager.
+const RedirectURI = redirectURI
+
+// NewManager returns a Manager over a fresh memstore with the catalog cat (its consent rules
+// included), a state key and the redirect URI, quiet and with a short replication wait.
+func NewManager(t *testing.T, cat *permissions.Catalog, drv consent.Driver, opts ...appprofile.Option) *appprofile.Manager {
+	t.Helper()
+	all := append([]appprofile.Option{
+		appprofile.WithCatalog(appprofile.FromPermissions(cat)),
+		appprofile.WithLogger(slog.New(slog.DiscardHandler)),
+		appprofile.WithStateKey(bytes.Repeat([]byte{5}, 32)),
+		appprofile.WithRedirectURI(redirectURI),
+		appprofile.WithReplicationWait(time.Millisecond),
+	}, opts...)
+	mgr, err := appprofile.New(memstore.New(), drv, all...)
+	must(t, err)
+	return mgr
+}
+
+// GrantAll does in the directory what an administrator's consent to app does: provision its
+// service principal in tenant and grant every permission row of the app type.
+func GrantAll(t *testing.T, dir consenttest.Directory, tenant string, app permissions.AppType) {
+	t.Helper()
+	_, err := dir.CreateServicePrincipal(tenant, app.AppID)
+	must(t, err)
+	for _, p := range app.Permissions {
+		if p.Type == permissions.Application {
+			must(t, dir.GrantAppRole(tenant, app.AppID, p.ResourceAppID, p.ID))
+		} else {
+			must(t, dir.GrantDelegated(tenant, app.AppID, p.ResourceAppID, "", p.Value))
+		}
 	}
 }
 
