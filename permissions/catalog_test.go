@@ -315,10 +315,11 @@ type catalogView struct {
 	Sources  []Source
 	Services []Service
 	AppTypes []AppType
+	Rules    []ConsentRule
 }
 
 func view(c *Catalog) catalogView {
-	return catalogView{c.Version(), c.Sources(), c.Services(), c.AppTypes()}
+	return catalogView{c.Version(), c.Sources(), c.Services(), c.AppTypes(), c.ConsentRules()}
 }
 
 func TestExportRoundTrip(t *testing.T) {
