@@ -55,11 +55,15 @@ def since_of(cell):
         return '%s-%02d' % (m.group(2), MONTHS[m.group(1)])
     return ''  # a year alone ("2019 年") or a cut cell names no month
 
+skipped = collections.defaultdict(list)  # slug -> "value (api): reason"
+
 def rows_of(slug):
     out = []
     for r in tsv('%s/pages/%s.tsv' % (A, slug)):
         if not r['type']:
-            continue  # the stored copy ends before the Type cell: not verifiable
+            # the stored copy ends before the Type cell: not verifiable
+            skipped[slug].append('%s (%s): the stored copy ends before its Type cell' % (r['permission'], r['api'] or 'Microsoft Graph'))
+            continue
         api = r['api'] or 'Microsoft Graph'
         sp = api_to_sp.get(api, api)
         appid = appid_by_sp.get(sp)
@@ -67,7 +71,9 @@ def rows_of(slug):
             continue
         key = (appid, r['type'], r['permission'])
         if key not in ids:
-            continue  # no Microsoft id (ids_unresolved.tsv)
+            # no Microsoft id (ids_unresolved.tsv, corrections.tsv)
+            skipped[slug].append('%s %s (%s): %s publishes no such permission (ids_unresolved.tsv)' % (r['permission'], r['type'], r['api'], sp))
+            continue
         m = ids[key]
         name = res_name.get(appid) or page_api.get(api, sp)
         p = {'resource': name, 'resourceAppId': appid, 'value': r['permission'], 'id': m['id'], 'type': r['type'],
@@ -185,6 +191,13 @@ for row in index:
     a['permissionsState'] = state
     a['permissions'] = rows
     a['permissionSources'] = [source_of(s) for s in slugs]
+    notes = [n for n in a.get('notes', []) if not n.startswith('Not verified from ')]
+    for s in slugs:
+        left = list(dict.fromkeys(skipped[s]))
+        if left:
+            notes.append('Not verified from %s (%s): %s.' % (s, pages[s]['url'], '; '.join(left)))
+    if notes:
+        a['notes'] = notes
 
 # Key order of new app types as the export writes it.
 ORDER = ['name', 'entraAppName', 'aliases', 'family', 'services', 'modes', 'creatable', 'userConsent', 'appId', 'consent',
