@@ -280,6 +280,14 @@ func (v *validator) appConsent(p string, a appTypeJSON, services []string, rules
 	for _, s := range services {
 		if !slices.ContainsFunc(c.Admin, func(r ConsentRuleRef) bool { return r.AppliesTo(s) }) && len(c.Admin) > 0 {
 			v.addf(p+".consent.admin", "no administrator consent rule applies to service %q", s)
+			continue
+		}
+		// Somebody must be named: a policy of notes alone would let any account consent.
+		if len(c.Admin) > 0 && !requiresRole(c.Admin, s, rules) {
+			v.addf(p+".consent.admin", "no administrator consent rule for service %q requires a directory role; say who may consent", s)
+		}
+		if len(c.User) > 0 && c.UserConsentFor(s) && !requiresAnything(c.User, s, rules) {
+			v.addf(p+".consent.user", "the user consent rules for service %q require nothing; add at least user/admin-consent-granted", s)
 		}
 	}
 	if a.UserConsent != (len(c.User) > 0) {
@@ -290,4 +298,34 @@ func (v *validator) appConsent(p string, a appTypeJSON, services []string, rules
 		}
 	}
 	return c
+}
+
+// requiresRole reports whether a rule of refs that applies to service requires a directory role
+// unconditionally. Unknown rules are reported elsewhere and count as requiring one.
+func requiresRole(refs []ConsentRuleRef, service string, rules map[string]ConsentRule) bool {
+	for _, ref := range refs {
+		r, ok := rules[ref.Rule]
+		if !ref.AppliesTo(service) {
+			continue
+		}
+		if !ok {
+			return true
+		}
+		for _, q := range r.Requirements {
+			if q.Kind == RequireDirectoryRole && q.Condition == "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// requiresAnything reports whether a rule of refs that applies to service has a requirement.
+func requiresAnything(refs []ConsentRuleRef, service string, rules map[string]ConsentRule) bool {
+	for _, ref := range refs {
+		if r, ok := rules[ref.Rule]; ref.AppliesTo(service) && (!ok || len(r.Requirements) > 0) {
+			return true
+		}
+	}
+	return false
 }

@@ -192,3 +192,22 @@ func TestDiffReportsConsentRuleChanges(t *testing.T) {
 		t.Errorf("APElements Automation does not use the rule: %v", ch)
 	}
 }
+
+// TestConsentRulesMustNameSomebody: a service whose administrator consent rules require no
+// directory role, or whose user consent rules require nothing, is rejected: such a policy would let
+// any account consent.
+func TestConsentRulesMustNameSomebody(t *testing.T) {
+	file := `{"version": "x", "consentRules": [{"id": "note-only", "methods": ["admin", "user"], "summary": "advice", "source": "test", "notes": ["read the guide"]}],
+	  "appTypes": [{"name": "MyHub", "family": "aos", "services": ["MyHub"], "modes": ["modern"], "creatable": true, "userConsent": true,
+	  "consent": {"admin": [{"rule": "note-only"}], "user": [{"rule": "note-only"}]},
+	  "permissionsState": "unpublished", "permissions": [], "directoryRoles": [], "azureRoles": []}]}`
+	_, err := Overlay(nil, OverlayFile{Name: "x.json", Data: []byte(file)})
+	for _, want := range []string{
+		`x.json: appTypes[0] (MyHub).consent.admin: no administrator consent rule for service "MyHub" requires a directory role`,
+		`x.json: appTypes[0] (MyHub).consent.user: the user consent rules for service "MyHub" require nothing`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}
