@@ -126,7 +126,8 @@ NEW_SERVICES = {
     'Opus': ['AvePoint Opus'],
 }
 ALIASES = {'Fly App': ['Fly'], 'Document Management System Online (DMS Online)': ['DMS Online'],
-           'Microsoft 365 (SharePoint Permissions)': ['Microsoft 365 (SharePoint Online permissions)']}
+           'Microsoft 365 (SharePoint Permissions)': ['Microsoft 365 (SharePoint Online permissions)'],
+           'tyGraph Pages (Only)': ['tyGraph Pages'], 'Opus': ['AvePoint Opus'], 'Cense': ['AvePoint Cense']}
 new_types = []
 for row in index:
     if row['catalog_app_type'] == '(none)':
