@@ -277,8 +277,8 @@ type ValidationError struct {
 
 // Problem is one defect in catalog data: where (a JSON-path-like location) and what.
 type Problem struct {
-	Path    string
-	Message string
+	Path    string `json:"path"`
+	Message string `json:"message"`
 }
 
 func (p Problem) String() string { return p.Path + ": " + p.Message }

@@ -42,7 +42,10 @@
 // Field names and meanings do not change; new fields may be added. Times are RFC 3339 UTC.
 //
 //	catalog          the catalog's export format (package permissions): {"version", "sources",
-//	                 "services", "appTypes": [...]}; with --app-type, the same for that app type only
+//	                 "services", "consentRules", "appTypes": [...]}; with --app-type, the same for
+//	                 that app type only
+//	catalog validate {"valid", "version", "appTypes", "added", "replaced", "problems": [{"path",
+//	                 "message"}]}
 //	cert inspect     {"ok", "problems": [{"code", "severity", "message"}], "sha1Thumbprint",
 //	                 "sha256Thumbprint", "subject", "issuer", "notBefore", "notAfter", "keyType",
 //	                 "keyBits", "chainLength", "paired": bool|null}
