@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -92,6 +93,15 @@ func TestCatalogFlag(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, "consent-check", "--catalog", acmeCatalog, "--app-type", "Acme MSP Automation", "--role", "Global Administrator"); code != exitOK {
 		t.Errorf("consent-check: a Global Administrator may consent to Acme's app: exit %d %s", code, errOut)
+	}
+	// consent-url checks the method against the file's rules: Acme allows user consent.
+	vars := map[string]string{envStateKey: base64.StdEncoding.EncodeToString(cliSecret)}
+	urlArgs := []string{"consent-url", "--tenant", cliTenant, "--client-id", cliClient, "--redirect-uri", cliRedirect, "--method", "user", "--app-type", "Acme MSP Automation"}
+	if code, _, errOut := runCLIOpts(t, cliOpts{vars: vars}, append(urlArgs, "--catalog", acmeCatalog)...); code != exitOK {
+		t.Errorf("consent-url --catalog: exit %d %s", code, errOut)
+	}
+	if code, _, errOut := runCLIOpts(t, cliOpts{vars: vars}, urlArgs...); code != exitUsage || !strings.Contains(errOut, "unknown app type") {
+		t.Errorf("consent-url without --catalog: exit %d %s", code, errOut)
 	}
 	if code, _, errOut := runCLI(t, "consent-methods", "--app-type", "Acme MSP Automation"); code != exitUsage || !strings.Contains(errOut, `"Viva Engage"`) {
 		t.Errorf("without --catalog: exit %d, %s", code, errOut)
