@@ -30,6 +30,9 @@ type Permission struct {
 	ResourceName string         `json:"resourceName,omitempty"`
 	Value        string         `json:"value"`
 	Kind         PermissionKind `json:"kind"`
+	// Since is the month ("2023-10") the catalog dates the permission's row, when it does; the
+	// permissions-added reason names it ("… (October 2023)").
+	Since string `json:"since,omitempty"`
 }
 
 // permKey identifies a permission regardless of display names and case: Application permissions by
@@ -74,9 +77,15 @@ type AppSpec struct {
 	// PermissionsPublished is false when the product documents do not list the app type's
 	// permissions; grants are then not compared, only the service principal, roles and consent user.
 	PermissionsPublished bool
-	Permissions          []Permission
-	DirectoryRoles       []roles.DirectoryRequirement
-	AzureRoles           []roles.AzureRequirement
+	// PermissionsPartial is true when Permissions is only a known part of the required list
+	// (permissions.Partial): each known row is verified, and the profile always carries a
+	// ReasonPermissionsPartial saying that not every required permission could be checked.
+	PermissionsPartial bool
+	// PermissionSources cites the pages the permissions come from (for a partial list).
+	PermissionSources []string
+	Permissions       []Permission
+	DirectoryRoles    []roles.DirectoryRequirement
+	AzureRoles        []roles.AzureRequirement
 	// UserConsent reports whether seed 003 lets a non-administrator re-authorize the app type.
 	UserConsent bool
 	// Creatable reports whether the app type is supported for creation on the Customer app profile

@@ -55,6 +55,20 @@
 //     Outcome, CouldNotCheck: it never flips a status; the profile keeps its last known status and
 //     reasons and records the failed attempt.
 //
+// A permission list the catalog marks partial (permissions.Partial: AvePoint publishes only part
+// of it) is checked row by row — a revoked known row is grant-missing — and a profile of it always
+// carries ReasonPermissionsPartial (effect info, status unchanged): the library never claims that
+// every required permission is granted when it knows only part of the list. Grants beyond the
+// known rows are not reported as extra. When the catalog dates the rows (permissions.Permission
+// Since) the permissions-added reason says when each permission was added.
+//
+// # App types of the embedder's own
+//
+// The catalog given to WithCatalog (FromPermissions of permissions.Overlay: the default catalog
+// plus the embedder's files) may declare app types of any family with their own services, vendor
+// app ID, permissions, roles and consent rules; BeginConsent applies the rules of that catalog
+// (EligibilityFrom, chosen automatically when the catalog implements RulebookProvider).
+//
 // Seed 003's matrix applies: profiles that use application permissions only stay Valid when the
 // consent user's password is reset, the user is blocked or loses licences or roles; only delegated
 // and hybrid profiles become Invalid.

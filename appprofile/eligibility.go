@@ -19,8 +19,29 @@ type Consenter struct {
 // (AdminConsentGranted) and what the caller said about the intended use.
 type EligibilityFunc func(p Profile, app AppSpec, method ConsentMethod, c Consenter, facts consent.TenantFacts) ([]string, error)
 
-// DefaultEligibility applies seed 003's consent rules with consent.Evaluate.
+// DefaultEligibility applies the consent rules of the default catalog (seed 003's) with
+// consent.Evaluate. A Manager whose catalog comes from FromPermissions uses that catalog's rules
+// instead (EligibilityFrom), unless WithEligibility says otherwise.
 func DefaultEligibility(p Profile, app AppSpec, method ConsentMethod, c Consenter, facts consent.TenantFacts) ([]string, error) {
+	return eligibility(consent.DefaultRulebook(), p, app, method, c, facts)
+}
+
+// EligibilityFrom returns the EligibilityFunc that applies the consent rules of rules (built
+// with consent.NewRulebook from the catalog the Manager uses), so app types of an embedder's
+// own catalog are checked by their own rules.
+func EligibilityFrom(rules *consent.Rulebook) EligibilityFunc {
+	return func(p Profile, app AppSpec, method ConsentMethod, c Consenter, facts consent.TenantFacts) ([]string, error) {
+		return eligibility(rules, p, app, method, c, facts)
+	}
+}
+
+// RulebookProvider is implemented by catalogs that carry consent rules (FromPermissions does); New
+// takes the eligibility rules from it when WithEligibility is not given.
+type RulebookProvider interface {
+	ConsentRulebook() *consent.Rulebook
+}
+
+func eligibility(rules *consent.Rulebook, p Profile, app AppSpec, method ConsentMethod, c Consenter, facts consent.TenantFacts) ([]string, error) {
 	t := consent.Target{AppType: p.AppType, Service: consentService(p)}
 	for _, name := range p.BackupFunctions {
 		for _, f := range consent.BackupFunctions() {
@@ -36,7 +57,7 @@ func DefaultEligibility(p Profile, app AppSpec, method ConsentMethod, c Consente
 	if method == UserConsent {
 		m = consent.UserConsent
 	}
-	d, err := consent.Evaluate(t, m, c.Consenter, facts)
+	d, err := rules.Evaluate(t, m, c.Consenter, facts)
 	if err != nil {
 		return nil, err
 	}

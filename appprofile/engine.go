@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/roles"
 )
 
@@ -171,11 +172,17 @@ func Assess(p Profile, req Requirements, obs Observation, now time.Time, pol Pol
 	added := map[permKey]bool{}
 	if len(req.AddedSinceConsent) > 0 {
 		names := make([]string, 0, len(req.AddedSinceConsent))
+		dated := make([]string, 0, len(req.AddedSinceConsent))
 		for _, perm := range req.AddedSinceConsent {
 			added[perm.key()] = true
 			names = append(names, perm.String())
+			if perm.Since != "" {
+				dated = append(dated, perm.String()+" in "+permissions.MonthText(perm.Since))
+			} else {
+				dated = append(dated, perm.String())
+			}
 		}
-		r := newReason(ReasonPermissionsAdded, "%s gained %d permission(s) since consent (catalog %s): %s", p.AppType, len(names), consentedVersion(p), joinNames(names))
+		r := newReason(ReasonPermissionsAdded, "%s gained %d permission(s) since consent (catalog %s): %s", p.AppType, len(names), consentedVersion(p), joinNames(dated))
 		r.Permissions = names
 		rs = append(rs, r)
 	}
@@ -186,11 +193,12 @@ func Assess(p Profile, req Requirements, obs Observation, now time.Time, pol Pol
 		for _, g := range obs.Grants {
 			granted[g.key()] = true
 		}
-		required := map[permKey]bool{}
 		var missing []string
+		grantedRows := 0
 		for _, perm := range app.Permissions {
-			required[perm.key()] = true
-			if !granted[perm.key()] && !added[perm.key()] {
+			if granted[perm.key()] {
+				grantedRows++
+			} else if !added[perm.key()] {
 				missing = append(missing, perm.String())
 			}
 		}
@@ -198,6 +206,17 @@ func Assess(p Profile, req Requirements, obs Observation, now time.Time, pol Pol
 			r := newReason(ReasonGrantMissing, "%d required permission(s) are not granted: %s", len(missing), joinNames(missing))
 			r.Permissions = missing
 			rs = append(rs, r)
+		}
+		if app.PermissionsPartial {
+			// The unknown rest of the list may be granted or not, and grants beyond the known
+			// rows may be required ones: never claim completeness, never call them extra.
+			rs = append(rs, partialReason(p, app, grantedRows))
+		}
+	}
+	if spExists && app.PermissionsPublished && !app.PermissionsPartial {
+		required := map[permKey]bool{}
+		for _, perm := range app.Permissions {
+			required[perm.key()] = true
 		}
 		var extra []string
 		for _, g := range obs.Grants {
@@ -234,6 +253,17 @@ func Assess(p Profile, req Requirements, obs Observation, now time.Time, pol Pol
 	}
 	accepted := applyAcceptances(p.Accepted, rs, now)
 	return Assessment{Outcome: Checked, Status: statusOf(rs), Reasons: rs, Accepted: accepted}
+}
+
+// partialReason says that only part of the app type's required permissions is published, so
+// "every known row is granted" is all that can be said.
+func partialReason(p Profile, app AppSpec, granted int) Reason {
+	src := "AvePoint's documentation"
+	if len(app.PermissionSources) > 0 {
+		src = joinNames(app.PermissionSources)
+	}
+	return newReason(ReasonPermissionsPartial, "%s's permission list is partial: %d of the %d permission(s) published (%s) are granted; the rest of the required list is not published, so the library cannot confirm that all required permissions are granted",
+		p.AppType, granted, len(app.Permissions), src)
 }
 
 func consentedVersion(p Profile) string {

@@ -218,7 +218,12 @@ func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
 		}
 	}
 	if len(families) > 1 {
-		add("select either Elements premium services or AOS services, not both")
+		fams := make([]string, 0, len(families))
+		for f := range families {
+			fams = append(fams, f)
+		}
+		slices.Sort(fams)
+		add("select services of one family (Elements premium, AOS or one of the catalog's own), not several: %s", strings.Join(fams, ", "))
 	}
 	for _, a := range apps {
 		switch {

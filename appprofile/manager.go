@@ -59,6 +59,12 @@ func New(st store.Store, drv consent.Driver, opts ...Option) (*Manager, error) {
 	if o.catalog == nil {
 		o.catalog = FromPermissions(permissions.Default())
 	}
+	if o.eligibility == nil {
+		o.eligibility = DefaultEligibility
+		if rp, ok := o.catalog.(RulebookProvider); ok && rp.ConsentRulebook() != nil {
+			o.eligibility = EligibilityFrom(rp.ConsentRulebook())
+		}
+	}
 	if o.stateKey != nil && len(o.stateKey) < 32 {
 		problems = append(problems, fmt.Sprintf("the consent state key is %d bytes; use at least 32 random bytes", len(o.stateKey)))
 	}

@@ -150,7 +150,9 @@ func WithCertificateInspectorContext(f InspectContextFunc) Option {
 	return func(o *options) { o.inspect = f }
 }
 
-// WithEligibility replaces the consent eligibility rules used by BeginConsent.
+// WithEligibility replaces the consent eligibility rules used by BeginConsent. Without it, the
+// rules of the catalog are used (RulebookProvider, which FromPermissions implements), else
+// DefaultEligibility.
 func WithEligibility(f EligibilityFunc) Option { return func(o *options) { o.eligibility = f } }
 
 // WithMaxAttempts sets how often VerifyAll tries a profile whose check failed with a retryable
@@ -181,7 +183,6 @@ func defaultOptions() options {
 		workers:     32,
 		authority:   "https://login.microsoftonline.com",
 		inspect:     InspectPFXContext,
-		eligibility: DefaultEligibility,
 		maxAttempts: 3,
 		replication: time.Second,
 	}

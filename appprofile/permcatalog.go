@@ -3,6 +3,7 @@ package appprofile
 import (
 	"fmt"
 
+	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/permissions"
 )
 
@@ -11,7 +12,7 @@ import (
 // profile was consented (permissions.Diff); a profile consented at a version not in history is
 // still checked grant by grant, its added permissions are just not told apart.
 func FromPermissions(current *permissions.Catalog, history ...*permissions.Catalog) Catalog {
-	c := &permCatalog{cur: current, history: map[string]*permissions.Catalog{}}
+	c := &permCatalog{cur: current, history: map[string]*permissions.Catalog{}, rules: consent.NewRulebook(current)}
 	for _, h := range history {
 		if h != nil {
 			c.history[h.Version()] = h
@@ -27,7 +28,11 @@ type permCatalog struct {
 	cur     *permissions.Catalog
 	history map[string]*permissions.Catalog
 	apps    []AppSpec
+	rules   *consent.Rulebook
 }
+
+// ConsentRulebook returns the consent rules of the current catalog (RulebookProvider).
+func (c *permCatalog) ConsentRulebook() *consent.Rulebook { return c.rules }
 
 func (c *permCatalog) Version() string { return c.cur.Version() }
 
@@ -44,7 +49,9 @@ func (c *permCatalog) AddedSince(appType, since string) ([]Permission, error) {
 	var out []Permission
 	for _, ch := range permissions.ChangesFor(permissions.Diff(old, c.cur), appType) {
 		if ch.RequiresConsent() {
-			out = append(out, permissionOf(ch.Permission))
+			p := permissionOf(ch.Permission)
+			p.Since = ch.Since
+			out = append(out, p)
 		}
 	}
 	return out, nil
@@ -55,11 +62,11 @@ func permissionOf(p permissions.Permission) Permission {
 	if p.Type == permissions.Delegated {
 		kind = DelegatedPermission
 	}
-	return Permission{ResourceAppID: p.ResourceAppID, ResourceName: p.Resource, ID: p.ID, Value: p.Value, Kind: kind}
+	return Permission{ResourceAppID: p.ResourceAppID, ResourceName: p.Resource, ID: p.ID, Value: p.Value, Kind: kind, Since: p.Since}
 }
 
 func specOf(cat *permissions.Catalog, a permissions.AppType) AppSpec {
-	s := AppSpec{Name: a.Name, EntraName: a.EntraAppName, Services: a.Services, Family: string(a.Family),
+	s := AppSpec{Name: a.Name, EntraName: a.EntraAppName, AppID: a.AppID, Services: a.Services, Family: string(a.Family),
 		Creatable: a.Creatable, UserConsent: a.UserConsent, BackupFunctions: a.Functions,
 		DirectoryRoles: a.DirectoryRoles, AzureRoles: a.AzureRoles}
 	if len(a.Modes) > 0 {
@@ -72,7 +79,17 @@ func specOf(cat *permissions.Catalog, a permissions.AppType) AppSpec {
 			a = from
 		}
 	}
-	s.PermissionsPublished = state == permissions.Published && len(perms) > 0
+	s.PermissionsPublished = state.Known() && len(perms) > 0
+	s.PermissionsPartial = state == permissions.Partial && len(perms) > 0
+	if s.PermissionsPartial {
+		for _, src := range a.PermissionSources {
+			if src.URL != "" {
+				s.PermissionSources = append(s.PermissionSources, src.URL)
+			} else {
+				s.PermissionSources = append(s.PermissionSources, src.Title)
+			}
+		}
+	}
 	for _, p := range perms {
 		s.Permissions = append(s.Permissions, permissionOf(p))
 	}

@@ -22,15 +22,21 @@ const (
 	EffectWarning Effect = "warning"
 	// EffectPending keeps the profile Pending.
 	EffectPending Effect = "pending"
+	// EffectInfo leaves the status as it is; it states a limit of what could be checked.
+	EffectInfo Effect = "info"
 )
 
 // The reasons a profile can have. Each one's effect, remediation and whether re-authorization
 // fixes it are listed by Describe.
 const (
-	ReasonNotConsented            ReasonCode = "not-consented"
-	ReasonPermissionsAdded        ReasonCode = "permissions-added"
-	ReasonGrantMissing            ReasonCode = "grant-missing"
-	ReasonGrantExtra              ReasonCode = "grant-extra"
+	ReasonNotConsented     ReasonCode = "not-consented"
+	ReasonPermissionsAdded ReasonCode = "permissions-added"
+	ReasonGrantMissing     ReasonCode = "grant-missing"
+	ReasonGrantExtra       ReasonCode = "grant-extra"
+	// ReasonPermissionsPartial: the app type's permission list is partial (permissions.Partial),
+	// so a profile whose known rows are all granted is still not known to have every required
+	// permission. It never changes the status.
+	ReasonPermissionsPartial      ReasonCode = "permissions-partial"
 	ReasonRoleMissing             ReasonCode = "role-missing"
 	ReasonRolePending             ReasonCode = "role-pending"
 	ReasonServicePrincipalDeleted ReasonCode = "service-principal-deleted"
@@ -102,6 +108,7 @@ var reasonInfo = map[ReasonCode]ReasonInfo{
 	ReasonNotConsented:            {Effect: EffectPending, FixedByReauthorization: true, Remediation: "complete consent: call BeginConsent and send a Global Administrator (or another eligible account) to the consent URL"},
 	ReasonPermissionsAdded:        {Effect: EffectInvalid, FixedByReauthorization: true, Remediation: "re-authorize the app profile so the new permissions are consented"},
 	ReasonGrantMissing:            {Effect: EffectInvalid, FixedByReauthorization: true, Remediation: "re-authorize the app profile (or grant admin consent in Entra ID) so the missing permissions are granted"},
+	ReasonPermissionsPartial:      {Effect: EffectInfo, FixedByReauthorization: false, Remediation: "nothing to do for the checked permissions; for the rest, compare the app's grants in Entra ID > Enterprise applications with the app's page in the AvePoint documentation"},
 	ReasonGrantExtra:              {Effect: EffectWarning, FixedByReauthorization: false, Remediation: "review the extra permissions in Entra ID > Enterprise applications and revoke the ones the app type does not need"},
 	ReasonRoleMissing:             {Effect: EffectInvalid, FixedByReauthorization: false, Remediation: "assign the missing directory roles to the app in the Microsoft Entra admin center (Roles and administrators)"},
 	ReasonRolePending:             {Effect: EffectWarning, FixedByReauthorization: false, Remediation: "no action: the roles are assigned automatically within 24 hours after authorization; verify again later"},

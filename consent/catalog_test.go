@@ -7,36 +7,34 @@ import (
 	"github.com/tenantapps/tenantapps/permissions"
 )
 
-// TestRulesMatchCatalog: every app type and service the consent rules name exists in the catalog
-// with the same services and family, and every catalog app type gets a Methods answer that agrees
-// with the catalog's UserConsent flag.
+// TestRulesMatchCatalog: the default rulebook knows exactly the catalog's app types with the same
+// services and family, and every catalog app type gets a Methods answer that agrees with the
+// catalog's UserConsent flag.
 func TestRulesMatchCatalog(t *testing.T) {
 	cat := permissions.Default()
-	for _, a := range appTypeTable {
+	b := DefaultRulebook()
+	if b.Catalog() != cat {
+		t.Error("DefaultRulebook is not built from permissions.Default()")
+	}
+	for _, a := range b.apps {
 		ca, err := cat.AppType(a.name)
 		if err != nil {
 			t.Errorf("app type %q of the consent rules: %v", a.name, err)
 			continue
 		}
-		if ca.Name != a.name {
-			t.Errorf("app type %q is %q in the catalog", a.name, ca.Name)
-		}
 		if diff := cmp.Diff(ca.Services, a.services); diff != "" {
 			t.Errorf("services of %q mismatch (-catalog +rules):\n%s", a.name, diff)
 		}
-		if string(ca.Family) != string(a.family) {
+		if string(ca.Family) != a.family {
 			t.Errorf("family of %q: catalog %q, rules %q", a.name, ca.Family, a.family)
 		}
-		for _, alias := range a.aliases {
-			if c, err := cat.AppType(alias); err != nil || c.Name != a.name {
-				t.Errorf("alias %q: catalog finds %q, %v", alias, c.Name, err)
-			}
-		}
-		for _, s := range a.services {
-			if cs, err := cat.Service(s); err != nil || cs.Name != s {
-				t.Errorf("service %q of %q: catalog finds %q, %v", s, a.name, cs.Name, err)
-			}
-		}
+	}
+	if got, want := len(cat.AppTypes()), len(b.apps); got != want {
+		t.Errorf("catalog has %d app types, the consent rules %d", got, want)
+	}
+	// The seed's alias still resolves.
+	if got, err := ServicesOf(appCustomDelegatedAlias); err != nil || len(got) != 9 {
+		t.Errorf("alias %q: %v, %v", appCustomDelegatedAlias, got, err)
 	}
 	for _, ca := range cat.AppTypes() {
 		methods, err := Methods(ca.Name)
@@ -58,8 +56,31 @@ func TestRulesMatchCatalog(t *testing.T) {
 			}
 		}
 	}
-	if got, want := len(cat.AppTypes()), len(appTypeTable); got != want {
-		t.Errorf("catalog has %d app types, the consent rules %d", got, want)
+}
+
+// TestVocabularyMatchesCatalog: the requirement kinds, licences and conditions a catalog may use
+// are exactly those Evaluate knows how to check, so no catalog requirement is silently skipped.
+func TestVocabularyMatchesCatalog(t *testing.T) {
+	kinds := []RequirementKind{KindDirectoryRole, KindLicense, KindVivaEngageVerifiedAdmin, KindAdminConsentGranted,
+		KindBackupFunctionsChosen, KindGroupOwner, KindOwnerOfChangedGroups}
+	var got []RequirementKind
+	for _, k := range permissions.ConsentRequirementKinds() {
+		got = append(got, RequirementKind(k))
+	}
+	if diff := cmp.Diff(kinds, got); diff != "" {
+		t.Errorf("requirement kinds (-consent +permissions):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{string(LicenseVivaEngage), string(LicensePowerBI)}, permissions.ConsentLicenses()); diff != "" {
+		t.Errorf("licences (-consent +permissions):\n%s", diff)
+	}
+	conds := []string{string(WhenScanningPowerPlatform), string(WhenScanningPowerBI), string(WhenChangingGroupSettings)}
+	if diff := cmp.Diff(conds, permissions.ConsentConditions()); diff != "" {
+		t.Errorf("conditions (-consent +permissions):\n%s", diff)
+	}
+	for _, k := range kinds {
+		if s := (Requirement{Kind: k, AnyOf: []RoleSet{gaOnly}, License: LicensePowerBI}).String(); s == "" || s[:7] == "unknown" {
+			t.Errorf("kind %s has no sentence: %q", k, s)
+		}
 	}
 }
 

@@ -5,8 +5,11 @@
 //
 // # Who may consent
 //
-// Methods lists the consent methods of an app type: AdminConsent for every app type, UserConsent
-// only for the app types of seed 003's user-consent table (UserConsentTable). PolicyFor returns
+// The rules are data of a permission catalog (permissions.ConsentRule, AppType.Consent): a
+// Rulebook (NewRulebook) applies the rules of the catalog it is given, so an embedder's own app
+// types are checked by their own rules; the package-level functions use DefaultRulebook, the
+// rules of permissions.Default() (seed 003's). Methods lists the consent methods of an app type:
+// AdminConsent for every app type, UserConsent only where its rules allow it (UserConsentTable). PolicyFor returns
 // everything a method requires for a Target (an app type as used by a service) as typed
 // Requirement values, each tagged with the seed rule it encodes (Rules). Evaluate checks a
 // Consenter (the account's directory roles, licences, Viva Engage Verified Admin, owned groups)

@@ -74,7 +74,7 @@ func (d Decision) Err() error {
 	return &NotEligibleError{Target: d.Target, Method: d.Method, Missing: slices.Clone(d.Missing)}
 }
 
-// Evaluate decides whether the account described by who may consent to target with method, given
+// Evaluate decides, under the rules of the rulebook's catalog, whether the account described by who may consent to target with method, given
 // the tenant facts. It checks every requirement of PolicyFor(target, method) whose condition holds
 // and reports each unmet one. Errors are those of PolicyFor — the question itself is wrong (unknown
 // app type, missing service, user consent for an app type that does not support it) — and
@@ -83,8 +83,8 @@ func (d Decision) Err() error {
 // Evaluate is pure and safe for concurrent use. It decides only on the facts given: the caller
 // reads the account's roles, licences and groups (e.g. through the consent Driver) and the tenant's
 // state before calling it, and Microsoft Entra ID remains the final judge at consent time.
-func Evaluate(target Target, method Method, who Consenter, facts TenantFacts) (Decision, error) {
-	p, err := PolicyFor(target, method)
+func (b *Rulebook) Evaluate(target Target, method Method, who Consenter, facts TenantFacts) (Decision, error) {
+	p, err := b.PolicyFor(target, method)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -105,6 +105,11 @@ func Evaluate(target Target, method Method, who Consenter, facts TenantFacts) (D
 	}
 	d.Allowed = len(d.Missing) == 0
 	return d, nil
+}
+
+// Evaluate is DefaultRulebook().Evaluate: the rules of the default catalog (seed 003).
+func Evaluate(target Target, method Method, who Consenter, facts TenantFacts) (Decision, error) {
+	return DefaultRulebook().Evaluate(target, method, who, facts)
 }
 
 // unmet returns the requirement (narrowed to what is actually missing) and true when it is not met.

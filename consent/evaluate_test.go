@@ -177,7 +177,7 @@ func TestEvaluate(t *testing.T) {
 			}
 			want := tc.want
 			want.Method = tc.method
-			a, svc, err := tc.target.resolve()
+			a, svc, err := DefaultRulebook().resolve(tc.target)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -512,7 +512,8 @@ func FuzzEvaluateMonotone(f *testing.F) {
 	f.Add(uint8(11), uint8(0), false, uint16(0x00ff), uint16(0xffff), uint8(0), uint8(0xff))
 	allRoles := []roles.TemplateID{ga, pra, yammer, teams, ppa, fabric, backup, exchange}
 	f.Fuzz(func(t *testing.T, appIdx, svcIdx uint8, user bool, rolesA, rolesB uint16, lic, factBits uint8) {
-		a := appTypeTable[int(appIdx)%len(appTypeTable)]
+		apps := DefaultRulebook().apps
+		a := apps[int(appIdx)%len(apps)]
 		target := Target{AppType: a.name, Service: a.services[int(svcIdx)%len(a.services)]}
 		if factBits&0x80 != 0 && takesFunctions(target.AppType, target.Service) {
 			target.Functions = []BackupFunction{FunctionProtectPowerBI}

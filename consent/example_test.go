@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tenantapps/tenantapps/consent"
+	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/roles"
 )
 
@@ -183,6 +185,38 @@ func ExampleUserConsentTable() {
 	last := rows[len(rows)-1]
 	fmt.Println(last.AppType, "—", len(last.Services), "services")
 	// Output:
-	// 23 rows
+	// 22 rows
 	// Custom Azure app with delegated permissions — 9 services
+}
+
+// An MSP's own app type, declared in its catalog file with its own consent rule, is checked by
+// that rule: here only a Global Administrator may consent, although a Privileged Role
+// Administrator may consent to AvePoint's apps.
+func ExampleNewRulebook() {
+	data, err := os.ReadFile("../permissions/testdata/overlay/acme.json")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	cat, err := permissions.Overlay(permissions.Default(), permissions.OverlayFile{Name: "acme.json", Data: data})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rules := consent.NewRulebook(cat)
+	pra := consent.Consenter{Roles: []roles.TemplateID{roles.PrivilegedRoleAdministrator}}
+	for _, app := range []string{"Acme MSP Automation", "MyHub"} {
+		d, err := rules.Evaluate(consent.Target{AppType: app}, consent.AdminConsent, pra, consent.TenantFacts{})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s: allowed=%t %v\n", app, d.Allowed, d.Missing)
+	}
+	methods, _ := rules.Methods("Acme MSP Automation")
+	fmt.Println(methods)
+	// Output:
+	// Acme MSP Automation: allowed=false [the consenting account needs the Global Administrator role]
+	// MyHub: allowed=true []
+	// [admin user]
 }

@@ -2,7 +2,6 @@ package consent
 
 import (
 	"fmt"
-	"slices"
 )
 
 // Method is how consent is given to an app in a customer's tenant.
@@ -47,7 +46,8 @@ func ParseMethod(s string) (Method, error) {
 	return "", fmt.Errorf("%w: %q; use %q or %q", ErrUnknownMethod, s, AdminConsent, UserConsent)
 }
 
-// UserConsentRow is one row of seed 003's table of apps that support user consent.
+// UserConsentRow is one row of the table of apps that support user consent (seed 003's table
+// for the default catalog).
 type UserConsentRow struct {
 	// Services are the services of the row. The seed's garbled cells are split: "Cloud
 	// GovernanceCloud Backup for Microsoft 365" is two services, and the custom app's row lists nine.
@@ -58,85 +58,61 @@ type UserConsentRow struct {
 	EntraAppName string `json:"entraAppName,omitempty"`
 }
 
-var userConsentTable = [...]UserConsentRow{
-	{Services: []string{svcInsights}, AppType: appInsightsM365, EntraAppName: "AvePoint Insights for Microsoft365"},
-	{Services: []string{svcInsights}, AppType: appInsightsPowerPlatform, EntraAppName: "AvePoint Insights for Power Platform"},
-	{Services: []string{svcEnPower}, AppType: appEnPowerM365, EntraAppName: "AvePoint EnPower for Microsoft365"},
-	{Services: []string{svcEnPower}, AppType: appEnPowerPowerPlatform, EntraAppName: "AvePoint EnPower PowerPlatform Management"},
-	{Services: []string{svcEnPower}, AppType: appEnPowerTeamsCalling, EntraAppName: "AvePoint EnPower Teams Calling"},
-	{Services: []string{svcFly}, AppType: appFlyPowerPlatform, EntraAppName: "AvePoint Fly for Power Platform"},
-	{Services: []string{svcFly}, AppType: appFlyDelegated, EntraAppName: "AvePoint Fly Delegated App"},
-	{Services: []string{svcCloudBackupIaaSPaaS}, AppType: appCloudBackupAzure, EntraAppName: "AvePoint Cloud Backup for Azure"},
-	{Services: []string{svcCloudBackupIaaSPaaS}, AppType: appDelegated, EntraAppName: "AvePoint Online Services – Delegated App"},
-	{Services: []string{svcCloudBackupIaaSPaaS}, AppType: appCloudBackupAzureDevOps, EntraAppName: "AvePoint Cloud Backup for Azure DevOps"},
-	{Services: []string{svcCloudGovernance}, AppType: appCloudGovPowerPlatform, EntraAppName: "AvePoint Cloud Governance for Power Platform"},
-	{Services: []string{svcCloudGovernance}, AppType: appCloudGovDelegated, EntraAppName: "AvePoint Cloud Governance Delegated App"},
-	{Services: []string{svcMyHub}, AppType: appMyHub, EntraAppName: "AvePoint MyHub"},
-	{Services: []string{svcPolicies}, AppType: appPolicies, EntraAppName: "AvePoint Policies for Microsoft365"},
-	{Services: []string{svcTyGraph}, AppType: appTyGraphSuite, EntraAppName: "AvePoint tyGraph"},
-	{Services: []string{svcTyGraph}, AppType: appTyGraphVivaEngage, EntraAppName: "AvePoint tyGraph for Viva Engage"},
-	{Services: []string{svcCloudBackupM365}, AppType: appDelegated, EntraAppName: "AvePoint Online Services – Delegated App"},
-	{Services: []string{svcCloudBackupM365}, AppType: appCloudBackupExpress, EntraAppName: "AvePoint Cloud Backup Express"},
-	{Services: []string{svcCloudGovernance, svcCloudBackupM365}, AppType: appVivaEngage, EntraAppName: "AvePoint Online Services Administration for Viva Engage"},
-	{Services: []string{svcDMSOnline}, AppType: appDMSOnline, EntraAppName: "AvePoint Document Management System Online"},
-	{Services: []string{svcPortalManager}, AppType: appPortalManager, EntraAppName: "AvePoint Portal Manager"},
-	{Services: []string{svcPortalManager}, AppType: appPortalManagerRoom, EntraAppName: "AvePoint Portal Manager for Room - Terminal Interface View"},
-	{Services: []string{svcEnPower, svcCloudGovernance, svcCloudBackupM365, svcCloudBackupIaaSPaaS, svcInsights, svcFly, svcMyHub, svcTyGraph, svcPortalManager}, AppType: appCustomDelegated},
-}
-
-// UserConsentTable returns seed 003's table of the apps that support user consent: 23 rows in the
-// seed's order. The slice is a fresh copy.
-func UserConsentTable() []UserConsentRow {
-	out := make([]UserConsentRow, len(userConsentTable))
-	for i, r := range userConsentTable {
-		r.Services = slices.Clone(r.Services)
-		out[i] = r
+// UserConsentTable returns the app types that support user consent, one row per app type in
+// catalog order, with the services for which its rules allow user consent. For the default
+// catalog these are the 23 rows of seed 003's table (its two Delegated App rows are one row with
+// both services here). The slice is a fresh copy.
+func (b *Rulebook) UserConsentTable() []UserConsentRow {
+	var out []UserConsentRow
+	for _, a := range b.apps {
+		var services []string
+		for _, s := range a.services {
+			if a.consent.UserConsentFor(s) {
+				services = append(services, s)
+			}
+		}
+		if len(services) > 0 {
+			out = append(out, UserConsentRow{Services: services, AppType: a.name, EntraAppName: a.entraAppName})
+		}
 	}
 	return out
 }
 
-// supportsUserConsent reports whether seed 003's table has a row for the app type and service.
-func supportsUserConsent(appType, service string) bool {
-	for _, r := range userConsentTable {
-		if r.AppType == appType && slices.Contains(r.Services, service) {
-			return true
-		}
-	}
-	return false
-}
+// UserConsentTable is DefaultRulebook().UserConsentTable().
+func UserConsentTable() []UserConsentRow { return DefaultRulebook().UserConsentTable() }
 
 // Methods returns the consent methods an app type supports: AdminConsent for every app type, then
-// UserConsent for the app types of seed 003's user-consent table. App type names match the
-// catalog's case-insensitively ("Custom app with delegated permissions" is an alias of "Custom
-// Azure app with delegated permissions"). An unknown name returns an error wrapping
-// ErrUnknownAppType, so a typo is never mistaken for "administrator consent only".
-//
-// Every service of a user-consent app type is in the table too, so the answer does not depend on
-// the service; MethodsFor checks a (service, app type) pair.
-func Methods(appType string) ([]Method, error) {
-	a, ok := lookupAppType(appType)
+// UserConsent when its rules allow user consent for any of its services. App type names match the
+// catalog's case-insensitively, aliases included. An unknown name returns an error wrapping
+// ErrUnknownAppType, so a typo is never mistaken for "administrator consent only". MethodsFor
+// checks a (service, app type) pair.
+func (b *Rulebook) Methods(appType string) ([]Method, error) {
+	a, ok := b.lookupAppType(appType)
 	if !ok {
-		return nil, unknownAppType(appType)
+		return nil, b.unknownAppType(appType)
 	}
 	methods := []Method{AdminConsent}
-	for _, s := range a.services {
-		if supportsUserConsent(a.name, s) {
-			methods = append(methods, UserConsent)
-			break
-		}
+	if len(a.consent.User) > 0 {
+		methods = append(methods, UserConsent)
 	}
 	return methods, nil
 }
 
 // MethodsFor is Methods for an app type used by one service. Service may be empty when the app
 // type serves a single service.
-func MethodsFor(t Target) ([]Method, error) {
-	a, service, err := t.resolve()
+func (b *Rulebook) MethodsFor(t Target) ([]Method, error) {
+	a, service, err := b.resolve(t)
 	if err != nil {
 		return nil, err
 	}
-	if supportsUserConsent(a.name, service) {
+	if a.consent.UserConsentFor(service) {
 		return []Method{AdminConsent, UserConsent}, nil
 	}
 	return []Method{AdminConsent}, nil
 }
+
+// Methods is DefaultRulebook().Methods.
+func Methods(appType string) ([]Method, error) { return DefaultRulebook().Methods(appType) }
+
+// MethodsFor is DefaultRulebook().MethodsFor.
+func MethodsFor(t Target) ([]Method, error) { return DefaultRulebook().MethodsFor(t) }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/roles"
 )
 
@@ -25,10 +26,10 @@ type Target struct {
 }
 
 // resolve returns the app type and the canonical service, or a *TargetError.
-func (t Target) resolve() (appTypeInfo, string, error) {
-	a, ok := lookupAppType(t.AppType)
+func (b *Rulebook) resolve(t Target) (appTypeInfo, string, error) {
+	a, ok := b.lookupAppType(t.AppType)
 	if !ok {
-		return appTypeInfo{}, "", unknownAppType(t.AppType)
+		return appTypeInfo{}, "", b.unknownAppType(t.AppType)
 	}
 	var service string
 	switch {
@@ -48,20 +49,34 @@ func (t Target) resolve() (appTypeInfo, string, error) {
 			return a, service, &TargetError{AppType: a.name, Service: service, Err: fmt.Errorf("%w %q; choose from: %s", ErrUnknownFunction, string(f), functionNames(backupFunctions[:]))}
 		}
 	}
-	if len(t.Functions) > 0 && !takesFunctions(a.name, service) {
-		return a, service, &TargetError{AppType: a.name, Service: service, Err: fmt.Errorf("%w: only the Delegated App of Cloud Backup for Microsoft 365 takes functions", ErrUnknownFunction)}
+	if len(t.Functions) > 0 && !b.takesFunctions(a, service) {
+		return a, service, &TargetError{AppType: a.name, Service: service, Err: fmt.Errorf("%w: %s takes no backup functions for %s; only an app whose consent rules require chosen functions does (the Delegated App of Cloud Backup for Microsoft 365)", ErrUnknownFunction, a.name, service)}
 	}
 	return a, service, nil
 }
 
-func takesFunctions(appType, service string) bool {
-	return appType == appDelegated && service == svcCloudBackupM365
+// takesFunctions reports whether a rule of the app type's administrator consent for service
+// requires backup functions to be chosen.
+func (b *Rulebook) takesFunctions(a appTypeInfo, service string) bool {
+	for _, ref := range a.consent.Admin {
+		if !ref.AppliesTo(service) {
+			continue
+		}
+		for _, q := range b.rules[ref.Rule].Requirements {
+			if q.Kind == permissions.RequireBackupFunctionsChosen {
+				return true
+			}
+		}
+	}
+	return false
 }
 
-// RuleID names one rule of seed 003. Every requirement and note says which rule produced it.
+// RuleID names one consent rule of a catalog (permissions.ConsentRule.ID). Every requirement and
+// note says which rule produced it.
 type RuleID string
 
-// The rules of seed 003, administrator consent first.
+// The IDs of the default catalog's rules (seed 003), administrator consent first. The rules
+// themselves are data of permissions.Default() ("consentRules").
 const (
 	RuleAdminBase                  RuleID = "admin/global-or-privileged-role-administrator"
 	RuleAdminElementsPremium       RuleID = "admin/elements-premium-global-administrator"
@@ -84,66 +99,28 @@ const (
 	RuleUserCloudGovChangedGroups  RuleID = "user/cloud-governance-owner-of-changed-groups"
 )
 
-// RuleInfo documents a rule: what it says and the seed sentence it encodes.
+// RuleInfo documents a rule: what it says and the page sentence it encodes.
 type RuleInfo struct {
 	ID RuleID `json:"id"`
 	// Methods are the consent methods the rule applies to.
 	Methods []Method `json:"methods"`
 	Summary string   `json:"summary"`
-	// Seed quotes seed 003.
+	// Seed quotes the page the rule encodes (the catalog rule's source: seed 003 for AvePoint's).
 	Seed string `json:"seed"`
 }
 
-var ruleInfos = [...]RuleInfo{
-	{RuleAdminBase, []Method{AdminConsent}, "A Global Administrator or a Privileged Role Administrator may give administrator consent.",
-		"Refer to the following instructions to re-authorize an app profile with a Microsoft 365 Global Administrator or a Privileged Role Administrator account."},
-	{RuleAdminElementsPremium, []Method{AdminConsent}, "Elements premium apps are consented by a Global Administrator.",
-		"Seed 000: consent is given with the customer's Global Administrator credentials."},
-	{RuleAdminVivaEngageDefault, []Method{AdminConsent}, "An Engage (Yammer) Administrator may also consent to the AvePoint default app for Viva Engage.",
-		"When you re-authorize an AvePoint default service app for Viva Engage, you can also consent to the app with an Engage Administrator (Yammer Administrator in Microsoft Entra ID) account."},
-	{RuleAdminFlyPrivilegedRole, []Method{AdminConsent}, "A Privileged Role Administrator consenting to a Fly app may need additional permissions (see the Fly app profile permission guides).",
-		"When you re-authorize an app profile for the Fly service and consenting to the app with a Privileged Role Administrator account, the account may need additional permissions."},
-	{RuleAdminFlyPowerPlatform, []Method{AdminConsent}, "Fly for Power Platform: a Privileged Role Administrator also needs Power Platform Administrator.",
-		"For Fly for Power Platform app, make sure the account has the Power Platform Administrator role."},
-	{RuleAdminPortalManager, []Method{AdminConsent}, "AvePoint Portal Manager: Global Administrator, or Privileged Role Administrator and Teams Administrator.",
-		"When you re-authorize an app profile for the AvePoint Portal Manager service, the consent user must be a Microsoft 365 Global Administrator or have the Privileged Role Administrator and Teams Service admin role."},
-	{RuleAdminCloudBackupDelegated, []Method{AdminConsent}, "Cloud Backup for Microsoft 365 delegated app: Global Administrator.",
-		"When consenting to the Cloud Backup for Microsoft 365 delegated app ... The user who consents to the app must have the Microsoft 365 Global Administrator role."},
-	{RuleAdminCloudBackupVivaEngage, []Method{AdminConsent}, "Viva Engage app for Cloud Backup for Microsoft 365: Verified Admin, Yammer Administrator and a Viva Engage licence.",
-		"When consenting to a Viva Engage app profile used by Cloud Backup for Microsoft 365, the consent user must have the Verified Admin role and the Yammer Administrator role with the Viva Engage product license."},
-	{RuleAdminCloudBackupExpress, []Method{AdminConsent}, "Cloud Backup Express: Microsoft 365 Backup Administrator.",
-		"When consenting to the Cloud Backup Express app profile, the consent user must have the Microsoft 365 Backup Administrator role."},
-	{RuleAdminCloudGovDelegated, []Method{AdminConsent}, "Cloud Governance delegated app: Global Administrator or Exchange Administrator.",
-		"When consenting to an app profile for the Cloud Governance delegated app, the user must have the Microsoft 365 Global Administrator or Exchange Administrator role."},
-	{RuleCloudBackupFunctions, []Method{AdminConsent, UserConsent}, "Cloud Backup for Microsoft 365 delegated app: the functions that will use it must be chosen.",
-		"When consenting to the Cloud Backup for Microsoft 365 delegated app, you also need to choose the functions that will use this app."},
-	{RuleUserAdminConsentGranted, []Method{UserConsent}, "User consent needs admin consent already granted to the app in the tenant.",
-		"Ensure that your organization has granted admin consent to the app in Microsoft Entra ID."},
-	{RuleUserPowerPlatformScan, []Method{UserConsent}, "Scanning Environments, Connections, Power Apps, Solutions, Power Automate or Copilot Studio: Power Platform Administrator.",
-		"The Power Platform Administrator role must be assigned to the user who provides consent for the app profiles for scanning Environments, Connections, Power Apps, Solutions, Power Automate, or Copilot Studio objects."},
-	{RuleUserPowerBIScan, []Method{UserConsent}, "Scanning Power BI objects: a Power BI licence and Fabric Administrator.",
-		"The Power BI license and Fabric Administrator role must be assigned to the user who provides consent for the app profiles for scanning Power BI objects."},
-	{RuleUserVivaEngage, []Method{UserConsent}, "AvePoint default app for Viva Engage: Engage (Yammer) Administrator.",
-		"To re-authorize an AvePoint default service app for Viva Engage, the user who provides consent must have an Engage Administrator (Yammer Administrator in Microsoft Entra ID) role."},
-	{RuleUserCloudBackupExpress, []Method{UserConsent}, "Cloud Backup Express: Microsoft 365 Backup Administrator.",
-		"To re-authorize the Cloud Backup Express app, the user who provides consent to the app must have the Microsoft 365 Backup Administrator role."},
-	{RuleUserPortalManagerCustomApp, []Method{UserConsent}, "Custom app for AvePoint Portal Manager: Teams Administrator or a higher privileged role (Global Administrator).",
-		"To re-authorize a custom app for AvePoint Portal Manager, the user who provides consent to the app must have the Teams Service admins role or a higher privileged role."},
-	{RuleUserCloudGovGroupOwner, []Method{UserConsent}, "Cloud Governance delegated app: the consenting account owns a group.",
-		"To re-authorize the Cloud Governance delegated app, the user who provides consent to the app must be a group owner."},
-	{RuleUserCloudGovChangedGroups, []Method{UserConsent}, "Cloud Governance delegated app: the consenting account owns every group whose Outside Senders / Subscribe Members settings will change.",
-		"If your organization intends to modify these two settings, Outside Senders and Subscribe Members, they must ensure that the consent user is added into the group owners of all groups for which these two settings are to be modified."},
-}
-
-// Rules returns every rule of seed 003 this package encodes, in a stable order.
-func Rules() []RuleInfo {
-	out := make([]RuleInfo, len(ruleInfos))
-	for i, r := range ruleInfos {
+// Rules returns every consent rule of the rulebook's catalog, in catalog order.
+func (b *Rulebook) Rules() []RuleInfo {
+	out := make([]RuleInfo, len(b.infos))
+	for i, r := range b.infos {
 		r.Methods = slices.Clone(r.Methods)
 		out[i] = r
 	}
 	return out
 }
+
+// Rules returns the rules of the default catalog (DefaultRulebook().Rules()).
+func Rules() []RuleInfo { return DefaultRulebook().Rules() }
 
 // RequirementKind says what a requirement checks.
 type RequirementKind string
@@ -332,121 +309,54 @@ type Policy struct {
 	Notes        []Note        `json:"notes,omitempty"`
 }
 
-func roleReq(rule RuleID, sets ...RoleSet) Requirement {
-	return Requirement{Kind: KindDirectoryRole, Rule: rule, AnyOf: sets}
-}
-
-var (
-	gaOnly  = RoleSet{roles.GlobalAdministrator}
-	praOnly = RoleSet{roles.PrivilegedRoleAdministrator}
-)
-
-// PolicyFor returns what method requires for the target. Errors: a *TargetError wrapping
-// ErrUnknownAppType, ErrServiceRequired, ErrUnknownService, ErrUnknownFunction or (user consent
-// outside seed 003's table) ErrMethodNotSupported; ErrUnknownMethod.
+// PolicyFor returns what method requires for the target under the rules of the rulebook's
+// catalog: the requirements and notes of every rule the app type's Consent lists for that method
+// and service, in order. Errors: a *TargetError wrapping ErrUnknownAppType (listing the valid
+// names), ErrServiceRequired, ErrUnknownService, ErrUnknownFunction or (user consent for an app
+// type whose rules allow none for the service) ErrMethodNotSupported; ErrUnknownMethod.
 //
 // PolicyFor is pure and safe for concurrent use.
-func PolicyFor(t Target, method Method) (Policy, error) {
+func (b *Rulebook) PolicyFor(t Target, method Method) (Policy, error) {
 	if !method.Valid() {
 		return Policy{}, fmt.Errorf("%w %q; use %q or %q", ErrUnknownMethod, string(method), AdminConsent, UserConsent)
 	}
-	a, service, err := t.resolve()
+	a, service, err := b.resolve(t)
 	if err != nil {
 		return Policy{}, err
 	}
 	p := Policy{Target: Target{AppType: a.name, Service: service, Functions: slices.Clone(t.Functions)}, Method: method}
-	switch method {
-	case AdminConsent:
-		p.Requirements, p.Notes = adminRules(a, service)
-	case UserConsent:
-		if !supportsUserConsent(a.name, service) {
-			return Policy{}, &TargetError{AppType: a.name, Service: service, Err: ErrMethodNotSupported}
+	if method == UserConsent && !a.consent.UserConsentFor(service) {
+		return Policy{}, &TargetError{AppType: a.name, Service: service, Err: ErrMethodNotSupported}
+	}
+	for _, ref := range a.consent.Refs(permissions.ConsentMethod(method)) {
+		if !ref.AppliesTo(service) {
+			continue
 		}
-		p.Requirements, p.Notes = userRules(a, service)
+		rule := b.rules[ref.Rule]
+		for _, q := range rule.Requirements {
+			p.Requirements = append(p.Requirements, requirementOf(RuleID(rule.ID), q))
+		}
+		if ref.Note != "" {
+			p.Notes = append(p.Notes, Note{Rule: RuleID(rule.ID), Text: ref.Note})
+			continue
+		}
+		for _, n := range rule.Notes {
+			p.Notes = append(p.Notes, Note{Rule: RuleID(rule.ID), Text: n})
+		}
 	}
 	return p, nil
 }
 
-// adminRules encodes seed 003's "Administrator Consent" section (and seed 000 for Elements).
-//
-// Readings of the seed, where it leaves room:
-//   - A service-specific "must have" replaces the base rule (Global Administrator or Privileged
-//     Role Administrator) instead of adding an alternative: Cloud Backup Express needs Microsoft
-//     365 Backup Administrator even from a Global Administrator; the Viva Engage app of Cloud
-//     Backup needs Yammer Administrator, Verified Admin and the licence, all three.
-//   - "AvePoint default service app for Viva Engage" is the app type "Viva Engage" (Entra name
-//     "AvePoint Online Services Administration for Viva Engage"), not "tyGraph for Viva Engage".
-//   - The Portal Manager rule is per service, so it covers the custom app used for Portal Manager.
-//   - The Fly note ("a Privileged Role Administrator may need additional permissions") covers every
-//     Fly app type except Fly for Power Platform, whose extra role the seed names.
-func adminRules(a appTypeInfo, service string) ([]Requirement, []Note) {
-	var reqs []Requirement
-	var notes []Note
-	switch {
-	case a.family == elementsPremium:
-		reqs = append(reqs, roleReq(RuleAdminElementsPremium, gaOnly))
-	case a.name == appVivaEngage && service == svcCloudBackupM365:
-		reqs = append(reqs,
-			roleReq(RuleAdminCloudBackupVivaEngage, RoleSet{roles.YammerAdministrator}),
-			Requirement{Kind: KindVivaEngageVerifiedAdmin, Rule: RuleAdminCloudBackupVivaEngage},
-			Requirement{Kind: KindLicense, Rule: RuleAdminCloudBackupVivaEngage, License: LicenseVivaEngage})
-	case a.name == appVivaEngage:
-		reqs = append(reqs, roleReq(RuleAdminVivaEngageDefault, gaOnly, praOnly, RoleSet{roles.YammerAdministrator}))
-	case a.name == appDelegated && service == svcCloudBackupM365:
-		reqs = append(reqs, roleReq(RuleAdminCloudBackupDelegated, gaOnly))
-	case a.name == appCloudBackupExpress:
-		reqs = append(reqs, roleReq(RuleAdminCloudBackupExpress, RoleSet{roles.Microsoft365BackupAdministrator}))
-	case a.name == appCloudGovDelegated:
-		reqs = append(reqs, roleReq(RuleAdminCloudGovDelegated, gaOnly, RoleSet{roles.ExchangeAdministrator}))
-	case service == svcPortalManager:
-		reqs = append(reqs, roleReq(RuleAdminPortalManager, gaOnly, RoleSet{roles.PrivilegedRoleAdministrator, roles.TeamsAdministrator}))
-	case a.name == appFlyPowerPlatform:
-		reqs = append(reqs, roleReq(RuleAdminFlyPowerPlatform, gaOnly, RoleSet{roles.PrivilegedRoleAdministrator, roles.PowerPlatformAdministrator}))
-	default:
-		reqs = append(reqs, roleReq(RuleAdminBase, gaOnly, praOnly))
-	}
-	if service == svcFly && a.name != appFlyPowerPlatform {
-		guide := "the Fly permission guides"
-		switch a.name {
-		case appFly:
-			guide = "Fly App Profile Permissions"
-		case appFlyDelegated:
-			guide = "Fly Delegated App Profile Permissions"
-		}
-		notes = append(notes, Note{Rule: RuleAdminFlyPrivilegedRole,
-			Text: "a Privileged Role Administrator consenting to a Fly app may need additional permissions; see " + guide})
-	}
-	if takesFunctions(a.name, service) {
-		reqs = append(reqs, Requirement{Kind: KindBackupFunctionsChosen, Rule: RuleCloudBackupFunctions})
-	}
-	return reqs, notes
+// PolicyFor is DefaultRulebook().PolicyFor: the rules of the default catalog (seed 003).
+func PolicyFor(t Target, method Method) (Policy, error) {
+	return DefaultRulebook().PolicyFor(t, method)
 }
 
-// userRules encodes seed 003's "User Consent" preparations. The Power Platform and Power BI
-// preconditions depend on what the profile scans, not on the app type, so they are part of every
-// user-consent policy with a Condition. "A higher privileged role" than Teams Administrator is read
-// as Global Administrator.
-func userRules(a appTypeInfo, service string) ([]Requirement, []Note) {
-	reqs := []Requirement{
-		{Kind: KindAdminConsentGranted, Rule: RuleUserAdminConsentGranted},
-		{Kind: KindDirectoryRole, Rule: RuleUserPowerPlatformScan, Condition: WhenScanningPowerPlatform, AnyOf: []RoleSet{{roles.PowerPlatformAdministrator}}},
-		{Kind: KindLicense, Rule: RuleUserPowerBIScan, Condition: WhenScanningPowerBI, License: LicensePowerBI},
-		{Kind: KindDirectoryRole, Rule: RuleUserPowerBIScan, Condition: WhenScanningPowerBI, AnyOf: []RoleSet{{roles.FabricAdministrator}}},
+// requirementOf turns a catalog requirement into a typed Requirement of rule.
+func requirementOf(rule RuleID, q permissions.ConsentRequirement) Requirement {
+	r := Requirement{Kind: RequirementKind(q.Kind), Rule: rule, Condition: Condition(q.Condition), License: License(q.License)}
+	for _, set := range q.AnyOf {
+		r.AnyOf = append(r.AnyOf, RoleSet(slices.Clone(set)))
 	}
-	switch {
-	case a.name == appVivaEngage:
-		reqs = append(reqs, roleReq(RuleUserVivaEngage, RoleSet{roles.YammerAdministrator}))
-	case a.name == appCloudBackupExpress:
-		reqs = append(reqs, roleReq(RuleUserCloudBackupExpress, RoleSet{roles.Microsoft365BackupAdministrator}))
-	case a.name == appCustomDelegated && service == svcPortalManager:
-		reqs = append(reqs, roleReq(RuleUserPortalManagerCustomApp, RoleSet{roles.TeamsAdministrator}, gaOnly))
-	case a.name == appCloudGovDelegated:
-		reqs = append(reqs,
-			Requirement{Kind: KindGroupOwner, Rule: RuleUserCloudGovGroupOwner},
-			Requirement{Kind: KindOwnerOfChangedGroups, Rule: RuleUserCloudGovChangedGroups, Condition: WhenChangingGroupSettings})
-	}
-	if takesFunctions(a.name, service) {
-		reqs = append(reqs, Requirement{Kind: KindBackupFunctionsChosen, Rule: RuleCloudBackupFunctions})
-	}
-	return reqs, nil
+	return r
 }

@@ -40,28 +40,29 @@ type TargetError struct {
 	Service string
 	// Services lists the services the app type serves, when known, so the caller can pick one.
 	Services []string
-	Err      error
+	// Valid lists the app type names of the catalog, for ErrUnknownAppType.
+	Valid []string
+	Err   error
 }
 
 func (e *TargetError) Error() string {
 	switch {
 	case errors.Is(e.Err, ErrUnknownAppType):
-		return fmt.Sprintf("%v %q; use one of the app type names of the catalog (consent.AppTypes)", e.Err, e.AppType)
+		if len(e.Valid) == 0 {
+			return fmt.Sprintf("%v %q; use one of the app type names of the catalog", e.Err, e.AppType)
+		}
+		return fmt.Sprintf("%v %q; use one of the app type names of the catalog: %s", e.Err, e.AppType, quoteList(e.Valid))
 	case errors.Is(e.Err, ErrServiceRequired):
 		return fmt.Sprintf("%v: app type %q serves %s and the rules differ; name one of them", e.Err, e.AppType, quoteList(e.Services))
 	case errors.Is(e.Err, ErrUnknownService):
 		return fmt.Sprintf("%v: app type %q does not serve %q; it serves %s", e.Err, e.AppType, e.Service, quoteList(e.Services))
 	case errors.Is(e.Err, ErrMethodNotSupported):
-		return fmt.Sprintf("%v: %q (service %q) is not in seed 003's user-consent table; use administrator consent", e.Err, e.AppType, e.Service)
+		return fmt.Sprintf("%v: the consent rules of %q (service %q) allow no user consent; use administrator consent", e.Err, e.AppType, e.Service)
 	}
 	return fmt.Sprintf("%v (app type %q, service %q)", e.Err, e.AppType, e.Service)
 }
 
 func (e *TargetError) Unwrap() error { return e.Err }
-
-func unknownAppType(name string) error {
-	return &TargetError{AppType: name, Err: ErrUnknownAppType}
-}
 
 func quoteList(ss []string) string {
 	q := make([]string, len(ss))

@@ -42,6 +42,8 @@ type Catalog struct {
 	sources  []Source
 	services []Service
 	appTypes []AppType
+	// consentRules are the rules app types reference in Consent.
+	consentRules []ConsentRule
 	// index: normalized name or alias → position.
 	serviceIndex map[string]int
 	appTypeIndex map[string]int
@@ -201,9 +203,7 @@ func (c *Catalog) Resources() []Resource {
 			}
 			if !seen[p.Key()] {
 				seen[p.Key()] = true
-				q := p
-				q.SeedValue, q.SeedDescription = "", ""
-				out[i].Permissions = append(out[i].Permissions, q)
+				out[i].Permissions = append(out[i].Permissions, stripSeed(p))
 			}
 		}
 	}
@@ -277,8 +277,8 @@ type ValidationError struct {
 
 // Problem is one defect in catalog data: where (a JSON-path-like location) and what.
 type Problem struct {
-	Path    string
-	Message string
+	Path    string `json:"path"`
+	Message string `json:"message"`
 }
 
 func (p Problem) String() string { return p.Path + ": " + p.Message }
@@ -339,10 +339,12 @@ func (c *Catalog) MarshalJSON() ([]byte, error) {
 
 // catalogFile is the JSON document, both the embedded data and the export.
 type catalogFile struct {
-	Version  string        `json:"version"`
-	Sources  []Source      `json:"sources"`
-	Services []Service     `json:"services"`
-	AppTypes []appTypeJSON `json:"appTypes"`
+	Version  string    `json:"version"`
+	Sources  []Source  `json:"sources"`
+	Services []Service `json:"services"`
+	// ConsentRules may be omitted by an overlay that only references the default catalog's.
+	ConsentRules []ConsentRule `json:"consentRules,omitempty"`
+	AppTypes     []appTypeJSON `json:"appTypes"`
 }
 
 type appTypeJSON struct {
@@ -354,6 +356,9 @@ type appTypeJSON struct {
 	Modes            []Mode              `json:"modes"`
 	Creatable        bool                `json:"creatable"`
 	UserConsent      bool                `json:"userConsent"`
+	AppID            string              `json:"appId,omitempty"`
+	Consent          *AppConsent         `json:"consent"`
+	UnsupportedNew   bool                `json:"unsupportedToCreateNew,omitempty"`
 	Functions        []string            `json:"functions,omitempty"`
 	PermissionsState PermissionsState    `json:"permissionsState"`
 	Shape            Shape               `json:"shape,omitempty"`
@@ -362,6 +367,8 @@ type appTypeJSON struct {
 	DirectoryRoles   []directoryRoleJSON `json:"directoryRoles"`
 	AzureRoles       []azureRoleJSON     `json:"azureRoles"`
 	Notes            []string            `json:"notes,omitempty"`
+	Sources          []PermissionSource  `json:"permissionSources,omitempty"`
+	PagesSearched    []string            `json:"pagesSearched,omitempty"`
 }
 
 type directoryRoleJSON struct {
@@ -382,7 +389,7 @@ type azureRoleJSON struct {
 }
 
 func (c *Catalog) file() *catalogFile {
-	f := &catalogFile{Version: c.version, Sources: c.Sources(), Services: c.Services()}
+	f := &catalogFile{Version: c.version, Sources: c.Sources(), Services: c.Services(), ConsentRules: c.ConsentRules()}
 	if f.Sources == nil {
 		f.Sources = []Source{}
 	}
@@ -397,8 +404,9 @@ func appTypeToJSON(a AppType) appTypeJSON {
 	j := appTypeJSON{
 		Name: a.Name, EntraAppName: a.EntraAppName, Aliases: a.Aliases, Family: a.Family,
 		Services: a.Services, Modes: a.Modes, Creatable: a.Creatable, UserConsent: a.UserConsent,
-		Functions: a.Functions, PermissionsState: a.PermissionsState, Shape: a.Shape(),
+		AppID: a.AppID, Consent: &a.Consent, UnsupportedNew: a.UnsupportedToCreateNew, Functions: a.Functions, PermissionsState: a.PermissionsState, Shape: a.Shape(),
 		PermissionsFrom: a.PermissionsFrom, Permissions: a.Permissions, Notes: a.Notes,
+		Sources: a.PermissionSources, PagesSearched: a.PagesSearched,
 		DirectoryRoles: make([]directoryRoleJSON, 0, len(a.DirectoryRoles)),
 		AzureRoles:     make([]azureRoleJSON, 0, len(a.AzureRoles)),
 	}
@@ -424,7 +432,8 @@ func normalize(s string) string { return strings.ToLower(strings.Join(strings.Fi
 // aliases), the services they serve and the sources of the resources they use, in catalog
 // order. An app type whose PermissionsFrom names an app type left out keeps its (identical)
 // permission rows but loses the PermissionsFrom link, so the subset is a valid catalog on its
-// own. An unknown name returns an error wrapping ErrUnknownAppType.
+// own; it keeps the consent rules the kept app types reference. An unknown name returns an error
+// wrapping ErrUnknownAppType.
 func (c *Catalog) Subset(names ...string) (*Catalog, error) {
 	keep := map[int]bool{}
 	for _, n := range names {
@@ -435,6 +444,7 @@ func (c *Catalog) Subset(names ...string) (*Catalog, error) {
 		keep[i] = true
 	}
 	f := &catalogFile{Version: c.version, Sources: []Source{}, Services: []Service{}, AppTypes: []appTypeJSON{}}
+	usedRules := map[string]bool{}
 	services := map[string]bool{}
 	resources := map[string]bool{}
 	kept := map[string]bool{}
@@ -458,6 +468,14 @@ func (c *Catalog) Subset(names ...string) (*Catalog, error) {
 		}
 		for _, p := range a.Permissions {
 			resources[p.ResourceAppID] = true
+		}
+		for _, r := range append(slices.Clone(a.Consent.Admin), a.Consent.User...) {
+			usedRules[r.Rule] = true
+		}
+	}
+	for _, r := range c.ConsentRules() {
+		if usedRules[r.ID] {
+			f.ConsentRules = append(f.ConsentRules, r)
 		}
 	}
 	for _, s := range c.Services() {

@@ -23,7 +23,8 @@ const (
 	// PermissionIDChanged: the same value on the same resource now has another GUID (OldID →
 	// Permission.ID); grants made under the old ID no longer match.
 	PermissionIDChanged ChangeKind = "permission-id-changed"
-	// PermissionsPublished: the app type's permission list went from unpublished to published.
+	// PermissionsPublished: the app type's permission list went from unpublished to published or
+	// partial, or from partial to published.
 	PermissionsPublished ChangeKind = "permissions-published"
 	// DirectoryRoleAdded: the app type needs DirectoryRole (see its Assignment for who assigns it).
 	DirectoryRoleAdded ChangeKind = "directory-role-added"
@@ -33,6 +34,9 @@ const (
 	AzureRoleAdded ChangeKind = "azure-role-added"
 	// AzureRoleRemoved: the app type no longer needs the Azure RBAC grant AzureRole.
 	AzureRoleRemoved ChangeKind = "azure-role-removed"
+	// ConsentRulesChanged: the rules of who may consent to the app type changed (its Consent
+	// references, or the requirements of a rule it references); existing consents stay valid.
+	ConsentRulesChanged ChangeKind = "consent-rules-changed"
 )
 
 // Change is one typed difference between two catalog versions, for one app type. Only the
@@ -46,6 +50,8 @@ type Change struct {
 	OldID         string
 	DirectoryRole roles.DirectoryRequirement
 	AzureRole     roles.AzureRequirement
+	// Since is the month ("2023-10") the source page dates an added permission, when it does.
+	Since string
 }
 
 // RequiresConsent reports whether existing profiles of the app type must be re-authorized
@@ -65,6 +71,9 @@ func (c Change) String() string {
 	case AppTypeRemoved:
 		return fmt.Sprintf("app type %s was removed", c.AppType)
 	case PermissionAdded:
+		if c.Since != "" {
+			return fmt.Sprintf("%s gained %s (%s)", c.AppType, c.Permission, MonthText(c.Since))
+		}
 		return fmt.Sprintf("%s gained %s", c.AppType, c.Permission)
 	case PermissionRemoved:
 		return fmt.Sprintf("%s no longer needs %s", c.AppType, c.Permission)
@@ -80,6 +89,8 @@ func (c Change) String() string {
 		return fmt.Sprintf("%s now needs: %s", c.AppType, c.AzureRole.Describe())
 	case AzureRoleRemoved:
 		return fmt.Sprintf("%s no longer needs: %s", c.AppType, c.AzureRole.Describe())
+	case ConsentRulesChanged:
+		return fmt.Sprintf("%s: the rules of who may consent changed", c.AppType)
 	}
 	return fmt.Sprintf("%s: %s", c.AppType, c.Kind)
 }
@@ -87,7 +98,7 @@ func (c Change) String() string {
 // Diff returns the typed changes from old to new, grouped by app type in new's order (removed
 // app types last), each group in a fixed order: app type added/removed, permissions published,
 // permissions added, removed, ID changed, directory roles added, removed, Azure roles added,
-// removed. App types are matched by canonical name. Diff(c, c) is empty. A nil catalog is
+// removed, consent rules changed. App types are matched by canonical name. Diff(c, c) is empty. A nil catalog is
 // treated as empty.
 func Diff(old, new *Catalog) []Change {
 	var oldTypes, newTypes []AppType
@@ -107,7 +118,7 @@ func Diff(old, new *Catalog) []Change {
 		if !ok {
 			out = append(out, Change{Kind: AppTypeAdded, AppType: n.Name})
 			for _, p := range n.Permissions {
-				out = append(out, Change{Kind: PermissionAdded, AppType: n.Name, Permission: stripSeed(p)})
+				out = append(out, Change{Kind: PermissionAdded, AppType: n.Name, Permission: stripSeed(p), Since: p.Since})
 			}
 			for _, r := range n.DirectoryRoles {
 				out = append(out, Change{Kind: DirectoryRoleAdded, AppType: n.Name, DirectoryRole: r})
@@ -118,6 +129,9 @@ func Diff(old, new *Catalog) []Change {
 			continue
 		}
 		out = append(out, diffAppType(o, n)...)
+		if !sameConsent(old, new, o.Consent, n.Consent) {
+			out = append(out, Change{Kind: ConsentRulesChanged, AppType: n.Name})
+		}
 	}
 	newNames := map[string]bool{}
 	for _, n := range newTypes {
@@ -133,7 +147,7 @@ func Diff(old, new *Catalog) []Change {
 
 func diffAppType(o, n AppType) []Change {
 	var out []Change
-	if o.PermissionsState != Published && n.PermissionsState == Published {
+	if o.PermissionsState != n.PermissionsState && n.PermissionsState.Known() && o.PermissionsState != Published {
 		out = append(out, Change{Kind: PermissionsPublished, AppType: n.Name})
 	}
 	oldPerm := map[Key]Permission{}
@@ -146,7 +160,7 @@ func diffAppType(o, n AppType) []Change {
 	}
 	for _, p := range n.Permissions {
 		if _, ok := oldPerm[p.Key()]; !ok {
-			out = append(out, Change{Kind: PermissionAdded, AppType: n.Name, Permission: stripSeed(p)})
+			out = append(out, Change{Kind: PermissionAdded, AppType: n.Name, Permission: stripSeed(p), Since: p.Since})
 		}
 	}
 	for _, p := range o.Permissions {
@@ -182,6 +196,25 @@ func diffAppType(o, n AppType) []Change {
 	return out
 }
 
+// sameConsent reports whether two app types' consent references, and the rules they reference
+// in their catalogs, are equal.
+func sameConsent(oc, nc *Catalog, o, n AppConsent) bool {
+	sameRefs := func(a, b []ConsentRuleRef) bool {
+		return slices.EqualFunc(a, b, func(x, y ConsentRuleRef) bool {
+			if x.Rule != y.Rule || x.Note != y.Note || !slices.Equal(x.Services, y.Services) {
+				return false
+			}
+			rx, _ := oc.ConsentRule(x.Rule)
+			ry, _ := nc.ConsentRule(y.Rule)
+			return slices.EqualFunc(rx.Requirements, ry.Requirements, func(p, q ConsentRequirement) bool {
+				return p.Kind == q.Kind && p.License == q.License && p.Condition == q.Condition &&
+					slices.EqualFunc(p.AnyOf, q.AnyOf, func(a, b []roles.TemplateID) bool { return slices.Equal(a, b) })
+			}) && slices.Equal(rx.Notes, ry.Notes) && slices.Equal(rx.Methods, ry.Methods)
+		})
+	}
+	return sameRefs(o.Admin, n.Admin) && sameRefs(o.User, n.User)
+}
+
 // ChangesFor returns the changes that concern one app type (canonical name), in order.
 func ChangesFor(changes []Change, appType string) []Change {
 	var out []Change
@@ -193,8 +226,10 @@ func ChangesFor(changes []Change, appType string) []Change {
 	return out
 }
 
+// stripSeed drops a row's annotations (seed spellings, date, correction): what is left is the
+// permission itself as Microsoft publishes it.
 func stripSeed(p Permission) Permission {
-	p.SeedValue, p.SeedDescription = "", ""
+	p.SeedValue, p.SeedDescription, p.Since, p.Correction = "", "", "", ""
 	return p
 }
 
@@ -254,7 +289,8 @@ func findAppType(f *catalogFile, name string) (*appTypeJSON, error) {
 	return nil, &NotFoundError{Kind: "app type", Name: name, Valid: names, err: ErrUnknownAppType}
 }
 
-// AddPermission appends p to the app type's permissions and marks them published. App types
+// AddPermission appends p to the app type's permissions and marks them published (a partial
+// list stays partial). App types
 // whose permissionsFrom names this app type gain it too.
 func AddPermission(appType string, p Permission) Edit {
 	return Edit{func(f *catalogFile) error {
@@ -266,7 +302,9 @@ func AddPermission(appType string, p Permission) Edit {
 			return fmt.Errorf("permissions: %s takes its permissions from %s; add the permission there", a.Name, a.PermissionsFrom)
 		}
 		a.Permissions = append(slices.Clone(a.Permissions), p)
-		a.PermissionsState = Published
+		if a.PermissionsState != Partial {
+			a.PermissionsState, a.PagesSearched = Published, nil
+		}
 		return nil
 	}}
 }

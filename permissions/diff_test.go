@@ -51,9 +51,14 @@ func TestDiff(t *testing.T) {
 			[]Change{{Kind: DirectoryRoleRemoved, AppType: "APElements Security and Analysis",
 				DirectoryRole: roles.DirectoryRequirement{Role: roles.GroupsAdministrator, Assignment: roles.AutomaticWithin24h}}}},
 		{"unpublished list gets published",
+			[]Edit{AddPermission("tyGraph Suite", gc)},
+			[]Change{
+				{Kind: PermissionsPublished, AppType: "tyGraph Suite"},
+				{Kind: PermissionAdded, AppType: "tyGraph Suite", Permission: gc},
+			}},
+		{"a partial list gains a row and stays partial",
 			[]Edit{AddPermission("Fly App", gc)},
 			[]Change{
-				{Kind: PermissionsPublished, AppType: "Fly App"},
 				{Kind: PermissionAdded, AppType: "Fly App", Permission: gc},
 			}},
 	} {
@@ -62,7 +67,7 @@ func TestDiff(t *testing.T) {
 			if err != nil {
 				t.Fatalf("With: %v", err)
 			}
-			if next.Version() != "next" || base.Version() != "2026.11.25" {
+			if next.Version() != "next" || base.Version() != "2026.12.04" {
 				t.Errorf("versions = %q, %q", base.Version(), next.Version())
 			}
 			if diff := cmp.Diff(tc.want, Diff(base, next)); diff != "" {
@@ -93,18 +98,20 @@ func TestDiff(t *testing.T) {
 
 func TestDiffIDChangeAndAppTypes(t *testing.T) {
 	old, err := Load([]byte(`{"version":"1","sources":[],"services":[{"name":"Nitro","family":"elements-premium","creatable":true}],
-	"appTypes":[{"name":"A","family":"elements-premium","services":["Nitro"],"modes":["modern"],"creatable":true,"userConsent":false,
+	"consentRules":[{"id":"admin/ga","methods":["admin"],"summary":"GA","source":"test","requirements":[{"kind":"directory-role","anyOf":[["62e90394-69f5-4237-9190-012177145e10"]]}]}],
+	"appTypes":[{"name":"A","family":"elements-premium","services":["Nitro"],"modes":["modern"],"creatable":true,"userConsent":false,"consent":{"admin":[{"rule":"admin/ga"}]},
 	  "permissionsState":"published","permissions":[{"resource":"Microsoft Graph","resourceAppId":"00000003-0000-0000-c000-000000000000","value":"X.Read","id":"00000000-0000-0000-0000-00000000000a","type":"Application","description":"x"}],
 	  "directoryRoles":[],"azureRoles":[]},
-	 {"name":"Gone","family":"elements-premium","services":["Nitro"],"modes":["modern"],"creatable":false,"userConsent":false,"permissionsState":"unpublished","permissions":[],"directoryRoles":[],"azureRoles":[]}]}`))
+	 {"name":"Gone","family":"elements-premium","services":["Nitro"],"modes":["modern"],"creatable":false,"userConsent":false,"consent":{"admin":[{"rule":"admin/ga"}]},"permissionsState":"unpublished","permissions":[],"directoryRoles":[],"azureRoles":[]}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	newer, err := Load([]byte(`{"version":"2","sources":[],"services":[{"name":"Nitro","family":"elements-premium","creatable":true}],
-	"appTypes":[{"name":"A","family":"elements-premium","services":["Nitro"],"modes":["modern"],"creatable":true,"userConsent":false,
+	"consentRules":[{"id":"admin/ga","methods":["admin"],"summary":"GA","source":"test","requirements":[{"kind":"directory-role","anyOf":[["62e90394-69f5-4237-9190-012177145e10"]]}]}],
+	"appTypes":[{"name":"A","family":"elements-premium","services":["Nitro"],"modes":["modern"],"creatable":true,"userConsent":false,"consent":{"admin":[{"rule":"admin/ga"}]},
 	  "permissionsState":"published","permissions":[{"resource":"Microsoft Graph","resourceAppId":"00000003-0000-0000-c000-000000000000","value":"X.Read","id":"00000000-0000-0000-0000-00000000000b","type":"Application","description":"x"}],
 	  "directoryRoles":[],"azureRoles":[]},
-	 {"name":"New","family":"elements-premium","services":["Nitro"],"modes":["modern"],"creatable":false,"userConsent":false,"permissionsState":"unpublished","permissions":[],
+	 {"name":"New","family":"elements-premium","services":["Nitro"],"modes":["modern"],"creatable":false,"userConsent":false,"consent":{"admin":[{"rule":"admin/ga"}]},"permissionsState":"unpublished","permissions":[],
 	  "directoryRoles":[{"templateId":"29232cdf-9323-42fd-ade2-1d097af3e4de","assignment":"automatic-within-24h"}],"azureRoles":[]}]}`))
 	if err != nil {
 		t.Fatal(err)

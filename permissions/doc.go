@@ -14,9 +14,19 @@
 // four permission tables of the product's seed document (APElements Automation 16 rows,
 // APElements Baseline Management 51, APElements Security and Analysis 53, APElements Azure
 // Security Management 2) and every app type the seeds name for Elements premium and AOS
-// services. Where the seeds publish no permission list for an app type (all AOS app types),
-// PermissionsState is Unpublished and the list is empty on purpose: never read it as "needs no
-// permissions". Shape is then ShapeUnknown.
+// services, plus the AOS app types AvePoint's documentation adds (49 in all).
+//
+// AOS app types are filled from AvePoint's published permission tables ("API Permissions
+// Required by AvePoint Apps", the older "… Default AvePoint Apps for Microsoft Tenants", product
+// guides), transcribed with their sources in testdata/avepoint (see its README) and imported by
+// testdata/avepoint_import.py; TestCatalogMatchesAvePointPages holds the catalog to them.
+// PermissionsState is Published where a stored copy holds the whole table, Partial where only cut
+// copies exist (the rows are a known part of the list; PermissionSources cites the pages), and
+// Unpublished where no table was found (PagesSearched lists where it was looked for): never read
+// an unpublished list as "needs no permissions", nor a fully granted partial one as "everything
+// granted". A row keeps the month AvePoint dates it ("Last update: October 2023" → Since
+// "2023-10") and any doc slip it corrects (Correction). AsOf and History derive the earlier
+// catalog versions these dates imply, so Diff says when a permission was added.
 //
 // Values and descriptions are Microsoft's: where the seed misspells a value ("User.Read.all",
 // "User_impersonation") Value holds Microsoft's spelling and SeedValue the seed's; where the
@@ -78,18 +88,37 @@
 // derives a new version with edits (AddPermission, RemovePermission, AddDirectoryRole,
 // RemoveDirectoryRole), validated like Load.
 //
+// # Consent rules are data
+//
+// Who may consent is catalog data, not code: "consentRules" defines each rule once (its
+// requirements: directory roles any-of, licence, Viva Engage Verified Admin, admin consent
+// already granted, chosen backup functions, group ownership — each optionally limited by a
+// condition — and advice notes, with the page it comes from), and each app type's "consent"
+// lists the rules for administrator consent ("admin", at least one per service) and user consent
+// ("user"; empty means user consent is not allowed), optionally per service. Seed 003's rules
+// are the default catalog's data; package consent (consent.NewRulebook) evaluates the rules of
+// whatever catalog it is given.
+//
+// Families are open: "elements-premium" and "aos" are AvePoint's; an embedder's app type may
+// name its own family, and carry its vendor app's "appId".
+//
 // # JSON format
 //
 // Catalog.MarshalJSON writes, and Load/Parse read, one stable format (catalog.json is in it):
 //
 //	{
-//	  "version": "2026.11.25",
+//	  "version": "2026.12.04",
 //	  "sources":  [{"resource", "resourceAppId", "servicePrincipalDisplayName",
 //	                "references": [{"repository", "commit", "path", "url", "note"}]}],
 //	  "services": [{"name", "aliases", "family", "group", "creatable"}],
+//	  "consentRules": [{"id", "methods": ["admin" | "user"], "summary", "source",
+//	                    "requirements": [{"kind", "anyOf": [["<role template id>", …]], "license", "condition"}],
+//	                    "notes": ["…"]}],
 //	  "appTypes": [{
 //	    "name", "entraAppName", "aliases", "family", "services", "modes",
-//	    "creatable", "userConsent", "functions",
+//	    "creatable", "userConsent", "appId",
+//	    "consent": {"admin": [{"rule", "services", "note"}], "user": [{"rule", "services", "note"}]},
+//	    "functions",
 //	    "permissionsState": "published" | "unpublished",
 //	    "shape": "hybrid" | "purebred" | "application-only" | "unknown",   (export only; checked on load)
 //	    "permissionsFrom": "<app type>",          (optional: share that app type's list exactly)
@@ -105,7 +134,9 @@
 // Empty optional fields are omitted; "permissions", "directoryRoles" and "azureRoles" are always
 // arrays. Load rejects unknown fields and reports every problem at once in a *ValidationError
 // (errors.Is(err, ErrInvalidCatalog)): GUID shape, unknown services, modes, role template IDs
-// (roles.LookupDirectoryRole) and Azure role definitions, duplicate names or aliases, a
+// (roles.LookupDirectoryRole) and Azure role definitions, consent rules and references
+// (unknown rule, rule of the other method, requirement kind, licence, condition, a service with
+// no administrator rule, userConsent disagreeing with consent.user), duplicate names or aliases, a
 // permission listed twice in an app type, one permission with two IDs or descriptions, one ID
 // with two values, unpublished app types with rows, and a wrong "shape".
 package permissions

@@ -3,6 +3,7 @@ package permissions_test
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/tenantapps/tenantapps/permissions"
 )
@@ -64,7 +65,7 @@ func ExampleCatalog_AppType() {
 
 func ExampleAppType_Shape() {
 	c := permissions.Default()
-	for _, name := range []string{"APElements Automation", "APElements Security and Analysis", "APElements Azure Security Management", "Delegated App"} {
+	for _, name := range []string{"APElements Automation", "APElements Security and Analysis", "APElements Azure Security Management", "Delegated App", "tyGraph Suite"} {
 		a, _ := c.AppType(name)
 		fmt.Printf("%s: %s (%s)\n", a.Name, a.Shape(), a.PermissionsState)
 	}
@@ -72,7 +73,8 @@ func ExampleAppType_Shape() {
 	// APElements Automation: application-only (published)
 	// APElements Security and Analysis: hybrid (published)
 	// APElements Azure Security Management: purebred (published)
-	// Delegated App: unknown (unpublished)
+	// Delegated App: unknown (partial)
+	// tyGraph Suite: unknown (unpublished)
 }
 
 func ExampleDiff() {
@@ -110,6 +112,7 @@ func ExampleLoad() {
 	}
 	// Output:
 	// appTypes[0] (Mine).services[0]: unknown service "Backup": add it to services first
+	// appTypes[0] (Mine).consent: missing: say who may consent, e.g. {"admin": [{"rule": "admin/global-or-privileged-role-administrator"}]}
 	// appTypes[0] (Mine).permissions: permissionsState is published but no permission is listed; use unpublished when the list is not known
 }
 
@@ -138,4 +141,47 @@ func ExampleCatalog_LookupID() {
 	// granted: Exchange.ManageAsApp (Office 365 Exchange Online, Application)
 	// not in the catalog: 00000000-0000-0000-0000-000000000000
 	// APElements Automation still lacks 15 of 16
+}
+
+// An MSP declares its own multi-tenant app in a catalog file of its own: family, service, mode,
+// vendor app ID, permissions (IDs from Microsoft's export) and who may consent. Overlay lays it over
+// the default catalog and validates both together.
+func ExampleOverlay() {
+	data, err := os.ReadFile("testdata/overlay/acme.json")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	c, err := permissions.Overlay(permissions.Default(), permissions.OverlayFile{Name: "acme.json", Data: data})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	a, _ := c.AppType("Acme MSP Automation")
+	fmt.Println(c.Version() == permissions.Default().Version()+"+acme.1")
+	fmt.Println(a.Family, a.Services, a.Shape(), len(a.Permissions), "permissions")
+	for _, ref := range a.Consent.Admin {
+		r, _ := c.ConsentRule(ref.Rule)
+		fmt.Println("admin consent:", r.Summary)
+	}
+	fmt.Println("user consent:", a.UserConsent)
+
+	// Every problem of every file is reported at once, with the file's name.
+	_, err = permissions.Overlay(nil, permissions.OverlayFile{Name: "typo.json", Data: []byte(`{"version": "1",
+	  "appTypes": [{"name": "Acme Typo", "family": "acme-msp", "services": ["Acme Backup"], "modes": ["modern"],
+	  "creatable": true, "userConsent": false, "consent": {"admin": [{"rule": "acme/admin"}]},
+	  "permissionsState": "unpublished", "permissions": [], "directoryRoles": [], "azureRoles": []}]}`)})
+	var ve *permissions.ValidationError
+	if errors.As(err, &ve) {
+		for _, p := range ve.Problems {
+			fmt.Println(p)
+		}
+	}
+	// Output:
+	// true
+	// acme-msp [Acme Managed Backup] hybrid 3 permissions
+	// admin consent: Acme MSP Automation is consented by the customer's Global Administrator.
+	// user consent: true
+	// typo.json: appTypes[0] (Acme Typo).services[0]: unknown service "Acme Backup": add it to services first
+	// typo.json: appTypes[0] (Acme Typo).consent.admin[0].rule: unknown consent rule "acme/admin": define it in consentRules or use one of the catalog's
 }

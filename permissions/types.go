@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tenantapps/tenantapps/roles"
 )
@@ -48,7 +49,8 @@ func (m Mode) Valid() bool {
 	return false
 }
 
-// Family groups services by product line.
+// Family groups services by product line. Any non-empty name is a family: ElementsPremium and
+// AOS are AvePoint's; an embedder's catalog may add its own (e.g. "acme-msp").
 type Family string
 
 const (
@@ -59,22 +61,35 @@ const (
 	AOS Family = "aos"
 )
 
-// Valid reports whether f is ElementsPremium or AOS.
-func (f Family) Valid() bool { return f == ElementsPremium || f == AOS }
+// Valid reports whether f is a usable family name: not empty, printable, without leading or
+// trailing spaces. Families are open; ElementsPremium and AOS are only the default catalog's.
+func (f Family) Valid() bool {
+	s := string(f)
+	return s != "" && strings.TrimSpace(s) == s && !strings.ContainsFunc(s, func(r rune) bool { return r < ' ' })
+}
 
 // PermissionsState says whether an app type's permission list is known.
 type PermissionsState string
 
 const (
-	// Published: the seeds publish the app type's permissions and the catalog lists every one.
+	// Published: the seeds or AvePoint's pages publish the app type's permissions and the
+	// catalog lists every one.
 	Published PermissionsState = "published"
+	// Partial: the rows are a known subset of the app type's required list — the stored copy of
+	// AvePoint's page is cut, or only part was published — with the pages cited in
+	// PermissionSources. Each known row is verified, but a fully granted partial list never
+	// means "all required permissions are granted".
+	Partial PermissionsState = "partial"
 	// Unpublished: the seeds do not publish the permissions; the list is empty on purpose and
 	// must not be read as "needs no permissions". Shape is ShapeUnknown.
 	Unpublished PermissionsState = "unpublished"
 )
 
-// Valid reports whether s is Published or Unpublished.
-func (s PermissionsState) Valid() bool { return s == Published || s == Unpublished }
+// Valid reports whether s is Published, Partial or Unpublished.
+func (s PermissionsState) Valid() bool { return s == Published || s == Partial || s == Unpublished }
+
+// Known reports whether the state lists permission rows to verify (Published or Partial).
+func (s PermissionsState) Known() bool { return s == Published || s == Partial }
 
 // Shape is the kind of app derived from its permission rows.
 type Shape string
@@ -123,6 +138,25 @@ type Permission struct {
 	// outdated display name, or an outright error such as Baseline's Application.ReadWrite.All
 	// "Read and write all terms of use agreements"); empty otherwise.
 	SeedDescription string `json:"seedDescription,omitempty"`
+	// Since is the month ("2023-10") AvePoint's table says the row was added or last updated
+	// ("Last update: October 2023"); empty when the page does not date it. Diff and the
+	// permissions-added reason say when a permission was added with it (SinceText).
+	Since string `json:"since,omitempty"`
+	// Correction records a doc slip of the source page that the row corrects (a misspelt value,
+	// a missing Type cell), with the evidence; empty otherwise.
+	Correction string `json:"correction,omitempty"`
+}
+
+// SinceText returns Since as people read it, e.g. "October 2023"; empty when Since is empty.
+func (p Permission) SinceText() string { return MonthText(p.Since) }
+
+// MonthText turns "2023-10" into "October 2023"; other text is returned as is.
+func MonthText(month string) string {
+	t, err := time.Parse("2006-01", month)
+	if err != nil {
+		return month
+	}
+	return t.Format("January 2006")
 }
 
 // Key identifies a permission: resource appId, type and value.
@@ -177,8 +211,19 @@ type AppType struct {
 	// deleted) on the Elements customer app profile page.
 	Creatable bool
 	// UserConsent reports whether the app type is in seed 003's table of apps that can be
-	// re-authorized with User consent (after an administrator granted admin consent).
+	// re-authorized with User consent (after an administrator granted admin consent); it
+	// agrees with Consent.User being non-empty.
 	UserConsent bool
+	// UnsupportedToCreateNew: AvePoint no longer lets new profiles of this app type be created
+	// ("unsupported to create new, but you can re-authorize the existing app profile");
+	// existing profiles are still verified and re-authorized.
+	UnsupportedToCreateNew bool
+	// AppID is the vendor app's application (client) ID when the catalog knows it (an
+	// embedder's own multi-tenant app); empty for AvePoint's apps and customers' own apps.
+	AppID string
+	// Consent says which of the catalog's consent rules apply to this app type (who may give
+	// administrator consent, whether user consent is allowed and its preconditions).
+	Consent AppConsent
 	// Functions are the features a consenter chooses when creating or re-authorizing this app
 	// type (the Cloud Backup for Microsoft 365 Delegated App); empty otherwise.
 	Functions []string
@@ -195,12 +240,36 @@ type AppType struct {
 	AzureRoles []roles.AzureRequirement
 	// Notes are seed facts that have no field of their own.
 	Notes []string
+	// PermissionSources cites the pages the permission rows were transcribed from (required for
+	// a Partial list); PagesSearched lists the pages and queries searched in vain for an
+	// Unpublished one.
+	PermissionSources []PermissionSource
+	PagesSearched     []string
+}
+
+// PermissionSource is a page an app type's permission rows come from.
+type PermissionSource struct {
+	// Title is the page's title or breadcrumb as printed; URL its address.
+	Title string `json:"title"`
+	URL   string `json:"url,omitempty"`
+	// Stored is "whole" when the stored copy of the page holds the whole table and "cut" when
+	// it ends inside it.
+	Stored string `json:"stored,omitempty"`
+	// Note says what else matters: the edition, a doc slip, the row count the page announces.
+	Note string `json:"note,omitempty"`
 }
 
 // Shape derives the app's shape from its permission rows: Hybrid, Purebred, ApplicationOnly,
-// or ShapeUnknown when the permissions are unpublished.
+// or ShapeUnknown when the permissions are unpublished. A partial list is Hybrid when its known
+// rows hold both kinds and ShapeUnknown otherwise (the unknown rows may hold the other kind).
 func (a AppType) Shape() Shape {
-	if a.PermissionsState != Published || len(a.Permissions) == 0 {
+	if !a.PermissionsState.Known() || len(a.Permissions) == 0 {
+		return ShapeUnknown
+	}
+	if a.PermissionsState == Partial {
+		if len(a.PermissionsOfType(Application)) > 0 && len(a.PermissionsOfType(Delegated)) > 0 {
+			return Hybrid
+		}
 		return ShapeUnknown
 	}
 	var app, del bool
@@ -243,9 +312,10 @@ func (a AppType) Permission(k Key) (Permission, bool) {
 
 // Missing returns the app type's required permissions whose Key is not in granted, in catalog
 // order: what a tenant still lacks. It returns nil when the permissions are unpublished, since
-// nothing can be checked then (test PermissionsState first).
+// nothing can be checked then (test PermissionsState first); for a Partial list it checks the
+// known rows only, so an empty result does not mean everything is granted.
 func (a AppType) Missing(granted []Key) []Permission {
-	if a.PermissionsState != Published {
+	if !a.PermissionsState.Known() {
 		return nil
 	}
 	have := make(map[Key]bool, len(granted))
@@ -287,6 +357,9 @@ func (a AppType) clone() AppType {
 		a.AzureRoles[i].Permissions = slices.Clone(a.AzureRoles[i].Permissions)
 	}
 	a.Notes = slices.Clone(a.Notes)
+	a.Consent = a.Consent.clone()
+	a.PermissionSources = slices.Clone(a.PermissionSources)
+	a.PagesSearched = slices.Clone(a.PagesSearched)
 	return a
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tenantapps/tenantapps/roles"
 )
@@ -77,7 +78,7 @@ func build(f *catalogFile) (*Catalog, error) {
 			v.addf(p+".name", "missing service name")
 		}
 		if !s.Family.Valid() {
-			v.addf(p+".family", "unknown family %q: use elements-premium or aos", string(s.Family))
+			v.addf(p+".family", "family %q is not a family name: name one, e.g. elements-premium, aos or your own", string(s.Family))
 		}
 		for _, n := range append([]string{s.Name}, s.Aliases...) {
 			k := normalize(n)
@@ -112,11 +113,16 @@ func build(f *catalogFile) (*Catalog, error) {
 		}
 	}
 
+	rules := v.consentRules(f.ConsentRules)
+	c.consentRules = make([]ConsentRule, 0, len(f.ConsentRules))
+	for _, r := range f.ConsentRules {
+		c.consentRules = append(c.consentRules, r.clone())
+	}
 	defs := map[Key]permDef{}
 	idUse := map[[3]string]string{} // (resourceAppId, type, id) → value
 	resourceName := map[string]string{}
 	for i, a := range f.AppTypes {
-		c.appTypes = append(c.appTypes, v.appType(c, f, i, a, defs, idUse, resourceName))
+		c.appTypes = append(c.appTypes, v.appType(c, f, i, a, rules, defs, idUse, resourceName))
 	}
 	for appID, name := range resourceName {
 		if len(f.Sources) > 0 {
@@ -154,13 +160,13 @@ func build(f *catalogFile) (*Catalog, error) {
 	return c, nil
 }
 
-func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, defs map[Key]permDef, idUse map[[3]string]string, resourceName map[string]string) AppType {
+func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, rules map[string]ConsentRule, defs map[Key]permDef, idUse map[[3]string]string, resourceName map[string]string) AppType {
 	p := fmt.Sprintf("appTypes[%d]", i)
 	if a.Name != "" {
 		p = fmt.Sprintf("appTypes[%d] (%s)", i, a.Name)
 	}
 	if !a.Family.Valid() {
-		v.addf(p+".family", "unknown family %q: use elements-premium or aos", string(a.Family))
+		v.addf(p+".family", "family %q is not a family name: name one, e.g. elements-premium, aos or your own", string(a.Family))
 	}
 	if len(a.Services) == 0 {
 		v.addf(p+".services", "no service uses this app type")
@@ -198,8 +204,30 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, de
 		Name: a.Name, EntraAppName: a.EntraAppName, Aliases: slices.Clone(a.Aliases), Family: a.Family,
 		Services: services, Modes: slices.Clone(a.Modes), Creatable: a.Creatable, UserConsent: a.UserConsent,
 		Functions: slices.Clone(a.Functions), PermissionsState: a.PermissionsState, PermissionsFrom: a.PermissionsFrom,
-		Notes: slices.Clone(a.Notes),
+		Notes: slices.Clone(a.Notes), AppID: a.AppID, UnsupportedToCreateNew: a.UnsupportedNew,
+		PermissionSources: slices.Clone(a.Sources), PagesSearched: slices.Clone(a.PagesSearched),
 	}
+	for j, src := range a.Sources {
+		if strings.TrimSpace(src.Title) == "" && strings.TrimSpace(src.URL) == "" {
+			v.addf(fmt.Sprintf("%s.permissionSources[%d]", p, j), "name the page: a title or a URL")
+		}
+		if src.Stored != "" && src.Stored != "whole" && src.Stored != "cut" {
+			v.addf(fmt.Sprintf("%s.permissionSources[%d].stored", p, j), "unknown %q: use whole or cut", src.Stored)
+		}
+	}
+	if a.UnsupportedNew && a.Creatable {
+		v.addf(p+".creatable", "an app type that is unsupported to create new cannot be creatable")
+	}
+	if a.PermissionsState == Partial && len(a.Sources) == 0 {
+		v.addf(p+".permissionSources", "a partial permission list must cite the page(s) its rows come from")
+	}
+	if len(a.PagesSearched) > 0 && a.PermissionsState != Unpublished {
+		v.addf(p+".pagesSearched", "only an unpublished list records the pages searched in vain; cite the pages in permissionSources")
+	}
+	if a.AppID != "" && !isGUID(a.AppID) {
+		v.addf(p+".appId", "%q is not a lower-case GUID: give the vendor app's application (client) ID", a.AppID)
+	}
+	at.Consent = v.appConsent(p, a, services, rules)
 
 	// Permissions.
 	perms := a.Permissions
@@ -211,7 +239,7 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, de
 		if a.PermissionsFrom != "" {
 			v.addf(p+".permissionsFrom", "permissionsState is unpublished but permissionsFrom names %q; set permissionsState to published or drop permissionsFrom", a.PermissionsFrom)
 		}
-	case Published:
+	case Published, Partial:
 		if a.PermissionsFrom != "" {
 			k, ok := c.appTypeIndex[normalize(a.PermissionsFrom)]
 			switch {
@@ -219,8 +247,8 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, de
 				v.addf(p+".permissionsFrom", "unknown app type %q", a.PermissionsFrom)
 			case k == i:
 				v.addf(p+".permissionsFrom", "an app type cannot take its permissions from itself")
-			case f.AppTypes[k].PermissionsFrom != "" || f.AppTypes[k].PermissionsState != Published:
-				v.addf(p+".permissionsFrom", "%q must list its own published permissions", a.PermissionsFrom)
+			case f.AppTypes[k].PermissionsFrom != "" || f.AppTypes[k].PermissionsState != a.PermissionsState:
+				v.addf(p+".permissionsFrom", "%q must list its own %s permissions", a.PermissionsFrom, a.PermissionsState)
 			default:
 				src := f.AppTypes[k].Permissions
 				at.PermissionsFrom = f.AppTypes[k].Name
@@ -230,10 +258,10 @@ func (v *validator) appType(c *Catalog, f *catalogFile, i int, a appTypeJSON, de
 				perms = src
 			}
 		} else if len(a.Permissions) == 0 {
-			v.addf(p+".permissions", "permissionsState is published but no permission is listed; use unpublished when the list is not known")
+			v.addf(p+".permissions", "permissionsState is %s but no permission is listed; use unpublished when the list is not known", a.PermissionsState)
 		}
 	default:
-		v.addf(p+".permissionsState", "unknown state %q: use published or unpublished", string(a.PermissionsState))
+		v.addf(p+".permissionsState", "unknown state %q: use published, partial or unpublished", string(a.PermissionsState))
 	}
 	seen := map[Key]int{}
 	for j, perm := range perms {
@@ -327,6 +355,11 @@ func (v *validator) permission(pp string, perm Permission, defs map[Key]permDef,
 	if strings.TrimSpace(perm.Description) == "" {
 		v.addf(pp+".description", "missing Microsoft's description")
 	}
+	if perm.Since != "" {
+		if _, err := time.Parse("2006-01", perm.Since); err != nil {
+			v.addf(pp+".since", "%q is not a month: write it as YYYY-MM, e.g. 2023-10 for \"Last update: October 2023\"", perm.Since)
+		}
+	}
 	if prev, ok := resourceName[perm.ResourceAppID]; ok && prev != perm.Resource {
 		v.addf(pp+".resource", "resource %s is called %q here and %q elsewhere", perm.ResourceAppID, perm.Resource, prev)
 	} else if !ok {
@@ -357,7 +390,7 @@ func equalPermissions(a, b []Permission) bool {
 	}
 	for i := range a {
 		x, y := a[i], b[i]
-		x.SeedValue, x.SeedDescription, y.SeedValue, y.SeedDescription = "", "", "", ""
+		x, y = stripSeed(x), stripSeed(y)
 		if x != y {
 			return false
 		}

@@ -48,14 +48,16 @@ func TestQuickstartJSON(t *testing.T) {
 		sec, nitro, base, custom, ins = appSecurity, appNitro, appBaseline, appCustom, appInsights
 	)
 	pending := []statusLine{{sec, "pending", "not-consented"}, {nitro, "pending", "not-consented"}, {base, "pending", "not-consented"}, {custom, "pending", "not-consented"}, {ins, "pending", "not-consented"}}
-	consented := []statusLine{{sec, "valid", ""}, {nitro, "valid", ""}, {base, "valid", ""}, {custom, "valid", "certificate-expiring"}, {ins, "valid", ""}}
+	// Insights for Microsoft 365's published permission list is partial: a fully granted profile
+	// says so (permissions-partial, which leaves it valid).
+	consented := []statusLine{{sec, "valid", ""}, {nitro, "valid", ""}, {base, "valid", ""}, {custom, "valid", "certificate-expiring"}, {ins, "valid", "permissions-partial"}}
 	want := [][]statusLine{
 		pending,
-		{{sec, "valid", "role-pending"}, {nitro, "valid", ""}, {base, "valid", "role-pending"}, {custom, "valid", "certificate-expiring"}, {ins, "valid", ""}},
+		{{sec, "valid", "role-pending"}, {nitro, "valid", ""}, {base, "valid", "role-pending"}, {custom, "valid", "certificate-expiring"}, {ins, "valid", "permissions-partial"}},
 		consented,
-		{{sec, "invalid", "consent-user-password-reset"}, {nitro, "invalid", "permissions-added"}, {base, "invalid", "grant-missing"}, {custom, "valid", "certificate-expiring"}, {ins, "valid", ""}},
-		{{sec, "invalid", "consent-user-password-reset"}, {nitro, "invalid", "permissions-added"}, {base, "invalid", "grant-missing"}, {custom, "expired", "certificate-expired"}, {ins, "valid", ""}},
-		{{sec, "valid", ""}, {nitro, "valid", ""}, {base, "valid", ""}, {custom, "valid", ""}, {ins, "valid", ""}},
+		{{sec, "invalid", "consent-user-password-reset"}, {nitro, "invalid", "permissions-added"}, {base, "invalid", "grant-missing"}, {custom, "valid", "certificate-expiring"}, {ins, "valid", "permissions-partial"}},
+		{{sec, "invalid", "consent-user-password-reset"}, {nitro, "invalid", "permissions-added"}, {base, "invalid", "grant-missing"}, {custom, "expired", "certificate-expired"}, {ins, "valid", "permissions-partial"}},
+		{{sec, "valid", ""}, {nitro, "valid", ""}, {base, "valid", ""}, {custom, "valid", ""}, {ins, "valid", "permissions-partial"}},
 	}
 	if len(rep.Steps) != len(want) {
 		t.Fatalf("got %d steps, want %d", len(rep.Steps), len(want))

@@ -14,7 +14,14 @@ import (
 
 // catalogCommand prints the permission catalog.
 //
-//	tenantapps catalog [--format table|json] [--app-type NAME]
+//	tenantapps catalog [--format table|json] [--app-type NAME] [--catalog FILE]...
+//	tenantapps catalog validate [--format table|json] FILE...
+//
+// --catalog lays an embedder's catalog file over the default catalog (permissions.Overlay): its
+// own app types, services and consent rules, or replacements of default app types. "catalog
+// validate" checks such files together with the default catalog and reports every problem of
+// every file (exit 0 valid, 1 invalid, 2 usage); --format json prints {"valid", "version",
+// "appTypes", "added", "replaced", "problems": [{"path", "message"}]}.
 //
 // --format json prints the catalog's stable export (see package permissions: {"version",
 // "sources", "services", "appTypes": [...]}); with --app-type, the export of the subset catalog
@@ -26,13 +33,20 @@ func catalogCommand() command {
 }
 
 func runCatalog(env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "catalog", "usage: tenantapps catalog [--format table|json] [--app-type NAME]\n\nPrints the embedded permission catalog.")
+	if len(args) > 0 && args[0] == "validate" {
+		return runCatalogValidate(env, args[1:])
+	}
+	fs := newFlagSet(env, "catalog", "usage: tenantapps catalog [--format table|json] [--app-type NAME] [--catalog FILE]...\n       tenantapps catalog validate [--format table|json] FILE...\n\nPrints the embedded permission catalog, with the embedder's files laid over it.")
 	format := formatFlag(fs)
 	appType := fs.String("app-type", "", "show only the app type with this `name` or alias (case-insensitive)")
+	catalogs := catalogFlag(fs)
 	if code, ok := parseCommon(env, fs, args, format, commonOpts{noArgs: true, showUsage: true}); !ok {
 		return code
 	}
-	c := permissions.Default()
+	c, err := loadCatalog(*catalogs)
+	if err != nil {
+		return usageError(env, fs, "%v", err)
+	}
 	var selected *permissions.AppType
 	if *appType != "" {
 		a, err := c.AppType(*appType)
@@ -42,11 +56,10 @@ func runCatalog(env *cliEnv, args []string) int {
 		}
 		selected = &a
 	}
-	var err error
 	if *format == "json" {
 		err = writeCatalogJSON(env.stdout, c, selected)
 	} else if selected != nil {
-		err = writeAppTypeTable(env.stdout, c.Version(), *selected)
+		err = writeAppTypeTable(env.stdout, c, *selected)
 	} else {
 		err = writeCatalogTable(env.stdout, c)
 	}
@@ -93,7 +106,7 @@ func writeCatalogTable(w io.Writer, c *permissions.Catalog) error {
 	return err
 }
 
-func writeAppTypeTable(w io.Writer, version string, a permissions.AppType) error {
+func writeAppTypeTable(w io.Writer, c *permissions.Catalog, a permissions.AppType) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v string) {
 		if v != "" {
@@ -101,7 +114,7 @@ func writeAppTypeTable(w io.Writer, version string, a permissions.AppType) error
 		}
 	}
 	row("App type:", a.Name)
-	row("Catalog version:", version)
+	row("Catalog version:", c.Version())
 	row("Entra app name:", a.EntraAppName)
 	row("Aliases:", strings.Join(a.Aliases, ", "))
 	row("Family:", string(a.Family))
@@ -110,6 +123,19 @@ func writeAppTypeTable(w io.Writer, version string, a permissions.AppType) error
 	row("Shape:", string(a.Shape()))
 	row("Creatable:", fmt.Sprint(a.Creatable))
 	row("User consent:", fmt.Sprint(a.UserConsent))
+	row("App ID:", a.AppID)
+	for _, m := range []permissions.ConsentMethod{permissions.AdminConsent, permissions.UserConsent} {
+		for _, ref := range a.Consent.Refs(m) {
+			text := ref.Rule
+			if r, ok := c.ConsentRule(ref.Rule); ok {
+				text = r.Summary
+			}
+			if len(ref.Services) > 0 {
+				text += " (for " + strings.Join(ref.Services, ", ") + ")"
+			}
+			row(fmt.Sprintf("%s consent rule:", strings.ToUpper(string(m[:1]))+string(m[1:])), text)
+		}
+	}
 	row("Functions:", strings.Join(a.Functions, "; "))
 	row("Permissions from:", a.PermissionsFrom)
 	for _, r := range a.DirectoryRoles {
@@ -125,17 +151,39 @@ func writeAppTypeTable(w io.Writer, version string, a permissions.AppType) error
 		return err
 	}
 	fmt.Fprintln(w)
-	if a.PermissionsState != permissions.Published {
+	if !a.PermissionsState.Known() {
 		_, err := fmt.Fprintln(w, "Permissions: unpublished — the product documents do not list them; nothing is guessed.")
+		for _, s := range a.PagesSearched {
+			fmt.Fprintf(w, "  searched: %s\n", s)
+		}
 		return err
 	}
 	fmt.Fprintf(w, "Permissions: %s\n", permissionCount(a))
+	if a.PermissionsState == permissions.Partial {
+		fmt.Fprintln(w, "  partial: the rows below are a known part of the required list; all of them granted does not mean every required permission is granted.")
+	}
+	for _, src := range a.PermissionSources {
+		fmt.Fprintf(w, "  source: %s", src.Title)
+		if src.URL != "" {
+			fmt.Fprintf(w, " <%s>", src.URL)
+		}
+		if src.Stored != "" {
+			fmt.Fprintf(w, " (stored copy %s)", src.Stored)
+		}
+		fmt.Fprintln(w)
+	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE\tPERMISSION\tTYPE\tID\tDESCRIPTION")
 	for _, p := range a.Permissions {
 		d := p.Description
 		if p.SeedValue != "" {
 			d += fmt.Sprintf(" [seed writes %s]", p.SeedValue)
+		}
+		if p.Since != "" {
+			d += fmt.Sprintf(" [since %s]", p.SinceText())
+		}
+		if p.Correction != "" {
+			d += fmt.Sprintf(" [corrected: %s]", p.Correction)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Resource, p.Value, p.Type, p.ID, d)
 	}
@@ -153,10 +201,14 @@ func describeCondition(c roles.Condition, s string) string {
 }
 
 func permissionCount(a permissions.AppType) string {
-	if a.PermissionsState != permissions.Published {
+	if !a.PermissionsState.Known() {
 		return "unpublished"
 	}
-	return fmt.Sprintf("%d (%d application, %d delegated)", len(a.Permissions),
+	partial := ""
+	if a.PermissionsState == permissions.Partial {
+		partial = "partial: "
+	}
+	return fmt.Sprintf("%s%d (%d application, %d delegated)", partial, len(a.Permissions),
 		len(a.PermissionsOfType(permissions.Application)), len(a.PermissionsOfType(permissions.Delegated)))
 }
 

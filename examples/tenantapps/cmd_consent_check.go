@@ -14,7 +14,7 @@ import (
 //	tenantapps consent-check --app-type NAME [--service NAME] [--method admin|user]
 //	    [--role NAME]... [--license viva-engage|power-bi]... [--verified-admin]
 //	    [--owned-group ID]... [--admin-consent-granted] [--scan OBJECT]...
-//	    [--changed-group ID]... [--function NAME]... [--format table|json]
+//	    [--changed-group ID]... [--function NAME]... [--catalog FILE]... [--format table|json]
 //
 // Roles are given by name, alias or template ID ("Engage Administrator", "Global Administrator").
 // --format json prints consent.Decision ({"target", "method", "allowed", "missing": [{"kind",
@@ -45,6 +45,7 @@ func runConsentCheck(env *cliEnv, args []string) int {
 	fs.Var(&scans, "scan", "an `object` kind the profile scans (Environments, Power BI, ...); repeatable")
 	fs.Var(&changedGroups, "changed-group", "a group `ID` whose Outside Senders / Subscribe Members settings will change; repeatable")
 	fs.Var(&functions, "function", "a Cloud Backup `function` that will use the Delegated App; repeatable")
+	catalogs := catalogFlag(fs)
 	if code, ok := parseCommon(env, fs, args, format, commonOpts{noArgs: true}); !ok {
 		return code
 	}
@@ -88,7 +89,11 @@ func runConsentCheck(env *cliEnv, args []string) int {
 		}
 		target.Functions = append(target.Functions, fn)
 	}
-	d, err := consent.Evaluate(target, method, who, facts)
+	cat, err := loadCatalog(*catalogs)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	d, err := consent.NewRulebook(cat).Evaluate(target, method, who, facts)
 	if err != nil {
 		return usageErr("%v", err)
 	}

@@ -10,7 +10,7 @@ import (
 
 // consentMethodsCommand answers "can I consent to this app, and with which account?".
 //
-//	tenantapps consent-methods --app-type NAME [--service NAME] [--format table|json]
+//	tenantapps consent-methods --app-type NAME [--service NAME] [--catalog FILE]... [--format table|json]
 //
 // --format json prints
 //
@@ -50,6 +50,7 @@ func runConsentMethods(env *cliEnv, args []string) int {
 	format := formatFlag(fs)
 	appType := fs.String("app-type", "", "the app type `name` (required), e.g. \"Cloud Backup Express\"")
 	service := fs.String("service", "", "the service `name`; required when the app type serves several services")
+	catalogs := catalogFlag(fs)
 	if code, ok := parseCommon(env, fs, args, format, commonOpts{noArgs: true}); !ok {
 		return code
 	}
@@ -58,7 +59,11 @@ func runConsentMethods(env *cliEnv, args []string) int {
 		fs.Usage()
 		return usageErr("--app-type is required")
 	}
-	out, err := describeConsentMethods(consent.Target{AppType: *appType, Service: *service})
+	cat, err := loadCatalog(*catalogs)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	out, err := describeConsentMethods(consent.NewRulebook(cat), consent.Target{AppType: *appType, Service: *service})
 	if err != nil {
 		return usageErr("%v", err)
 	}
@@ -68,12 +73,12 @@ func runConsentMethods(env *cliEnv, args []string) int {
 	return exitOK
 }
 
-func describeConsentMethods(t consent.Target) (consentMethodsJSON, error) {
-	methods, err := consent.MethodsFor(t)
+func describeConsentMethods(rules *consent.Rulebook, t consent.Target) (consentMethodsJSON, error) {
+	methods, err := rules.MethodsFor(t)
 	if err != nil {
 		return consentMethodsJSON{}, err
 	}
-	admin, err := consent.PolicyFor(t, consent.AdminConsent)
+	admin, err := rules.PolicyFor(t, consent.AdminConsent)
 	if err != nil {
 		return consentMethodsJSON{}, err
 	}
@@ -94,7 +99,7 @@ func describeConsentMethods(t consent.Target) (consentMethodsJSON, error) {
 		out.Admin.Notes = append(out.Admin.Notes, n.Text)
 	}
 	if len(methods) > 1 {
-		user, err := consent.PolicyFor(t, consent.UserConsent)
+		user, err := rules.PolicyFor(t, consent.UserConsent)
 		if err != nil {
 			return consentMethodsJSON{}, err
 		}

@@ -60,6 +60,7 @@ func runConsentURL(env *cliEnv, args []string) int {
 	graph := fs.String("graph", "", "the Microsoft Graph endpoint `URL` for the default scope (matches --authority's cloud)")
 	ttl := fs.Duration("ttl", consent.DefaultStateTTL, "how long the state is accepted (1m to 24h)")
 	printVerifier := fs.Bool("print-verifier", false, "print the PKCE verifier of a user-consent URL (a secret)")
+	catalogs := catalogFlag(fs)
 	if code, ok := parseCommon(env, fs, args, format, commonOpts{noArgs: true}); !ok {
 		return code
 	}
@@ -74,7 +75,11 @@ func runConsentURL(env *cliEnv, args []string) int {
 		return usageErr("--method: %v", err)
 	}
 	if *appType != "" {
-		if _, err := consent.PolicyFor(consent.Target{AppType: *appType, Service: *service}, method); err != nil {
+		cat, err := loadCatalog(*catalogs)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		if _, err := consent.NewRulebook(cat).PolicyFor(consent.Target{AppType: *appType, Service: *service}, method); err != nil {
 			return usageErr("--app-type: %v", err)
 		}
 	}

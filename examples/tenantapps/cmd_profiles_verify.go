@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/tenantapps/tenantapps/appprofile"
-	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/store"
 )
 
@@ -31,8 +30,13 @@ type verifyResultJSON struct {
 
 func runProfilesVerify(env *cliEnv, args []string) int {
 	f := newProfilesFlags(env, "verify", "verify [flags] [ID...]", true)
+	catalogs := catalogFlag(f.fs)
 	if code := f.parse(env, args); code >= 0 {
 		return code
+	}
+	cat, err := loadCatalog(*catalogs)
+	if err != nil {
+		return usageError(env, f.fs, "%v", err)
 	}
 	ctx := context.Background()
 	st, err := openStore(ctx, env, *f.db)
@@ -55,7 +59,7 @@ func runProfilesVerify(env *cliEnv, args []string) int {
 	if now == nil {
 		now = time.Now
 	}
-	mgr, err := appprofile.New(st, drv, appprofile.WithCatalog(appprofile.FromPermissions(permissions.Default())), appprofile.WithClock(now),
+	mgr, err := appprofile.New(st, drv, appprofile.WithCatalog(appprofile.FromPermissions(cat)), appprofile.WithClock(now),
 		appprofile.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err != nil {
 		fmt.Fprintf(env.stderr, "tenantapps profiles verify: %v\n", err)

@@ -7,6 +7,7 @@
 //	tenantapps <command> [flags]
 //
 //	catalog          the permission catalog, or one app type's permissions and roles
+//	catalog validate check an embedder's catalog files laid over the default catalog
 //	cert inspect     open and judge a .pfx (and its pairing with the .cer/.crt uploaded to Entra ID)
 //	cert new         create a self-signed app certificate (.pfx, .cer, .crt)
 //	consent-methods  the consent methods of an app type and who may use them
@@ -20,7 +21,9 @@
 // # Conventions
 //
 // Every command accepts --format table|json (table by default) and --help (usage on stderr, exit
-// 0). Exit codes: 0 success, 1 a negative verdict (a .pfx with errors, an account that may not
+// 0). The commands that read the catalog (catalog, consent-methods, consent-check, consent-url,
+// profiles verify) accept --catalog FILE, repeatable: an embedder's catalog file laid over the
+// default catalog (permissions.Overlay), so its own app types and consent rules are known. Exit codes: 0 success, 1 a negative verdict (a .pfx with errors, an account that may not
 // consent, a profile that is not Valid, a profile that does not exist), 2 a usage error (bad flags,
 // missing configuration, unreadable files). Errors go to stderr; stdout carries only the result.
 //
@@ -40,7 +43,10 @@
 // Field names and meanings do not change; new fields may be added. Times are RFC 3339 UTC.
 //
 //	catalog          the catalog's export format (package permissions): {"version", "sources",
-//	                 "services", "appTypes": [...]}; with --app-type, the same for that app type only
+//	                 "services", "consentRules", "appTypes": [...]}; with --app-type, the same for
+//	                 that app type only
+//	catalog validate {"valid", "version", "appTypes", "added", "replaced", "problems": [{"path",
+//	                 "message"}]}
 //	cert inspect     {"ok", "problems": [{"code", "severity", "message"}], "sha1Thumbprint",
 //	                 "sha256Thumbprint", "subject", "issuer", "notBefore", "notAfter", "keyType",
 //	                 "keyBits", "chainLength", "paired": bool|null}

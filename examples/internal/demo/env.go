@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -133,10 +134,20 @@ func Setup(dir consenttest.Directory, drv consent.Driver, srv *graphtest.Server,
 // requirePermissions sets what admin consent to app id grants: the app type's permissions, or for
 // app types whose permissions the product documents do not publish, a stand-in (Microsoft Graph
 // User.Read.All and User.Read) so that admin consent leaves grants a later user consent can rely on.
+// A partial list gets the stand-ins it lacks too: they play the unpublished rest of its list.
 func (e *Env) requirePermissions(id string, a appprofile.AppSpec) error {
 	asked := a.Permissions
 	if !a.PermissionsPublished {
 		asked = standInPermissions(e.Catalog)
+	} else if a.PermissionsPartial {
+		asked = slices.Clone(asked)
+		for _, s := range standInPermissions(e.Catalog) {
+			if !slices.ContainsFunc(asked, func(p appprofile.Permission) bool {
+				return p.ResourceAppID == s.ResourceAppID && p.Kind == s.Kind && p.Value == s.Value
+			}) {
+				asked = append(asked, s)
+			}
+		}
 	}
 	e.mu.Lock()
 	e.requested[strings.ToLower(id)] = asked
