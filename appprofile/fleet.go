@@ -61,8 +61,13 @@ const maxFleetErrors = 100
 // Pages are read ahead (at most two at a time) so that workers never wait for a page's slowest
 // profile. When ctx ends, VerifyAll returns the totals so far with a Cursor from which a later
 // call resumes, and ctx's error. Profiles of a page that was interrupted are verified again on
-// resume; verifying twice is harmless.
+// resume; verifying twice is harmless. A tenant in f is normalised with NormalizeTenantID (a
+// *TenantIDError when it is not a tenant ID).
 func (m *Manager) VerifyAll(ctx context.Context, f store.Filter, opts VerifyAllOptions) (FleetResult, error) {
+	var err error
+	if f.Tenant, err = normalizeFilterTenant(f.Tenant); err != nil {
+		return FleetResult{}, err
+	}
 	size := opts.PageSize
 	if size <= 0 {
 		size = 500

@@ -33,7 +33,8 @@ func (c CustomAppInput) GoString() string { return c.String() }
 
 // CreateRequest follows seed 000's "Create app profile" steps.
 type CreateRequest struct {
-	// Customer and Tenant (a tenant GUID) select the organisation. Required.
+	// Customer and Tenant select the organisation. Required. Tenant is the tenant ID, a GUID in
+	// any case (NormalizeTenantID); a domain name or anything else fails with a *TenantIDError.
 	Customer string
 	Tenant   string
 	// Name is the app profile name (custom app profiles); defaults to the app type.
@@ -70,6 +71,11 @@ type CreateRequest struct {
 // be assigned; its secrets are sealed (ErrNoSealer without a sealer). Nothing is created when any
 // of this fails.
 func (m *Manager) Create(ctx context.Context, req CreateRequest) ([]Profile, error) {
+	tenant, err := NormalizeTenantID(req.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	req.Tenant = tenant
 	apps, err := m.planCreate(req)
 	if err != nil {
 		return nil, err
@@ -155,9 +161,6 @@ func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	if strings.TrimSpace(req.Customer) == "" {
 		add("select a customer")
-	}
-	if strings.TrimSpace(req.Tenant) == "" {
-		add("select a tenant")
 	}
 	if len(req.Services) == 0 {
 		add("select at least one service")

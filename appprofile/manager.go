@@ -162,8 +162,13 @@ func (m *Manager) Get(ctx context.Context, id string) (Profile, error) {
 	return fromRecord(r)
 }
 
-// List returns one page of the profiles matching f (see store.Store.List for paging).
+// List returns one page of the profiles matching f (see store.Store.List for paging). A tenant in
+// f is normalised with NormalizeTenantID (a *TenantIDError when it is not a tenant ID).
 func (m *Manager) List(ctx context.Context, f store.Filter, page store.Page) ([]Profile, string, error) {
+	var err error
+	if f.Tenant, err = normalizeFilterTenant(f.Tenant); err != nil {
+		return nil, "", err
+	}
 	recs, next, err := m.store.List(ctx, f, page)
 	if err != nil {
 		return nil, "", fmt.Errorf("appprofile: list: %w", err)

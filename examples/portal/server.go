@@ -207,6 +207,15 @@ func (p *Portal) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.Filter{Customer: q.Get("customer"), Tenant: strings.TrimSpace(q.Get("tenant")), Status: q.Get("status")}
 	d := listData{Customers: p.customers, Filter: f, Statuses: []string{"pending", "valid", "expired", "invalid"}}
+	if f.Tenant != "" {
+		t, err := appprofile.NormalizeTenantID(f.Tenant)
+		if err != nil {
+			d.Problem = "The tenant filter is not a tenant ID. " + tenantIDHelp
+			p.render(w, r, http.StatusBadRequest, "list.html", "Customer app profiles", d)
+			return
+		}
+		f.Tenant, d.Filter.Tenant = t, t
+	}
 	if err := f.Validate(); err != nil {
 		d.Problem = "The filter is not valid: " + err.Error()
 		p.render(w, r, http.StatusBadRequest, "list.html", "Customer app profiles", d)
@@ -287,6 +296,10 @@ func (p *Portal) newForm(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "new.html", "Create app profile", d)
 }
 
+// tenantIDHelp tells an operator where to find a customer's tenant ID ("How to find your
+// Microsoft Entra tenant ID", https://learn.microsoft.com/entra/fundamentals/how-to-find-tenant).
+const tenantIDHelp = "Enter the customer's tenant ID: the customer's administrator finds it in the Microsoft Entra admin center under Entra ID > Overview > Properties > Tenant ID, a GUID such as 6f1c3a52-8d4e-4b7a-a1c9-2e5f7b9d0c13."
+
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func (p *Portal) create(w http.ResponseWriter, r *http.Request) {
@@ -303,8 +316,10 @@ func (p *Portal) create(w http.ResponseWriter, r *http.Request) {
 	if d.Customer == "" {
 		add("customer", "Select a customer.")
 	}
-	if !guidRE.MatchString(d.Tenant) {
-		add("tenant", "Enter the customer's tenant ID, a GUID such as 6f1c3a52-8d4e-4b7a-a1c9-2e5f7b9d0c13.")
+	if t, err := appprofile.NormalizeTenantID(d.Tenant); err != nil {
+		add("tenant", tenantIDHelp)
+	} else {
+		d.Tenant = t
 	}
 	if len(services) == 0 {
 		add("services", "Select at least one service.")

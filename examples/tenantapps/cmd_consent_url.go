@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/consent"
 )
 
@@ -69,6 +70,11 @@ func runConsentURL(env *cliEnv, args []string) int {
 			return usageErr("%s is required", f.name)
 		}
 	}
+	tenantID, err := appprofile.NormalizeTenantID(*tenant)
+	if err != nil {
+		return usageErr("--tenant: %v", err)
+	}
+	*tenant = tenantID
 	method, err := consent.ParseMethod(*methodFlag)
 	if err != nil {
 		return usageErr("--method: %v", err)

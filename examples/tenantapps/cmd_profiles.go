@@ -109,7 +109,7 @@ func newProfilesFlags(env *cliEnv, sub, usage string, filters bool) *profilesFla
 	f.db = f.fs.String("db", "", "the SQLite store `file` (default: $"+envStoreDSN+")")
 	if filters {
 		f.fs.StringVar(&f.filter.Customer, "customer", "", "only this `customer`")
-		f.fs.StringVar(&f.filter.Tenant, "tenant", "", "only this tenant `ID`")
+		f.fs.StringVar(&f.filter.Tenant, "tenant", "", "only this tenant `ID` (a GUID, any case)")
 		f.fs.StringVar(&f.filter.Service, "service", "", "only profiles serving this `service`")
 		f.fs.StringVar(&f.filter.AppType, "app-type", "", "only this app `type`")
 		f.fs.StringVar(&f.filter.Status, "status", "", "only this `status`: pending, valid, expired or invalid")
@@ -141,6 +141,13 @@ func (f *profilesFlags) parse(env *cliEnv, args []string) int {
 	}
 	if f.limit != nil && (*f.limit < 1 || *f.limit > store.MaxLimit) {
 		return usageError(env, f.fs, "--limit must be between 1 and %d", store.MaxLimit)
+	}
+	if t := f.filter.Tenant; t != "" {
+		id, err := appprofile.NormalizeTenantID(t)
+		if err != nil {
+			return usageError(env, f.fs, "--tenant: %v", err)
+		}
+		f.filter.Tenant = id
 	}
 	if s := f.filter.Status; s != "" && !appprofile.Status(s).Valid() {
 		return usageError(env, f.fs, "unknown --status %q: use pending, valid, expired or invalid", s)

@@ -150,6 +150,7 @@ func TestProfilesErrors(t *testing.T) {
 		{"postgres DSN in a flag", nil, []string{"profiles", "list", "--db", "postgres://u:secret@h/db"}, exitUsage, "put a postgres DSN in $TENANTAPPS_STORE_DSN"},
 		{"bad format", nil, []string{"profiles", "list", "--db", path, "--format", "yaml"}, exitUsage, "unknown --format"},
 		{"bad status", nil, []string{"profiles", "list", "--db", path, "--status", "broken"}, exitUsage, "unknown --status"},
+		{"tenant not an ID", nil, []string{"profiles", "list", "--db", path, "--tenant", "contoso.onmicrosoft.com"}, exitUsage, "is a domain name, not a tenant ID"},
 		{"bad limit", nil, []string{"profiles", "list", "--db", path, "--limit", "0"}, exitUsage, "--limit must be between"},
 		{"bad cursor", nil, []string{"profiles", "list", "--db", path, "--cursor", "garbage"}, exitUsage, "cursor"},
 		{"show unknown", nil, []string{"profiles", "show", "--db", path, "p-404"}, exitNegative, "no profile \"p-404\""},
