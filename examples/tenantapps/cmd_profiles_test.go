@@ -69,18 +69,14 @@ func seedStore(t *testing.T) (string, *consenttest.Fake) {
 	if err := f.RegisterApp(consenttest.App{AppID: nitroApp, DisplayName: "APElements Automation"}); err != nil {
 		t.Fatal(err)
 	}
-	for i, tid := range []string{tenantA, tenantB} {
-		if _, err := f.CreateServicePrincipal(tid, nitroApp); err != nil {
+	for _, tid := range []string{tenantA, tenantB} {
+		if err := consenttest.GrantConsent(f, tid, nitroApp, nil, nitro.Name); err != nil {
 			t.Fatal(err)
 		}
-		for j, p := range nitro.Permissions {
-			if i == 1 && j == 0 {
-				continue // tenant B: the first permission was revoked
-			}
-			if err := f.GrantAppRole(tid, nitroApp, p.ResourceAppID, p.ID); err != nil {
-				t.Fatal(err)
-			}
-		}
+	}
+	// Tenant B: the first permission was revoked.
+	if err := consenttest.RevokePermission(f, tenantB, nitroApp, nil, nitro.Name, nitro.Permissions[0].Value); err != nil {
+		t.Fatal(err)
 	}
 	return path, f
 }
