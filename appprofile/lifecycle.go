@@ -66,9 +66,10 @@ type CreateRequest struct {
 // type unless the Manager was built WithDuplicates(true): a duplicate fails with *DuplicateError
 // and nothing is created. A custom profile's .pfx is validated (every problem reported in a
 // *CertificateError), its certificate must be one of the app's keyCredentials in the tenant and,
-// when the driver implements consent.CertificateProver, must sign in as the app there (see
-// prepareCustom for how a refusal is reported), and the roles to assign before authorization must
-// be assigned; its secrets are sealed (ErrNoSealer without a sealer). Nothing is created when any
+// when the driver implements consent.CertificateProver, must sign in as the app there (a
+// certificate Entra refuses is a *CertificateError wrapping consent.ErrInvalidCredential; a missing
+// or disabled service principal is a *RequestError that says how to fix it), and the roles to
+// assign before authorization must be assigned; its secrets are sealed (ErrNoSealer without a sealer). Nothing is created when any
 // of this fails.
 func (m *Manager) Create(ctx context.Context, req CreateRequest) ([]Profile, error) {
 	tenant, err := NormalizeTenantID(req.Tenant)

@@ -46,13 +46,13 @@ type TargetError struct {
 func (e *TargetError) Error() string {
 	switch {
 	case errors.Is(e.Err, ErrUnknownAppType):
-		return fmt.Sprintf("%v %q; use one of the app type names of the catalog (consent.AppTypes)", e.Err, e.AppType)
+		return fmt.Sprintf("%v %q; use one of: %s", e.Err, e.AppType, strings.Join(AppTypes(), ", "))
 	case errors.Is(e.Err, ErrServiceRequired):
 		return fmt.Sprintf("%v: app type %q serves %s and the rules differ; name one of them", e.Err, e.AppType, quoteList(e.Services))
 	case errors.Is(e.Err, ErrUnknownService):
 		return fmt.Sprintf("%v: app type %q does not serve %q; it serves %s", e.Err, e.AppType, e.Service, quoteList(e.Services))
 	case errors.Is(e.Err, ErrMethodNotSupported):
-		return fmt.Sprintf("%v: %q (service %q) is not in seed 003's user-consent table; use administrator consent", e.Err, e.AppType, e.Service)
+		return fmt.Sprintf("%v: %q (service %q) cannot be re-authorized with user consent; use administrator consent", e.Err, e.AppType, e.Service)
 	}
 	return fmt.Sprintf("%v (app type %q, service %q)", e.Err, e.AppType, e.Service)
 }

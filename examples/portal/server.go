@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/tenantapps/tenantapps/appprofile"
+	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/examples/internal/demo"
 	"github.com/tenantapps/tenantapps/roles"
 	"github.com/tenantapps/tenantapps/store"
@@ -76,6 +78,7 @@ func NewPortal(c PortalConfig) (*Portal, error) {
 	}
 	t, err := template.New("").Funcs(template.FuncMap{
 		"join":  strings.Join,
+		"who":   whoMayConsent,
 		"lower": strings.ToLower,
 		"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	}).ParseFS(templateFS, "templates/*.html")
@@ -155,12 +158,41 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 }
 
-type errorData struct{ Message string }
+type errorData struct {
+	Message string
+	// Back, when set, is the page where the user can try again (BackText names it); the page
+	// always links back to the profile list as well.
+	Back, BackText string
+}
 
 func (e errorData) pageError() string { return e.Message }
 
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	p.render(w, r, status, "error.html", "Something went wrong", errorData{Message: msg})
+}
+
+// failBack is fail with a link to the page where the user can try again.
+func (p *Portal) failBack(w http.ResponseWriter, r *http.Request, status int, msg, back, backText string) {
+	p.render(w, r, status, "error.html", "Something went wrong", errorData{Message: msg, Back: back, BackText: backText})
+}
+
+// whoMayConsent says who may consent to a profile with a method ("admin" or "user"), generated
+// from the consent rules that BeginConsent checks, so the page cannot disagree with the check.
+// It is empty when the rules do not know the profile's app type or method.
+func whoMayConsent(p appprofile.Profile, method string) string {
+	m, err := consent.ParseMethod(method)
+	if err != nil {
+		return ""
+	}
+	t := consent.Target{AppType: p.AppType}
+	if len(p.Services) == 1 {
+		t.Service = p.Services[0]
+	}
+	who, err := consent.WhoMayConsent(t, m)
+	if err != nil {
+		return ""
+	}
+	return who
 }
 
 // flashes are the fixed messages a redirect can ask for (never text from the query).
@@ -383,6 +415,10 @@ func (p *Portal) placeProblems(d *createData, err error) {
 		for _, pr := range reqErr.Problems {
 			l := strings.ToLower(pr)
 			switch {
+			case strings.HasPrefix(pr, appprofile.ErrNoAppID.Error()):
+				// A deployment gap, not the operator's input: the vendor's application ID of an
+				// app type is not configured.
+				d.Problems = append(d.Problems, "This portal does not know the application ID of "+strings.TrimSpace(strings.SplitN(strings.TrimPrefix(pr, appprofile.ErrNoAppID.Error()+":"), "(", 2)[0])+"; ask the portal's administrator to configure it.")
 			case strings.Contains(l, "service"):
 				d.FieldErrors["services"] = append(d.FieldErrors["services"], pr)
 			case strings.Contains(l, "app registration") || strings.Contains(l, "application id"):
@@ -400,7 +436,9 @@ func (p *Portal) placeProblems(d *createData, err error) {
 			}
 		}
 	case errors.As(err, &dup):
-		d.FieldErrors["services"] = append(d.FieldErrors["services"], dup.Error())
+		d.FieldErrors["services"] = append(d.FieldErrors["services"], fmt.Sprintf("This tenant already has a %s profile. Re-authorize or delete that profile instead.", dup.AppType))
+	case errors.Is(err, appprofile.ErrInvalidTenantID):
+		d.FieldErrors["tenant"] = append(d.FieldErrors["tenant"], tenantIDHelp)
 	case errors.Is(err, appprofile.ErrCouldNotCheck):
 		d.Problems = append(d.Problems, "The tenant could not be read right now; nothing was created. Try again in a minute.")
 	default:
@@ -489,7 +527,8 @@ func (p *Portal) consentError(w http.ResponseWriter, r *http.Request, err error)
 	var na *appprofile.NotAllowedError
 	switch {
 	case errors.As(err, &elig):
-		p.fail(w, r, http.StatusUnprocessableEntity, "This account cannot consent: it needs "+strings.Join(elig.Missing, "; ")+".")
+		p.failBack(w, r, http.StatusUnprocessableEntity, "This account cannot consent: "+strings.Join(elig.Missing, "; ")+".",
+			"/profiles/"+url.PathEscape(r.PathValue("id"))+"/reauthorize", "Choose another account")
 	case errors.As(err, &na):
 		p.fail(w, r, http.StatusConflict, na.Error())
 	case errors.Is(err, appprofile.ErrNotFound):

@@ -135,7 +135,7 @@ func writeAppTypeTable(w io.Writer, version string, a permissions.AppType) error
 	for _, p := range a.Permissions {
 		d := p.Description
 		if p.SeedValue != "" {
-			d += fmt.Sprintf(" [seed writes %s]", p.SeedValue)
+			d += fmt.Sprintf(" [AvePoint's page writes %s]", p.SeedValue)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Resource, p.Value, p.Type, p.ID, d)
 	}

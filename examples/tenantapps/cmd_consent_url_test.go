@@ -91,7 +91,7 @@ func TestConsentURLUsageErrors(t *testing.T) {
 		{nil, base, "TENANTAPPS_STATE_KEY is not set"},
 		{map[string]string{envStateKey: "not base64!"}, base, "is not base64"},
 		{map[string]string{envStateKey: base64.StdEncoding.EncodeToString([]byte("short"))}, base, "at least 32 random bytes"},
-		{key, append(base, "--method", "user", "--app-type", "Fly App"), "not in seed 003's user-consent table"},
+		{key, append(base, "--method", "user", "--app-type", "Fly App"), "cannot be re-authorized with user consent"},
 		{key, append(base, "--method", "delegated"), "unknown consent method"},
 		{key, []string{"consent-url", "--tenant", "contoso.com", "--client-id", cliClient, "--redirect-uri", cliRedirect}, "is a domain name, not a tenant ID"},
 		{key, []string{"consent-url", "--tenant", cliTenant, "--client-id", cliClient, "--redirect-uri", "http://portal.example/cb"}, "must use https"},
