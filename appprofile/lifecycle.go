@@ -77,6 +77,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) ([]Profile, err
 		return nil, err
 	}
 	req.Tenant = tenant
+	req.Services = canonicalServices(m.o.catalog, req.Services)
 	apps, err := m.planCreate(req)
 	if err != nil {
 		return nil, err
@@ -146,6 +147,24 @@ func (m *Manager) rollback(ctx context.Context, created []Profile) {
 	}
 }
 
+// canonicalServices spells each service the catalog's way (names match ignoring case and
+// repeated spaces); names the catalog does not know are kept as given, for the error.
+func canonicalServices(c Catalog, services []string) []string {
+	out := slices.Clone(services)
+	for i, s := range out {
+	search:
+		for _, a := range c.AppTypes() {
+			for _, name := range a.Services {
+				if sameName(name, s) {
+					out[i] = name
+					break search
+				}
+			}
+		}
+	}
+	return out
+}
+
 func servicesFor(app AppSpec, requested []string) []string {
 	var out []string
 	for _, s := range requested {
@@ -159,6 +178,7 @@ func servicesFor(app AppSpec, requested []string) []string {
 // planCreate applies seed 000's rules to a request and returns the app types to create.
 func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
 	var problems []string
+	var noAppID bool
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	if strings.TrimSpace(req.Customer) == "" {
 		add("select a customer")
@@ -174,7 +194,7 @@ func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
 	var apps []AppSpec
 	seen := map[string]bool{}
 	for _, svc := range req.Services {
-		if req.CustomerServices != nil && !slices.Contains(req.CustomerServices, svc) {
+		if req.CustomerServices != nil && !slices.ContainsFunc(req.CustomerServices, func(s string) bool { return sameName(s, svc) }) {
 			add("service %q has not been added for customer %s", svc, req.Customer)
 			continue
 		}
@@ -185,13 +205,13 @@ func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
 			}
 		}
 		if len(all) == 0 {
-			add("unknown service %q", svc)
+			add("unknown service %q; use one of: %s", svc, serviceNames(m.o.catalog))
 			continue
 		}
 		families[all[0].Family] = true
 		var matching []AppSpec
 		for _, a := range all {
-			if !a.Creatable || (req.AppType != "" && a.Name != req.AppType) {
+			if !a.Creatable || (req.AppType != "" && !sameName(a.Name, req.AppType)) {
 				continue
 			}
 			switch {
@@ -231,14 +251,19 @@ func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
 		case a.Mode == Custom && req.Custom == nil:
 			add("%s needs the custom app: application ID, .pfx and password", a.Name)
 		case a.Mode != Custom && a.AppID == "":
-			problems = append(problems, fmt.Sprintf("%v: %s (configure WithVendorAppIDs)", ErrNoAppID, a.Name))
+			problems = append(problems, fmt.Sprintf("the application ID of app type %s is unknown (configure WithVendorAppIDs)", a.Name))
+			noAppID = true
 		}
 	}
 	if req.Custom != nil && mode != Custom {
 		add("a custom app was given but the setup method is %s", mode)
 	}
 	if len(problems) > 0 {
-		return nil, &RequestError{Op: "create", Problems: problems}
+		e := &RequestError{Op: "create", Problems: problems}
+		if noAppID {
+			e.also = []error{ErrNoAppID}
+		}
+		return nil, e
 	}
 	return apps, nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/tenantapps/tenantapps/store"
 )
 
 // ErrInvalidTenantID: a tenant was not given as its tenant ID (a GUID). A *TenantIDError wraps it
@@ -63,10 +65,24 @@ func NormalizeTenantID(s string) (string, error) {
 	return strings.ToLower(t), nil
 }
 
-// normalizeFilterTenant normalises a filter's tenant; an empty one stays empty (any tenant).
-func normalizeFilterTenant(t string) (string, error) {
-	if strings.TrimSpace(t) == "" {
-		return "", nil
+// normalizeFilter spells a filter's tenant, service and app type the way profiles are stored: the
+// tenant ID in lower case (a *TenantIDError when it is not one), the service and app type as the
+// catalog names them (matched ignoring case). Empty fields stay empty (anything).
+func (m *Manager) normalizeFilter(f store.Filter) (store.Filter, error) {
+	if strings.TrimSpace(f.Tenant) != "" {
+		t, err := NormalizeTenantID(f.Tenant)
+		if err != nil {
+			return f, err
+		}
+		f.Tenant = t
 	}
-	return NormalizeTenantID(t)
+	if f.Service != "" {
+		f.Service = canonicalServices(m.o.catalog, []string{f.Service})[0]
+	}
+	if f.AppType != "" {
+		if a, ok := lookupAppType(m.o.catalog, f.AppType); ok {
+			f.AppType = a.Name
+		}
+	}
+	return f, nil
 }

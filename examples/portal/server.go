@@ -415,10 +415,10 @@ func (p *Portal) placeProblems(d *createData, err error) {
 		for _, pr := range reqErr.Problems {
 			l := strings.ToLower(pr)
 			switch {
-			case strings.HasPrefix(pr, appprofile.ErrNoAppID.Error()):
+			case errors.Is(err, appprofile.ErrNoAppID) && strings.Contains(pr, "WithVendorAppIDs"):
 				// A deployment gap, not the operator's input: the vendor's application ID of an
 				// app type is not configured.
-				d.Problems = append(d.Problems, "This portal does not know the application ID of "+strings.TrimSpace(strings.SplitN(strings.TrimPrefix(pr, appprofile.ErrNoAppID.Error()+":"), "(", 2)[0])+"; ask the portal's administrator to configure it.")
+				d.Problems = append(d.Problems, strings.TrimSuffix(strings.Replace(pr, "the application ID of", "This portal does not know the application ID of", 1), " is unknown (configure WithVendorAppIDs)")+"; ask the portal's administrator to configure it.")
 			case strings.Contains(l, "service"):
 				d.FieldErrors["services"] = append(d.FieldErrors["services"], pr)
 			case strings.Contains(l, "app registration") || strings.Contains(l, "application id"):
