@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -104,6 +105,37 @@ func TestConsentURLUsageErrors(t *testing.T) {
 		}
 		if strings.Contains(errOut, string(cliSecret)) || strings.Contains(errOut, tc.vars[envStateKey]) && tc.vars[envStateKey] != "" {
 			t.Errorf("%v: the state key appears in stderr", tc.args)
+		}
+	}
+}
+
+// TestConsentURLNationalCloud: --authority of a national cloud implies its Graph endpoint for
+// the default scope; --graph still overrides it.
+func TestConsentURLNationalCloud(t *testing.T) {
+	vars := map[string]string{envStateKey: base64.StdEncoding.EncodeToString(cliSecret)}
+	for _, tc := range []struct {
+		extra     []string
+		wantScope string
+	}{
+		{[]string{"--authority", "https://login.microsoftonline.us"}, "https://graph.microsoft.us/.default"},
+		{[]string{"--authority", "https://login.chinacloudapi.cn"}, "https://microsoftgraph.chinacloudapi.cn/.default"},
+		{[]string{"--authority", "https://login.microsoftonline.us", "--graph", "https://dod-graph.microsoft.us"}, "https://dod-graph.microsoft.us/.default"},
+	} {
+		args := append([]string{"consent-url", "--format", "json", "--tenant", cliTenant, "--client-id", cliClient, "--redirect-uri", cliRedirect, "--method", "user"}, tc.extra...)
+		code, out, errOut := runCLIOpts(t, cliOpts{vars: vars}, args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", tc.extra, code, errOut)
+		}
+		var got consentURLJSON
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(got.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if scopes := strings.Fields(u.Query().Get("scope")); !slices.Contains(scopes, tc.wantScope) {
+			t.Errorf("%v: scope %v, want %s", tc.extra, scopes, tc.wantScope)
 		}
 	}
 }

@@ -103,8 +103,24 @@ type profilesFlags struct {
 	cursor *string
 }
 
+// profilesEnvHelp lists the environment variables a profiles subcommand reads.
+func profilesEnvHelp(sub string) string {
+	lines := []string{"Environment:", fmt.Sprintf("  $%-31s the store: a SQLite file path or a postgres:// DSN (when --db is not given)", envStoreDSN)}
+	if sub == "verify" {
+		lines = append(lines,
+			fmt.Sprintf("  $%-31s the MSP's reading app's application (client) ID (required)", envReaderAppID),
+			fmt.Sprintf("  $%-31s the path of its .pfx, certificate and RSA key (required)", envReaderPFX),
+			fmt.Sprintf("  $%-31s the .pfx password (may be empty)", envReaderPassword),
+			fmt.Sprintf("  $%-31s the Entra authority, for a national cloud (default https://login.microsoftonline.com)", envAuthorityHost),
+			fmt.Sprintf("  $%-31s the Graph base URL with version (default: the authority's cloud, e.g. https://graph.microsoft.us/v1.0)", envGraphURL),
+			fmt.Sprintf("  $%-31s the app-only Graph scope (default: the authority's cloud)", envGraphScope),
+			fmt.Sprintf("  $%-31s extra PEM roots to trust (an emulator's)", envExtraRootCAFile))
+	}
+	return strings.Join(lines, "\n")
+}
+
 func newProfilesFlags(env *cliEnv, sub, usage string, filters bool) *profilesFlags {
-	f := &profilesFlags{fs: newFlagSet(env, "profiles "+sub, fmt.Sprintf("usage: tenantapps profiles %s\n\nThe store is --db or $%s (a SQLite path or a postgres:// DSN).", usage, envStoreDSN))}
+	f := &profilesFlags{fs: newFlagSet(env, "profiles "+sub, fmt.Sprintf("usage: tenantapps profiles %s\n\nThe store is --db or $%s (a SQLite path or a postgres:// DSN).\n\n%s", usage, envStoreDSN, profilesEnvHelp(sub)))}
 	f.format = formatFlag(f.fs)
 	f.db = f.fs.String("db", "", "the SQLite store `file` (default: $"+envStoreDSN+")")
 	if filters {

@@ -29,8 +29,8 @@ const (
 	ReaderPFX         = "TENANTAPPS_READER_PFX"          // path of its .pfx (certificate + RSA key)
 	ReaderPFXPassword = "TENANTAPPS_READER_PFX_PASSWORD" // the .pfx password (may be empty)
 	Authority         = "TENANTAPPS_AUTHORITY"           // optional: Entra host (national cloud, emulator)
-	GraphURL          = "TENANTAPPS_GRAPH_URL"           // optional: Graph base URL with version
-	GraphScope        = "TENANTAPPS_GRAPH_SCOPE"         // optional: app-only Graph scope
+	GraphURL          = "TENANTAPPS_GRAPH_URL"           // optional: Graph base URL with version (default: $TENANTAPPS_AUTHORITY's cloud)
+	GraphScope        = "TENANTAPPS_GRAPH_SCOPE"         // optional: app-only Graph scope (default: $TENANTAPPS_AUTHORITY's cloud)
 	CAFile            = "TENANTAPPS_CA_FILE"             // optional: extra PEM roots to trust (an emulator's)
 	StoreDSN          = "TENANTAPPS_STORE_DSN"           // a SQLite file path or a postgres:// DSN
 )
@@ -65,6 +65,17 @@ func GraphDriver(getenv func(string) string) (*graph.Driver, error) {
 		AuthorityHost:    getenv(Authority),
 		GraphURL:         getenv(GraphURL),
 		GraphScope:       getenv(GraphScope),
+	}
+	// A national cloud's authority implies its Graph endpoint (Microsoft Graph national cloud
+	// deployments, https://learn.microsoft.com/graph/deployments); $TENANTAPPS_GRAPH_URL and
+	// $TENANTAPPS_GRAPH_SCOPE still override it (a DoD tenant sets https://dod-graph.microsoft.us).
+	if g, ok := consent.GraphEndpointFor(cfg.AuthorityHost); ok && strings.TrimSpace(cfg.AuthorityHost) != "" {
+		if cfg.GraphURL == "" {
+			cfg.GraphURL = g + "/v1.0"
+		}
+		if cfg.GraphScope == "" {
+			cfg.GraphScope = g + "/.default"
+		}
 	}
 	if caFile := getenv(CAFile); caFile != "" {
 		pem, err := os.ReadFile(caFile)
