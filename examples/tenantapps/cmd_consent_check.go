@@ -60,7 +60,11 @@ func runConsentCheck(env *cliEnv, args []string) int {
 	for _, n := range roleNames {
 		r, ok := roles.LookupDirectoryRole(n)
 		if !ok {
-			return usageErr("--role: unknown directory role %q", n)
+			var names []string
+			for _, d := range roles.DirectoryRoles() {
+				names = append(names, d.Name)
+			}
+			return usageErr("--role: unknown directory role %q; use one of: %s", n, strings.Join(names, ", "))
 		}
 		who.Roles = append(who.Roles, r.TemplateID)
 	}
