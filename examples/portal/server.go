@@ -176,6 +176,18 @@ func (p *Portal) failBack(w http.ResponseWriter, r *http.Request, status int, ms
 	p.render(w, r, status, "error.html", "Something went wrong", errorData{Message: msg, Back: back, BackText: backText})
 }
 
+// notAllowedText says, for people, why an operation is not allowed here and where it can be done.
+func notAllowedText(na *appprofile.NotAllowedError) string {
+	s := "Not possible here: " + na.Reason + "."
+	switch na.Where {
+	case appprofile.SurfaceAOS:
+		s += " Do it in AvePoint Online Services."
+	case appprofile.SurfaceElements:
+		s += " Do it on the Elements Customer app profile page."
+	}
+	return s
+}
+
 // whoMayConsent says who may consent to a profile with a method ("admin" or "user"), generated
 // from the consent rules that BeginConsent checks, so the page cannot disagree with the check.
 // It is empty when the rules do not know the profile's app type or method.
@@ -530,7 +542,7 @@ func (p *Portal) consentError(w http.ResponseWriter, r *http.Request, err error)
 		p.failBack(w, r, http.StatusUnprocessableEntity, "This account cannot consent: "+strings.Join(elig.Missing, "; ")+".",
 			"/profiles/"+url.PathEscape(r.PathValue("id"))+"/reauthorize", "Choose another account")
 	case errors.As(err, &na):
-		p.fail(w, r, http.StatusConflict, na.Error())
+		p.fail(w, r, http.StatusConflict, notAllowedText(na))
 	case errors.Is(err, appprofile.ErrNotFound):
 		p.fail(w, r, http.StatusNotFound, "No such profile; it may have been deleted.")
 	default:
@@ -558,7 +570,7 @@ func (p *Portal) callback(w http.ResponseWriter, r *http.Request) {
 			// to Microsoft would only repeat what Microsoft already recorded.
 			http.Redirect(w, r, "/profiles?flash=consentrecorded&tenant="+prof.Tenant, http.StatusSeeOther)
 		case errors.As(err, &denied):
-			p.fail(w, r, http.StatusOK, "Consent was not given: "+denied.Error())
+			p.fail(w, r, http.StatusOK, fmt.Sprintf("Consent was not given (%s: %s). Ask the administrator to consent again.", denied.Code, denied.Description))
 		case errors.As(err, &notProven):
 			p.fail(w, r, http.StatusOK, "Microsoft Entra ID reported consent, but the tenant does not show it: "+strings.Join(notProven.Missing, "; ")+". Consent again.")
 		case errors.Is(err, appprofile.ErrBadState), errors.Is(err, appprofile.ErrStateReplayed):
@@ -682,7 +694,7 @@ func (p *Portal) reauthorize(w http.ResponseWriter, r *http.Request) {
 		case errors.As(err, &elig):
 			d.Missing = elig.Missing
 		case errors.As(err, &na):
-			d.NotAllowed = na.Error()
+			d.NotAllowed = notAllowedText(na)
 		case errors.As(err, &certErr):
 			d.Problems = certErr.Problems
 		default:
@@ -699,7 +711,7 @@ func (p *Portal) delete(w http.ResponseWriter, r *http.Request) {
 	var na *appprofile.NotAllowedError
 	switch {
 	case errors.As(err, &na):
-		p.fail(w, r, http.StatusConflict, na.Error())
+		p.fail(w, r, http.StatusConflict, notAllowedText(na))
 	case errors.Is(err, appprofile.ErrNotFound):
 		p.fail(w, r, http.StatusNotFound, "No such profile; it may have been deleted already.")
 	case err != nil:
