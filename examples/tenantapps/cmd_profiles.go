@@ -13,6 +13,7 @@ import (
 
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/examples/internal/envconfig"
+	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/store"
 )
 
@@ -164,6 +165,21 @@ func (f *profilesFlags) parse(env *cliEnv, args []string) int {
 			return usageError(env, f.fs, "--tenant: %v", err)
 		}
 		f.filter.Tenant = id
+	}
+	// Services and app types match the catalog's names ignoring case, as the catalog does.
+	if s := f.filter.Service; s != "" {
+		svc, err := permissions.Default().Service(s)
+		if err != nil {
+			return usageError(env, f.fs, "--service: %v", err)
+		}
+		f.filter.Service = svc.Name
+	}
+	if a := f.filter.AppType; a != "" {
+		at, err := permissions.Default().AppType(a)
+		if err != nil {
+			return usageError(env, f.fs, "--app-type: %v", err)
+		}
+		f.filter.AppType = at.Name
 	}
 	if s := f.filter.Status; s != "" && !appprofile.Status(s).Valid() {
 		return usageError(env, f.fs, "unknown --status %q: use pending, valid, expired or invalid", s)

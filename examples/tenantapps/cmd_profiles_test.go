@@ -147,6 +147,8 @@ func TestProfilesErrors(t *testing.T) {
 		{"bad format", nil, []string{"profiles", "list", "--db", path, "--format", "yaml"}, exitUsage, "unknown --format"},
 		{"bad status", nil, []string{"profiles", "list", "--db", path, "--status", "broken"}, exitUsage, "unknown --status"},
 		{"tenant not an ID", nil, []string{"profiles", "list", "--db", path, "--tenant", "contoso.onmicrosoft.com"}, exitUsage, "is a domain name, not a tenant ID"},
+		{"unknown service", nil, []string{"profiles", "list", "--db", path, "--service", "Nitrogen"}, exitUsage, `unknown service "Nitrogen"; use one of: `},
+		{"service in any case", nil, []string{"profiles", "list", "--db", path, "--service", "NITRO", "--app-type", "apelements automation"}, exitOK, ""},
 		{"bad limit", nil, []string{"profiles", "list", "--db", path, "--limit", "0"}, exitUsage, "--limit must be between"},
 		{"bad cursor", nil, []string{"profiles", "list", "--db", path, "--cursor", "garbage"}, exitUsage, "cursor"},
 		{"show unknown", nil, []string{"profiles", "show", "--db", path, "p-404"}, exitNegative, "no profile \"p-404\""},
@@ -163,6 +165,12 @@ func TestProfilesErrors(t *testing.T) {
 				t.Errorf("stderr echoes the DSN's password: %q", errOut)
 			}
 		})
+	}
+	// A service or app type in another case finds the same profiles.
+	_, exact, _ := runProfilesCLI(t, nil, f, "profiles", "list", "--db", path, "--service", "Nitro", "--format", "json")
+	_, anyCase, _ := runProfilesCLI(t, nil, f, "profiles", "list", "--db", path, "--service", "NITRO", "--app-type", "apelements automation", "--format", "json")
+	if !strings.Contains(exact, `"appType": "APElements Automation"`) || anyCase != exact {
+		t.Errorf("--service NITRO listed\n%s\nwant what --service Nitro lists:\n%s", anyCase, exact)
 	}
 	// Without a driver, verify is a usage error that says so.
 	code, _, errOut := runProfilesCLI(t, nil, nil, "profiles", "verify", "--db", path)
