@@ -16,7 +16,7 @@ func TestConsentPageAsksForTheAccount(t *testing.T) {
 	must(t, err)
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(page), `name="graphtest_user" value="" required`) {
+	if !strings.Contains(string(page), `name="graphtest_user" value="" required `) {
 		t.Errorf("the Signed in as field is not required:\n%s", page)
 	}
 	form := url.Values{"client_id": {appX}, "redirect_uri": {userRO}, "state": {"s-123"}, "scope": {"https://graph.microsoft.com/.default"},

@@ -613,7 +613,7 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 <form method="post" action="{{.Action}}">
 {{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">{{end}}
 {{with .Problem}}<p id="problem">{{.}}</p>{{end}}
-<label>Signed in as <input id="user" name="graphtest_user" value="{{.User}}" required placeholder="user principal name, e.g. admin@contoso.onmicrosoft.com"></label>
+<label>Signed in as <input id="user" name="graphtest_user" value="{{.User}}" required size="45" placeholder="user principal name, e.g. admin@contoso.onmicrosoft.com"></label>
 <button id="accept" name="graphtest_decision" value="accept" type="submit">Accept</button>
 <button id="cancel" name="graphtest_decision" value="cancel" type="submit">Cancel</button>
 </form>
