@@ -66,17 +66,7 @@ func GraphDriver(getenv func(string) string) (*graph.Driver, error) {
 		GraphURL:         getenv(GraphURL),
 		GraphScope:       getenv(GraphScope),
 	}
-	// A national cloud's authority implies its Graph endpoint (Microsoft Graph national cloud
-	// deployments, https://learn.microsoft.com/graph/deployments); $TENANTAPPS_GRAPH_URL and
-	// $TENANTAPPS_GRAPH_SCOPE still override it (a DoD tenant sets https://dod-graph.microsoft.us).
-	if g, ok := consent.GraphEndpointFor(cfg.AuthorityHost); ok && strings.TrimSpace(cfg.AuthorityHost) != "" {
-		if cfg.GraphURL == "" {
-			cfg.GraphURL = g + "/v1.0"
-		}
-		if cfg.GraphScope == "" {
-			cfg.GraphScope = g + "/.default"
-		}
-	}
+	cloudDefaults(&cfg)
 	if caFile := getenv(CAFile); caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
@@ -98,6 +88,26 @@ func GraphDriver(getenv func(string) string) (*graph.Driver, error) {
 		return nil, fmt.Errorf("configuring the Graph driver: %w", err)
 	}
 	return drv, nil
+}
+
+// cloudDefaults fills the Graph URL and scope a national cloud's authority implies (Microsoft
+// Graph national cloud deployments, https://learn.microsoft.com/graph/deployments), unless
+// $TENANTAPPS_GRAPH_URL / $TENANTAPPS_GRAPH_SCOPE set them (a DoD tenant sets
+// https://dod-graph.microsoft.us). An authority of no known cloud (an emulator) changes nothing.
+func cloudDefaults(cfg *graph.Config) {
+	if strings.TrimSpace(cfg.AuthorityHost) == "" {
+		return
+	}
+	g, ok := consent.GraphEndpointFor(cfg.AuthorityHost)
+	if !ok {
+		return
+	}
+	if cfg.GraphURL == "" {
+		cfg.GraphURL = g + "/v1.0"
+	}
+	if cfg.GraphScope == "" {
+		cfg.GraphScope = g + "/.default"
+	}
 }
 
 // OpenStore opens the store named by dsn: a postgres:// (or postgresql://) DSN, or the path of an
