@@ -3,6 +3,7 @@ package appprofile_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -116,4 +117,18 @@ func ExampleProfile_HasReason() {
 	fmt.Println(p.Status, p.HasReason(appprofile.ReasonGrantMissing), r.Permissions)
 	// Output:
 	// invalid true [Microsoft Graph Group.Create (Application)]
+}
+
+// ExampleNormalizeTenantID: a tenant is its tenant ID in lower case; a domain name is refused
+// with what to enter instead.
+func ExampleNormalizeTenantID() {
+	id, err := appprofile.NormalizeTenantID(" 6F1E2D3C-1111-4A5B-9C8D-000000000001 ")
+	fmt.Println(id, err)
+	_, err = appprofile.NormalizeTenantID("contoso.onmicrosoft.com")
+	fmt.Println(errors.Is(err, appprofile.ErrInvalidTenantID))
+	fmt.Println(err)
+	// Output:
+	// 6f1e2d3c-1111-4a5b-9c8d-000000000001 <nil>
+	// true
+	// appprofile: "contoso.onmicrosoft.com" is a domain name, not a tenant ID; copy the Tenant ID from the Microsoft Entra admin center (Entra ID > Overview > Properties > Tenant ID), a GUID such as 6f1c3a52-8d4e-4b7a-a1c9-2e5f7b9d0c13
 }
