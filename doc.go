@@ -8,7 +8,7 @@
 //	roles        Entra directory roles (template IDs), Azure RBAC roles, and when each must be assigned
 //	permissions  the versioned permission catalog: services, app types, resource APIs, permissions, Diff
 //	consent      who may consent and how; consent URLs, signed state, callback parsing; the Driver SPI
-//	  consenttest  a recording fake Driver for tests
+//	  consenttest  a recording fake Driver for tests; GrantConsent / RevokePermission play the admin
 //	  graphtest    a local TLS Entra ID + Microsoft Graph emulator (httptest style)
 //	  graph        the real Driver: MSAL Go for tokens, msgraph-sdk-go for Graph
 //	certs        PKCS#12 (.pfx) inspection and validation, pairing with .cer/.crt, self-signed certificates
@@ -28,7 +28,9 @@
 // Conventions throughout: every I/O method takes a context.Context first and never keeps it;
 // time, randomness and HTTP clients are injectable; errors are sentinel values or typed errors
 // wrapped with %w and checked with errors.Is / errors.As, and their messages say what to do next;
-// secrets (.pfx bytes, passwords, tokens) never appear in logs, errors or unsealed in a store.
+// secrets (.pfx bytes, passwords, tokens) never appear in logs, errors or unsealed in a store;
+// the library writes no log unless given a logger (appprofile.WithLogger). A tenant is always its
+// tenant ID, a GUID, in lower case (appprofile.NormalizeTenantID).
 //
 // Start with examples/quickstart (go run ./examples/quickstart), which walks the whole lifecycle
 // against the local emulator and the embedded store.

@@ -2,6 +2,7 @@ package appprofile
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tenantapps/tenantapps/roles"
@@ -21,7 +22,16 @@ const (
 	DelegatedPermission PermissionKind = "Delegated"
 )
 
-// Permission is one API permission: a resource API, a value and a kind.
+// Permission is one API permission as the Manager compares it with a tenant's grants: a resource
+// API, a value and a kind. It is both what an app type requires (AppSpec.Permissions) and what a
+// tenant granted (Observation.Grants, which have no catalog entry).
+//
+// Why two permission types: permissions.Permission is a catalog row (it also carries Microsoft's
+// description and the product documents' spelling, and belongs to a versioned catalog), while
+// this one is the catalog-independent subset a Catalog of the embedder's own fills directly and a
+// profile stores in its payload under these JSON names. FromPermissions and PermissionOf convert
+// a catalog row to it; Kind uses this package's PermissionKind (Application or
+// DelegatedPermission) so that a profile's stored form does not depend on the catalog package.
 type Permission struct {
 	ResourceAppID string `json:"resourceAppId"`
 	// ID is the permission's GUID (the app role ID of an Application permission, the scope ID of
@@ -109,9 +119,40 @@ type Catalog interface {
 
 func lookupAppType(c Catalog, name string) (AppSpec, bool) {
 	for _, a := range c.AppTypes() {
-		if a.Name == name {
+		if sameName(a.Name, name) {
 			return a, true
 		}
 	}
 	return AppSpec{}, false
+}
+
+// sameName compares app type and service names as the catalog does: ignoring case and repeated
+// spaces.
+func sameName(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
+}
+
+// appTypeNames lists the catalog's app type names, for errors.
+func appTypeNames(c Catalog) string {
+	var names []string
+	for _, a := range c.AppTypes() {
+		names = append(names, a.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// serviceNames lists the services of the catalog's creatable app types, for errors.
+func serviceNames(c Catalog) string {
+	var names []string
+	for _, a := range c.AppTypes() {
+		if !a.Creatable {
+			continue
+		}
+		for _, s := range a.Services {
+			if !slices.Contains(names, s) {
+				names = append(names, s)
+			}
+		}
+	}
+	return strings.Join(names, ", ")
 }

@@ -40,7 +40,13 @@
 //
 // Every consented profile is Valid, Expired or Invalid, with typed Reasons that say why, what to do,
 // and whether re-authorization fixes it. A profile that has been created but not yet consented is
-// Pending.
+// Pending. Reasons are codes, not errors: check one with p.HasReason(ReasonGrantMissing) or
+// r, ok := p.Reason(ReasonGrantMissing).
+//
+// A tenant is named by its tenant ID, a GUID: every method and filter that takes a tenant
+// normalises it to lower case (NormalizeTenantID), so spellings that differ in case are one
+// tenant, and refuses anything else (a domain name, a typo) with a *TenantIDError that says where
+// the administrator finds the ID. The Manager writes no log unless built WithLogger.
 //
 //   - Expired means time ran out and nothing else is wrong: the custom app's certificate passed its
 //     NotAfter, or the delegated consent's refresh token outlived its lifetime (Entra revokes a

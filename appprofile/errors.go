@@ -45,12 +45,17 @@ var (
 type RequestError struct {
 	Op       string
 	Problems []string
+	// also are sentinels some problems match besides ErrInvalidRequest (ErrNoAppID).
+	also []error
 }
 
 func (e *RequestError) Error() string {
 	return fmt.Sprintf("appprofile: %s: %s", e.Op, strings.Join(e.Problems, "; "))
 }
-func (e *RequestError) Unwrap() error { return ErrInvalidRequest }
+
+// Unwrap returns ErrInvalidRequest and the sentinels of particular problems: a Create whose app
+// type's application ID is unknown also matches ErrNoAppID.
+func (e *RequestError) Unwrap() []error { return append([]error{ErrInvalidRequest}, e.also...) }
 
 // DuplicateError names the existing profile of the same (tenant, app type).
 type DuplicateError struct {

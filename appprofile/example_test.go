@@ -3,6 +3,7 @@ package appprofile_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -47,10 +48,8 @@ func Example() {
 	}
 
 	// The administrator consents in Entra ID (here: the fake directory records the grants).
-	app, _ := permissions.Default().AppType("APElements Automation")
-	dir.CreateServicePrincipal(tenant, nitro)
-	for _, p := range app.Permissions {
-		dir.GrantAppRole(tenant, nitro, p.ResourceAppID, p.ID)
+	if err := consenttest.GrantConsent(dir, tenant, nitro, permissions.Default(), "APElements Automation"); err != nil {
+		fmt.Println(err)
 	}
 	p, err := m.CompleteConsent(ctx, appprofile.Callback{State: start.State, Tenant: tenant, AdminConsent: "True"})
 	if err != nil {
@@ -70,4 +69,66 @@ func Example() {
 	// APElements Automation pending
 	// valid
 	// invalid service-principal-disabled fixed by re-authorization: false
+}
+
+// ExampleProfile_HasReason is a portal-style test of a revoked grant: the administrator
+// consents (consenttest.GrantConsent), later revokes one permission
+// (consenttest.RevokePermission), and Verify reports it as a typed reason, found with HasReason
+// and Reason instead of a loop over Reasons.
+func ExampleProfile_HasReason() {
+	ctx := context.Background()
+	const tenant, nitro = "6f1e2d3c-1111-4a5b-9c8d-000000000001", "a1b2c3d4-0000-4000-8000-0000000017a0"
+	dir := consenttest.NewFake()
+	dir.AddTenant(consenttest.Tenant{ID: tenant})
+	dir.RegisterApp(consenttest.App{AppID: nitro})
+	m, err := appprofile.New(memstore.New(), dir,
+		appprofile.WithStateKey(bytes.Repeat([]byte{1}, 32)), // use 32 random bytes
+		appprofile.WithRedirectURI("https://portal.example/consent/callback"),
+		appprofile.WithVendorAppIDs(map[string]string{"APElements Automation": nitro}))
+	if err != nil {
+		panic(err)
+	}
+	ps, err := m.Create(ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenant, Services: []string{"Nitro"}})
+	if err != nil {
+		panic(err)
+	}
+	admin := appprofile.Consenter{UserID: "admin", Consenter: consent.Consenter{Roles: []roles.TemplateID{roles.GlobalAdministrator}}}
+	start, err := m.BeginConsent(ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: admin})
+	if err != nil {
+		panic(err)
+	}
+	cat := permissions.Default()
+	if err := consenttest.GrantConsent(dir, tenant, nitro, cat, "APElements Automation"); err != nil {
+		panic(err)
+	}
+	if _, err := m.CompleteConsent(ctx, appprofile.Callback{State: start.State, Tenant: tenant, AdminConsent: "True"}); err != nil {
+		panic(err)
+	}
+
+	if err := consenttest.RevokePermission(dir, tenant, nitro, cat, "APElements Automation", "Group.Create"); err != nil {
+		panic(err)
+	}
+	res, err := m.Verify(ctx, ps[0].ID)
+	if err != nil {
+		panic(err)
+	}
+	p := res.Profile
+	r, _ := p.Reason(appprofile.ReasonGrantMissing)
+	fmt.Println(p.Status, p.HasReason(appprofile.ReasonGrantMissing), r.Permissions)
+	// Output:
+	// invalid true [Microsoft Graph Group.Create (Application)]
+}
+
+// ExampleNormalizeTenantID: a tenant is its tenant ID in lower case; a domain name is refused
+// with what to enter instead.
+func ExampleNormalizeTenantID() {
+	id, err := appprofile.NormalizeTenantID(" 6F1E2D3C-1111-4A5B-9C8D-000000000001 ")
+	fmt.Println(id, err)
+	_, err = appprofile.NormalizeTenantID("contoso.onmicrosoft.com")
+	fmt.Println(errors.Is(err, appprofile.ErrInvalidTenantID))
+	fmt.Println(err)
+	// Output:
+	// 6f1e2d3c-1111-4a5b-9c8d-000000000001 <nil>
+	// true
+	// appprofile: "contoso.onmicrosoft.com" is a domain name, not a tenant ID; copy the Tenant ID from the Microsoft Entra admin center (Entra ID > Overview > Properties > Tenant ID), a GUID such as 6f1c3a52-8d4e-4b7a-a1c9-2e5f7b9d0c13
 }

@@ -66,8 +66,12 @@ const maxFleetErrors = 100
 // Pages are read ahead (at most two at a time) so that workers never wait for a page's slowest
 // profile. When ctx ends, VerifyAll returns the totals so far with a Cursor from which a later
 // call resumes, and ctx's error. Profiles of a page that was interrupted are verified again on
-// resume; verifying twice is harmless.
+// resume; verifying twice is harmless. f is normalised as List normalises it.
 func (m *Manager) VerifyAll(ctx context.Context, f store.Filter, opts VerifyAllOptions) (FleetResult, error) {
+	f, err := m.normalizeFilter(f)
+	if err != nil {
+		return FleetResult{}, err
+	}
 	size := opts.PageSize
 	if size <= 0 {
 		size = 500

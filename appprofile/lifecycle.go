@@ -31,7 +31,8 @@ func (c CustomAppInput) GoString() string { return c.String() }
 
 // CreateRequest follows seed 000's "Create app profile" steps.
 type CreateRequest struct {
-	// Customer and Tenant (a tenant GUID) select the organisation. Required.
+	// Customer and Tenant select the organisation. Required. Tenant is the tenant ID, a GUID in
+	// any case (NormalizeTenantID); a domain name or anything else fails with a *TenantIDError.
 	Customer string
 	Tenant   string
 	// Name is the app profile name (custom app profiles); defaults to the app type.
@@ -63,11 +64,18 @@ type CreateRequest struct {
 // type unless the Manager was built WithDuplicates(true): a duplicate fails with *DuplicateError
 // and nothing is created. A custom profile's .pfx is validated (every problem reported in a
 // *CertificateError), its certificate must be one of the app's keyCredentials in the tenant and,
-// when the driver implements consent.CertificateProver, must sign in as the app there (see
-// prepareCustom for how a refusal is reported), and the roles to assign before authorization must
-// be assigned; its secrets are sealed (ErrNoSealer without a sealer). Nothing is created when any
+// when the driver implements consent.CertificateProver, must sign in as the app there (a
+// certificate Entra refuses is a *CertificateError wrapping consent.ErrInvalidCredential; a missing
+// or disabled service principal is a *RequestError that says how to fix it), and the roles to
+// assign before authorization must be assigned; its secrets are sealed (ErrNoSealer without a sealer). Nothing is created when any
 // of this fails.
 func (m *Manager) Create(ctx context.Context, req CreateRequest) ([]Profile, error) {
+	tenant, err := NormalizeTenantID(req.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	req.Tenant = tenant
+	req.Services = canonicalServices(m.o.catalog, req.Services)
 	apps, err := m.planCreate(req)
 	if err != nil {
 		return nil, err
@@ -137,6 +145,24 @@ func (m *Manager) rollback(ctx context.Context, created []Profile) {
 	}
 }
 
+// canonicalServices spells each service the catalog's way (names match ignoring case and
+// repeated spaces); names the catalog does not know are kept as given, for the error.
+func canonicalServices(c Catalog, services []string) []string {
+	out := slices.Clone(services)
+	for i, s := range out {
+	search:
+		for _, a := range c.AppTypes() {
+			for _, name := range a.Services {
+				if sameName(name, s) {
+					out[i] = name
+					break search
+				}
+			}
+		}
+	}
+	return out
+}
+
 func servicesFor(app AppSpec, requested []string) []string {
 	var out []string
 	for _, s := range requested {
@@ -150,12 +176,10 @@ func servicesFor(app AppSpec, requested []string) []string {
 // planCreate applies seed 000's rules to a request and returns the app types to create.
 func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
 	var problems []string
+	var noAppID bool
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	if strings.TrimSpace(req.Customer) == "" {
 		add("select a customer")
-	}
-	if strings.TrimSpace(req.Tenant) == "" {
-		add("select a tenant")
 	}
 	if len(req.Services) == 0 {
 		add("select at least one service")
@@ -168,7 +192,7 @@ func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
 	var apps []AppSpec
 	seen := map[string]bool{}
 	for _, svc := range req.Services {
-		if req.CustomerServices != nil && !slices.Contains(req.CustomerServices, svc) {
+		if req.CustomerServices != nil && !slices.ContainsFunc(req.CustomerServices, func(s string) bool { return sameName(s, svc) }) {
 			add("service %q has not been added for customer %s", svc, req.Customer)
 			continue
 		}
@@ -179,13 +203,13 @@ func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
 			}
 		}
 		if len(all) == 0 {
-			add("unknown service %q", svc)
+			add("unknown service %q; use one of: %s", svc, serviceNames(m.o.catalog))
 			continue
 		}
 		families[all[0].Family] = true
 		var matching []AppSpec
 		for _, a := range all {
-			if !a.Creatable || (req.AppType != "" && a.Name != req.AppType) {
+			if !a.Creatable || (req.AppType != "" && !sameName(a.Name, req.AppType)) {
 				continue
 			}
 			switch {
@@ -230,14 +254,19 @@ func (m *Manager) planCreate(req CreateRequest) ([]AppSpec, error) {
 		case a.Mode == Custom && req.Custom == nil:
 			add("%s needs the custom app: application ID, .pfx and password", a.Name)
 		case a.Mode != Custom && a.AppID == "":
-			problems = append(problems, fmt.Sprintf("%v: %s (configure WithVendorAppIDs)", ErrNoAppID, a.Name))
+			problems = append(problems, fmt.Sprintf("the application ID of app type %s is unknown (configure WithVendorAppIDs)", a.Name))
+			noAppID = true
 		}
 	}
 	if req.Custom != nil && mode != Custom {
 		add("a custom app was given but the setup method is %s", mode)
 	}
 	if len(problems) > 0 {
-		return nil, &RequestError{Op: "create", Problems: problems}
+		e := &RequestError{Op: "create", Problems: problems}
+		if noAppID {
+			e.also = []error{ErrNoAppID}
+		}
+		return nil, e
 	}
 	return apps, nil
 }

@@ -156,15 +156,28 @@ func fromRecord(r store.Record) (Profile, error) {
 	return p, nil
 }
 
+// storeErr is a store error as the Manager reports it: not found and conflict say so once, in
+// the Manager's words, and still match ErrNotFound / ErrConflict and the store's sentinels with
+// errors.Is; other errors keep the store's text after the operation.
 func storeErr(op, id string, err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("appprofile: %s %s: %w: %w", op, id, ErrNotFound, err)
+		return &wrapped{msg: fmt.Sprintf("appprofile: no profile with ID %q; list the profiles to find it", id), errs: []error{ErrNotFound, err}}
 	case errors.Is(err, store.ErrConflict):
-		return fmt.Errorf("appprofile: %s %s: %w: %w", op, id, ErrConflict, err)
+		return &wrapped{msg: fmt.Sprintf("appprofile: profile %s was changed concurrently; re-read it and retry", id), errs: []error{ErrConflict, err}}
 	}
 	return fmt.Errorf("appprofile: %s %s: %w", op, id, err)
 }
+
+// wrapped is an error with its own message that matches several errors with errors.Is / As,
+// without repeating their messages.
+type wrapped struct {
+	msg  string
+	errs []error
+}
+
+func (e *wrapped) Error() string   { return e.msg }
+func (e *wrapped) Unwrap() []error { return e.errs }
 
 // Get returns the profile with the given ID (ErrNotFound if there is none).
 func (m *Manager) Get(ctx context.Context, id string) (Profile, error) {
@@ -175,8 +188,14 @@ func (m *Manager) Get(ctx context.Context, id string) (Profile, error) {
 	return fromRecord(r)
 }
 
-// List returns one page of the profiles matching f (see store.Store.List for paging).
+// List returns one page of the profiles matching f (see store.Store.List for paging). A tenant in
+// f is normalised with NormalizeTenantID (a *TenantIDError when it is not a tenant ID); a service
+// or app type matches the catalog's name ignoring case.
 func (m *Manager) List(ctx context.Context, f store.Filter, page store.Page) ([]Profile, string, error) {
+	f, err := m.normalizeFilter(f)
+	if err != nil {
+		return nil, "", err
+	}
 	recs, next, err := m.store.List(ctx, f, page)
 	if err != nil {
 		return nil, "", fmt.Errorf("appprofile: list: %w", err)
@@ -238,7 +257,7 @@ func (m *Manager) emit(ev *Event) {
 func (m *Manager) appSpec(name string) (AppSpec, error) {
 	a, ok := lookupAppType(m.o.catalog, name)
 	if !ok {
-		return AppSpec{}, &RequestError{Op: "app type", Problems: []string{fmt.Sprintf("app type %q is not in catalog %s", name, m.o.catalog.Version())}}
+		return AppSpec{}, &RequestError{Op: "app type", Problems: []string{fmt.Sprintf("app type %q is not in catalog %s; use one of: %s", name, m.o.catalog.Version(), appTypeNames(m.o.catalog))}}
 	}
 	if a.AppID == "" && m.o.vendorAppIDs != nil {
 		a.AppID = m.o.vendorAppIDs[name]

@@ -99,27 +99,12 @@ func must(t *testing.T, err error) {
 }
 
 // grantAll does in the fake tenant what an administrator's consent does: provision the service
-// principal and grant every permission of the app type.
+// principal and grant every permission of the app type, less the values in skip.
 func (e *env) grantAll(appID, appType string, skip ...string) {
 	e.t.Helper()
-	a, err := e.cat.AppType(appType)
-	must(e.t, err)
-	if a.PermissionsFrom != "" {
-		from, err := e.cat.AppType(a.PermissionsFrom)
-		must(e.t, err)
-		a.Permissions = from.Permissions
-	}
-	_, err = e.fake.CreateServicePrincipal(tenantID, appID)
-	must(e.t, err)
-	for _, p := range a.Permissions {
-		if slices.Contains(skip, p.Value) {
-			continue
-		}
-		if p.Type == permissions.Application {
-			must(e.t, e.fake.GrantAppRole(tenantID, appID, p.ResourceAppID, p.ID))
-		} else {
-			must(e.t, e.fake.GrantDelegated(tenantID, appID, p.ResourceAppID, "", p.Value))
-		}
+	must(e.t, consenttest.GrantConsent(e.fake, tenantID, appID, e.cat, appType))
+	for _, v := range skip {
+		must(e.t, consenttest.RevokePermission(e.fake, tenantID, appID, e.cat, appType, v))
 	}
 }
 

@@ -63,7 +63,10 @@ func WithCatalog(c Catalog) Option { return func(o *options) { o.catalog = c } }
 // default). Rate limiting and Retry-After waits use real time.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
-// WithLogger sets the logger (slog.Default by default). Secrets are never logged.
+// WithLogger turns on the Manager's log: profile lifecycle events at Info, lost background work
+// (a failed rollback, a token cache that cannot be opened) at Warn and Error. Without it, or with
+// nil, the Manager writes no log at all (a library is quiet unless given a logger); pass
+// slog.Default() to log where the program logs. Secrets are never logged.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // WithSealer sets the sealer for secrets. Without one, the Manager refuses to create custom app
@@ -176,7 +179,6 @@ func WithReplicationWait(d time.Duration) Option {
 func defaultOptions() options {
 	return options{
 		now:         time.Now,
-		logger:      slog.Default(),
 		stateTTL:    15 * time.Minute,
 		rand:        rand.Reader,
 		tenantConc:  2,

@@ -57,6 +57,10 @@ func (c *permCatalog) AddedSince(appType, since string) ([]Permission, error) {
 	return out, nil
 }
 
+// PermissionOf converts a catalog row to the Manager's Permission (see Permission for why there
+// are two types).
+func PermissionOf(p permissions.Permission) Permission { return permissionOf(p) }
+
 func permissionOf(p permissions.Permission) Permission {
 	kind := Application
 	if p.Type == permissions.Delegated {

@@ -105,7 +105,7 @@ type ReasonInfo struct {
 }
 
 var reasonInfo = map[ReasonCode]ReasonInfo{
-	ReasonNotConsented:            {Effect: EffectPending, FixedByReauthorization: true, Remediation: "complete consent: call BeginConsent and send a Global Administrator (or another eligible account) to the consent URL"},
+	ReasonNotConsented:            {Effect: EffectPending, FixedByReauthorization: true, Remediation: "authorize the app profile: an administrator of the customer's tenant who may consent to this app type signs in to Microsoft and accepts its permissions"},
 	ReasonPermissionsAdded:        {Effect: EffectInvalid, FixedByReauthorization: true, Remediation: "re-authorize the app profile so the new permissions are consented"},
 	ReasonGrantMissing:            {Effect: EffectInvalid, FixedByReauthorization: true, Remediation: "re-authorize the app profile (or grant admin consent in Entra ID) so the missing permissions are granted"},
 	ReasonPermissionsPartial:      {Effect: EffectInfo, FixedByReauthorization: false, Remediation: "nothing to do for the checked permissions; for the rest, compare the app's grants in Entra ID > Enterprise applications with the app's page in the AvePoint documentation"},

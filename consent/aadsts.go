@@ -54,7 +54,7 @@ type aadstsInfo struct {
 
 var aadstsCodes = map[int]aadstsInfo{
 	65004:   {ErrConsentDeclined, nil, "the account declined the consent prompt; start consent again and accept the requested permissions"},
-	90094:   {ErrAdminApprovalRequired, nil, "the account may not consent to these permissions; consent with a Global Administrator or Privileged Role Administrator (administrator consent), or have an administrator approve the request"},
+	90094:   {ErrAdminApprovalRequired, nil, "the account may not consent to these permissions; consent again with administrator consent from an account that may consent to this app type, or have an administrator approve the request"},
 	90099:   {ErrAdminApprovalRequired, nil, "the app has not been authorized in the tenant; an administrator must grant admin consent before user consent"},
 	65001:   {ErrConsentRequired, nil, "the app lacks consent for the requested permissions; re-authorize the app profile (administrator consent)"},
 	700016:  {ErrAppNotInTenant, ErrNotConsented, "the app is not in the tenant (never consented, removed, or the wrong tenant); check the tenant ID, then re-authorize the app profile; right after consent, retry after a short wait"},

@@ -220,3 +220,15 @@ func ExampleNewRulebook() {
 	// MyHub: allowed=true []
 	// [admin user]
 }
+
+// ExampleWhoMayConsent: pages and commands say who may consent in the words of the rules that
+// Evaluate checks.
+func ExampleWhoMayConsent() {
+	who, _ := consent.WhoMayConsent(consent.Target{AppType: "APElements Automation"}, consent.AdminConsent)
+	fmt.Println(who)
+	who, _ = consent.WhoMayConsent(consent.Target{AppType: "Fly App"}, consent.AdminConsent)
+	fmt.Println(who)
+	// Output:
+	// the consenting account needs the Global Administrator role
+	// the consenting account needs one of: Global Administrator; Privileged Role Administrator
+}

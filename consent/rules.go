@@ -289,7 +289,7 @@ func (r Requirement) Remediation() string {
 	case KindOwnerOfChangedGroups:
 		return "add the consenting account to the owners of every group whose Outside Senders or Subscribe Members settings will be changed"
 	}
-	return "check the consent rules of seed 003"
+	return "consent with an account that meets the requirement"
 }
 
 // Note is advice that cannot be checked from the facts this package receives, e.g. a permission

@@ -49,7 +49,8 @@ type URLBuilder struct {
 	// empty), USGovernmentAuthority, or a local emulator such as "http://127.0.0.1:8443" in tests.
 	AuthorityHost string
 	// GraphEndpoint is the Microsoft Graph endpoint whose ".default" scope is requested when a
-	// request names no scopes; PublicCloudGraph when empty.
+	// request names no scopes; when empty, the Graph endpoint of AuthorityHost's cloud
+	// (GraphEndpointFor), and PublicCloudGraph for an authority of no known cloud (an emulator).
 	GraphEndpoint string
 	// RedirectURIs is the allow-list: a request's redirect URI must equal one of them exactly
 	// (Entra ID compares redirect URIs exactly too). Each must be an absolute https URI (http only
@@ -198,6 +199,9 @@ func checkCommon(tenant, clientID, state string) (string, string, error) {
 
 func (b URLBuilder) graphDefault() string {
 	g := b.GraphEndpoint
+	if g == "" {
+		g, _ = GraphEndpointFor(b.AuthorityHost)
+	}
 	if g == "" {
 		g = PublicCloudGraph
 	}

@@ -16,8 +16,20 @@
 //     implemented by Fake and by the Entra/Graph emulator in consent/graphtest, so the same test
 //     can run against the fake and, over TLS, against the real driver. FaultInjector and
 //     TenantDeleter are optional extras.
+//   - GrantConsent does in one call what an administrator's consent to an app type records in a
+//     tenant (its service principal, every application permission as an app role, every delegated
+//     permission tenant-wide); RevokePermission revokes one permission by its value;
+//     GrantPermissions grants a list of one's own. All three work on any Directory.
 //   - RunDriverConformance is the driver conformance suite. Every consent.Driver
 //     implementation must pass it against a Directory it reads.
+//
+// A portal-style test of a revoked grant:
+//
+//	consenttest.GrantConsent(fake, tenant, appID, nil, "APElements Automation") // the admin consents
+//	p, _ := m.CompleteConsent(ctx, cb)
+//	consenttest.RevokePermission(fake, tenant, appID, nil, "APElements Automation", "Group.Create")
+//	res, _ := m.Verify(ctx, p.ID)
+//	if !res.Profile.HasReason(appprofile.ReasonGrantMissing) { t.Error(...) }
 //
 // Running the suite against a driver:
 //

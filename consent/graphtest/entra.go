@@ -645,7 +645,8 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 <ul id="permissions">{{range .Permissions}}<li>{{.}}</li>{{end}}</ul>
 <form method="post" action="{{.Action}}">
 {{range $k, $v := .Hidden}}<input type="hidden" name="{{$k}}" value="{{$v}}">{{end}}
-<label>Signed in as <input id="user" name="graphtest_user" value="{{.User}}"></label>
+{{with .Problem}}<p id="problem">{{.}}</p>{{end}}
+<label>Signed in as <input id="user" name="graphtest_user" value="{{.User}}" required size="45" placeholder="user principal name, e.g. admin@contoso.onmicrosoft.com"></label>
 <button id="accept" name="graphtest_decision" value="accept" type="submit">Accept</button>
 <button id="cancel" name="graphtest_decision" value="cancel" type="submit">Cancel</button>
 </form>
@@ -706,7 +707,13 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request, tenantKey 
 		decision, upn = "accept", t.autoUser
 	}
 	if decision == "" {
-		s.renderConsent(w, r, app, admin, q)
+		s.renderConsent(w, r, app, admin, q, http.StatusOK, "")
+		return
+	}
+	if decision == "accept" && strings.TrimSpace(upn) == "" {
+		// Microsoft's page signs the account in first; the emulator asks for it on this page, so
+		// an empty field is a form problem, not an unknown account (AADSTS50034).
+		s.renderConsent(w, r, app, admin, q, http.StatusBadRequest, "Enter the user principal name of the account that consents (Signed in as), then Accept.")
 		return
 	}
 	if !known {
@@ -832,7 +839,9 @@ func (s *Server) isConsentAdminLocked(t *tenantState, userID string) bool {
 	return false
 }
 
-func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, app *application, admin bool, q url.Values) {
+// renderConsent shows the consent page with status; problem, when set, says what to fix in the
+// form.
+func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, app *application, admin bool, q url.Values, status int, problem string) {
 	var perms []string
 	for _, p := range app.RequiredPermissions {
 		perms = append(perms, fmt.Sprintf("%s (%s, %s)", p.Value, p.Kind, resourceURI(p.ResourceAppID)))
@@ -844,9 +853,10 @@ func (s *Server) renderConsent(w http.ResponseWriter, r *http.Request, app *appl
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
 	_ = consentPage.Execute(w, map[string]any{
 		"AppName": app.DisplayName, "Admin": admin, "Permissions": perms,
-		"Action": r.URL.Path, "Hidden": hidden, "User": q.Get("login_hint"),
+		"Action": r.URL.Path, "Hidden": hidden, "User": q.Get("login_hint"), "Problem": problem,
 	})
 }
 

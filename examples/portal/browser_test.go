@@ -33,7 +33,7 @@ func chromium() string {
 func TestBrowser(t *testing.T) {
 	bin := chromium()
 	if bin == "" {
-		t.Skip("no chromium binary found; install Debian's chromium package to run the browser test")
+		t.Skip("install Chromium to run the browser test: none of chromium, chromium-browser, google-chrome, google-chrome-stable is on PATH (Debian: apt-get install chromium; .ci/run installs it)")
 	}
 	shots := os.Getenv("TENANTAPPS_SCREENSHOTS")
 	if shots == "" {

@@ -105,6 +105,7 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	setUsage(fs, stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	db := fs.String("db", "", "SQLite file (default: a temporary file)")
 	signIn := fs.Bool("signin", false, "demo: operators sign in (OpenID Connect against the emulator's MSP tenant, as "+demo.OperatorUPN+")")

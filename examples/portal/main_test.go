@@ -362,7 +362,7 @@ func TestUserConsentReauthorization(t *testing.T) {
 		}
 	}
 	if len(ids) != 2 || id == "" {
-		t.Fatalf("created %v; no Insights for Microsoft 365 profile", ids)
+		t.Fatalf("created %v; no Insights for Microsoft 365 profile in %v", ids, rowRE.FindAllStringSubmatch(tp.get("/profiles").body, -1))
 	}
 	// User consent before any admin consent is refused with the reason, before any redirect.
 	r := tp.postMultipart("/profiles/"+id+"/reauthorize", map[string][]string{"csrf": {tp.csrf()}, "method": {"user"}, "account": {demo.InsightsUPN}}, nil)

@@ -97,11 +97,12 @@ func readRealConfig(getenv func(string) string, dbFlag string) (realConfig, erro
 			continue
 		}
 		name, tenant, ok := strings.Cut(part, "=")
-		if !ok || strings.TrimSpace(name) == "" || !guidRE.MatchString(strings.TrimSpace(tenant)) {
-			add("$%s: %q is not Name=<tenant GUID>", envCustomers, part)
+		tid, terr := appprofile.NormalizeTenantID(tenant)
+		if !ok || strings.TrimSpace(name) == "" || terr != nil {
+			add("$%s: %q is not Name=<tenant ID>, the tenant ID a GUID from the Microsoft Entra admin center (Entra ID > Overview > Properties > Tenant ID)", envCustomers, part)
 			continue
 		}
-		c.customers = append(c.customers, Customer{Name: strings.TrimSpace(name), TenantID: strings.TrimSpace(tenant)})
+		c.customers = append(c.customers, Customer{Name: strings.TrimSpace(name), TenantID: tid})
 	}
 	if len(c.customers) == 0 {
 		add("$%s must list the customers, e.g. Contoso=6f1c3a52-8d4e-4b7a-a1c9-2e5f7b9d0c13", envCustomers)

@@ -31,7 +31,7 @@ func TestRealConfigProblems(t *testing.T) {
 	if err == nil {
 		t.Fatal("incomplete configuration accepted")
 	}
-	for _, want := range []string{envPublicURL, `"Contoso=not-a-guid" is not Name=<tenant GUID>`, envStateKey, envSealKey, envCSRFKey, envconfig.StoreDSN,
+	for _, want := range []string{envPublicURL, `"Contoso=not-a-guid" is not Name=<tenant ID>`, envStateKey, envSealKey, envCSRFKey, envconfig.StoreDSN,
 		envOperatorTenant + " must be the MSP's own tenant ID (GUID): the portal refuses to start against a real tenant without operator sign-in", envOperators} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

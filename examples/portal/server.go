@@ -11,12 +11,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/tenantapps/tenantapps/appprofile"
+	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/examples/internal/demo"
 	"github.com/tenantapps/tenantapps/roles"
 	"github.com/tenantapps/tenantapps/store"
@@ -82,6 +84,7 @@ func NewPortal(c PortalConfig) (*Portal, error) {
 	}
 	t, err := template.New("").Funcs(template.FuncMap{
 		"join":  strings.Join,
+		"who":   whoMayConsent,
 		"lower": strings.ToLower,
 		"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	}).ParseFS(templateFS, "templates/*.html")
@@ -189,12 +192,53 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 }
 
-type errorData struct{ Message string }
+type errorData struct {
+	Message string
+	// Back, when set, is the page where the user can try again (BackText names it); the page
+	// always links back to the profile list as well.
+	Back, BackText string
+}
 
 func (e errorData) pageError() string { return e.Message }
 
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	p.render(w, r, status, "error.html", "Something went wrong", errorData{Message: msg})
+}
+
+// failBack is fail with a link to the page where the user can try again.
+func (p *Portal) failBack(w http.ResponseWriter, r *http.Request, status int, msg, back, backText string) {
+	p.render(w, r, status, "error.html", "Something went wrong", errorData{Message: msg, Back: back, BackText: backText})
+}
+
+// notAllowedText says, for people, why an operation is not allowed here and where it can be done.
+func notAllowedText(na *appprofile.NotAllowedError) string {
+	s := "Not possible here: " + na.Reason + "."
+	switch na.Where {
+	case appprofile.SurfaceAOS:
+		s += " Do it in AvePoint Online Services."
+	case appprofile.SurfaceElements:
+		s += " Do it on the Elements Customer app profile page."
+	}
+	return s
+}
+
+// whoMayConsent says who may consent to a profile with a method ("admin" or "user"), generated
+// from the consent rules that BeginConsent checks, so the page cannot disagree with the check.
+// It is empty when the rules do not know the profile's app type or method.
+func whoMayConsent(p appprofile.Profile, method string) string {
+	m, err := consent.ParseMethod(method)
+	if err != nil {
+		return ""
+	}
+	t := consent.Target{AppType: p.AppType}
+	if len(p.Services) == 1 {
+		t.Service = p.Services[0]
+	}
+	who, err := consent.WhoMayConsent(t, m)
+	if err != nil {
+		return ""
+	}
+	return who
 }
 
 // flashes are the fixed messages a redirect can ask for (never text from the query).
@@ -242,6 +286,15 @@ func (p *Portal) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := store.Filter{Customer: q.Get("customer"), Tenant: strings.TrimSpace(q.Get("tenant")), Status: q.Get("status")}
 	d := listData{Customers: p.customers, Filter: f, Statuses: []string{"pending", "valid", "expired", "invalid"}}
+	if f.Tenant != "" {
+		t, err := appprofile.NormalizeTenantID(f.Tenant)
+		if err != nil {
+			d.Problem = "The tenant filter is not a tenant ID. " + tenantIDHelp
+			p.render(w, r, http.StatusBadRequest, "list.html", "Customer app profiles", d)
+			return
+		}
+		f.Tenant, d.Filter.Tenant = t, t
+	}
 	if err := f.Validate(); err != nil {
 		d.Problem = "The filter is not valid: " + err.Error()
 		p.render(w, r, http.StatusBadRequest, "list.html", "Customer app profiles", d)
@@ -333,6 +386,10 @@ func (p *Portal) knownCustomer(name, tenant string) bool {
 	return false
 }
 
+// tenantIDHelp tells an operator where to find a customer's tenant ID ("How to find your
+// Microsoft Entra tenant ID", https://learn.microsoft.com/entra/fundamentals/how-to-find-tenant).
+const tenantIDHelp = "Enter the customer's tenant ID: the customer's administrator finds it in the Microsoft Entra admin center under Entra ID > Overview > Properties > Tenant ID, a GUID such as 6f1c3a52-8d4e-4b7a-a1c9-2e5f7b9d0c13."
+
 var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func (p *Portal) create(w http.ResponseWriter, r *http.Request) {
@@ -349,8 +406,10 @@ func (p *Portal) create(w http.ResponseWriter, r *http.Request) {
 	if d.Customer == "" {
 		add("customer", "Select a customer.")
 	}
-	if !guidRE.MatchString(d.Tenant) {
-		add("tenant", "Enter the customer's tenant ID, a GUID such as 6f1c3a52-8d4e-4b7a-a1c9-2e5f7b9d0c13.")
+	if t, err := appprofile.NormalizeTenantID(d.Tenant); err != nil {
+		add("tenant", tenantIDHelp)
+	} else {
+		d.Tenant = t
 	}
 	if len(services) == 0 {
 		add("services", "Select at least one service.")
@@ -417,6 +476,10 @@ func (p *Portal) placeProblems(d *createData, err error) {
 		for _, pr := range reqErr.Problems {
 			l := strings.ToLower(pr)
 			switch {
+			case errors.Is(err, appprofile.ErrNoAppID) && strings.Contains(pr, "WithVendorAppIDs"):
+				// A deployment gap, not the operator's input: the vendor's application ID of an
+				// app type is not configured.
+				d.Problems = append(d.Problems, strings.TrimSuffix(strings.Replace(pr, "the application ID of", "This portal does not know the application ID of", 1), " is unknown (configure WithVendorAppIDs)")+"; ask the portal's administrator to configure it.")
 			case strings.Contains(l, "service"):
 				d.FieldErrors["services"] = append(d.FieldErrors["services"], pr)
 			case strings.Contains(l, "app registration") || strings.Contains(l, "application id"):
@@ -434,7 +497,9 @@ func (p *Portal) placeProblems(d *createData, err error) {
 			}
 		}
 	case errors.As(err, &dup):
-		d.FieldErrors["services"] = append(d.FieldErrors["services"], dup.Error())
+		d.FieldErrors["services"] = append(d.FieldErrors["services"], fmt.Sprintf("This tenant already has a %s profile. Re-authorize or delete that profile instead.", dup.AppType))
+	case errors.Is(err, appprofile.ErrInvalidTenantID):
+		d.FieldErrors["tenant"] = append(d.FieldErrors["tenant"], tenantIDHelp)
 	case errors.Is(err, appprofile.ErrCouldNotCheck):
 		d.Problems = append(d.Problems, "The tenant could not be read right now; nothing was created. Try again in a minute.")
 	default:
@@ -523,9 +588,10 @@ func (p *Portal) consentError(w http.ResponseWriter, r *http.Request, err error)
 	var na *appprofile.NotAllowedError
 	switch {
 	case errors.As(err, &elig):
-		p.fail(w, r, http.StatusUnprocessableEntity, "This account cannot consent: it needs "+strings.Join(elig.Missing, "; ")+".")
+		p.failBack(w, r, http.StatusUnprocessableEntity, "This account cannot consent: "+strings.Join(elig.Missing, "; ")+".",
+			"/profiles/"+url.PathEscape(r.PathValue("id"))+"/reauthorize", "Choose another account")
 	case errors.As(err, &na):
-		p.fail(w, r, http.StatusConflict, na.Error())
+		p.fail(w, r, http.StatusConflict, notAllowedText(na))
 	case errors.Is(err, appprofile.ErrNotFound):
 		p.fail(w, r, http.StatusNotFound, "No such profile; it may have been deleted.")
 	default:
@@ -699,7 +765,7 @@ func (p *Portal) reauthorize(w http.ResponseWriter, r *http.Request) {
 		case errors.As(err, &elig):
 			d.Missing = elig.Missing
 		case errors.As(err, &na):
-			d.NotAllowed = na.Error()
+			d.NotAllowed = notAllowedText(na)
 		case errors.As(err, &certErr):
 			d.Problems = certErr.Problems
 		default:
@@ -716,7 +782,7 @@ func (p *Portal) delete(w http.ResponseWriter, r *http.Request) {
 	var na *appprofile.NotAllowedError
 	switch {
 	case errors.As(err, &na):
-		p.fail(w, r, http.StatusConflict, na.Error())
+		p.fail(w, r, http.StatusConflict, notAllowedText(na))
 	case errors.Is(err, appprofile.ErrNotFound):
 		p.fail(w, r, http.StatusNotFound, "No such profile; it may have been deleted already.")
 	case err != nil:

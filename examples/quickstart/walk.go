@@ -261,7 +261,7 @@ func (w *walker) consent(ctx context.Context) (Step, error) {
 			if _, err := w.consentAs(ctx, start, demo.InsightsUPN); err != nil {
 				return s, fmt.Errorf("user consent to %s: %w", p.AppType, err)
 			}
-			s.Notes = append(s.Notes, fmt.Sprintf("%s: admin consent by %s, then re-authorized with user consent by %s (no admin role; allowed after admin consent, seed 003)", appInsights, demo.AdminUPN, demo.InsightsUPN))
+			s.Notes = append(s.Notes, fmt.Sprintf("%s: admin consent by %s, then re-authorized with user consent by %s (no admin role: user consent is allowed once admin consent was granted)", appInsights, demo.AdminUPN, demo.InsightsUPN))
 		}
 	}
 	s.Notes = append(s.Notes, "Each consent was proven by reading the tenant (service principal, grants), never by trusting the callback; roles the vendor assigns within 24 hours are still pending")
@@ -399,7 +399,7 @@ func (w *walker) renewCertificate(ctx context.Context, p appprofile.Profile, s *
 	if err != nil {
 		return fmt.Errorf("re-authorizing %s: %w", p.AppType, err)
 	}
-	s.Notes = append(s.Notes, fmt.Sprintf("%s: a new certificate (valid until %s) was uploaded to app %s; re-authorized in AOS with the new .pfx: %s",
+	s.Notes = append(s.Notes, fmt.Sprintf("%s: a new certificate (valid until %s) was uploaded to app %s; re-authorized with the new .pfx in AvePoint Online Services, where custom app profiles are re-authorized (the Elements Customer app profile page re-authorizes modern profiles only): %s",
 		p.AppType, app.NotAfter.UTC().Format("2006-01-02"), p.AppID, np.Status))
 	return nil
 }

@@ -177,7 +177,7 @@ func writeAppTypeTable(w io.Writer, c *permissions.Catalog, a permissions.AppTyp
 	for _, p := range a.Permissions {
 		d := p.Description
 		if p.SeedValue != "" {
-			d += fmt.Sprintf(" [seed writes %s]", p.SeedValue)
+			d += fmt.Sprintf(" [AvePoint's page writes %s]", p.SeedValue)
 		}
 		if p.Since != "" {
 			d += fmt.Sprintf(" [since %s]", p.SinceText())

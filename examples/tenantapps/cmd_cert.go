@@ -75,11 +75,7 @@ func readPassword(env *cliEnv, envVar string, fromStdin bool) (string, error) {
 	case envVar != "" && fromStdin:
 		return "", errors.New("use either --password-env or --password-stdin, not both")
 	case envVar != "":
-		pw := env.getenv(envVar)
-		if pw == "" {
-			fmt.Fprintf(env.stderr, "tenantapps: note: $%s is empty or unset; using an empty password\n", envVar)
-		}
-		return pw, nil
+		return env.getenv(envVar), nil
 	case fromStdin:
 		b, err := io.ReadAll(io.LimitReader(env.stdin, 1<<16))
 		if err != nil {
@@ -92,45 +88,43 @@ func readPassword(env *cliEnv, envVar string, fromStdin bool) (string, error) {
 }
 
 func runCertInspect(env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "cert inspect", "")
-	pfxPath := fs.String("pfx", "", "the .pfx/.p12 file (required)")
-	certPath := fs.String("cert", "", "the .cer/.crt uploaded to Entra ID; checks the pairing")
-	pwEnv := fs.String("password-env", "", "name of the environment variable holding the .pfx password")
+	fs := newFlagSet(env, "cert inspect", "usage: tenantapps cert inspect --pfx FILE [--cert FILE] [--password-env VAR | --password-stdin] [flags]\n\n"+
+		"Opens a .pfx and judges it: the problems, its certificate, and (with --cert) whether it is paired with the\n"+
+		"certificate uploaded to Entra ID. Exit 0 usable, 1 not usable, 2 usage error.\n\n"+
+		"Environment: the variable named by --password-env holds the .pfx password (never a flag).")
+	pfxPath := fs.String("pfx", "", "the .pfx/.p12 `file` (required)")
+	certPath := fs.String("cert", "", "the .cer/.crt `file` uploaded to Entra ID; checks the pairing")
+	pwEnv := fs.String("password-env", "", "the name of the environment `variable` holding the .pfx password")
 	pwStdin := fs.Bool("password-stdin", false, "read the .pfx password from stdin (one line)")
-	days := fs.Int("expiring-days", 30, "warn (expiring_soon) when the certificate expires within this many days; 0 turns it off")
-	at := fs.String("at", "", "validate as of this time (RFC 3339) instead of now")
-	format := fs.String("format", "table", "output format: table or json")
-	if code, ok := parseFlags(fs, args); !ok {
+	days := fs.Int("expiring-days", 30, "warn (expiring_soon) when the certificate expires within this many `days`; 0 turns it off")
+	at := fs.String("at", "", "validate as of this `time` (RFC 3339) instead of now")
+	format := formatFlag(fs)
+	if code, ok := parseCommon(env, fs, args, format, commonOpts{noArgs: true}); !ok {
 		return code
 	}
-	if *pfxPath == "" || fs.NArg() != 0 || (*format != "table" && *format != "json") {
-		fmt.Fprintln(env.stderr, "usage: tenantapps cert inspect --pfx FILE [--cert FILE] [--password-env VAR | --password-stdin] [--format table|json]")
-		return exitUsage
+	if code, ok := requireFlags(env, fs, map[string]string{"--pfx": *pfxPath}); !ok {
+		return code
 	}
 	now := time.Now
 	if *at != "" {
 		t, err := time.Parse(time.RFC3339, *at)
 		if err != nil {
-			fmt.Fprintf(env.stderr, "tenantapps: --at: %v\n", err)
-			return exitUsage
+			return usageError(env, fs, "--at: %v", err)
 		}
 		now = func() time.Time { return t }
 	}
 	password, err := readPassword(env, *pwEnv, *pwStdin)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps: %v\n", err)
-		return exitUsage
+		return usageError(env, fs, "%v", err)
 	}
 	pfxData, err := os.ReadFile(*pfxPath)
 	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps: %v\n", err)
-		return exitUsage
+		return usageError(env, fs, "%v", err)
 	}
 	var cer []byte
 	if *certPath != "" {
 		if cer, err = os.ReadFile(*certPath); err != nil {
-			fmt.Fprintf(env.stderr, "tenantapps: %v\n", err)
-			return exitUsage
+			return usageError(env, fs, "%v", err)
 		}
 	}
 	window := time.Duration(*days) * 24 * time.Hour
@@ -143,6 +137,16 @@ func runCertInspect(env *cliEnv, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	b, err := certs.InspectContext(ctx, pfxData, password)
+	if password == "" && errors.Is(err, certs.ErrWrongPassword) {
+		// No password was given (or the variable is empty): that is not a wrong password.
+		switch {
+		case *pwEnv != "":
+			return usageError(env, fs, "the .pfx is protected by a password and $%s is empty or unset: set it to the .pfx password", *pwEnv)
+		case *pwStdin:
+			return usageError(env, fs, "the .pfx is protected by a password and stdin gave none: write the password on stdin")
+		}
+		return usageError(env, fs, "the .pfx is protected by a password: give it with --password-env VAR (the name of an environment variable holding it) or --password-stdin")
+	}
 	if err != nil {
 		p, _ := certs.ProblemOf(err)
 		out.Problems = append(out.Problems, p)
@@ -173,8 +177,7 @@ func runCertInspect(env *cliEnv, args []string) int {
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
-			fmt.Fprintf(env.stderr, "tenantapps: %v\n", err)
-			return exitUsage
+			return usageError(env, fs, "%v", err)
 		}
 	} else {
 		printInspectTable(env.stdout, *pfxPath, out)
@@ -236,36 +239,35 @@ type certNewJSON struct {
 }
 
 func runCertNew(env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "cert new", "")
-	cn := fs.String("cn", "", "certificate common name, for example the app's name (required)")
-	out := fs.String("out", "", "output path prefix: writes PREFIX.pfx, PREFIX.cer, PREFIX.crt (required)")
-	years := fs.Int("years", 2, "validity in years (1 to 10)")
-	keyBits := fs.Int("key-bits", certs.DefaultKeyBits, "RSA key size (2048 to 8192)")
-	pwEnv := fs.String("password-env", "", "name of the environment variable holding the new .pfx password (required)")
+	fs := newFlagSet(env, "cert new", "usage: tenantapps cert new --cn NAME --out PREFIX --password-env VAR [flags]\n\n"+
+		"Creates a self-signed app certificate: PREFIX.pfx (the private key, protected by the password), and\n"+
+		"PREFIX.cer and PREFIX.crt to upload to the app registration in Entra ID.\n\n"+
+		"Environment: the variable named by --password-env holds the password for the new .pfx (never a flag).")
+	cn := fs.String("cn", "", "the certificate's common `name`, for example the app's name (required)")
+	out := fs.String("out", "", "the output path `prefix`: writes PREFIX.pfx, PREFIX.cer, PREFIX.crt (required)")
+	years := fs.Int("years", 2, "validity in `years` (1 to 10)")
+	keyBits := fs.Int("key-bits", certs.DefaultKeyBits, "RSA key size in `bits` (2048 to 8192)")
+	pwEnv := fs.String("password-env", "", "the name of the environment `variable` holding the new .pfx password (required)")
 	force := fs.Bool("force", false, "overwrite existing files")
-	format := fs.String("format", "table", "output format: table or json")
-	if code, ok := parseFlags(fs, args); !ok {
+	format := formatFlag(fs)
+	if code, ok := parseCommon(env, fs, args, format, commonOpts{noArgs: true}); !ok {
 		return code
 	}
-	if *cn == "" || *out == "" || *pwEnv == "" || fs.NArg() != 0 || (*format != "table" && *format != "json") {
-		fmt.Fprintln(env.stderr, "usage: tenantapps cert new --cn NAME --out PREFIX --password-env VAR [--years N] [--key-bits N] [--force] [--format table|json]")
-		return exitUsage
+	if code, ok := requireFlags(env, fs, map[string]string{"--cn": *cn, "--out": *out, "--password-env": *pwEnv}); !ok {
+		return code
 	}
 	if *years < 1 || *years > 10 {
-		fmt.Fprintln(env.stderr, "tenantapps: --years must be between 1 and 10")
-		return exitUsage
+		return usageError(env, fs, "--years must be between 1 and 10")
 	}
 	password := env.getenv(*pwEnv)
 	if password == "" {
-		fmt.Fprintf(env.stderr, "tenantapps: $%s is empty or unset; set it to the password that will protect the .pfx\n", *pwEnv)
-		return exitUsage
+		return usageError(env, fs, "$%s is empty or unset; set it to the password that will protect the .pfx", *pwEnv)
 	}
 	paths := [3]string{*out + ".pfx", *out + ".cer", *out + ".crt"}
 	if !*force {
 		for _, p := range paths {
 			if _, err := os.Stat(p); err == nil {
-				fmt.Fprintf(env.stderr, "tenantapps: %s exists; use --force to overwrite it\n", p)
-				return exitUsage
+				return usageError(env, fs, "%s exists; use --force to overwrite it", p)
 			}
 		}
 	}
@@ -274,8 +276,7 @@ func runCertNew(env *cliEnv, args []string) int {
 		Validity: time.Duration(*years) * 365 * 24 * time.Hour,
 	})
 	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps: %v\n", err)
-		return exitUsage
+		return usageError(env, fs, "%v", err)
 	}
 	for i, data := range [][]byte{g.PFX, g.CER, g.CRT} {
 		mode := os.FileMode(0o644)
@@ -283,7 +284,7 @@ func runCertNew(env *cliEnv, args []string) int {
 			mode = 0o600 // the private key
 		}
 		if err := os.WriteFile(paths[i], data, mode); err != nil {
-			fmt.Fprintf(env.stderr, "tenantapps: %v\n", err)
+			fmt.Fprintf(env.stderr, "tenantapps %s: %v\n", fs.Name(), err)
 			return exitNegative
 		}
 	}

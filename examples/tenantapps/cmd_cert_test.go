@@ -15,7 +15,7 @@ import (
 const certCorpus = "../../certs/testdata/corpus/"
 
 func TestCertInspectGolden(t *testing.T) {
-	pw := map[string]string{"PFX_PW": "Pa55-word"}
+	pw := map[string]string{"PFX_PW": "Pa55-word", "WRONG_PW": "not-the-password"}
 	at := "--at=2027-06-01T00:00:00Z"
 	tests := []struct {
 		name   string
@@ -26,7 +26,7 @@ func TestCertInspectGolden(t *testing.T) {
 	}{
 		{"ok and paired", "", []string{"cert", "inspect", "--pfx", certCorpus + "openssl3-default-chain.pfx", "--cert", certCorpus + "leaf.cer", "--password-env", "PFX_PW", "--format", "json", at}, exitOK, "cert_inspect_ok.json"},
 		{"password on stdin, not paired", "Pa55-word\n", []string{"cert", "inspect", "--pfx", certCorpus + "openssl3-default-chain.pfx", "--cert", certCorpus + "other.crt", "--password-stdin", "--format", "json", at}, exitNegative, "cert_inspect_mismatch.json"},
-		{"wrong password", "", []string{"cert", "inspect", "--pfx", certCorpus + "openssl3-rsa2048.pfx", "--format", "json", at}, exitNegative, "cert_inspect_wrong_password.json"},
+		{"wrong password", "", []string{"cert", "inspect", "--pfx", certCorpus + "openssl3-rsa2048.pfx", "--password-env", "WRONG_PW", "--format", "json", at}, exitNegative, "cert_inspect_wrong_password.json"},
 		{"EC key, warnings and errors", "", []string{"cert", "inspect", "--pfx", certCorpus + "openssl3-p256.pfx", "--password-env", "PFX_PW", "--format", "json", "--at=2028-11-01T00:00:00Z"}, exitNegative, "cert_inspect_ec.json"},
 		{"table", "", []string{"cert", "inspect", "--pfx", certCorpus + "openssl3-sha1signed.pfx", "--password-env", "PFX_PW", at}, exitOK, "cert_inspect_table.txt"},
 	}
@@ -138,4 +138,32 @@ func readCertFile(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestCertMessagesSayWhatToDo: a missing required flag is named, a missing password is not a
+// wrong password, and the help is in the format of the other commands (usage, text, flags).
+func TestCertMessagesSayWhatToDo(t *testing.T) {
+	tests := []struct {
+		args []string
+		vars map[string]string
+		code int
+		want string
+	}{
+		{[]string{"cert", "new", "--out", "y", "--password-env", "P"}, nil, exitUsage, "tenantapps cert new: --cn is required"},
+		{[]string{"cert", "new"}, nil, exitUsage, "tenantapps cert new: --cn, --out and --password-env are required"},
+		{[]string{"cert", "inspect"}, nil, exitUsage, "tenantapps cert inspect: --pfx is required"},
+		{[]string{"cert", "inspect", "--pfx", certCorpus + "openssl3-rsa2048.pfx"}, nil, exitUsage, "the .pfx is protected by a password: give it with --password-env VAR"},
+		{[]string{"cert", "inspect", "--pfx", certCorpus + "openssl3-rsa2048.pfx", "--password-env", "UNSET_PW"}, nil, exitUsage, "$UNSET_PW is empty or unset"},
+		{[]string{"cert", "new", "--help"}, nil, exitOK, "usage: tenantapps cert new --cn NAME"},
+		{[]string{"cert", "inspect", "--help"}, nil, exitOK, "Environment: the variable named by --password-env"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := runCLIOpts(t, cliOpts{vars: tt.vars}, tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "wrong_password") {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tt.args, code, stderr, tt.code, tt.want)
+		}
+		if tt.code == exitOK && !strings.Contains(stderr, "\n\nflags:\n") {
+			t.Errorf("%v: help is not in the usage / flags format:\n%s", tt.args, stderr)
+		}
+	}
 }

@@ -31,7 +31,7 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func runConsentCheck(env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "consent-check", "usage: tenantapps consent-check --app-type NAME [--service NAME] [--method admin|user] [--role NAME]... [flags]\n\nDecides whether the described account may consent (seed 003). Exit 0 yes, 1 no.")
+	fs := newFlagSet(env, "consent-check", "usage: tenantapps consent-check --app-type NAME [--service NAME] [--method admin|user] [--role NAME]... [flags]\n\nDecides whether the described account may consent, by the consent rules. Exit 0 yes, 1 no.")
 	format := formatFlag(fs)
 	appType := fs.String("app-type", "", "the app type `name` (required)")
 	service := fs.String("service", "", "the service `name`; required when the app type serves several services")
@@ -61,7 +61,11 @@ func runConsentCheck(env *cliEnv, args []string) int {
 	for _, n := range roleNames {
 		r, ok := roles.LookupDirectoryRole(n)
 		if !ok {
-			return usageErr("--role: unknown directory role %q", n)
+			var names []string
+			for _, d := range roles.DirectoryRoles() {
+				names = append(names, d.Name)
+			}
+			return usageErr("--role: unknown directory role %q; use one of: %s", n, strings.Join(names, ", "))
 		}
 		who.Roles = append(who.Roles, r.TemplateID)
 	}

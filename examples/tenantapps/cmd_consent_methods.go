@@ -46,7 +46,7 @@ type userPolicyJSON struct {
 }
 
 func runConsentMethods(env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "consent-methods", "usage: tenantapps consent-methods --app-type NAME [--service NAME] [--format table|json]\n\nPrints the consent methods of an app type and who may use them (seed 003).")
+	fs := newFlagSet(env, "consent-methods", "usage: tenantapps consent-methods --app-type NAME [--service NAME] [--format table|json]\n\nPrints the consent methods of an app type and who may use them, from the consent rules.")
 	format := formatFlag(fs)
 	appType := fs.String("app-type", "", "the app type `name` (required), e.g. \"Cloud Backup Express\"")
 	service := fs.String("service", "", "the service `name`; required when the app type serves several services")

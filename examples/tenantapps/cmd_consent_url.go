@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/consent"
 )
 
@@ -47,7 +48,11 @@ type consentStateJSON struct {
 }
 
 func runConsentURL(env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "consent-url", fmt.Sprintf("usage: tenantapps consent-url --tenant TENANT_ID --client-id APP_ID --redirect-uri URI [flags]\n\nPrints a consent URL with a state signed by the key in $%s.", envStateKey))
+	fs := newFlagSet(env, "consent-url", fmt.Sprintf("usage: tenantapps consent-url --tenant TENANT_ID --client-id APP_ID --redirect-uri URI [flags]\n\n"+
+		"Prints a consent URL with a state signed by the key in $%s.\n\n"+
+		"Environment:\n"+
+		"  $%-24s the base64 of at least 32 random bytes that sign the state (required)\n"+
+		"  $%-24s the key's ID carried in the state (default \"cli\")", envStateKey, envStateKey, envStateKeyID))
 	format := formatFlag(fs)
 	tenant := fs.String("tenant", "", "the customer's tenant `ID` (GUID, required)")
 	clientID := fs.String("client-id", "", "the app's application (client) `ID` (required)")
@@ -57,7 +62,7 @@ func runConsentURL(env *cliEnv, args []string) int {
 	service := fs.String("service", "", "the service `name`, with --app-type when it serves several")
 	profileID := fs.String("profile-id", "cli", "the app profile `ID` carried in the state")
 	authority := fs.String("authority", consent.PublicCloudAuthority, "the Entra ID authority `URL` (national cloud or emulator)")
-	graph := fs.String("graph", "", "the Microsoft Graph endpoint `URL` for the default scope (matches --authority's cloud)")
+	graph := fs.String("graph", "", "the Microsoft Graph endpoint `URL` for the default scope (default: the Graph endpoint of --authority's cloud, e.g. https://graph.microsoft.us for https://login.microsoftonline.us)")
 	ttl := fs.Duration("ttl", consent.DefaultStateTTL, "how long the state is accepted (1m to 24h)")
 	printVerifier := fs.Bool("print-verifier", false, "print the PKCE verifier of a user-consent URL (a secret)")
 	catalogs := catalogFlag(fs)
@@ -70,6 +75,11 @@ func runConsentURL(env *cliEnv, args []string) int {
 			return usageErr("%s is required", f.name)
 		}
 	}
+	tenantID, err := appprofile.NormalizeTenantID(*tenant)
+	if err != nil {
+		return usageErr("--tenant: %v", err)
+	}
+	*tenant = tenantID
 	method, err := consent.ParseMethod(*methodFlag)
 	if err != nil {
 		return usageErr("--method: %v", err)

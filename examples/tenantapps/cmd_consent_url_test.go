@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,7 +94,7 @@ func TestConsentURLUsageErrors(t *testing.T) {
 		{map[string]string{envStateKey: base64.StdEncoding.EncodeToString([]byte("short"))}, base, "at least 32 random bytes"},
 		{key, append(base, "--method", "user", "--app-type", "Fly App"), "allow no user consent"},
 		{key, append(base, "--method", "delegated"), "unknown consent method"},
-		{key, []string{"consent-url", "--tenant", "contoso.com", "--client-id", cliClient, "--redirect-uri", cliRedirect}, "tenant ID (GUID)"},
+		{key, []string{"consent-url", "--tenant", "contoso.com", "--client-id", cliClient, "--redirect-uri", cliRedirect}, "is a domain name, not a tenant ID"},
 		{key, []string{"consent-url", "--tenant", cliTenant, "--client-id", cliClient, "--redirect-uri", "http://portal.example/cb"}, "must use https"},
 		{key, append(base, "--authority", "http://login.example"), "invalid authority host"},
 		{key, append(base, "--ttl", "48h"), "out of range"},
@@ -104,6 +105,37 @@ func TestConsentURLUsageErrors(t *testing.T) {
 		}
 		if strings.Contains(errOut, string(cliSecret)) || strings.Contains(errOut, tc.vars[envStateKey]) && tc.vars[envStateKey] != "" {
 			t.Errorf("%v: the state key appears in stderr", tc.args)
+		}
+	}
+}
+
+// TestConsentURLNationalCloud: --authority of a national cloud implies its Graph endpoint for
+// the default scope; --graph still overrides it.
+func TestConsentURLNationalCloud(t *testing.T) {
+	vars := map[string]string{envStateKey: base64.StdEncoding.EncodeToString(cliSecret)}
+	for _, tc := range []struct {
+		extra     []string
+		wantScope string
+	}{
+		{[]string{"--authority", "https://login.microsoftonline.us"}, "https://graph.microsoft.us/.default"},
+		{[]string{"--authority", "https://login.chinacloudapi.cn"}, "https://microsoftgraph.chinacloudapi.cn/.default"},
+		{[]string{"--authority", "https://login.microsoftonline.us", "--graph", "https://dod-graph.microsoft.us"}, "https://dod-graph.microsoft.us/.default"},
+	} {
+		args := append([]string{"consent-url", "--format", "json", "--tenant", cliTenant, "--client-id", cliClient, "--redirect-uri", cliRedirect, "--method", "user"}, tc.extra...)
+		code, out, errOut := runCLIOpts(t, cliOpts{vars: vars}, args...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", tc.extra, code, errOut)
+		}
+		var got consentURLJSON
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(got.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if scopes := strings.Fields(u.Query().Get("scope")); !slices.Contains(scopes, tc.wantScope) {
+			t.Errorf("%v: scope %v, want %s", tc.extra, scopes, tc.wantScope)
 		}
 	}
 }

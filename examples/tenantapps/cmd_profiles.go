@@ -13,6 +13,7 @@ import (
 
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/examples/internal/envconfig"
+	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/store"
 )
 
@@ -105,13 +106,29 @@ type profilesFlags struct {
 	cursor *string
 }
 
+// profilesEnvHelp lists the environment variables a profiles subcommand reads.
+func profilesEnvHelp(sub string) string {
+	lines := []string{"Environment:", fmt.Sprintf("  $%-31s the store: a SQLite file path or a postgres:// DSN (when --db is not given)", envStoreDSN)}
+	if sub == "verify" {
+		lines = append(lines,
+			fmt.Sprintf("  $%-31s the MSP's reading app's application (client) ID (required)", envReaderAppID),
+			fmt.Sprintf("  $%-31s the path of its .pfx, certificate and RSA key (required)", envReaderPFX),
+			fmt.Sprintf("  $%-31s the .pfx password (may be empty)", envReaderPassword),
+			fmt.Sprintf("  $%-31s the Entra authority, for a national cloud (default https://login.microsoftonline.com)", envAuthorityHost),
+			fmt.Sprintf("  $%-31s the Graph base URL with version (default: the authority's cloud, e.g. https://graph.microsoft.us/v1.0)", envGraphURL),
+			fmt.Sprintf("  $%-31s the app-only Graph scope (default: the authority's cloud)", envGraphScope),
+			fmt.Sprintf("  $%-31s extra PEM roots to trust (an emulator's)", envExtraRootCAFile))
+	}
+	return strings.Join(lines, "\n")
+}
+
 func newProfilesFlags(env *cliEnv, sub, usage string, filters bool) *profilesFlags {
-	f := &profilesFlags{fs: newFlagSet(env, "profiles "+sub, fmt.Sprintf("usage: tenantapps profiles %s\n\nThe store is --db or $%s (a SQLite path or a postgres:// DSN).", usage, envStoreDSN))}
+	f := &profilesFlags{fs: newFlagSet(env, "profiles "+sub, fmt.Sprintf("usage: tenantapps profiles %s\n\nThe store is --db or $%s (a SQLite path or a postgres:// DSN).\n\n%s", usage, envStoreDSN, profilesEnvHelp(sub)))}
 	f.format = formatFlag(f.fs)
 	f.db = f.fs.String("db", "", "the SQLite store `file` (default: $"+envStoreDSN+")")
 	if filters {
 		f.fs.StringVar(&f.filter.Customer, "customer", "", "only this `customer`")
-		f.fs.StringVar(&f.filter.Tenant, "tenant", "", "only this tenant `ID`")
+		f.fs.StringVar(&f.filter.Tenant, "tenant", "", "only this tenant `ID` (a GUID, any case)")
 		f.fs.StringVar(&f.filter.Service, "service", "", "only profiles serving this `service`")
 		f.fs.StringVar(&f.filter.AppType, "app-type", "", "only this app `type`")
 		f.fs.StringVar(&f.filter.Status, "status", "", "only this `status`: pending, valid, expired or invalid")
@@ -144,6 +161,28 @@ func (f *profilesFlags) parse(env *cliEnv, args []string) int {
 	}
 	if f.limit != nil && (*f.limit < 1 || *f.limit > store.MaxLimit) {
 		return usageError(env, f.fs, "--limit must be between 1 and %d", store.MaxLimit)
+	}
+	if t := f.filter.Tenant; t != "" {
+		id, err := appprofile.NormalizeTenantID(t)
+		if err != nil {
+			return usageError(env, f.fs, "--tenant: %v", err)
+		}
+		f.filter.Tenant = id
+	}
+	// Services and app types match the catalog's names ignoring case, as the catalog does.
+	if s := f.filter.Service; s != "" {
+		svc, err := permissions.Default().Service(s)
+		if err != nil {
+			return usageError(env, f.fs, "--service: %v", err)
+		}
+		f.filter.Service = svc.Name
+	}
+	if a := f.filter.AppType; a != "" {
+		at, err := permissions.Default().AppType(a)
+		if err != nil {
+			return usageError(env, f.fs, "--app-type: %v", err)
+		}
+		f.filter.AppType = at.Name
 	}
 	if s := f.filter.Status; s != "" && !appprofile.Status(s).Valid() {
 		return usageError(env, f.fs, "unknown --status %q: use pending, valid, expired or invalid", s)

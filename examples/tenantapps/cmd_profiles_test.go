@@ -69,18 +69,14 @@ func seedStore(t *testing.T) (string, *consenttest.Fake) {
 	if err := f.RegisterApp(consenttest.App{AppID: nitroApp, DisplayName: "APElements Automation"}); err != nil {
 		t.Fatal(err)
 	}
-	for i, tid := range []string{tenantA, tenantB} {
-		if _, err := f.CreateServicePrincipal(tid, nitroApp); err != nil {
+	for _, tid := range []string{tenantA, tenantB} {
+		if err := consenttest.GrantConsent(f, tid, nitroApp, nil, nitro.Name); err != nil {
 			t.Fatal(err)
 		}
-		for j, p := range nitro.Permissions {
-			if i == 1 && j == 0 {
-				continue // tenant B: the first permission was revoked
-			}
-			if err := f.GrantAppRole(tid, nitroApp, p.ResourceAppID, p.ID); err != nil {
-				t.Fatal(err)
-			}
-		}
+	}
+	// Tenant B: the first permission was revoked.
+	if err := consenttest.RevokePermission(f, tenantB, nitroApp, nil, nitro.Name, nitro.Permissions[0].Value); err != nil {
+		t.Fatal(err)
 	}
 	return path, f
 }
@@ -150,6 +146,9 @@ func TestProfilesErrors(t *testing.T) {
 		{"postgres DSN in a flag", nil, []string{"profiles", "list", "--db", "postgres://u:secret@h/db"}, exitUsage, "put a postgres DSN in $TENANTAPPS_STORE_DSN"},
 		{"bad format", nil, []string{"profiles", "list", "--db", path, "--format", "yaml"}, exitUsage, "unknown --format"},
 		{"bad status", nil, []string{"profiles", "list", "--db", path, "--status", "broken"}, exitUsage, "unknown --status"},
+		{"tenant not an ID", nil, []string{"profiles", "list", "--db", path, "--tenant", "contoso.onmicrosoft.com"}, exitUsage, "is a domain name, not a tenant ID"},
+		{"unknown service", nil, []string{"profiles", "list", "--db", path, "--service", "Nitrogen"}, exitUsage, `unknown service "Nitrogen"; use one of: `},
+		{"service in any case", nil, []string{"profiles", "list", "--db", path, "--service", "NITRO", "--app-type", "apelements automation"}, exitOK, ""},
 		{"bad limit", nil, []string{"profiles", "list", "--db", path, "--limit", "0"}, exitUsage, "--limit must be between"},
 		{"bad cursor", nil, []string{"profiles", "list", "--db", path, "--cursor", "garbage"}, exitUsage, "cursor"},
 		{"show unknown", nil, []string{"profiles", "show", "--db", path, "p-404"}, exitNegative, "no profile \"p-404\""},
@@ -166,6 +165,12 @@ func TestProfilesErrors(t *testing.T) {
 				t.Errorf("stderr echoes the DSN's password: %q", errOut)
 			}
 		})
+	}
+	// A service or app type in another case finds the same profiles.
+	_, exact, _ := runProfilesCLI(t, nil, f, "profiles", "list", "--db", path, "--service", "Nitro", "--format", "json")
+	_, anyCase, _ := runProfilesCLI(t, nil, f, "profiles", "list", "--db", path, "--service", "NITRO", "--app-type", "apelements automation", "--format", "json")
+	if !strings.Contains(exact, `"appType": "APElements Automation"`) || anyCase != exact {
+		t.Errorf("--service NITRO listed\n%s\nwant what --service Nitro lists:\n%s", anyCase, exact)
 	}
 	// Without a driver, verify is a usage error that says so.
 	code, _, errOut := runProfilesCLI(t, nil, nil, "profiles", "verify", "--db", path)

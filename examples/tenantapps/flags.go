@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
+	"strings"
 )
 
 // formatHelp is the help text of --format, which every command accepts.
@@ -69,6 +71,25 @@ func parseCommon(env *cliEnv, fs *flag.FlagSet, args []string, format *string, o
 		return fail("unknown --format %q: use table or json", *format)
 	}
 	return 0, true
+}
+
+// requireFlags reports the required flags (name → value) that were not given, all at once, and
+// returns exitUsage and false when any is missing.
+func requireFlags(env *cliEnv, fs *flag.FlagSet, flags map[string]string) (int, bool) {
+	var missing []string
+	for name, value := range flags {
+		if strings.TrimSpace(value) == "" {
+			missing = append(missing, name)
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return 0, true
+	case 1:
+		return usageError(env, fs, "%s is required (see --help)", missing[0]), false
+	}
+	sort.Strings(missing)
+	return usageError(env, fs, "%s and %s are required (see --help)", strings.Join(missing[:len(missing)-1], ", "), missing[len(missing)-1]), false
 }
 
 // usageError reports a usage error of the command fs belongs to and returns exitUsage.

@@ -182,11 +182,7 @@ func TestLifecycleOverGraph(t *testing.T) {
 	}
 	start, err = m.BeginConsent(ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: ga})
 	must(t, err)
-	_, err = w.srv.CreateServicePrincipal(tid, nitroApp)
-	must(t, err)
-	for _, p := range w.nitro.Permissions {
-		must(t, w.srv.GrantAppRole(tid, nitroApp, p.ResourceAppID, p.ID))
-	}
+	must(t, consenttest.GrantConsent(w.srv, tid, nitroApp, nil, w.nitro.Name))
 	p, err := m.CompleteConsent(ctx, appprofile.Callback{State: start.State, Tenant: tid, AdminConsent: "True"})
 	must(t, err)
 	if p.Status != appprofile.Valid {

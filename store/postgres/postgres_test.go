@@ -20,7 +20,7 @@ func dsn(t testing.TB) string {
 	t.Helper()
 	d := os.Getenv("TENANTAPPS_POSTGRES_DSN")
 	if d == "" {
-		t.Skip("TENANTAPPS_POSTGRES_DSN is unset; .ci/run sets it to the local server")
+		t.Skip("set TENANTAPPS_POSTGRES_DSN to run the PostgreSQL tests, e.g. TENANTAPPS_POSTGRES_DSN='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' (a database where the tests may create and drop schemas; .ci/run sets it)")
 	}
 	return d
 }

@@ -29,8 +29,8 @@ const (
 	ReaderPFX         = "TENANTAPPS_READER_PFX"          // path of its .pfx (certificate + RSA key)
 	ReaderPFXPassword = "TENANTAPPS_READER_PFX_PASSWORD" // the .pfx password (may be empty)
 	Authority         = "TENANTAPPS_AUTHORITY"           // optional: Entra host (national cloud, emulator)
-	GraphURL          = "TENANTAPPS_GRAPH_URL"           // optional: Graph base URL with version
-	GraphScope        = "TENANTAPPS_GRAPH_SCOPE"         // optional: app-only Graph scope
+	GraphURL          = "TENANTAPPS_GRAPH_URL"           // optional: Graph base URL with version (default: $TENANTAPPS_AUTHORITY's cloud)
+	GraphScope        = "TENANTAPPS_GRAPH_SCOPE"         // optional: app-only Graph scope (default: $TENANTAPPS_AUTHORITY's cloud)
 	CAFile            = "TENANTAPPS_CA_FILE"             // optional: extra PEM roots to trust (an emulator's)
 	StoreDSN          = "TENANTAPPS_STORE_DSN"           // a SQLite file path or a postgres:// DSN
 )
@@ -59,6 +59,7 @@ func GraphDriver(getenv func(string) string) (*graph.Driver, error) {
 		GraphURL:         getenv(GraphURL),
 		GraphScope:       getenv(GraphScope),
 	}
+	cloudDefaults(&cfg)
 	if getenv(CAFile) != "" {
 		if cfg.HTTPClient, err = HTTPClient(getenv); err != nil {
 			return nil, err
@@ -110,6 +111,26 @@ func LoadCredential(whose, envName, path, password string) (consent.CertificateC
 		return consent.CertificateCredential{}, fmt.Errorf("%s .pfx (%s) holds no private key for its certificate", whose, path)
 	}
 	return consent.CertificateCredential{Chain: b.Chain, Key: b.PrivateKey}, nil
+}
+
+// cloudDefaults fills the Graph URL and scope a national cloud's authority implies (Microsoft
+// Graph national cloud deployments, https://learn.microsoft.com/graph/deployments), unless
+// $TENANTAPPS_GRAPH_URL / $TENANTAPPS_GRAPH_SCOPE set them (a DoD tenant sets
+// https://dod-graph.microsoft.us). An authority of no known cloud (an emulator) changes nothing.
+func cloudDefaults(cfg *graph.Config) {
+	if strings.TrimSpace(cfg.AuthorityHost) == "" {
+		return
+	}
+	g, ok := consent.GraphEndpointFor(cfg.AuthorityHost)
+	if !ok {
+		return
+	}
+	if cfg.GraphURL == "" {
+		cfg.GraphURL = g + "/v1.0"
+	}
+	if cfg.GraphScope == "" {
+		cfg.GraphScope = g + "/.default"
+	}
 }
 
 // OpenStore opens the store named by dsn: a postgres:// (or postgresql://) DSN, or the path of an

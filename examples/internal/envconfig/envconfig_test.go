@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tenantapps/tenantapps/consent/graph"
 )
 
 func TestGraphDriverNamesWhatIsMissing(t *testing.T) {
@@ -56,4 +58,26 @@ func TestOpenStore(t *testing.T) {
 		t.Fatalf("reopening: %v", err)
 	}
 	st.Close()
+}
+
+// TestNationalCloudDefaults: $TENANTAPPS_AUTHORITY of a national cloud implies its Graph URL and
+// scope; explicit values win; an emulator's authority changes nothing.
+func TestNationalCloudDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		in        graph.Config
+		url, scop string
+	}{
+		{graph.Config{AuthorityHost: "https://login.microsoftonline.us"}, "https://graph.microsoft.us/v1.0", "https://graph.microsoft.us/.default"},
+		{graph.Config{AuthorityHost: "https://login.chinacloudapi.cn"}, "https://microsoftgraph.chinacloudapi.cn/v1.0", "https://microsoftgraph.chinacloudapi.cn/.default"},
+		{graph.Config{AuthorityHost: "https://login.microsoftonline.us", GraphURL: "https://dod-graph.microsoft.us/v1.0", GraphScope: "https://dod-graph.microsoft.us/.default"},
+			"https://dod-graph.microsoft.us/v1.0", "https://dod-graph.microsoft.us/.default"},
+		{graph.Config{AuthorityHost: "https://127.0.0.1:8443"}, "", ""},
+		{graph.Config{}, "", ""},
+	} {
+		cfg := tc.in
+		cloudDefaults(&cfg)
+		if cfg.GraphURL != tc.url || cfg.GraphScope != tc.scop {
+			t.Errorf("%s: GraphURL %q scope %q, want %q %q", tc.in.AuthorityHost, cfg.GraphURL, cfg.GraphScope, tc.url, tc.scop)
+		}
+	}
 }
