@@ -58,10 +58,12 @@ type Config struct {
 	// ("https://login.microsoftonline.us"), or graphtest.Server.URL. Must be https.
 	AuthorityHost string
 	// GraphURL is the Graph base URL including the version: DefaultGraphURL, a national cloud,
-	// or graphtest.Server.GraphURL().
+	// or graphtest.Server.GraphURL(). Empty: the Graph endpoint of AuthorityHost's cloud
+	// (consent.GraphEndpointFor), DefaultGraphURL for any other authority.
 	GraphURL string
 	// GraphScope is the scope of app-only Graph tokens; DefaultGraphScope. National clouds use
-	// their Graph host, e.g. "https://graph.microsoft.us/.default".
+	// their Graph host, e.g. "https://graph.microsoft.us/.default"; empty: that of AuthorityHost's
+	// cloud, as for GraphURL.
 	GraphScope string
 	// ARMURL is the Azure Resource Manager endpoint (AzureRoleAssignments): DefaultARMURL, a
 	// national cloud, or graphtest.Server.ARMURL(). ARMScope is its token scope,
@@ -179,8 +181,15 @@ func New(cfg Config) (*Driver, error) {
 	if u, err := url.Parse(cfg.AuthorityHost); err != nil || u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("graph: Config.AuthorityHost %q must be an https URL (MSAL refuses others): %w", cfg.AuthorityHost, consent.ErrInvalidArgument)
 	}
+	// A national cloud's authority implies its Graph endpoint ("Microsoft Graph national cloud
+	// deployments", https://learn.microsoft.com/graph/deployments); GraphURL and GraphScope,
+	// when set, win. Any other authority (an emulator) keeps the global service's defaults.
+	cloudGraph, knownCloud := consent.GraphEndpointFor(cfg.AuthorityHost)
 	if cfg.GraphURL == "" {
 		cfg.GraphURL = DefaultGraphURL
+		if knownCloud {
+			cfg.GraphURL = cloudGraph + "/v1.0"
+		}
 	}
 	cfg.GraphURL = strings.TrimSuffix(cfg.GraphURL, "/")
 	gu, err := url.Parse(cfg.GraphURL)
@@ -189,6 +198,9 @@ func New(cfg Config) (*Driver, error) {
 	}
 	if cfg.GraphScope == "" {
 		cfg.GraphScope = DefaultGraphScope
+		if knownCloud {
+			cfg.GraphScope = cloudGraph + "/.default"
+		}
 	}
 	if cfg.ARMURL == "" {
 		cfg.ARMURL = DefaultARMURL

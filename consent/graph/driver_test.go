@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -265,7 +267,10 @@ func TestConcurrentTenantsOneTokenEach(t *testing.T) {
 		ids[i] = fmt.Sprintf("%08x-0000-4000-8000-%012x", 0x50000000+i, i)
 		must(t, e.srv.AddTenant(consenttest.Tenant{ID: ids[i]}))
 	}
-	ctx := ctxT(t)
+	// 720 checks with RSA client assertions over TLS take ~15 s under -race on a loaded 2-core
+	// machine; the deadline only guards against a hang, so it is well above that.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, tenants*perTenant*3)
 	for round := range 3 {
@@ -340,11 +345,20 @@ func TestAppStatesBatchesApps(t *testing.T) {
 }
 
 // TestAppStatesUsesFreeSlots: a tenant with more apps than one $batch holds is read on the
-// tenant's free concurrency slots at once, never more than MaxConcurrentPerTenant.
+// tenant's free concurrency slots at once, never more than MaxConcurrentPerTenant. A barrier in
+// the client's transport holds the first $batch requests until as many as the tenant has slots
+// have been sent, so the test does not depend on how fast the machine schedules them.
 func TestAppStatesUsesFreeSlots(t *testing.T) {
 	for _, slots := range []int{1, 3} {
 		t.Run(fmt.Sprint(slots), func(t *testing.T) {
-			e := newEnv(t, graphtest.Options{}, func(c *graph.Config) { c.MaxConcurrentPerTenant = slots })
+			bt := &batchBarrier{want: slots, release: make(chan struct{})}
+			e := newEnv(t, graphtest.Options{}, func(c *graph.Config) {
+				c.MaxConcurrentPerTenant = slots
+				bt.next = c.HTTPClient.Transport
+				hc := *c.HTTPClient
+				hc.Transport = bt
+				c.HTTPClient = &hc
+			})
 			e.withCustomer(t)
 			apps := []string{appX}
 			for i := 1; i < 18; i++ { // 18 apps: three $batch requests
@@ -356,7 +370,7 @@ func TestAppStatesUsesFreeSlots(t *testing.T) {
 			if _, err := e.drv.AppState(ctx, tenantA, appX); err != nil { // token and resources first
 				t.Fatal(err)
 			}
-			e.srv.AddFault(graphtest.Fault{Route: graphtest.RouteBatch, Kind: graphtest.FaultLatency, Latency: 150 * time.Millisecond})
+			bt.arm()
 			got, err := e.drv.AppStates(ctx, tenantA, apps)
 			if err != nil {
 				t.Fatal(err)
@@ -370,9 +384,50 @@ func TestAppStatesUsesFreeSlots(t *testing.T) {
 			if n := st.Total(graphtest.RouteBatch, tenantA); n != 4 {
 				t.Errorf("%d $batch requests, want 1 + 3", n)
 			}
-			if got := st.MaxConcurrentGraph[tenantA]; got != slots {
-				t.Errorf("at most %d Graph requests at once, want %d (the tenant's free slots)", got, slots)
+			if got := bt.maxInFlight(); got != slots {
+				t.Errorf("at most %d $batch requests at once, want %d (the tenant's free slots)", got, slots)
 			}
 		})
 	}
+}
+
+// batchBarrier counts the $batch requests in flight once armed, and holds the first ones until
+// want of them have been sent (or 10 s passed, when the driver sends fewer at once).
+type batchBarrier struct {
+	next    http.RoundTripper
+	want    int
+	release chan struct{}
+
+	mu                      sync.Mutex
+	armed                   bool
+	inFlight, max, arrivals int
+}
+
+func (b *batchBarrier) arm() { b.mu.Lock(); b.armed = true; b.mu.Unlock() }
+
+func (b *batchBarrier) maxInFlight() int { b.mu.Lock(); defer b.mu.Unlock(); return b.max }
+
+func (b *batchBarrier) RoundTrip(r *http.Request) (*http.Response, error) {
+	b.mu.Lock()
+	if !b.armed || !strings.HasSuffix(r.URL.Path, "/$batch") {
+		b.mu.Unlock()
+		return b.next.RoundTrip(r)
+	}
+	b.inFlight++
+	b.arrivals++
+	b.max = max(b.max, b.inFlight)
+	if b.arrivals == b.want {
+		close(b.release)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.release:
+	case <-time.After(10 * time.Second):
+	case <-r.Context().Done():
+	}
+	resp, err := b.next.RoundTrip(r)
+	b.mu.Lock()
+	b.inFlight--
+	b.mu.Unlock()
+	return resp, err
 }
