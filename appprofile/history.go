@@ -424,6 +424,13 @@ func readHistory(ctx context.Context, os store.OutboxStore, q HistoryQuery) ([]H
 	if q.ProfileID == "" && q.Tenant == "" {
 		return nil, &RequestError{Op: "history", Problems: []string{"name a profile (ProfileID) or a tenant (Tenant)"}}
 	}
+	if q.Tenant != "" {
+		t, err := NormalizeTenantID(q.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		q.Tenant = t
+	}
 	hs, err := os.History(ctx, store.HistoryQuery{RecordID: q.ProfileID, Tenant: q.Tenant, From: q.From, To: q.To, AfterSeq: q.AfterSeq, Limit: q.Limit})
 	if err != nil {
 		return nil, fmt.Errorf("appprofile: history: %w", err)

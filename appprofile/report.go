@@ -91,6 +91,10 @@ func buildReport(ctx context.Context, st store.Store, os store.OutboxStore, tena
 	if tenant == "" {
 		return EvidenceReport{}, &RequestError{Op: "report", Problems: []string{"name the tenant"}}
 	}
+	tenant, err := NormalizeTenantID(tenant)
+	if err != nil {
+		return EvidenceReport{}, err
+	}
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
 		return EvidenceReport{}, &RequestError{Op: "report", Problems: []string{"the range ends before it starts"}}
 	}

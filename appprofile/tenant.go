@@ -84,6 +84,11 @@ func (m *Manager) VerifyTenant(ctx context.Context, tenant string, opts VerifyTe
 	if tenant == "" {
 		return res, &RequestError{Op: "VerifyTenant", Problems: []string{"a tenant ID is required"}}
 	}
+	tenant, err := NormalizeTenantID(tenant)
+	if err != nil {
+		return res, err
+	}
+	res.Tenant = tenant
 	size := opts.PageSize
 	if size <= 0 {
 		size = 500

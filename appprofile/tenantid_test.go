@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tenantapps/tenantapps/appprofile"
@@ -99,5 +100,48 @@ func TestTenantCaseVariantsAreOneTenant(t *testing.T) {
 	e.grantAll(nitroID, "APElements Automation")
 	if _, err := e.mgr.CompleteConsent(e.ctx, appprofile.Callback{State: start.State, Tenant: upper, AdminConsent: "True", RemoteIP: adminIP}); err != nil {
 		t.Errorf("CompleteConsent with the upper-case tenant: %v", err)
+	}
+}
+
+// TestTenantEntryPointsNormalize: the other Manager methods that take a tenant — VerifyTenant,
+// History, Report — read the same tenant in any spelling and refuse what is not a tenant ID.
+func TestTenantEntryPointsNormalize(t *testing.T) {
+	e := newEnv(t)
+	upper := strings.ToUpper(tenantID)
+	ps, err := e.mgr.Create(e.ctx, appprofile.CreateRequest{Customer: "contoso", Tenant: tenantID, Services: []string{"Nitro"}})
+	must(t, err)
+	start, err := e.mgr.BeginConsent(e.ctx, ps[0].ID, appprofile.BeginConsentRequest{Consenter: e.globalAdmin()})
+	must(t, err)
+	e.grantAll(nitroID, "APElements Automation")
+	_, err = e.mgr.CompleteConsent(e.ctx, appprofile.Callback{State: start.State, Tenant: tenantID, AdminConsent: "True", RemoteIP: adminIP})
+	must(t, err) // the consent is a history entry of the tenant
+	res, err := e.mgr.VerifyTenant(e.ctx, upper, appprofile.VerifyTenantOptions{})
+	must(t, err)
+	if res.Tenant != tenantID || res.Checked != len(ps) {
+		t.Errorf("VerifyTenant(%q) = tenant %q, %d checked; want %q, %d", upper, res.Tenant, res.Checked, tenantID, len(ps))
+	}
+	lower, err := e.mgr.History(e.ctx, appprofile.HistoryQuery{Tenant: tenantID})
+	must(t, err)
+	got, err := e.mgr.History(e.ctx, appprofile.HistoryQuery{Tenant: upper})
+	must(t, err)
+	if len(lower) == 0 || len(got) != len(lower) {
+		t.Errorf("History(tenant %q) has %d entries, the lower-case spelling %d (want the same, more than 0)", upper, len(got), len(lower))
+	}
+	rep, err := e.mgr.Report(e.ctx, upper, time.Time{}, time.Time{})
+	must(t, err)
+	if len(rep.Profiles) != len(ps) {
+		t.Errorf("Report(%q) has %d profiles, want %d", upper, len(rep.Profiles), len(ps))
+	}
+	for name, err := range map[string]error{
+		"VerifyTenant": func() error {
+			_, err := e.mgr.VerifyTenant(e.ctx, "contoso.onmicrosoft.com", appprofile.VerifyTenantOptions{})
+			return err
+		}(),
+		"History": func() error { _, err := e.mgr.History(e.ctx, appprofile.HistoryQuery{Tenant: "contoso"}); return err }(),
+		"Report":  func() error { _, err := e.mgr.Report(e.ctx, "not a tenant", time.Time{}, time.Time{}); return err }(),
+	} {
+		if !errors.Is(err, appprofile.ErrInvalidTenantID) {
+			t.Errorf("%s with a non-tenant: err = %v, want ErrInvalidTenantID", name, err)
+		}
 	}
 }

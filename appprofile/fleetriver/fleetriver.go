@@ -537,6 +537,10 @@ func (f *Fleet) Trigger(ctx context.Context, tenant string) (TriggerResult, erro
 	if tenant == "" {
 		return TriggerResult{}, errors.New("fleetriver: Trigger: a tenant ID is required")
 	}
+	tenant, err := appprofile.NormalizeTenantID(tenant)
+	if err != nil {
+		return TriggerResult{}, err
+	}
 	opts := f.insertOpts(PriorityUser)
 	opts.Metadata = traceMetadata(ctx)
 	r, err := f.client.Insert(ctx, VerifyTenantArgs{Tenant: tenant}, opts)
