@@ -437,3 +437,15 @@ func TestDemoChanges(t *testing.T) {
 		t.Errorf("unknown change: %d", r.status)
 	}
 }
+
+// TestRenderFailureIsAnErrorPage: a template that fails half-way answers 500 with a plain message,
+// never half a page with a success status (a list row that failed once cut the page short).
+func TestRenderFailureIsAnErrorPage(t *testing.T) {
+	tp := newTestPortal(t)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/profiles", nil)
+	tp.app.Portal.render(rec, req, http.StatusOK, "list.html", "broken", struct{ Profiles string }{"not a list"})
+	if body := rec.Body.String(); rec.Code != http.StatusInternalServerError || strings.Contains(body, "<html") {
+		t.Fatalf("status %d, body:\n%s", rec.Code, body)
+	}
+}

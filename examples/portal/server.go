@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"embed"
@@ -82,9 +83,10 @@ func NewPortal(c PortalConfig) (*Portal, error) {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	rules := rulebook(c.Catalog)
 	t, err := template.New("").Funcs(template.FuncMap{
 		"join":  strings.Join,
-		"who":   whoMayConsent,
+		"who":   func(p appprofile.Profile, method string) string { return whoMayConsent(rules, p, method) },
 		"lower": strings.ToLower,
 		"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	}).ParseFS(templateFS, "templates/*.html")
@@ -185,11 +187,17 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name
 	if e, ok := data.(interface{ pageError() string }); ok {
 		pg.Error = e.pageError()
 	}
+	// Rendered into a buffer first, so that a template that fails half-way is a plain error
+	// page, never half a page with a success status.
+	var buf bytes.Buffer
+	if err := p.tmpl.ExecuteTemplate(&buf, name, pg); err != nil {
+		p.logger.Error("portal: rendering", "template", name, "err", err)
+		http.Error(w, "The page could not be shown; the error was logged. Go back and try again.", http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := p.tmpl.ExecuteTemplate(w, name, pg); err != nil {
-		p.logger.Error("portal: rendering", "template", name, "err", err)
-	}
+	_, _ = buf.WriteTo(w)
 }
 
 type errorData struct {
@@ -225,7 +233,7 @@ func notAllowedText(na *appprofile.NotAllowedError) string {
 // whoMayConsent says who may consent to a profile with a method ("admin" or "user"), generated
 // from the consent rules that BeginConsent checks, so the page cannot disagree with the check.
 // It is empty when the rules do not know the profile's app type or method.
-func whoMayConsent(p appprofile.Profile, method string) string {
+func whoMayConsent(rules *consent.Rulebook, p appprofile.Profile, method string) string {
 	m, err := consent.ParseMethod(method)
 	if err != nil {
 		return ""
@@ -234,11 +242,22 @@ func whoMayConsent(p appprofile.Profile, method string) string {
 	if len(p.Services) == 1 {
 		t.Service = p.Services[0]
 	}
-	who, err := consent.WhoMayConsent(t, m)
+	pol, err := rules.PolicyFor(t, m)
 	if err != nil {
 		return ""
 	}
-	return who
+	return pol.Summary()
+}
+
+// rulebook is the consent rulebook of the portal's catalog (an embedder's overlay has its own
+// app types and rules), or the default catalog's.
+func rulebook(c appprofile.Catalog) *consent.Rulebook {
+	if rp, ok := c.(appprofile.RulebookProvider); ok {
+		if rb := rp.ConsentRulebook(); rb != nil {
+			return rb
+		}
+	}
+	return consent.DefaultRulebook()
 }
 
 // flashes are the fixed messages a redirect can ask for (never text from the query).
