@@ -29,20 +29,6 @@ const (
 	maxTenantBuckets = 4096
 )
 
-// TenantReadBudget returns Graph's identity read budget of one app in a tenant of users users, in
-// RU per 10 seconds (throttling-limits.md): 3,500 below 50 users, 5,000 up to 500, 8,000 above.
-// A negative users (unknown) gets the smallest budget.
-func TenantReadBudget(users int) int {
-	switch {
-	case users > 500:
-		return 8000
-	case users >= 50:
-		return 5000
-	default:
-		return 3500
-	}
-}
-
 // budget is the Manager's per-tenant RU buckets and slow-down state.
 type budget struct {
 	mu         sync.Mutex
@@ -82,7 +68,7 @@ func (m *Manager) waitTenantBudget(ctx context.Context, tenant string, ru int) e
 		return nil
 	}
 	users := m.tenantUsers(ctx, tenant)
-	per10s := TenantReadBudget(users)
+	per10s := consent.TenantReadBudget(users)
 	m.budget.mu.Lock()
 	l, ok := m.budget.tenants[tenant]
 	if !ok {

@@ -143,7 +143,7 @@
 // job queues that run one job per tenant across replicas (appprofile/fleetriver, on River and the
 // embedder's PostgreSQL). Both charge the rate budget (WithRateLimit) in Graph's resource units
 // when the driver prices its reads (consent.ResourceUnitCoster: consent/graph does), keep a
-// per-tenant RU bucket sized by the tenant's users (TenantReadBudget), pause the whole Manager
+// per-tenant RU bucket sized by the tenant's users (consent.TenantReadBudget), pause the whole Manager
 // on an Application-scope 429 and only the tenant on a Tenant or Tenant_Application one, and
 // slow down when Graph reports x-ms-throttle-limit-percentage of 0.8 or more (budget.go).
 // Background reads ask Graph for low priority, Verify for high (x-ms-throttle-priority).

@@ -132,11 +132,3 @@ func TestVerifyTenantRejectsEmptyTenant(t *testing.T) {
 		t.Fatalf("err = %v, want *RequestError", err)
 	}
 }
-
-func TestTenantReadBudget(t *testing.T) {
-	for _, tc := range []struct{ users, want int }{{-1, 3500}, {0, 3500}, {49, 3500}, {50, 5000}, {500, 5000}, {501, 8000}} {
-		if got := appprofile.TenantReadBudget(tc.users); got != tc.want {
-			t.Errorf("TenantReadBudget(%d) = %d, want %d", tc.users, got, tc.want)
-		}
-	}
-}

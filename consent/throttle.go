@@ -193,3 +193,19 @@ type TenantSizer interface {
 	// read (the caller then assumes the smallest size).
 	TenantUserCount(ctx context.Context, tenantID string) (int, error)
 }
+
+// TenantReadBudget is Graph's identity and access read budget of one app in one tenant of users
+// users, in resource units per 10 seconds: 3,500 below 50 users, 5,000 up to 500, 8,000 above
+// (microsoft-graph-docs-contrib, concepts/throttling-limits.md, "Identity and access service
+// limits"). A negative users (unknown) gets the smallest budget. The Manager sizes its per-tenant
+// buckets with it and graphtest's throttling model enforces it.
+func TenantReadBudget(users int) int {
+	switch {
+	case users > 500:
+		return 8000
+	case users >= 50:
+		return 5000
+	default:
+		return 3500
+	}
+}

@@ -75,3 +75,11 @@ func FuzzParseThrottleHeaders(f *testing.F) {
 		}
 	})
 }
+
+func TestTenantReadBudget(t *testing.T) {
+	for _, tc := range []struct{ users, want int }{{-1, 3500}, {0, 3500}, {49, 3500}, {50, 5000}, {500, 5000}, {501, 8000}} {
+		if got := consent.TenantReadBudget(tc.users); got != tc.want {
+			t.Errorf("TenantReadBudget(%d) = %d, want %d", tc.users, got, tc.want)
+		}
+	}
+}

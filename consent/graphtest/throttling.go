@@ -33,6 +33,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tenantapps/tenantapps/consent"
 )
 
 // Throttling turns on the emulator's model of Graph's identity throttling (EnableThrottling).
@@ -54,18 +56,6 @@ type Throttling struct {
 	TokenWindow     time.Duration
 	// Now is the buckets' clock (time.Now by default); the server's Options.Now is often frozen.
 	Now func() time.Time
-}
-
-// GraphTenantRUPer10s is Graph's documented per-app + tenant identity read budget.
-func GraphTenantRUPer10s(users int) int {
-	switch {
-	case users > 500:
-		return 8000
-	case users >= 50:
-		return 5000
-	default:
-		return 3500
-	}
 }
 
 type bucket struct {
@@ -107,7 +97,7 @@ func (s *Server) EnableThrottling(t Throttling) {
 		t.AppRUPer20s = 150000
 	}
 	if t.TenantRUPer10s == nil {
-		t.TenantRUPer10s = GraphTenantRUPer10s
+		t.TenantRUPer10s = consent.TenantReadBudget
 	}
 	if t.GlobalRequestsPer10s <= 0 {
 		t.GlobalRequestsPer10s = 130000

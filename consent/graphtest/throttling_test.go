@@ -36,11 +36,3 @@ func TestResourceUnitCost(t *testing.T) {
 		}
 	}
 }
-
-func TestGraphTenantRUPer10s(t *testing.T) {
-	for _, tc := range []struct{ users, want int }{{0, 3500}, {49, 3500}, {50, 5000}, {500, 5000}, {501, 8000}} {
-		if got := graphtest.GraphTenantRUPer10s(tc.users); got != tc.want {
-			t.Errorf("GraphTenantRUPer10s(%d) = %d, want %d", tc.users, got, tc.want)
-		}
-	}
-}
