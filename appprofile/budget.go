@@ -27,6 +27,10 @@ const (
 	slowDownFor = 10 * time.Second
 	// maxTenantBuckets bounds the per-tenant bucket map; idle (full) buckets are dropped first.
 	maxTenantBuckets = 4096
+	// pruneBucketsEvery is how often full buckets are dropped although the map is below
+	// maxTenantBuckets: a bucket refills within 10 s (Graph's window), so the map holds about the
+	// tenants read in the last 10–20 s rather than every tenant read since the start.
+	pruneBucketsEvery = 10 * time.Second
 )
 
 // budget is the Manager's per-tenant RU buckets and slow-down state.
@@ -36,6 +40,7 @@ type budget struct {
 	users      map[string]int // cached tenant sizes; -1 = could not be read
 	slowUntil  time.Time
 	slowFactor int
+	pruned     time.Time // last pruneLocked
 }
 
 func newBudget() *budget {
@@ -72,7 +77,7 @@ func (m *Manager) waitTenantBudget(ctx context.Context, tenant string, ru int) e
 	m.budget.mu.Lock()
 	l, ok := m.budget.tenants[tenant]
 	if !ok {
-		if len(m.budget.tenants) >= maxTenantBuckets {
+		if len(m.budget.tenants) >= maxTenantBuckets || time.Since(m.budget.pruned) >= pruneBucketsEvery {
 			m.budget.pruneLocked()
 		}
 		l = newLimiter(RateLimit{PerSecond: float64(per10s) / 10, Burst: per10s})
@@ -85,6 +90,7 @@ func (m *Manager) waitTenantBudget(ctx context.Context, tenant string, ru int) e
 // pruneLocked drops the buckets that are full again (their tenants have been idle).
 func (b *budget) pruneLocked() {
 	now := time.Now()
+	b.pruned = now
 	for t, l := range b.tenants {
 		l.mu.Lock()
 		full := l.tokens+now.Sub(l.last).Seconds()*l.rate >= l.burst && !now.Before(l.until)

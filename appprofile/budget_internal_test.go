@@ -86,3 +86,33 @@ func TestApplicationThrottlePausesEveryTenant(t *testing.T) {
 		t.Errorf("application throttle: tenant t2 paused %v, app paused until %v; want the app", paused, m.limiter.until)
 	}
 }
+
+// A tenant's RU bucket is dropped once it is full again (the tenant idle) at the first new bucket
+// pruneBucketsEvery after the last prune, so the map follows the tenants read in the last
+// seconds, not every tenant read since the start; a bucket still refilling is kept.
+func TestIdleTenantBucketsPruned(t *testing.T) {
+	m, err := New(memstore.New(), pricedDriver{consenttest.NewFake()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, tenant := range []string{"idle", "busy"} {
+		if err := m.waitTenantBudget(ctx, tenant, 3000); err != nil { // 8.6 s to refill at 350 RU/s
+			t.Fatal(err)
+		}
+	}
+	m.budget.mu.Lock()
+	m.budget.tenants["idle"].last = time.Now().Add(-time.Minute) // refilled since
+	m.budget.pruned = time.Now().Add(-pruneBucketsEvery - time.Second)
+	m.budget.mu.Unlock()
+	if err := m.waitTenantBudget(ctx, "new", 1); err != nil {
+		t.Fatal(err)
+	}
+	m.budget.mu.Lock()
+	defer m.budget.mu.Unlock()
+	for tenant, want := range map[string]bool{"idle": false, "busy": true, "new": true} {
+		if _, got := m.budget.tenants[tenant]; got != want {
+			t.Errorf("bucket of %q kept = %v, want %v", tenant, got, want)
+		}
+	}
+}

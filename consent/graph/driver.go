@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -97,6 +99,12 @@ type Config struct {
 	// lifetime). With SharedTokenCache a few minutes keep a fleet replica's memory flat: a client
 	// made again reloads its token from the shared cache instead of asking Entra.
 	ReaderIdle time.Duration
+	// MaxReaders bounds the tenants' reading clients kept at once (1,024 by default, a few KB
+	// each with the tenant's tokens and resource lookups): past it the least recently used are
+	// dropped, so a driver that reads a large fleet faster than ReaderIdle lets clients go still
+	// holds at most this many. A dropped client is made again on the tenant's next call (its
+	// token then comes from SharedTokenCache when set, else from Entra).
+	MaxReaders int
 	// TenantSizing makes TenantUserCount read each tenant's user count (one request per tenant,
 	// cached by the Manager), so that the Manager sizes the tenant's RU bucket as Graph does; off,
 	// every tenant gets the smallest bucket (3,500 RU per 10 s), ample for verification reads.
@@ -132,7 +140,7 @@ type Driver struct {
 	tel        telemetry
 
 	semMu sync.Mutex
-	sems  map[string]chan struct{}
+	sems  map[string]*tenantSem // only tenants with a call in flight or waiting (see acquire)
 
 	readersMu sync.Mutex
 	readers   map[string]*tenantReader // lower-case tenant ID -> its reading client
@@ -229,6 +237,9 @@ func New(cfg Config) (*Driver, error) {
 	if cfg.ReaderIdle <= 0 {
 		cfg.ReaderIdle = readerIdle
 	}
+	if cfg.MaxReaders <= 0 {
+		cfg.MaxReaders = maxReaders
+	}
 	if cfg.MaxConcurrentPerTenant <= 0 {
 		cfg.MaxConcurrentPerTenant = 4
 	}
@@ -245,7 +256,7 @@ func New(cfg Config) (*Driver, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Driver{cfg: cfg, graphHost: gu.Host, log: log, tel: newTelemetry(cfg.TracerProvider, cfg.MeterProvider), sems: map[string]chan struct{}{}, resources: map[string]map[string]string{},
+	d := &Driver{cfg: cfg, graphHost: gu.Host, log: log, tel: newTelemetry(cfg.TracerProvider, cfg.MeterProvider), sems: map[string]*tenantSem{}, resources: map[string]map[string]string{},
 		readers: map[string]*tenantReader{}}
 
 	// MSAL: our http.Client with the ".default" layer (see tokenscope.Transport).
@@ -356,19 +367,49 @@ func msalCredential(c consent.CertificateCredential) (confidential.Credential, e
 	}), nil
 }
 
+// tenantSem is one tenant's concurrency slots (Config.MaxConcurrentPerTenant) and the number of
+// calls holding or waiting for them; the driver keeps it only while that number is above zero, so
+// its memory follows the tenants being read now, not every tenant it has read.
+type tenantSem struct {
+	slots chan struct{}
+	refs  int // guarded by Driver.semMu
+}
+
+// semRef returns tenant's slots with one more reference, creating them when create is set (nil
+// otherwise, when no call holds them).
+func (d *Driver) semRef(tenantID string, create bool) *tenantSem {
+	d.semMu.Lock()
+	defer d.semMu.Unlock()
+	s, ok := d.sems[tenantID]
+	if !ok {
+		if !create {
+			return nil
+		}
+		s = &tenantSem{slots: make(chan struct{}, d.cfg.MaxConcurrentPerTenant)}
+		d.sems[tenantID] = s
+	}
+	s.refs++
+	return s
+}
+
+// semUnref drops one reference; the last one removes the tenant's entry. No slot is held then,
+// so a later call that makes a new entry cannot exceed the limit.
+func (d *Driver) semUnref(tenantID string, s *tenantSem) {
+	d.semMu.Lock()
+	defer d.semMu.Unlock()
+	if s.refs--; s.refs == 0 && d.sems[tenantID] == s {
+		delete(d.sems, tenantID)
+	}
+}
+
 // acquire takes one of the tenant's concurrency slots; release returns it.
 func (d *Driver) acquire(ctx context.Context, tenantID string) (release func(), err error) {
-	d.semMu.Lock()
-	sem, ok := d.sems[tenantID]
-	if !ok {
-		sem = make(chan struct{}, d.cfg.MaxConcurrentPerTenant)
-		d.sems[tenantID] = sem
-	}
-	d.semMu.Unlock()
+	s := d.semRef(tenantID, true)
 	select {
-	case sem <- struct{}{}:
-		return func() { <-sem }, nil
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots; d.semUnref(tenantID, s) }, nil
 	case <-ctx.Done():
+		d.semUnref(tenantID, s)
 		return nil, ctx.Err()
 	}
 }
@@ -376,12 +417,13 @@ func (d *Driver) acquire(ctx context.Context, tenantID string) (release func(), 
 // tryAcquire takes up to n more of the tenant's concurrency slots without waiting and returns how
 // many it got; release returns them. The caller already holds one (acquire).
 func (d *Driver) tryAcquire(tenantID string, n int) (got int, release func()) {
-	d.semMu.Lock()
-	sem := d.sems[tenantID]
-	d.semMu.Unlock()
-	for sem != nil && got < n {
+	s := d.semRef(tenantID, false)
+	if s == nil {
+		return 0, func() {}
+	}
+	for got < n {
 		select {
-		case sem <- struct{}{}:
+		case s.slots <- struct{}{}:
 			got++
 			continue
 		default:
@@ -390,8 +432,9 @@ func (d *Driver) tryAcquire(tenantID string, n int) (got int, release func()) {
 	}
 	return got, func() {
 		for range got {
-			<-sem
+			<-s.slots
 		}
+		d.semUnref(tenantID, s)
 	}
 }
 
@@ -471,10 +514,15 @@ type tenantReader struct {
 // an hour) is kept by default (Config.ReaderIdle).
 const readerIdle = 2 * time.Hour
 
-// readerFor returns tenant's reading client, creating it on first use. Every 1,024 creations,
-// and at a creation more than Config.ReaderIdle after the last sweep, clients idle for longer
-// than Config.ReaderIdle are dropped with the tenants' resource lookups,
-// so a long-running driver's memory follows the tenants it actually reads.
+// maxReaders is the default Config.MaxReaders.
+const maxReaders = 1024
+
+// readerFor returns tenant's reading client, creating it on first use. At a creation more than
+// an eighth of Config.ReaderIdle after the last sweep, clients idle for longer than
+// Config.ReaderIdle are dropped with the tenants' resource lookups; past Config.MaxReaders the
+// least recently used quarter goes too. So a long-running driver keeps the clients of the tenants
+// it read within about ReaderIdle, and never more than MaxReaders of them, however many tenants
+// it has read before.
 func (d *Driver) readerFor(tenant string) (*tenantReader, error) {
 	key := strings.ToLower(tenant)
 	d.readersMu.Lock()
@@ -491,20 +539,38 @@ func (d *Driver) readerFor(tenant string) (*tenantReader, error) {
 		return nil, err
 	}
 	r := &tenantReader{client: client, turn: make(chan struct{}, 1)}
-	r.lastUsed.Store(time.Now().UnixNano())
+	now := time.Now()
+	r.lastUsed.Store(now.UnixNano())
 	d.readers[key] = r
-	if d.created++; d.created%1024 == 0 || time.Since(d.swept) > d.cfg.ReaderIdle {
-		d.swept = time.Now()
-		cutoff := time.Now().Add(-d.cfg.ReaderIdle).UnixNano()
-		var idle []string
+	var idle []string
+	if now.Sub(d.swept) > d.cfg.ReaderIdle/8 {
+		d.swept = now
+		cutoff := now.Add(-d.cfg.ReaderIdle).UnixNano()
 		for k, v := range d.readers {
 			if v.lastUsed.Load() < cutoff {
 				delete(d.readers, k)
 				idle = append(idle, k)
 			}
 		}
-		d.forgetResources(idle)
 	}
+	if len(d.readers) > d.cfg.MaxReaders {
+		type used struct {
+			key string
+			at  int64
+		}
+		all := make([]used, 0, len(d.readers))
+		for k, v := range d.readers {
+			if k != key {
+				all = append(all, used{k, v.lastUsed.Load()})
+			}
+		}
+		slices.SortFunc(all, func(a, b used) int { return cmp.Compare(a.at, b.at) })
+		for _, u := range all[:len(d.readers)-max(d.cfg.MaxReaders*3/4, 1)] {
+			delete(d.readers, u.key)
+			idle = append(idle, u.key)
+		}
+	}
+	d.forgetResources(idle)
 	return r, nil
 }
 

@@ -231,6 +231,10 @@ func TestFleetReplicaProcess(t *testing.T) {
 	}
 	var rs replicaSpec
 	must(t, json.Unmarshal([]byte(raw), &rs))
+	if os.Getenv("TENANTAPPS_REPLICA_HEAPPROFILE") != "" && rs.ID == "replica-0" {
+		// A finer sample than the default 512 KB, so per-tenant state of a few hundred bytes shows.
+		runtime.MemProfileRate = 4096
+	}
 	ctx := context.Background()
 	cert, err := x509.ParseCertificate(rs.ReaderCert)
 	must(t, err)
