@@ -3,8 +3,6 @@ package appprofile
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,9 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/internal/pgtest"
 	"github.com/tenantapps/tenantapps/store"
 	"github.com/tenantapps/tenantapps/store/postgres"
 	"github.com/tenantapps/tenantapps/store/sqlite"
@@ -283,27 +280,8 @@ func TestOutboxCrashPostgres(t *testing.T) {
 
 // pgSchema returns a fresh schema name, dropped at the end of the test, or skips without a DSN.
 func pgSchema(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("TENANTAPPS_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("TENANTAPPS_POSTGRES_DSN is unset; .ci/run sets it to the local server")
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	name := "outbox_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return name
+	_, schema := pgtest.Schema(t, "outbox_")
+	return schema
 }
 
 // TestTwoDispatchersPostgresExactlyOnce: two dispatchers (two replicas) on one PostgreSQL

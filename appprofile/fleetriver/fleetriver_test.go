@@ -2,12 +2,9 @@ package fleetriver_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +19,7 @@ import (
 	"github.com/tenantapps/tenantapps/appprofile/fleetriver"
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
+	"github.com/tenantapps/tenantapps/internal/pgtest"
 	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/store"
 	"github.com/tenantapps/tenantapps/store/memstore"
@@ -32,25 +30,16 @@ import (
 
 func dsn(t *testing.T) string {
 	t.Helper()
-	d := os.Getenv("TENANTAPPS_POSTGRES_DSN")
-	if d == "" {
-		t.Skip("TENANTAPPS_POSTGRES_DSN is not set: the River fleet tests need PostgreSQL")
-	}
-	return d
+	return pgtest.DSN(t)
 }
 
 // testSchema creates a migrated schema of its own for t and drops it afterwards.
 func testSchema(t *testing.T, pool *pgxpool.Pool) string {
 	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "fleetriver_test_" + hex.EncodeToString(b)
+	_, schema := pgtest.Schema(t, "fleetriver_test_")
 	if err := fleetriver.Migrate(context.Background(), pool, schema); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_, _ = pool.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-	})
 	return schema
 }
 

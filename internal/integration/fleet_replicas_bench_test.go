@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,6 +31,7 @@ import (
 	"github.com/tenantapps/tenantapps/consent"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
 	"github.com/tenantapps/tenantapps/consent/graph"
+	"github.com/tenantapps/tenantapps/internal/pgtest"
 	"github.com/tenantapps/tenantapps/permissions"
 	"github.com/tenantapps/tenantapps/store"
 	"github.com/tenantapps/tenantapps/store/postgres"
@@ -55,10 +55,7 @@ import (
 // tenants), app-scope-429s, x-ideal (wall time ÷ (RU charged ÷ global budget)), peak-heap-MB
 // (the largest replica's peak HeapInuse).
 func BenchmarkFleetReplicas(b *testing.B) {
-	dsn := os.Getenv("TENANTAPPS_POSTGRES_DSN")
-	if dsn == "" {
-		b.Skip("TENANTAPPS_POSTGRES_DSN is not set")
-	}
+	dsn := pgtest.DSN(b)
 	tenants := 20000
 	if n, err := strconv.Atoi(os.Getenv("TENANTAPPS_BENCH_TENANTS")); err == nil && n > 0 {
 		tenants = n
@@ -77,16 +74,13 @@ func BenchmarkFleetReplicas(b *testing.B) {
 	emu := startFleetEmulator(b, fleetSpec{Tenants: tenants, PerTenant: perTenant, Latency: latency, ReaderCert: reader.Chain[0].Raw, Throttle: true})
 
 	// One PostgreSQL: the store's schema (profiles, shared token cache) and River's.
-	suffix := make([]byte, 5)
-	_, _ = rand.Read(suffix)
-	storeSchema, riverSchema := "bench_store_"+hex.EncodeToString(suffix), "bench_river_"+hex.EncodeToString(suffix)
+	_, storeSchema := pgtest.Schema(b, "bench_store_")
+	_, riverSchema := pgtest.Schema(b, "bench_river_")
 	st, err := postgres.Open(ctx, dsn, postgres.WithSchema(storeSchema))
 	must(b, err)
 	pool, err := pgxpool.New(ctx, dsn)
 	must(b, err)
 	b.Cleanup(func() {
-		_, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{storeSchema}.Sanitize()+" CASCADE")
-		_, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{riverSchema}.Sanitize()+" CASCADE")
 		pool.Close()
 		_ = st.Close()
 	})

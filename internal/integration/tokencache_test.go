@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/consent/graph"
 	"github.com/tenantapps/tenantapps/consent/graphtest"
+	"github.com/tenantapps/tenantapps/internal/pgtest"
 	"github.com/tenantapps/tenantapps/store"
 	"github.com/tenantapps/tenantapps/store/postgres"
 )
@@ -22,23 +19,10 @@ import (
 // when TENANTAPPS_POSTGRES_DSN is unset.
 func openPostgres(tb testing.TB) (*postgres.Store, string) {
 	tb.Helper()
-	dsn := os.Getenv("TENANTAPPS_POSTGRES_DSN")
-	if dsn == "" {
-		tb.Skip("TENANTAPPS_POSTGRES_DSN is not set")
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "integration_" + hex.EncodeToString(b)
+	dsn, schema := pgtest.Schema(tb, "integration_")
 	st, err := postgres.Open(context.Background(), dsn, postgres.WithSchema(schema))
 	must(tb, err)
-	tb.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), dsn)
-		if err == nil {
-			_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-			_ = conn.Close(context.Background())
-		}
-		_ = st.Close()
-	})
+	tb.Cleanup(func() { _ = st.Close() })
 	return st, schema
 }
 
