@@ -672,6 +672,11 @@ func (w *verifyWorker) Work(ctx context.Context, job *river.Job[VerifyTenantArgs
 	if res.Failed > 0 && res.Failed == res.Done {
 		return fmt.Errorf("fleetriver: tenant %s: every profile failed: %w", job.Args.Tenant, errors.Join(res.Errors...))
 	}
+	if retry := retryableFailures(res.Errors); len(retry) > 0 {
+		// A profile that could not be written (the store failed) would otherwise miss this
+		// period's verification; the rerun verifies the tenant again, idempotently.
+		return fmt.Errorf("fleetriver: tenant %s: %d of %d profiles not verified: %w", job.Args.Tenant, res.Failed, res.Done, errors.Join(retry...))
+	}
 	// The verification time and the job's completion commit together (River's JobCompleteTx): a
 	// replica killed in between leaves neither, and the rerun counts once.
 	tx, err := f.cfg.Pool.Begin(ctx)
@@ -696,6 +701,20 @@ func (w *verifyWorker) Work(ctx context.Context, job *river.Job[VerifyTenantArgs
 		return fmt.Errorf("fleetriver: recording tenant %s's verification: %w", job.Args.Tenant, err)
 	}
 	return nil
+}
+
+// retryableFailures returns the profile failures a rerun may cure: all but a profile deleted
+// meanwhile (appprofile.ErrNotFound), a payload this library cannot read (appprofile.ErrPayload)
+// and a request the Manager refuses (appprofile.ErrInvalidRequest), which a rerun would meet
+// again.
+func retryableFailures(errs []error) []error {
+	var out []error
+	for _, err := range errs {
+		if !errors.Is(err, appprofile.ErrNotFound) && !errors.Is(err, appprofile.ErrPayload) && !errors.Is(err, appprofile.ErrInvalidRequest) {
+			out = append(out, err)
+		}
+	}
+	return out
 }
 
 type sweepWorker struct {

@@ -639,3 +639,65 @@ func TestTenantWithoutProfilesIsForgotten(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// flakyStore refuses the next writes of one profile, as a store does when its connection drops.
+type flakyStore struct {
+	*memstore.Store
+	id string
+
+	mu     sync.Mutex
+	left   int // writes still to refuse
+	failed int
+}
+
+func (s *flakyStore) Update(ctx context.Context, rec store.Record) (store.Record, error) {
+	s.mu.Lock()
+	if rec.ID == s.id && s.left > 0 {
+		s.left--
+		s.failed++
+		s.mu.Unlock()
+		return store.Record{}, fmt.Errorf("write %s: connection reset by peer", rec.ID)
+	}
+	s.mu.Unlock()
+	return s.Store.Update(ctx, rec)
+}
+
+// TestUnwrittenProfileRetriesTheTenant: when the store refused one profile's write while the
+// tenant's other profiles were written, the tenant's job is not completed (that profile would
+// miss the period's verification); River reruns it and every profile is written.
+func TestUnwrittenProfileRetriesTheTenant(t *testing.T) {
+	pool := newPool(t, nil)
+	schema := testSchema(t, pool)
+	w := newWorld(t, 1)
+	// A second profile of the same tenant, written fine.
+	second, err := w.store.Get(context.Background(), "p-00000")
+	must(t, err)
+	second.ID = "p-00000-second"
+	_, err = w.store.Create(context.Background(), second)
+	must(t, err)
+	flaky := &flakyStore{Store: w.store, id: "p-00000", left: 1}
+	m, err := appprofile.New(flaky, w.fake, appprofile.WithLogger(slog.New(slog.DiscardHandler)), appprofile.WithRateLimit(fleetriver.Share(3000, 1)))
+	must(t, err)
+	f, err := fleetriver.New(fleetriver.Config{Pool: pool, Schema: schema, Manager: m, Store: flaky, ID: "r", Workers: 2,
+		JobTimeout: 5 * time.Second, RetryPolicy: nowRetry{}, FetchPollInterval: 50 * time.Millisecond})
+	must(t, err)
+	_, err = f.Sweep(context.Background())
+	must(t, err)
+	start(t, f)
+	counts := waitVerified(t, f, w.tenants, 30*time.Second)
+	if counts[w.tenants[0]] != 1 {
+		t.Errorf("tenant verified %d times, want once", counts[w.tenants[0]])
+	}
+	flaky.mu.Lock()
+	failed := flaky.failed
+	flaky.mu.Unlock()
+	if failed != 1 {
+		t.Fatalf("the store refused %d writes, want 1 (the test did not exercise a failed write)", failed)
+	}
+	var attempts int
+	must(t, pool.QueryRow(context.Background(), "SELECT attempt FROM "+pgx.Identifier{schema, "river_job"}.Sanitize()+" WHERE args->>'tenant' = $1", w.tenants[0]).Scan(&attempts))
+	if attempts != 2 {
+		t.Errorf("the tenant's job ran %d times, want 2 (the failed write retried)", attempts)
+	}
+	checkProfiles(t, w)
+}

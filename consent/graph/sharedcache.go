@@ -1,8 +1,8 @@
 package graph
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"sync"
 	"time"
@@ -31,10 +31,15 @@ type sharedCache struct {
 	d       *Driver
 
 	mu      sync.Mutex
-	blob    []byte    // the serialized cache MSAL holds (as last loaded or exported)
-	expires time.Time // latest access token expiry in blob
-	checked time.Time // last read of the backend
+	held    [sha256.Size]byte // digest of the serialized cache MSAL holds (as last loaded or exported)
+	holds   bool              // MSAL holds a cache from the backend or of its own
+	expires time.Time         // latest access token expiry in it
+	checked time.Time         // last read of the backend
 }
+
+// A digest rather than the serialized cache itself: a replica keeps a reading client for every
+// tenant it read within Config.ReaderIdle, and the ~3 KB copy per client was a fifth of a fleet
+// replica's live heap (BENCHMARKS.md, BenchmarkFleetReplicas) for nothing but a comparison.
 
 var _ cache.ExportReplace = (*sharedCache)(nil)
 
@@ -52,7 +57,7 @@ func (c *sharedCache) Replace(ctx context.Context, u cache.Unmarshaler, hints ca
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.blob != nil && c.expires.After(now.Add(msalMinLife)) && now.Sub(c.checked) < sharedRecheck {
+	if c.holds && c.expires.After(now.Add(msalMinLife)) && now.Sub(c.checked) < sharedRecheck {
 		return nil
 	}
 	blob, err := c.backend.LoadTokenCache(ctx, c.tenant, partitionOf(hints.PartitionKey))
@@ -62,19 +67,21 @@ func (c *sharedCache) Replace(ctx context.Context, u cache.Unmarshaler, hints ca
 	}
 	c.checked = now
 	switch {
-	case blob == nil && c.blob == nil:
+	case blob == nil && !c.holds:
 		return nil
 	case blob == nil: // invalidated elsewhere: forget our tokens too
-		c.blob, c.expires = nil, time.Time{}
+		c.held, c.holds, c.expires = [sha256.Size]byte{}, false, time.Time{}
 		return u.Unmarshal([]byte("{}"))
-	case bytes.Equal(blob, c.blob):
+	}
+	sum := sha256.Sum256(blob)
+	if c.holds && sum == c.held {
 		return nil
 	}
 	if err := u.Unmarshal(blob); err != nil {
 		c.d.log.Warn("graph: the shared token cache is unreadable; ignoring it", "tenant", c.tenant, "err", err)
 		return nil
 	}
-	c.blob, c.expires = blob, latestExpiry(blob)
+	c.held, c.holds, c.expires = sum, true, latestExpiry(blob)
 	return nil
 }
 
@@ -84,13 +91,14 @@ func (c *sharedCache) Export(ctx context.Context, m cache.Marshaler, hints cache
 	if err != nil {
 		return err
 	}
+	sum := sha256.Sum256(data)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if bytes.Equal(data, c.blob) {
+	if c.holds && sum == c.held {
 		return nil
 	}
 	exp := latestExpiry(data)
-	c.blob, c.expires, c.checked = data, exp, time.Now()
+	c.held, c.holds, c.expires, c.checked = sum, true, exp, time.Now()
 	if !exp.After(time.Now()) {
 		return nil // no usable token: nothing worth sharing
 	}

@@ -14,7 +14,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -137,11 +139,15 @@ func BenchmarkFleetReplicas(b *testing.B) {
 		var lost, twice int
 		must(b, pool.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{storeSchema, "records"}.Sanitize()+" WHERE updated_at < $1", start).Scan(&lost))
 		must(b, pool.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{riverSchema, "tenantapps_fleet_tenant"}.Sanitize()+" WHERE verifications > 1").Scan(&twice))
+		if lost > 0 {
+			logLost(b, pool, storeSchema, riverSchema, start)
+		}
 		var stats fleetStats
 		emu.control(b, http.MethodGet, "/stats", &stats)
-		peak := 0.0
+		peak, peakLive := 0.0, 0.0
 		for _, p := range procs {
-			peak = max(peak, p.peakMB())
+			inuse, live := p.peakMB()
+			peak, peakLive = max(peak, inuse), max(peakLive, live)
 			p.stop()
 		}
 		idealSec := float64(stats.ResourceUnits) / globalRU
@@ -151,12 +157,62 @@ func BenchmarkFleetReplicas(b *testing.B) {
 		b.ReportMetric(float64(stats.Throttled["Application"]), "app-scope-429s")
 		b.ReportMetric(wall.Seconds()/idealSec, "x-ideal")
 		b.ReportMetric(peak, "peak-heap-MB")
+		b.ReportMetric(peakLive, "peak-live-heap-MB")
 		b.Logf("tenants %d, profiles %d, wall %s, RU %d (%.1f per tenant), budget %.0f RU/s, 429s %v, routes %v",
 			tenants, tenants*perTenant, wall.Round(time.Millisecond), stats.ResourceUnits, float64(stats.ResourceUnits)/float64(tenants), globalRU, stats.Throttled, stats.Routes)
 		b.Logf("tenants Graph read twice (the killed replica's jobs in flight, rerun by the others): %d", stats.ReadTwice)
 		// Ready for another iteration: nothing verified yet.
 		_, err = pool.Exec(ctx, "TRUNCATE "+pgx.Identifier{riverSchema, "tenantapps_fleet_tenant"}.Sanitize()+", "+pgx.Identifier{riverSchema, "river_job"}.Sanitize())
 		must(b, err)
+	}
+}
+
+// logLost logs what PostgreSQL knows of up to 10 profiles not written since start: the record,
+// its tenant's verification row and the tenant's River jobs.
+func logLost(tb testing.TB, pool *pgxpool.Pool, storeSchema, riverSchema string, start time.Time) {
+	tb.Helper()
+	ctx := context.Background()
+	rows, err := pool.Query(ctx, "SELECT id, tenant, version, status, updated_at FROM "+pgx.Identifier{storeSchema, "records"}.Sanitize()+
+		" WHERE updated_at < $1 ORDER BY tenant, id LIMIT 10", start)
+	must(tb, err)
+	type lostRec struct {
+		id, tenant, status string
+		version            int64
+		updated            time.Time
+	}
+	var recs []lostRec
+	for rows.Next() {
+		var r lostRec
+		must(tb, rows.Scan(&r.id, &r.tenant, &r.version, &r.status, &r.updated))
+		recs = append(recs, r)
+	}
+	must(tb, rows.Err())
+	for _, r := range recs {
+		var verifications int64
+		var verifiedAt *time.Time
+		_ = pool.QueryRow(ctx, "SELECT verifications, verified_at FROM "+pgx.Identifier{riverSchema, "tenantapps_fleet_tenant"}.Sanitize()+
+			" WHERE tenant = $1", r.tenant).Scan(&verifications, &verifiedAt)
+		tb.Logf("lost: profile %s tenant %s version %d status %s updated %s (sweep began %s); tenant verified %d times, last %v",
+			r.id, r.tenant, r.version, r.status, r.updated.Format(time.RFC3339Nano), start.Format(time.RFC3339Nano), verifications, verifiedAt)
+		jobs, err := pool.Query(ctx, "SELECT id, state, attempt, attempted_by, errors::text, created_at, finalized_at FROM "+
+			pgx.Identifier{riverSchema, "river_job"}.Sanitize()+" WHERE args->>'tenant' = $1 ORDER BY id", r.tenant)
+		must(tb, err)
+		for jobs.Next() {
+			var id int64
+			var state string
+			var attempt int
+			var by []string
+			var errs *string
+			var created time.Time
+			var finalized *time.Time
+			must(tb, jobs.Scan(&id, &state, &attempt, &by, &errs, &created, &finalized))
+			e := ""
+			if errs != nil {
+				e = *errs
+			}
+			tb.Logf("  job %d %s attempt %d by %v created %s finalized %v errors %s", id, state, attempt, by, created.Format(time.RFC3339Nano), finalized, e)
+		}
+		must(tb, jobs.Err())
 	}
 }
 
@@ -241,6 +297,13 @@ func TestFleetReplicaProcess(t *testing.T) {
 	const workers = 32
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, MaxIdleConns: 2 * workers, MaxIdleConnsPerHost: 2 * workers, ForceAttemptHTTP2: true}
 
+	logger := slog.New(slog.DiscardHandler)
+	if dir := os.Getenv("TENANTAPPS_REPLICA_LOGDIR"); dir != "" {
+		lf, err := os.Create(filepath.Join(dir, rs.ID+".log"))
+		must(t, err)
+		defer lf.Close()
+		logger = slog.New(slog.NewTextHandler(lf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	st, err := postgres.Open(ctx, rs.DSN, postgres.WithSchema(rs.StoreSchema))
 	must(t, err)
 	defer st.Close()
@@ -250,9 +313,9 @@ func TestFleetReplicaProcess(t *testing.T) {
 	must(t, err)
 	drv, err := graph.New(graph.Config{ReaderAppID: readerApp, ReaderCredential: consent.CertificateCredential{Chain: []*x509.Certificate{cert}, Key: k.(*rsa.PrivateKey)},
 		AuthorityHost: rs.Emulator.URL, GraphURL: rs.Emulator.GraphURL, HTTPClient: &http.Client{Transport: tr, Timeout: time.Minute},
-		MaxRetryWait: 2 * time.Second, MaxConcurrentPerTenant: 2, SharedTokenCache: shared, ReaderIdle: 30 * time.Second})
+		MaxRetryWait: 2 * time.Second, MaxConcurrentPerTenant: 2, SharedTokenCache: shared, ReaderIdle: 30 * time.Second, Logger: logger})
 	must(t, err)
-	m, err := appprofile.New(st, drv, appprofile.WithLogger(slog.New(slog.DiscardHandler)), appprofile.WithSealer(sealer),
+	m, err := appprofile.New(st, drv, appprofile.WithLogger(logger), appprofile.WithSealer(sealer),
 		appprofile.WithRateLimit(fleetriver.Share(rs.RU, rs.Replicas)))
 	must(t, err)
 	cfg, err := pgxpool.ParseConfig(rs.DSN)
@@ -263,7 +326,7 @@ func TestFleetReplicaProcess(t *testing.T) {
 	defer pool.Close()
 	f, err := fleetriver.New(fleetriver.Config{Pool: pool, Schema: rs.RiverSchema, Manager: m, Store: st, ID: rs.ID, Workers: workers,
 		JobTimeout: 10 * time.Second, RescueStuckJobsAfter: 15 * time.Second, FetchPollInterval: 200 * time.Millisecond,
-		GlobalRU: rs.RU, HeartbeatEvery: time.Second})
+		GlobalRU: rs.RU, HeartbeatEvery: time.Second, Logger: logger})
 	must(t, err)
 	if dir := os.Getenv("TENANTAPPS_REPLICA_CPUPROFILE"); dir != "" && rs.ID == "replica-0" {
 		pf, err := os.Create(dir)
@@ -283,16 +346,28 @@ func TestFleetReplicaProcess(t *testing.T) {
 	defer func() { _ = f.Stop(context.Background()) }()
 	stop := make(chan struct{})
 	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(stop) }()
-	var peak uint64
+	var peak, peakLive uint64
 	var ms runtime.MemStats
+	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/heap/goal:bytes"}}
+	var memlog io.Writer = io.Discard
+	if dir := os.Getenv("TENANTAPPS_REPLICA_MEMLOG"); dir != "" {
+		lf, err := os.Create(filepath.Join(dir, rs.ID+".tsv"))
+		must(t, err)
+		defer lf.Close()
+		memlog = lf
+		fmt.Fprintln(lf, "ms\theap-inuse\theap-alloc\tlive\tgoal\tgc\tgoroutines\ttotal-alloc")
+	}
+	begun := time.Now()
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		runtime.ReadMemStats(&ms)
-		if ms.HeapInuse > peak {
-			peak = ms.HeapInuse
-		}
-		fmt.Printf("%s%.1f\n", replicaPeakMarker, float64(peak)/(1<<20))
+		metrics.Read(samples)
+		peak = max(peak, ms.HeapInuse)
+		peakLive = max(peakLive, samples[0].Value.Uint64())
+		fmt.Fprintf(memlog, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", time.Since(begun).Milliseconds(), ms.HeapInuse, ms.HeapAlloc,
+			samples[0].Value.Uint64(), samples[1].Value.Uint64(), ms.NumGC, runtime.NumGoroutine(), ms.TotalAlloc)
+		fmt.Printf("%s%.1f %.1f\n", replicaPeakMarker, float64(peak)/(1<<20), float64(peakLive)/(1<<20))
 		select {
 		case <-stop:
 			return
@@ -304,12 +379,13 @@ func TestFleetReplicaProcess(t *testing.T) {
 const replicaPeakMarker = "FLEET-REPLICA-PEAK "
 
 type replicaProc struct {
-	id    string
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	mu    sync.Mutex
-	peak  float64
-	done  chan struct{}
+	id       string
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	mu       sync.Mutex
+	peak     float64 // MB, HeapInuse
+	peakLive float64 // MB, the live heap a GC marked (/gc/heap/live:bytes)
+	done     chan struct{}
 }
 
 func startReplica(tb testing.TB, rs replicaSpec) *replicaProc {
@@ -330,9 +406,12 @@ func startReplica(tb testing.TB, rs replicaSpec) *replicaProc {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if v, ok := strings.CutPrefix(sc.Text(), replicaPeakMarker); ok {
-				if f, err := strconv.ParseFloat(v, 64); err == nil {
+				inuse, live, _ := strings.Cut(v, " ")
+				f, err1 := strconv.ParseFloat(inuse, 64)
+				l, err2 := strconv.ParseFloat(live, 64)
+				if err1 == nil && err2 == nil {
 					p.mu.Lock()
-					p.peak = max(p.peak, f)
+					p.peak, p.peakLive = max(p.peak, f), max(p.peakLive, l)
 					p.mu.Unlock()
 				}
 			}
@@ -342,10 +421,11 @@ func startReplica(tb testing.TB, rs replicaSpec) *replicaProc {
 	return p
 }
 
-func (p *replicaProc) peakMB() float64 {
+// peakMB is the replica's peak HeapInuse and its peak live heap, in MB.
+func (p *replicaProc) peakMB() (inuse, live float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.peak
+	return p.peak, p.peakLive
 }
 
 // kill ends the replica with SIGKILL: no cleanup, its running jobs stay "running" in PostgreSQL.
