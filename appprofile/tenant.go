@@ -31,6 +31,12 @@ type VerifyTenantOptions struct {
 	// (with scope and Retry-After when the driver reads them) and the resource units and limit
 	// percentage of the other answers. It must be fast and safe for concurrent use.
 	OnThrottle consent.ThrottleObserver
+	// ReleaseTenant, when the driver implements consent.TenantReleaser, lets the driver drop
+	// what it keeps for the tenant (its token client, resource lookups) once the tenant is done:
+	// for sweeps, which will not read the tenant again this period, so that a process sweeping a
+	// large fleet holds per-tenant state only for the tenants in flight. Leave it off for a check
+	// a user asked for, who may well check again.
+	ReleaseTenant bool
 }
 
 // TenantResult is the outcome of VerifyTenant. Progress.Cursor is always empty.
@@ -106,6 +112,9 @@ func (m *Manager) VerifyTenant(ctx context.Context, tenant string, opts VerifyTe
 	attempts := opts.MaxAttempts
 	if attempts <= 0 {
 		attempts = m.o.maxAttempts
+	}
+	if rel, ok := m.driver.(consent.TenantReleaser); ok && opts.ReleaseTenant {
+		defer rel.ReleaseTenant(tenant)
 	}
 	var mu sync.Mutex
 	cursor := ""

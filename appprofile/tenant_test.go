@@ -132,3 +132,64 @@ func TestVerifyTenantRejectsEmptyTenant(t *testing.T) {
 		t.Fatalf("err = %v, want *RequestError", err)
 	}
 }
+
+// releasingDriver counts reads and records each ReleaseTenant with the reads made before it.
+type releasingDriver struct {
+	consent.Driver
+
+	mu       sync.Mutex
+	reads    int
+	released []release
+}
+
+type release struct {
+	Tenant      string
+	ReadsBefore int
+}
+
+func (d *releasingDriver) AppState(ctx context.Context, tenant, app string) (consent.AppState, error) {
+	d.mu.Lock()
+	d.reads++
+	d.mu.Unlock()
+	return d.Driver.AppState(ctx, tenant, app)
+}
+
+func (d *releasingDriver) ReleaseTenant(tenant string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.released = append(d.released, release{Tenant: tenant, ReadsBefore: d.reads})
+}
+
+var _ consent.TenantReleaser = (*releasingDriver)(nil)
+
+// TestVerifyTenantReleasesTheTenant: with ReleaseTenant the driver is told once, after the
+// tenant's last read; without it, never.
+func TestVerifyTenantReleasesTheTenant(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		release bool
+		want    []release
+	}{
+		{name: "sweep releases", release: true, want: []release{{Tenant: fleetTenant(1), ReadsBefore: 3}}},
+		{name: "user check keeps"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFleet(t, 2, 3, nil)
+			drv := &releasingDriver{Driver: f.fake}
+			m, err := appprofile.New(f.store, drv, appprofile.WithClock(func() time.Time { return f.now }), appprofile.WithLogger(slog.New(slog.DiscardHandler)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := m.VerifyTenant(context.Background(), f.tenants[1], appprofile.VerifyTenantOptions{ReleaseTenant: tc.release})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Checked != 3 {
+				t.Fatalf("VerifyTenant checked %d profiles, want 3", res.Checked)
+			}
+			if diff := cmp.Diff(tc.want, drv.released); diff != "" {
+				t.Errorf("ReleaseTenant calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

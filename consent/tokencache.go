@@ -27,3 +27,13 @@ type SharedTokenCache interface {
 type TokenInvalidator interface {
 	InvalidateTokens(tenantID string)
 }
+
+// TenantReleaser is implemented by drivers that keep per-tenant state between calls (a token
+// client with its tokens, lookups of the tenant's resource service principals). ReleaseTenant
+// tells the driver the caller is done with tenantID for now — a fleet sweep that will not read it
+// again this period — so it may drop that state instead of keeping it until it idles out; a later
+// call builds it again (with a SharedTokenCache, from the store rather than from Entra). It is
+// safe to call concurrently with calls for the tenant: those finish with what they hold.
+type TenantReleaser interface {
+	ReleaseTenant(tenantID string)
+}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/rivertype"
@@ -159,8 +161,15 @@ type call struct {
 }
 
 type callLog struct {
-	mu    sync.Mutex
-	calls []call
+	mu       sync.Mutex
+	calls    []call
+	released []string // tenants the Manager released (consent.TenantReleaser)
+}
+
+func (d *recordingDriver) ReleaseTenant(tenant string) {
+	d.log.mu.Lock()
+	defer d.log.mu.Unlock()
+	d.log.released = append(d.log.released, tenant)
 }
 
 func (l *callLog) snapshot() []call {
@@ -700,4 +709,32 @@ func TestUnwrittenProfileRetriesTheTenant(t *testing.T) {
 		t.Errorf("the tenant's job ran %d times, want 2 (the failed write retried)", attempts)
 	}
 	checkProfiles(t, w)
+}
+
+// TestSweepJobsReleaseTheirTenants: a sweep's job lets the driver drop the tenant's client once
+// the tenant is done (it is not read again this period); a job a user triggered does not.
+func TestSweepJobsReleaseTheirTenants(t *testing.T) {
+	pool := newPool(t, nil)
+	schema := testSchema(t, pool)
+	w := newWorld(t, 3)
+	log := &callLog{}
+	f := w.replica(t, schema, log, replicaOpts{id: "r", pool: pool})
+	tr, err := f.Trigger(context.Background(), w.tenants[0])
+	must(t, err)
+	if !tr.Enqueued {
+		t.Fatalf("Trigger = %+v, want Enqueued", tr)
+	}
+	res, err := f.Sweep(context.Background())
+	must(t, err)
+	if res.Enqueued != 2 || res.Duplicates != 1 {
+		t.Fatalf("Sweep = %+v, want 2 enqueued and the triggered tenant a duplicate", res)
+	}
+	start(t, f)
+	waitVerified(t, f, w.tenants, 30*time.Second)
+	log.mu.Lock()
+	released := slices.Sorted(slices.Values(log.released))
+	log.mu.Unlock()
+	if diff := cmp.Diff(w.tenants[1:], released); diff != "" {
+		t.Errorf("released tenants (-want +got):\n%s", diff)
+	}
 }

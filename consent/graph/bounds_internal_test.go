@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"fmt"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,5 +131,34 @@ func TestIdleReadersDropped(t *testing.T) {
 		if _, got := d.readers[tenant]; got != want {
 			t.Errorf("client of %s kept = %v, want %v", tenant, got, want)
 		}
+	}
+}
+
+// ReleaseTenant drops the tenant's reading client and resource lookups at once (whatever the
+// case of the ID), and nothing of other tenants.
+func TestReleaseTenantDropsItsState(t *testing.T) {
+	d := boundsDriver(t, Config{ReaderIdle: time.Hour})
+	for i := range 2 {
+		if _, err := d.readerFor(boundsTenant(i)); err != nil {
+			t.Fatal(err)
+		}
+		d.resMu.Lock()
+		d.resources[boundsTenant(i)] = map[string]string{"sp": "app"}
+		d.resMu.Unlock()
+	}
+	d.ReleaseTenant(strings.ToUpper(boundsTenant(0)))
+	d.readersMu.Lock()
+	_, kept0 := d.readers[boundsTenant(0)]
+	_, kept1 := d.readers[boundsTenant(1)]
+	d.readersMu.Unlock()
+	d.resMu.Lock()
+	_, res0 := d.resources[boundsTenant(0)]
+	_, res1 := d.resources[boundsTenant(1)]
+	d.resMu.Unlock()
+	if kept0 || res0 {
+		t.Errorf("released tenant: client kept %v, resource lookups kept %v; want both dropped", kept0, res0)
+	}
+	if !kept1 || !res1 {
+		t.Errorf("other tenant: client kept %v, resource lookups kept %v; want both kept", kept1, res1)
 	}
 }

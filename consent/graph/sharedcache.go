@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
@@ -135,3 +136,14 @@ func latestExpiry(blob []byte) time.Time {
 func (d *Driver) InvalidateTokens(tenantID string) { d.evictReader(tenantID) }
 
 var _ consent.TokenInvalidator = (*Driver)(nil)
+
+// ReleaseTenant implements consent.TenantReleaser: the tenant's reading client (with its tokens)
+// and its resource lookups are dropped now rather than after Config.ReaderIdle. With
+// Config.SharedTokenCache the next call for the tenant reloads its token from the store; without
+// it, the next call asks Entra for a new one.
+func (d *Driver) ReleaseTenant(tenantID string) {
+	d.evictReader(tenantID)
+	d.forgetResources([]string{strings.ToLower(tenantID)})
+}
+
+var _ consent.TenantReleaser = (*Driver)(nil)

@@ -55,7 +55,13 @@ import (
 // replica had in flight are read again by Graph and logged, not counted), lost-profiles
 // (profiles not written since the sweep began), tokenreq/tenant (token requests Entra saw ÷
 // tenants), app-scope-429s, x-ideal (wall time ÷ (RU charged ÷ global budget)), peak-heap-MB
-// (the largest replica's peak HeapInuse).
+// (the largest replica's peak HeapInuse, sampled every 200 ms), peak-live-heap-MB (the largest
+// live heap a collection marked, /gc/heap/live:bytes: what peak-heap-MB is about twice of).
+//
+// Diagnostics: TENANTAPPS_REPLICA_MEMLOG=DIR writes each replica's memory every 200 ms to
+// DIR/<replica>.tsv, TENANTAPPS_REPLICA_LOGDIR=DIR its warnings to DIR/<replica>.log;
+// TENANTAPPS_REPLICA_CPUPROFILE / TENANTAPPS_REPLICA_HEAPPROFILE write replica-0's profiles. When
+// profiles are lost the benchmark logs what PostgreSQL knows of them (record, tenant row, jobs).
 func BenchmarkFleetReplicas(b *testing.B) {
 	dsn := pgtest.DSN(b)
 	tenants := 20000

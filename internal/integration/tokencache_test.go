@@ -89,4 +89,13 @@ func TestTokensSharedAcrossReplicas(t *testing.T) {
 	if n := w.srv.Stats().Total(graphtest.RouteToken, tenantN(1)); n != 1 {
 		t.Errorf("tenant 1 asked for another token after tenant 0's invalidation: %d", n)
 	}
+	// A released tenant's client is gone, its token is not: the next read reloads it from the
+	// store instead of asking Entra.
+	replicas[2].ReleaseTenant(tenantN(2))
+	if _, err := replicas[2].AppState(ctx, tenantN(2), nitroApp); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.srv.Stats().Total(graphtest.RouteToken, tenantN(2)); n != 1 {
+		t.Errorf("after ReleaseTenant: %d token requests for the tenant, want still 1 (the shared cache's)", n)
+	}
 }
