@@ -97,7 +97,8 @@ type Config struct {
 	// ReaderIdle is how long a tenant's reading client — its MSAL client with the tenant's tokens,
 	// and the tenant's resource lookups — is kept unused (2 hours by default: about a token's
 	// lifetime). With SharedTokenCache a few minutes keep a fleet replica's memory flat: a client
-	// made again reloads its token from the shared cache instead of asking Entra.
+	// made again reloads its token from the shared cache instead of asking Entra. Sweeps do not
+	// wait for it: they release each tenant when done (ReleaseTenant, consent.TenantReleaser).
 	ReaderIdle time.Duration
 	// MaxReaders bounds the tenants' reading clients kept at once (1,024 by default, a few KB
 	// each with the tenant's tokens and resource lookups): past it the least recently used are
