@@ -37,12 +37,15 @@ type AcceptedDeviation struct {
 
 func (a AcceptedDeviation) clone() AcceptedDeviation { return a }
 
-// ReraisedDeviation is an acceptance that ended because its fact changed or it expired while the
-// deviation is still there.
+// ReraisedDeviation is an acceptance that ended while the deviation is still there: its fact
+// changed, it expired, or an operator withdrew it (Manager.WithdrawAcceptance).
 type ReraisedDeviation struct {
 	Acceptance AcceptedDeviation `json:"acceptance"`
-	// Why is "expired" or "changed".
+	// Why is "expired", "changed" or "withdrawn".
 	Why string `json:"why"`
+	// By and Note say who withdrew the acceptance and why (Why "withdrawn" only).
+	By   string `json:"by,omitempty"`
+	Note string `json:"note,omitempty"`
 	// Now is the reason as the tenant shows it now.
 	Now Reason `json:"now"`
 }
@@ -164,6 +167,9 @@ func endedAcceptances(prev, next []AcceptedDeviation, reasons []Reason, now time
 			resolved = append(resolved, a)
 		case !now.Before(a.Expires):
 			reraised = append(reraised, ReraisedDeviation{Acceptance: a, Why: "expired", Now: reasons[i].clone()})
+		case slices.ContainsFunc(reasons, func(r Reason) bool { return r.Code == a.Code && fact(r) == a.Fact }):
+			// The fact still holds and the acceptance has not expired: only a withdrawal ends it.
+			reraised = append(reraised, ReraisedDeviation{Acceptance: a, Why: "withdrawn", Now: reasons[i].clone()})
 		default:
 			reraised = append(reraised, ReraisedDeviation{Acceptance: a, Why: "changed", Now: reasons[i].clone()})
 		}
@@ -181,13 +187,7 @@ func endedAcceptances(prev, next []AcceptedDeviation, reasons []Reason, now time
 // gets a *RequestError. The acceptance, the new status and a history entry are stored together;
 // a status change fires an Event.
 func (m *Manager) AcceptDeviation(ctx context.Context, id string, req AcceptRequest) (Profile, error) {
-	var problems []string
-	if strings.TrimSpace(req.By) == "" {
-		problems = append(problems, "say who accepts the deviation (By)")
-	}
-	if strings.TrimSpace(req.Why) == "" {
-		problems = append(problems, "say why the deviation is accepted (Why)")
-	}
+	problems := whoAndWhy(nil, req.By, req.Why, "accepts the deviation", "the deviation is accepted")
 	now := m.now()
 	switch {
 	case !req.Expires.After(now):
@@ -241,6 +241,87 @@ func (m *Manager) AcceptDeviation(ctx context.Context, id string, req AcceptRequ
 		return Profile{}, err
 	}
 	m.o.logger.Info("app profile deviation accepted", "profile", saved.ID, "code", acc.Code, "by", acc.By, "expires", acc.Expires)
+	return saved, nil
+}
+
+// whoAndWhy appends to problems what is missing of an operator's decision: who (by, "say who
+// <does>") and why (why, "say why <done>").
+func whoAndWhy(problems []string, by, why, does, done string) []string {
+	if strings.TrimSpace(by) == "" {
+		problems = append(problems, "say who "+does+" (By)")
+	}
+	if strings.TrimSpace(why) == "" {
+		problems = append(problems, "say why "+done+" (Why)")
+	}
+	return problems
+}
+
+// WithdrawRequest asks Manager.WithdrawAcceptance to end an acceptance before it expires.
+type WithdrawRequest struct {
+	// AcceptanceID names the acceptance (AcceptedDeviation.ID, as Profile.Accepted lists it).
+	AcceptanceID string
+	// By (who withdraws it) and Why are required and kept in the event and the history.
+	By, Why string
+}
+
+// WithdrawAcceptance ends one of the profile's acceptances before it expires — it was accepted
+// by mistake, or the reason for it is gone: the deviation drives the status again at once, and,
+// as when an acceptance expires, an Event (EventDeviationReraised, or EventStatusChanged with
+// Reraised) and a history entry say so, with Why "withdrawn" and who withdrew it. An acceptance
+// the profile does not have (never made, or already ended) gets a *RequestError listing the
+// ones it has; a concurrent edit of the profile, ErrConflict (re-read and retry).
+func (m *Manager) WithdrawAcceptance(ctx context.Context, id string, req WithdrawRequest) (Profile, error) {
+	var problems []string
+	if strings.TrimSpace(req.AcceptanceID) == "" {
+		problems = append(problems, "name the acceptance to withdraw (AcceptanceID, from Profile.Accepted)")
+	}
+	problems = whoAndWhy(problems, req.By, req.Why, "withdraws the acceptance", "the acceptance is withdrawn")
+	if len(problems) > 0 {
+		return Profile{}, &RequestError{Op: "withdraw acceptance", Problems: problems}
+	}
+	p, err := m.Get(ctx, id)
+	if err != nil {
+		return Profile{}, err
+	}
+	i := slices.IndexFunc(p.Accepted, func(a AcceptedDeviation) bool { return a.ID == req.AcceptanceID })
+	if i < 0 {
+		have := make([]string, 0, len(p.Accepted))
+		for _, a := range p.Accepted {
+			have = append(have, a.ID)
+		}
+		list := "it has none"
+		if len(have) > 0 {
+			list = "it has: " + strings.Join(have, ", ")
+		}
+		return Profile{}, &RequestError{Op: "withdraw acceptance", Problems: []string{
+			fmt.Sprintf("profile %s has no acceptance %q (it may have ended already); %s", p.ID, req.AcceptanceID, list)}}
+	}
+	now := m.now()
+	np := p.clone()
+	np.Accepted = slices.Delete(slices.Clone(p.Accepted), i, i+1)
+	np.Accepted = applyAcceptances(np.Accepted, np.Reasons, now)
+	if np.Status != Pending || np.Consent != nil {
+		np.Status = statusOf(np.Reasons)
+	}
+	saved, err := m.saveChange(ctx, np, p, func(ch *change) {
+		mark := func(rs []ReraisedDeviation) {
+			for k := range rs {
+				if rs[k].Acceptance.ID == req.AcceptanceID {
+					rs[k].By, rs[k].Note = req.By, req.Why
+				}
+			}
+		}
+		if ch.event != nil {
+			mark(ch.event.Reraised)
+		}
+		if ch.entry != nil {
+			mark(ch.entry.Reraised)
+		}
+	})
+	if err != nil {
+		return Profile{}, err
+	}
+	m.o.logger.Info("app profile acceptance withdrawn", "profile", saved.ID, "acceptance", req.AcceptanceID, "by", req.By)
 	return saved, nil
 }
 

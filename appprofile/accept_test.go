@@ -4,8 +4,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/tenantapps/tenantapps/appprofile"
 	"github.com/tenantapps/tenantapps/consent/consenttest"
@@ -267,4 +270,77 @@ func TestAcceptRefused(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWithdrawAcceptance: an operator ends an acceptance before it expires; the deviation drives
+// the status again at once, and the event and the history say it was withdrawn, by whom and why.
+func TestWithdrawAcceptance(t *testing.T) {
+	e := newEnv(t)
+	p := validBaseline(e)
+	must(t, e.fake.GrantAppRole(tenantID, baselineID, graphResource, extraRole1))
+	unaccepted := e.verify(p.ID).Profile.Status
+	accepted := e.accept(p.ID, appprofile.ReasonGrantExtra, 30*24*time.Hour)
+	if len(accepted.Accepted) != 1 {
+		t.Fatalf("after accepting: %+v", accepted.Accepted)
+	}
+	acc := accepted.Accepted[0]
+
+	// Malformed requests and unknown acceptances are refused, naming what the profile has.
+	for _, req := range []appprofile.WithdrawRequest{
+		{By: "ops", Why: "mistake"},
+		{AcceptanceID: acc.ID, Why: "mistake"},
+		{AcceptanceID: acc.ID, By: "ops"},
+		{AcceptanceID: "grant-extra@999", By: "ops", Why: "mistake"},
+	} {
+		_, err := e.mgr.WithdrawAcceptance(e.ctx, p.ID, req)
+		var re *appprofile.RequestError
+		if !errors.As(err, &re) {
+			t.Errorf("WithdrawAcceptance(%+v): err = %v, want a *RequestError", req, err)
+		} else if req.AcceptanceID == "grant-extra@999" && !strings.Contains(err.Error(), acc.ID) {
+			t.Errorf("unknown acceptance: %q does not name the profile's acceptance %s", err, acc.ID)
+		}
+	}
+
+	before := e.eventCount()
+	got, err := e.mgr.WithdrawAcceptance(e.ctx, p.ID, appprofile.WithdrawRequest{AcceptanceID: acc.ID, By: "lead@msp.example", Why: "accepted by mistake"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := reasonOf(got, appprofile.ReasonGrantExtra)
+	if len(got.Accepted) != 0 || r.Accepted != nil || got.Status != unaccepted {
+		t.Errorf("after withdrawing: status %s (want %s as before the acceptance), accepted %v, reason %+v", got.Status, unaccepted, got.Accepted, r)
+	}
+	if e.eventCount() != before+1 {
+		t.Fatalf("withdrawing fired %d events, want 1", e.eventCount()-before)
+	}
+	ev := e.lastEvent()
+	want := appprofile.ReraisedDeviation{Acceptance: acc, Why: "withdrawn", By: "lead@msp.example", Note: "accepted by mistake"}
+	if len(ev.Reraised) != 1 {
+		t.Fatalf("event %+v, want one re-raised deviation", ev)
+	}
+	gotRe := ev.Reraised[0]
+	gotRe.Now = appprofile.Reason{}
+	if diff := cmp.Diff(want, gotRe); diff != "" {
+		t.Errorf("re-raised deviation (-want +got):\n%s", diff)
+	}
+	hs, err := e.mgr.History(e.ctx, appprofile.HistoryQuery{ProfileID: p.ID})
+	must(t, err)
+	var withdrawn int
+	for _, h := range hs {
+		for _, rr := range h.Reraised {
+			if rr.Why == "withdrawn" && rr.By == "lead@msp.example" && rr.Note == "accepted by mistake" {
+				withdrawn++
+			}
+		}
+	}
+	if withdrawn != 1 {
+		t.Errorf("history records %d withdrawals, want 1", withdrawn)
+	}
+	// Withdrawn is ended: a second withdrawal is refused, a check keeps it ended.
+	if _, err := e.mgr.WithdrawAcceptance(e.ctx, p.ID, appprofile.WithdrawRequest{AcceptanceID: acc.ID, By: "ops", Why: "again"}); !errors.Is(err, appprofile.ErrInvalidRequest) {
+		t.Errorf("second withdrawal: err = %v, want ErrInvalidRequest", err)
+	}
+	if res := e.verify(p.ID); len(res.Profile.Accepted) != 0 {
+		t.Errorf("a check brought the withdrawn acceptance back: %+v", res.Profile.Accepted)
+	}
 }

@@ -115,7 +115,8 @@
 // AcceptDeviation lets an operator accept one reason instance — an extra grant, a pending or late
 // automatic role, an expiring or changed certificate — with who, why and an expiry. While the
 // tenant shows exactly the accepted fact, the reason is marked Accepted and does not drive the
-// status; when the fact changes or the acceptance expires the reason counts again and an Event
+// status; when the fact changes or the acceptance expires — or an operator withdraws it first
+// (WithdrawAcceptance, with who and why) — the reason counts again and an Event
 // (EventDeviationReraised, or EventStatusChanged with Reraised) says so. Reasons that make a
 // profile Invalid under the seed rules (a missing required grant, a deleted service principal, a
 // consent user whose password was reset, ...) are refused with a *DeviationRefusedError.

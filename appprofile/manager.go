@@ -216,12 +216,21 @@ func (m *Manager) List(ctx context.Context, f store.Filter, page store.Page) ([]
 // changed a HistoryEntry: with a store.OutboxStore both are written in the same transaction as
 // the profile (see Dispatcher); either way the WithEventHook hook is called after the write.
 func (m *Manager) save(ctx context.Context, p Profile, prev Profile) (Profile, error) {
+	return m.saveChange(ctx, p, prev, nil)
+}
+
+// saveChange is save with annotate, when set, completing the change's event and history entry
+// before they are written (what only the caller knows, such as who withdrew an acceptance).
+func (m *Manager) saveChange(ctx context.Context, p Profile, prev Profile, annotate func(*change)) (Profile, error) {
 	p.UpdatedAt = m.now()
 	rec, err := m.toRecord(p)
 	if err != nil {
 		return Profile{}, err
 	}
 	ch := m.changeOf(prev, p, rec.Version+1)
+	if annotate != nil {
+		annotate(&ch)
+	}
 	var saved store.Record
 	if m.outbox != nil && (ch.event != nil || ch.entry != nil) {
 		events, entries, werr := ch.outboxWrites()

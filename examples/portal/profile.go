@@ -86,6 +86,26 @@ func (p *Portal) accept(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// withdraw ends one of the profile's acceptances before it expires (WithdrawAcceptance): why
+// comes from the form; who is the signed-in operator (the form's name only in the open loopback
+// demo). The deviation drives the status again at once, and the history says who withdrew it.
+func (p *Portal) withdraw(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	by := formValue(r, "by")
+	if op, ok := r.Context().Value(operatorKey{}).(operator); ok {
+		by = cmp.Or(op.UPN, op.ID, by)
+	}
+	_, err := p.mgr.WithdrawAcceptance(r.Context(), id, appprofile.WithdrawRequest{AcceptanceID: formValue(r, "acceptance"), By: by, Why: formValue(r, "why")})
+	switch {
+	case errors.Is(err, appprofile.ErrInvalidRequest):
+		p.fail(w, r, http.StatusUnprocessableEntity, err.Error())
+	case err != nil:
+		p.consentError(w, r, err)
+	default:
+		http.Redirect(w, r, "/profiles/"+id+"?flash=withdrawn", http.StatusSeeOther)
+	}
+}
+
 // startDispatcher delivers the status events the Manager writes to st's outbox — here to the
 // log; a real portal would notify the MSP's technicians or open a ticket, keyed by the event's
 // idempotency key so a redelivery after a crash does not notify twice. stop ends it and waits.

@@ -76,3 +76,42 @@ func TestProfilePageAcceptDeviation(t *testing.T) {
 		t.Errorf("after the refused acceptance: %v, want the profile still invalid", got)
 	}
 }
+
+// TestProfilePageWithdrawAcceptance: an accepted deviation is listed with a Withdraw form;
+// withdrawing it (who and why from the form) ends the acceptance, and the history says so.
+func TestProfilePageWithdrawAcceptance(t *testing.T) {
+	tp := newTestPortal(t)
+	id := tp.create("Baseline management")[0]
+	if r := tp.consent(id, demo.AdminUPN); r.status != http.StatusSeeOther {
+		t.Fatalf("consent: %d\n%s", r.status, r.body)
+	}
+	page := tp.get("/profiles/" + id).body
+	if !strings.Contains(page, `name="code" value="role-pending"`) {
+		t.Fatalf("the consented Baseline profile offers no role-pending to accept:\n%s", page)
+	}
+	if r := tp.post("/profiles/"+id+"/accept", url.Values{"csrf": {tp.csrf()}, "code": {"role-pending"}, "by": {"ops"}, "why": {"Entra assigns them"}, "days": {"2"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("accept: %d\n%s", r.status, r.body)
+	}
+	page = tp.get("/profiles/" + id).body
+	m := regexp.MustCompile(`name="acceptance" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the accepted deviation has no Withdraw form:\n%s", page)
+	}
+	if r := tp.post("/profiles/"+id+"/withdraw", url.Values{"csrf": {tp.csrf()}, "acceptance": {m[1]}, "by": {"lead"}}); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "Why") {
+		t.Errorf("withdrawing without a why: %d, want 422 naming Why\n%s", r.status, r.body)
+	}
+	if r := tp.post("/profiles/"+id+"/withdraw", url.Values{"acceptance": {m[1]}, "by": {"lead"}, "why": {"mistake"}}); r.status != http.StatusForbidden {
+		t.Errorf("withdrawing without the CSRF token: %d, want 403", r.status)
+	}
+	r := tp.post("/profiles/"+id+"/withdraw", url.Values{"csrf": {tp.csrf()}, "acceptance": {m[1]}, "by": {"lead"}, "why": {"accepted by mistake"}})
+	if r.status != http.StatusSeeOther || !strings.Contains(r.location, "flash=withdrawn") {
+		t.Fatalf("withdraw: %d %s\n%s", r.status, r.location, r.body)
+	}
+	page = tp.get("/profiles/" + id).body
+	if strings.Contains(page, `name="acceptance"`) || !strings.Contains(page, `name="code" value="role-pending"`) {
+		t.Errorf("after withdrawing, the acceptance is still listed or role-pending is not offered again:\n%s", page)
+	}
+	if !strings.Contains(page, "Acceptance of role-pending ended (withdrawn by lead: accepted by mistake)") {
+		t.Errorf("the history does not show the withdrawal:\n%s", page)
+	}
+}

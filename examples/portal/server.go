@@ -123,6 +123,7 @@ func (p *Portal) Handler() http.Handler {
 	mux.HandleFunc("GET /profiles/{id}/roles", p.roles)
 	mux.HandleFunc("GET /profiles/{id}", p.profile)
 	mux.HandleFunc("POST /profiles/{id}/accept", p.accept)
+	mux.HandleFunc("POST /profiles/{id}/withdraw", p.withdraw)
 	if p.auth != nil {
 		p.operatorRoutes(mux)
 	}
@@ -266,6 +267,7 @@ var flashes = map[string]string{
 	"verified":      "Profile verified against the tenant.",
 	"deleted":       "Profile deleted.",
 	"accepted":      "Deviation accepted: it no longer drives the status while it stays exactly as it is.",
+	"withdrawn":     "Acceptance withdrawn: the deviation drives the status again.",
 	"changed":       "The tenant was changed.",
 	"couldnotcheck": "The tenant could not be read right now; the status was kept. Try again later.",
 	"consentrecorded": "Consent recorded. The tenant could not be read to confirm it yet; the next verification will. " +
