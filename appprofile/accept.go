@@ -153,6 +153,15 @@ func applyAcceptances(accepted []AcceptedDeviation, rs []Reason, now time.Time) 
 	return active
 }
 
+// setAcceptances makes accepted the profile's acceptances, marks the reasons they cover and
+// derives the status again (a profile never consented stays Pending).
+func (p *Profile) setAcceptances(accepted []AcceptedDeviation, now time.Time) {
+	p.Accepted = applyAcceptances(accepted, p.Reasons, now)
+	if p.Status != Pending || p.Consent != nil {
+		p.Status = statusOf(p.Reasons)
+	}
+}
+
 // endedAcceptances compares the acceptances before and after a change: those that ended while
 // their reason is still there (changed or expired) are re-raised; those whose reason went away
 // are resolved.
@@ -231,11 +240,7 @@ func (m *Manager) AcceptDeviation(ctx context.Context, id string, req AcceptRequ
 	// The version this save creates is unique per profile, so it names the acceptance.
 	acc := AcceptedDeviation{ID: fmt.Sprintf("%s@%d", r.Code, p.Version+1), Code: r.Code, Fact: fact(r), Message: r.Message,
 		By: req.By, Why: req.Why, At: now, Expires: req.Expires}
-	np.Accepted = append(np.Accepted, acc)
-	np.Accepted = applyAcceptances(np.Accepted, np.Reasons, now)
-	if np.Status != Pending || np.Consent != nil {
-		np.Status = statusOf(np.Reasons)
-	}
+	np.setAcceptances(append(np.Accepted, acc), now)
 	saved, err := m.save(ctx, np, p)
 	if err != nil {
 		return Profile{}, err
@@ -296,13 +301,8 @@ func (m *Manager) WithdrawAcceptance(ctx context.Context, id string, req Withdra
 		return Profile{}, &RequestError{Op: "withdraw acceptance", Problems: []string{
 			fmt.Sprintf("profile %s has no acceptance %q (it may have ended already); %s", p.ID, req.AcceptanceID, list)}}
 	}
-	now := m.now()
 	np := p.clone()
-	np.Accepted = slices.Delete(slices.Clone(p.Accepted), i, i+1)
-	np.Accepted = applyAcceptances(np.Accepted, np.Reasons, now)
-	if np.Status != Pending || np.Consent != nil {
-		np.Status = statusOf(np.Reasons)
-	}
+	np.setAcceptances(slices.Delete(np.Accepted, i, i+1), m.now())
 	saved, err := m.saveChange(ctx, np, p, func(ch *change) {
 		mark := func(rs []ReraisedDeviation) {
 			for k := range rs {

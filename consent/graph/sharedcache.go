@@ -26,21 +26,23 @@ const msalMinLife = 5 * time.Minute
 // backed by Config.SharedTokenCache: MSAL loads the tenant's partition before it looks for a token
 // (Replace) and saves it after it got a new one (Export). Only this tenant's client uses it, so
 // one MSAL client never mixes partitions (MSAL's doc: "one msal instance per user").
+//
+// It keeps a digest of what MSAL holds rather than the serialized cache itself: the ~3 KB copy
+// per reading client was a fifth of a fleet replica's live heap (BENCHMARKS.md,
+// BenchmarkFleetReplicas) for nothing but a comparison.
 type sharedCache struct {
 	backend consent.SharedTokenCache
 	tenant  string
 	d       *Driver
 
 	mu      sync.Mutex
-	held    [sha256.Size]byte // digest of the serialized cache MSAL holds (as last loaded or exported)
-	holds   bool              // MSAL holds a cache from the backend or of its own
+	held    [sha256.Size]byte // digest of the serialized cache MSAL holds (as last loaded or exported); zero: none
 	expires time.Time         // latest access token expiry in it
 	checked time.Time         // last read of the backend
 }
 
-// A digest rather than the serialized cache itself: a replica keeps a reading client for every
-// tenant it read within Config.ReaderIdle, and the ~3 KB copy per client was a fifth of a fleet
-// replica's live heap (BENCHMARKS.md, BenchmarkFleetReplicas) for nothing but a comparison.
+// holds reports whether MSAL holds a cache, from the backend or of its own.
+func (c *sharedCache) holds() bool { return c.held != [sha256.Size]byte{} }
 
 var _ cache.ExportReplace = (*sharedCache)(nil)
 
@@ -58,7 +60,7 @@ func (c *sharedCache) Replace(ctx context.Context, u cache.Unmarshaler, hints ca
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.holds && c.expires.After(now.Add(msalMinLife)) && now.Sub(c.checked) < sharedRecheck {
+	if c.holds() && c.expires.After(now.Add(msalMinLife)) && now.Sub(c.checked) < sharedRecheck {
 		return nil
 	}
 	blob, err := c.backend.LoadTokenCache(ctx, c.tenant, partitionOf(hints.PartitionKey))
@@ -68,21 +70,21 @@ func (c *sharedCache) Replace(ctx context.Context, u cache.Unmarshaler, hints ca
 	}
 	c.checked = now
 	switch {
-	case blob == nil && !c.holds:
+	case blob == nil && !c.holds():
 		return nil
 	case blob == nil: // invalidated elsewhere: forget our tokens too
-		c.held, c.holds, c.expires = [sha256.Size]byte{}, false, time.Time{}
+		c.held, c.expires = [sha256.Size]byte{}, time.Time{}
 		return u.Unmarshal([]byte("{}"))
 	}
 	sum := sha256.Sum256(blob)
-	if c.holds && sum == c.held {
+	if sum == c.held {
 		return nil
 	}
 	if err := u.Unmarshal(blob); err != nil {
 		c.d.log.Warn("graph: the shared token cache is unreadable; ignoring it", "tenant", c.tenant, "err", err)
 		return nil
 	}
-	c.held, c.holds, c.expires = sum, true, latestExpiry(blob)
+	c.held, c.expires = sum, latestExpiry(blob)
 	return nil
 }
 
@@ -95,11 +97,11 @@ func (c *sharedCache) Export(ctx context.Context, m cache.Marshaler, hints cache
 	sum := sha256.Sum256(data)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.holds && sum == c.held {
+	if sum == c.held {
 		return nil
 	}
 	exp := latestExpiry(data)
-	c.held, c.holds, c.expires, c.checked = sum, true, exp, time.Now()
+	c.held, c.expires, c.checked = sum, exp, time.Now()
 	if !exp.After(time.Now()) {
 		return nil // no usable token: nothing worth sharing
 	}

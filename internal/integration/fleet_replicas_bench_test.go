@@ -200,25 +200,14 @@ func logLost(tb testing.TB, pool *pgxpool.Pool, storeSchema, riverSchema string,
 			" WHERE tenant = $1", r.tenant).Scan(&verifications, &verifiedAt)
 		tb.Logf("lost: profile %s tenant %s version %d status %s updated %s (sweep began %s); tenant verified %d times, last %v",
 			r.id, r.tenant, r.version, r.status, r.updated.Format(time.RFC3339Nano), start.Format(time.RFC3339Nano), verifications, verifiedAt)
-		jobs, err := pool.Query(ctx, "SELECT id, state, attempt, attempted_by, errors::text, created_at, finalized_at FROM "+
+		jobs, err := pool.Query(ctx, "SELECT format('job %s %s attempt %s by %s created %s finalized %s errors %s', id, state, attempt, attempted_by, created_at, finalized_at, errors) FROM "+
 			pgx.Identifier{riverSchema, "river_job"}.Sanitize()+" WHERE args->>'tenant' = $1 ORDER BY id", r.tenant)
 		must(tb, err)
-		for jobs.Next() {
-			var id int64
-			var state string
-			var attempt int
-			var by []string
-			var errs *string
-			var created time.Time
-			var finalized *time.Time
-			must(tb, jobs.Scan(&id, &state, &attempt, &by, &errs, &created, &finalized))
-			e := ""
-			if errs != nil {
-				e = *errs
-			}
-			tb.Logf("  job %d %s attempt %d by %v created %s finalized %v errors %s", id, state, attempt, by, created.Format(time.RFC3339Nano), finalized, e)
+		lines, err := pgx.CollectRows(jobs, pgx.RowTo[string])
+		must(tb, err)
+		for _, l := range lines {
+			tb.Logf("  %s", l)
 		}
-		must(tb, jobs.Err())
 	}
 }
 
