@@ -98,6 +98,7 @@ func profileView(p appprofile.Profile) profileJSON {
 }
 
 type profilesFlags struct {
+	sub    string // the subcommand, for messages
 	fs     *flag.FlagSet
 	format *string
 	db     *string
@@ -123,7 +124,7 @@ func profilesEnvHelp(sub string) string {
 }
 
 func newProfilesFlags(env *cliEnv, sub, usage string, filters bool) *profilesFlags {
-	f := &profilesFlags{fs: newFlagSet(env, "profiles "+sub, fmt.Sprintf("usage: tenantapps profiles %s\n\nThe store is --db or $%s (a SQLite path or a postgres:// DSN).\n\n%s", usage, envStoreDSN, profilesEnvHelp(sub)))}
+	f := &profilesFlags{sub: sub, fs: newFlagSet(env, "profiles "+sub, fmt.Sprintf("usage: tenantapps profiles %s\n\nThe store is --db or $%s (a SQLite path or a postgres:// DSN).\n\n%s", usage, envStoreDSN, profilesEnvHelp(sub)))}
 	f.format = formatFlag(f.fs)
 	f.db = f.fs.String("db", "", "the SQLite store `file` (default: $"+envStoreDSN+")")
 	if filters {
@@ -192,6 +193,17 @@ func (f *profilesFlags) parse(env *cliEnv, args []string) int {
 
 // openStore opens the store named by --db or $TENANTAPPS_STORE_DSN. It refuses to create a new
 // SQLite file: a mistyped path must not look like an empty store.
+// openStore opens the store of --db or $TENANTAPPS_STORE_DSN; when it cannot, it says why and
+// returns the exit code (code >= 0 means stop with it).
+func (f *profilesFlags) openStore(ctx context.Context, env *cliEnv) (st store.Store, code int) {
+	st, err := openStore(ctx, env, *f.db)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "tenantapps profiles %s: %v\n", f.sub, err)
+		return nil, exitUsage
+	}
+	return st, -1
+}
+
 func openStore(ctx context.Context, env *cliEnv, db string) (store.Store, error) {
 	dsn := db
 	if dsn == "" {
@@ -232,10 +244,9 @@ func runProfilesList(env *cliEnv, args []string) int {
 		return usageError(env, f.fs, "unexpected argument %q", f.fs.Arg(0))
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, env, *f.db)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps profiles list: %v\n", err)
-		return exitUsage
+	st, code := f.openStore(ctx, env)
+	if code >= 0 {
+		return code
 	}
 	defer st.Close()
 	recs, next, err := st.List(ctx, f.filter, store.Page{Limit: *f.limit, Cursor: *f.cursor})
@@ -336,10 +347,9 @@ func runProfilesShow(env *cliEnv, args []string) int {
 		return usageError(env, f.fs, "give exactly one profile ID")
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, env, *f.db)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps profiles show: %v\n", err)
-		return exitUsage
+	st, code := f.openStore(ctx, env)
+	if code >= 0 {
+		return code
 	}
 	defer st.Close()
 	rec, err := st.Get(ctx, f.fs.Arg(0))

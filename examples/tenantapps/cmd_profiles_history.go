@@ -63,10 +63,9 @@ func runProfilesHistory(env *cliEnv, args []string) int {
 		return code
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, env, *f.db)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps profiles history: %v\n", err)
-		return exitUsage
+	st, code := f.openStore(ctx, env)
+	if code >= 0 {
+		return code
 	}
 	defer st.Close()
 	q := appprofile.HistoryQuery{ProfileID: f.fs.Arg(0), From: from, To: to, Limit: 1000}
@@ -192,10 +191,9 @@ func runProfilesReport(env *cliEnv, args []string) int {
 		return code
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, env, *f.db)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps profiles report: %v\n", err)
-		return exitUsage
+	st, code := f.openStore(ctx, env)
+	if code >= 0 {
+		return code
 	}
 	defer st.Close()
 	now := env.now

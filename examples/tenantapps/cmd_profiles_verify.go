@@ -39,10 +39,9 @@ func runProfilesVerify(env *cliEnv, args []string) int {
 		return usageError(env, f.fs, "%v", err)
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, env, *f.db)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "tenantapps profiles verify: %v\n", err)
-		return exitUsage
+	st, code := f.openStore(ctx, env)
+	if code >= 0 {
+		return code
 	}
 	defer st.Close()
 	if env.newDriver == nil {
